@@ -1,0 +1,48 @@
+import type { MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import { ApiError } from '../http/problem.js';
+import type { AppEnv } from '../http/env.js';
+
+const loopbackNames = ['localhost', '127.0.0.1', '[::1]'];
+
+/** The host name of a Host header, without the port; bracketed for IPv6. */
+function hostName(host: string): string {
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+}
+
+/**
+ * DNS-rebinding guard for the loopback listener: a page on evil.example that resolves its name
+ * to 127.0.0.1 still sends `Host: evil.example`, so only loopback names (and configured extras) pass.
+ */
+export function allowHosts(extra: string[]): MiddlewareHandler<AppEnv> {
+  const allowed = new Set([...loopbackNames, ...extra].map((h) => h.toLowerCase()));
+  return async function checkHost(c, next) {
+    const host = c.req.header('Host');
+    if (!host || !allowed.has(hostName(host.toLowerCase()))) {
+      throw new ApiError('forbidden_host', 'The Host header names a host this store does not serve.');
+    }
+    return next();
+  };
+}
+
+/**
+ * Browser contexts must come from an allowed origin; requests without `Origin` (the desktop
+ * app's own HTTP clients, scripts) pass. CORS headers are answered only for allowed origins.
+ */
+export function allowOrigins(origins: string[]): MiddlewareHandler<AppEnv> {
+  const allowed = new Set(origins);
+  const corsHeaders = cors({
+    origin: (origin) => (allowed.has(origin) ? origin : null),
+    allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'X-Request-ID'],
+    exposeHeaders: ['ETag', 'Location', 'X-Request-ID', 'X-Response-Time'],
+    maxAge: 600,
+  });
+  return async function checkOrigin(c, next) {
+    const origin = c.req.header('Origin');
+    if (origin !== undefined && !allowed.has(origin)) {
+      throw new ApiError('forbidden_origin', 'Requests from this origin are not allowed.');
+    }
+    return corsHeaders(c, next);
+  };
+}

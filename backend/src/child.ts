@@ -1,0 +1,55 @@
+/**
+ * Entry of the backend as a child process (Electron utility process or child_process.fork).
+ * The parent sends `start {config}`; the token arrives in that message, never in argv or env.
+ */
+import { configSchema } from './config.js';
+import { createLogger } from './logger.js';
+import { parentMessageSchema } from './process/messages.js';
+import { linkToParent } from './process/parent-link.js';
+import { startStore, type RunningStore } from './server.js';
+import { StoreLockedError } from './store/level-storage.js';
+
+const parent = linkToParent();
+if (!parent) {
+  process.stderr.write('This entry is started by the desktop app; run `api-store --server` instead.\n');
+  process.exit(2);
+}
+
+let running: RunningStore | undefined;
+let stopping = false;
+
+function fatal(message: string): never {
+  parent!.send({ type: 'fatal', message });
+  process.exit(1);
+}
+
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await running?.stop();
+  parent!.send({ type: 'stopped' });
+  process.exit(0);
+}
+
+parent.onMessage(async (data) => {
+  const message = parentMessageSchema.safeParse(data);
+  if (!message.success) return;
+  if (message.data.type === 'shutdown') return shutdown();
+  if (message.data.type === 'lan') {
+    return parent!.send({ type: 'lan-status', enabled: false, error: 'LAN sharing is not available in this version.' });
+  }
+  if (message.data.type === 'start') {
+    if (running) return;
+    const config = configSchema.safeParse(message.data.config);
+    if (!config.success) fatal(`Invalid configuration: ${config.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    try {
+      running = await startStore(config.data, createLogger(config.data.logLevel));
+      parent!.send({ type: 'ready', port: running.port });
+    } catch (error) {
+      fatal(error instanceof StoreLockedError ? error.message : `The store could not start: ${(error as Error).message}`);
+    }
+  }
+});
+parent.onGone(shutdown);
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

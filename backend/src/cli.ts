@@ -1,0 +1,64 @@
+/** `api-store --server`: the store headless, for CI and scripts. */
+import { chmod, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createLaunchToken } from './auth/local-token.js';
+import { parseServerArgs, serverHelp, UsageError } from './cli-args.js';
+import { configSchema } from './config.js';
+import { createLogger } from './logger.js';
+import { startStore } from './server.js';
+import { StoreLockedError } from './store/level-storage.js';
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`api-store: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseServerArgs(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError) fail(`${error.message}\n\n${serverHelp}`, 2);
+    throw error;
+  }
+  if (args.help) {
+    process.stdout.write(serverHelp);
+    return;
+  }
+  if (!args.server) fail(`nothing to do.\n\n${serverHelp}`, 2);
+
+  const tokenFromEnv = process.env.API_STORE_TOKEN;
+  const parsed = configSchema.safeParse({ ...args.config, mode: 'server', token: tokenFromEnv ?? createLaunchToken() });
+  if (!parsed.success) {
+    fail(parsed.error.issues.map((i) => `${i.path.join('.') === 'token' ? 'API_STORE_TOKEN' : i.path.join('.')}: ${i.message}`).join('\n'), 2);
+  }
+  const config = parsed.data;
+  let running;
+  try {
+    running = await startStore(config, createLogger(config.logLevel));
+  } catch (error) {
+    if (error instanceof StoreLockedError) fail(error.message);
+    fail(`the store could not start: ${(error as Error).message}`);
+  }
+
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${running.port}${config.prefix}`;
+  const infoFile = join(config.dataDir, 'server.json');
+  await writeFile(infoFile, JSON.stringify({ url, pid: process.pid, ...(tokenFromEnv ? {} : { token: config.token }) }, null, 2) + '\n', { mode: 0o600 });
+  await chmod(infoFile, 0o600);
+  process.stdout.write(`api-store listening on ${url}\n`);
+  process.stdout.write(tokenFromEnv ? 'token: from API_STORE_TOKEN\n' : `token: in ${infoFile}\n`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await running.stop();
+    await rm(infoFile, { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+await main();

@@ -1,0 +1,46 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** URL path prefix of the API: `/v1` by default, `''` serves at the root. */
+const prefix = z.string().regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'must look like /v1 (no trailing slash)');
+
+/**
+ * The backend's whole configuration. The parent process sends it in the `start` message and the
+ * CLI builds it from flags; either way it is validated here, once.
+ */
+export const configSchema = z.object({
+  dataDir: z.string().min(1),
+  mode: z.enum(['local', 'server', 'multi-user']).default('local'),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(0),
+  prefix: prefix.default('/v1'),
+  /** The launch token of local and server modes: 32 random bytes, base64url. */
+  token: z.string().min(32),
+  durability: z.enum(['process', 'machine']).default('process'),
+  /** Origins (scheme://host[:port]) allowed to call the API from a browser context. */
+  allowedOrigins: z.array(z.string().min(1)).default([]),
+  /** Host names accepted on the loopback listener besides localhost, 127.0.0.1 and [::1]. */
+  allowedHosts: z.array(z.string().min(1)).default([]),
+  limits: z
+    .object({
+      metadataBytes: z.number().int().positive().default(1024 * 1024),
+      mediaBytes: z.number().int().positive().default(10 * 1024 * 1024),
+    })
+    .prefault({}),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type StoreConfig = z.infer<typeof configSchema>;
+export type StoreConfigInput = z.input<typeof configSchema>;
+
+export function parseConfig(input: unknown): StoreConfig {
+  return configSchema.parse(input);
+}
+
+/** The platform's per-user data folder, where `api-store --server` keeps its data by default. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'api-store');
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'api-store');
+  return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'api-store');
+}

@@ -1,0 +1,80 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { requestId } from 'hono/request-id';
+import { authenticate } from '../auth/authenticate.js';
+import type { Authenticator } from '../auth/caller.js';
+import { allowHosts, allowOrigins } from '../auth/request-origin.js';
+import { registerRoutes } from '../routes/index.js';
+import type { AppEnv } from './env.js';
+import { errorCodes, type ErrorCode } from './error-codes.js';
+import { ApiError, problemResponse } from './problem.js';
+import type { Services } from './services.js';
+import { jsonBodies, requestLog, shellHeaders } from './shell.js';
+
+export interface ListenerOptions {
+  /** Loopback listeners check Host against the loopback names (DNS rebinding). */
+  loopback: boolean;
+  tls: boolean;
+  authenticator: Authenticator;
+}
+
+/** Validation failures of any route become one problem shape with the offending paths. */
+function validationProblem(result: { success: boolean; target: string; error?: { issues: { path: PropertyKey[]; message: string }[] } }) {
+  if (result.success) return;
+  const errors = (result.error?.issues ?? []).map((issue) => ({
+    path: [result.target, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  throw new ApiError('validation_failed', 'The request is not valid.', { errors });
+}
+
+function codeForStatus(status: number): ErrorCode {
+  const entry = Object.entries(errorCodes).find(([, value]) => value.status === status);
+  return (entry?.[0] as ErrorCode | undefined) ?? 'internal_error';
+}
+
+/** The whole HTTP app of one listener: the hard shell around every resource's routes. */
+export function createApp(services: Services, listener: ListenerOptions): OpenAPIHono<AppEnv> {
+  const { config, log } = services;
+  const prefix = config.prefix;
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
+
+  app.use(requestId({ headerName: 'X-Request-ID' }));
+  app.use(requestLog(log));
+  app.use(shellHeaders(listener.tls));
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c: Context, methods: string[]) =>
+        problemResponse(c, new ApiError('method_not_allowed', `Use ${methods.join(', ')} on this path.`, { headers: { Allow: methods.join(', ') } })),
+    }),
+  );
+  if (listener.loopback) app.use(allowHosts(config.allowedHosts));
+  app.use(allowOrigins(config.allowedOrigins));
+  app.use(
+    authenticate({
+      authenticator: listener.authenticator,
+      open: (method, path) => method === 'GET' && path === `${prefix}/store`,
+      allowQueryToken: (path) => path === `${prefix}/events`,
+    }),
+  );
+  app.use(jsonBodies(config.limits));
+
+  const api = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
+  registerRoutes(api, services);
+  api.doc('/openapi.json', { openapi: '3.0.0', info: { title: 'api-store', version: services.version } });
+  app.route(prefix, api);
+
+  app.notFound((c) => problemResponse(c, new ApiError('not_found', 'There is nothing at this path.')));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return problemResponse(c, error);
+    if (error instanceof HTTPException && error.status < 500) {
+      return problemResponse(c, new ApiError(codeForStatus(error.status), error.message || undefined));
+    }
+    log.error('unhandled error', { requestId: c.get('requestId'), error: String(error), stack: (error as Error).stack });
+    return problemResponse(c, new ApiError('internal_error', 'The store failed to handle this request; the log has the details.'));
+  });
+  return app;
+}

@@ -1,0 +1,11 @@
+import type { RequestIdVariables } from 'hono/request-id';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Caller } from '../auth/caller.js';
+
+/** Hono's typing of what middleware put on the context for routes. */
+export interface AppEnv {
+  Variables: RequestIdVariables & { caller: Caller };
+}
+
+/** The router every resource file registers its routes on (paths below the prefix). */
+export type Api = OpenAPIHono<AppEnv>;

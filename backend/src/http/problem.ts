@@ -1,0 +1,50 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { errorCodes, type ErrorCode } from './error-codes.js';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** Thrown anywhere below a route to answer with an application/problem+json body. */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors?: FieldError[];
+  readonly extra?: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    options: { errors?: FieldError[]; extra?: Record<string, unknown>; headers?: Record<string, string> } = {},
+  ) {
+    super(detail ?? errorCodes[code].title);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = errorCodes[code].status;
+    this.errors = options.errors;
+    this.extra = options.extra;
+    this.headers = options.headers;
+  }
+}
+
+/** Builds the problem+json response; `message` mirrors `detail` for net-store clients. */
+export function problemResponse(c: Context, error: ApiError): Response {
+  const body = {
+    type: `about:blank#${error.code}`,
+    title: errorCodes[error.code].title,
+    status: error.status,
+    code: error.code,
+    detail: error.message,
+    instance: c.req.path,
+    error: true,
+    message: error.message,
+    ...(error.errors ? { errors: error.errors } : {}),
+    ...error.extra,
+  };
+  for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
+  c.header('Content-Type', 'application/problem+json');
+  return c.body(JSON.stringify(body), error.status as ContentfulStatusCode);
+}

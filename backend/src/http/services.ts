@@ -1,0 +1,15 @@
+import type { StoreConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import type { Cursors } from './cursor.js';
+
+/** What routes need, passed in once when the app is built. */
+export interface Services {
+  config: StoreConfig;
+  store: Store;
+  cursors: Cursors;
+  log: Logger;
+  version: string;
+  /** The loopback listener's real port, known once it listens. */
+  port: () => number;
+}

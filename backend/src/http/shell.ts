@@ -1,0 +1,68 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Logger } from '../logger.js';
+import type { AppEnv } from './env.js';
+import { ApiError } from './problem.js';
+
+/** The hard-shell headers of DESIGN.md; HSTS only where the listener speaks TLS. */
+export function shellHeaders(tls: boolean): MiddlewareHandler<AppEnv> {
+  const secure = secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    strictTransportSecurity: tls ? 'max-age=31536000' : false,
+  });
+  return async function shellHeadersAndTiming(c, next) {
+    const started = performance.now();
+    await secure(c, next);
+    c.res.headers.set('Cache-Control', 'no-store');
+    c.res.headers.set('X-Response-Time', `${(performance.now() - started).toFixed(2)}ms`);
+  };
+}
+
+/** One JSON log line per request: method, path (never the query, which may hold a token), status, time. */
+export function requestLog(log: Logger): MiddlewareHandler<AppEnv> {
+  return async function logRequest(c, next) {
+    const started = performance.now();
+    await next();
+    log.info('request', {
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Number((performance.now() - started).toFixed(2)),
+    });
+  };
+}
+
+const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type);
+
+/**
+ * Bodies are JSON only and size-capped: contents (`?alt=media`) up to `mediaBytes`, everything
+ * else up to `metadataBytes`. The body is parsed here, once, so malformed JSON is a 400 for every
+ * route and the validators reuse Hono's parsed-body cache.
+ */
+export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number }): MiddlewareHandler<AppEnv> {
+  const tooLarge = () => {
+    throw new ApiError('payload_too_large', 'The request body is larger than this store accepts.');
+  };
+  const metadata = bodyLimit({ maxSize: limits.metadataBytes, onError: tooLarge });
+  const media = bodyLimit({ maxSize: limits.mediaBytes, onError: tooLarge });
+  return async function acceptJsonBody(c, next) {
+    if (c.req.raw.body === null) return next();
+    const type = c.req.header('Content-Type');
+    const limit = c.req.query('alt') === 'media' ? media : metadata;
+    return limit(c, async () => {
+      const text = await c.req.text();
+      if (text.length === 0) return next();
+      if (!type || !isJson(type)) {
+        throw new ApiError('unsupported_media_type', 'Request bodies must be JSON (Content-Type: application/json).');
+      }
+      try {
+        JSON.parse(text);
+      } catch {
+        throw new ApiError('malformed_json', 'The request body is not valid JSON.');
+      }
+      return next();
+    });
+  };
+}

@@ -1,0 +1,38 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Api } from '../http/env.js';
+import type { Services } from '../http/services.js';
+
+/** What this store can do; clients check it before using an optional feature. */
+export const capabilities: string[] = [];
+
+const StoreInfo = z
+  .object({
+    mode: z.enum(['single-user', 'multi-user']),
+    auth: z.object({ path: z.string(), type: z.string().optional() }),
+    hosting: z.object({ host: z.string(), port: z.number(), prefix: z.string() }),
+    capabilities: z.array(z.string()),
+    version: z.string(),
+  })
+  .openapi('StoreInfo');
+
+const getStore = createRoute({
+  method: 'get',
+  path: '/store',
+  summary: 'Store information; the only route that needs no credential',
+  responses: { 200: { description: 'Store information', content: { 'application/json': { schema: StoreInfo } } } },
+});
+
+export function registerStoreInfo(api: Api, { config, version, port }: Services): void {
+  api.openapi(getStore, (c) =>
+    c.json(
+      {
+        mode: config.mode === 'multi-user' ? ('multi-user' as const) : ('single-user' as const),
+        auth: { path: `${config.prefix}/sessions`, type: config.mode === 'multi-user' ? 'local' : 'token' },
+        hosting: { host: config.host, port: port(), prefix: config.prefix },
+        capabilities,
+        version,
+      },
+      200,
+    ),
+  );
+}

@@ -1,0 +1,24 @@
+/** A record of one mutation, written in the same batch as the data it describes. */
+export type ChangeOperation = 'created' | 'patch' | 'deleted' | 'access-granted' | 'access-removed';
+
+export interface ChangeInput {
+  operation: ChangeOperation;
+  kind: string;
+  id: string;
+  parent?: string;
+  data?: unknown;
+  /** Event paths the change is delivered on, e.g. `/files` and `/files/{key}`. */
+  paths: string[];
+  /** Who may see it: readers of a file (checked at delivery time), or one user's own records. */
+  visibility: { file: string } | { user: string };
+}
+
+export interface Change extends ChangeInput {
+  seq: number;
+  time: number;
+}
+
+/** Sequence numbers as fixed-width keys so that key order is numeric order. */
+export function seqKey(seq: number): string {
+  return seq.toString().padStart(16, '0');
+}

@@ -1,0 +1,31 @@
+import type { Storage } from './storage.js';
+
+/**
+ * Schema migrations, run in order at open for every version above the stored one. Append a new
+ * entry (never edit a released one) and bump nothing else: the schema version is the last entry's.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  up(storage: Storage): Promise<void>;
+}
+
+export const migrations: Migration[] = [
+  { version: 1, description: 'initial layout', up: async () => {} },
+];
+
+export const currentSchemaVersion = migrations[migrations.length - 1].version;
+
+export async function migrate(storage: Storage, list: Migration[] = migrations): Promise<number> {
+  const stored = (await storage.get<number>('meta', 'schemaVersion')) ?? 0;
+  const latest = list.length ? list[list.length - 1].version : 0;
+  if (stored > latest) {
+    throw new Error(`The store was written by a newer api-store (schema ${stored}, this one knows ${latest}).`);
+  }
+  for (const migration of list) {
+    if (migration.version <= stored) continue;
+    await migration.up(storage);
+    await storage.write([{ type: 'put', section: 'meta', key: 'schemaVersion', value: migration.version }]);
+  }
+  return latest;
+}

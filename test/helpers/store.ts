@@ -1,0 +1,54 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLaunchToken } from '../../backend/src/auth/local-token.js';
+import { configSchema, type StoreConfigInput } from '../../backend/src/config.js';
+import { createLogger } from '../../backend/src/logger.js';
+import { startStore, type RunningStore } from '../../backend/src/server.js';
+
+export interface TestStore {
+  running: RunningStore;
+  dataDir: string;
+  token: string;
+  /** e.g. http://127.0.0.1:PORT/v1 */
+  baseUrl: string;
+  /** fetch below the prefix with the launch token (unless headers say otherwise); JSON bodies are encoded. */
+  api(path: string, init?: Omit<RequestInit, 'body'> & { body?: unknown; token?: string | null }): Promise<Response>;
+  /** Stops the store; keeps the data dir for a restart when `keepData`. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export async function makeTempDir(prefix = 'api-store-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** A real store on a temp LevelDB, serving on 127.0.0.1 port 0. */
+export async function startTestStore(overrides: Partial<StoreConfigInput> = {}): Promise<TestStore> {
+  const dataDir = overrides.dataDir ?? (await makeTempDir());
+  const token = overrides.token ?? createLaunchToken();
+  const config = configSchema.parse({ logLevel: 'silent', ...overrides, dataDir, token });
+  const running = await startStore(config, createLogger(config.logLevel));
+  const baseUrl = `http://127.0.0.1:${running.port}${config.prefix}`;
+  return {
+    running,
+    dataDir,
+    token,
+    baseUrl,
+    api(path, init = {}) {
+      const { body, token: tokenOverride, headers, ...rest } = init;
+      const h = new Headers(headers);
+      const bearer = tokenOverride === undefined ? token : tokenOverride;
+      if (bearer !== null && !h.has('Authorization')) h.set('Authorization', `Bearer ${bearer}`);
+      let encoded: BodyInit | undefined;
+      if (body !== undefined) {
+        encoded = typeof body === 'string' ? body : JSON.stringify(body);
+        if (!h.has('Content-Type')) h.set('Content-Type', 'application/json');
+      }
+      return fetch(`${baseUrl}${path}`, { ...rest, headers: h, body: encoded });
+    },
+    async stop(options = {}) {
+      await running.stop();
+      if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** A fixed-duration autocannon run against one loopback URL (the loop stops by itself). */
+export async function measure(
+  url: string,
+  options: { headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: string; connections?: number; seconds?: number } = {},
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    method: options.method ?? 'GET',
+    headers: options.headers,
+    body: options.body,
+    connections: options.connections ?? 50,
+    duration: options.seconds ?? 5,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+export interface BenchProcess<T> {
+  info: T;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a bench server in its own process (so the load generator does not share its event loop)
+ * and waits for the first message it sends, which describes where it listens.
+ */
+export function startBenchProcess<T>(script: URL, args: string[] = []): Promise<BenchProcess<T>> {
+  const child = fork(script, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`bench process ${script.pathname} exited with ${code}`)));
+    child.once('message', (info) => {
+      child.removeAllListeners('exit');
+      resolve({
+        info: info as T,
+        child,
+        stop: () =>
+          new Promise<void>((done) => {
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}
+
+export const ratio = (store: number, baseline: number) => (baseline ? store / baseline : 0);
+
+export function row(name: string, store: LoadResult, baseline: LoadResult): string {
+  return `| ${name} | ${baseline.rps.toFixed(0)} | ${store.rps.toFixed(0)} | ${ratio(store.rps, baseline.rps).toFixed(2)}x | ${baseline.p50}/${baseline.p99} | ${store.p50}/${store.p99} | ${store.errors + store.non2xx} |`;
+}
+
+export const tableHeader =
+  '| case | baseline rps | api-store rps | ratio | baseline p50/p99 ms | api-store p50/p99 ms | api-store errors |\n|---|---|---|---|---|---|---|';

@@ -1,0 +1,20 @@
+/** api-store in a bench process, on a temp data dir removed at exit; argv[2] may name an existing data dir. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLaunchToken } from '../../backend/src/auth/local-token.js';
+import { configSchema } from '../../backend/src/config.js';
+import { createLogger } from '../../backend/src/logger.js';
+import { startStore } from '../../backend/src/server.js';
+
+const given = process.argv[2];
+const dataDir = given ?? (await mkdtemp(join(tmpdir(), 'api-store-bench-')));
+const token = createLaunchToken();
+const config = configSchema.parse({ dataDir, token, logLevel: 'silent' });
+const running = await startStore(config, createLogger('silent'));
+process.send?.({ port: running.port, token, dataDir, baseUrl: `http://127.0.0.1:${running.port}${config.prefix}` });
+process.on('SIGTERM', async () => {
+  await running.stop();
+  if (!given) await rm(dataDir, { recursive: true, force: true });
+  process.exit(0);
+});

@@ -31,7 +31,9 @@ export function linkToParent(proc: ProcessLike = process): ParentLink | undefine
   }
   if (proc.send) {
     return {
-      send: (message) => proc.send?.(message),
+      send: (message) => {
+        if (proc.connected) proc.send?.(message);
+      },
       onMessage: (listener) => proc.on('message', listener),
       onGone: (listener) => proc.on('disconnect', listener),
     };

@@ -17,6 +17,17 @@ export const errorCodes = {
   forbidden_host: { status: 403, title: 'Forbidden Host' },
   forbidden_origin: { status: 403, title: 'Forbidden Origin' },
   forbidden_role: { status: 403, title: 'Forbidden' },
+  // files, sharing and trash
+  file_not_found: { status: 404, title: 'File Not Found' },
+  parent_not_found: { status: 404, title: 'Parent Not Found' },
+  parent_not_space: { status: 400, title: 'Parent Is Not a Space' },
+  parent_gone: { status: 409, title: 'Parent Gone' },
+  key_conflict: { status: 409, title: 'Key Conflict' },
+  media_not_found: { status: 404, title: 'Contents Not Found' },
+  protected_field: { status: 400, title: 'Protected Field' },
+  invalid_patch: { status: 400, title: 'Invalid Patch' },
+  invalid_file: { status: 400, title: 'Invalid File' },
+  version_conflict: { status: 412, title: 'Version Conflict' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -4,7 +4,8 @@ import { ApiError } from '../../backend/src/http/problem.js';
 import { applyJsonPatch, patchBodySchema, patchRequestOf, type PatchOperation } from '../../backend/src/store/json-patch.js';
 
 const guarded = new Set(['key', 'kind', 'owner', 'created']);
-const record = () => ({
+type Doc = Record<string, any>;
+const record = (): Doc => ({
   key: 'k1',
   kind: 'Core#Space',
   owner: 'owner',
@@ -35,10 +36,10 @@ test('each operation type applies and its revert restores the original', () => {
   assert.equal(roundTrip([{ op: 'remove', path: '/tags/0' }]).tags.join(), 'b');
   assert.equal(roundTrip([{ op: 'replace', path: '/info/name', value: 'New' }]).info.name, 'New');
   assert.equal(roundTrip([{ op: 'replace', path: '/odd~1name', value: 2 }])['odd/name'], 2);
-  const moved = roundTrip([{ op: 'move', from: '/nested/x', path: '/moved' }]) as Record<string, unknown>;
+  const moved = roundTrip([{ op: 'move', from: '/nested/x', path: '/moved' }]);
   assert.deepEqual(moved.moved, { y: 1 });
   assert.deepEqual(moved.nested, {});
-  const copied = roundTrip([{ op: 'copy', from: '/info', path: '/infoCopy' }]) as Record<string, unknown>;
+  const copied = roundTrip([{ op: 'copy', from: '/info', path: '/infoCopy' }]);
   assert.deepEqual(copied.infoCopy, record().info);
   roundTrip([{ op: 'test', path: '/info/name', value: 'Space' }]);
   roundTrip([
@@ -67,7 +68,7 @@ test('protected fields cannot be touched by any path, source or the whole docume
     assert.throws(() => applyJsonPatch(record(), [{ op: 'add', path: '/info/ok', value: 1 }, operation], guarded), failsWith('protected_field'), JSON.stringify(operation));
   }
   // `~0` unescapes to `~`: `/k~0ey` is the field "k~ey", not "key".
-  assert.equal((applyJsonPatch(record(), [attempts.at(-1)!], guarded).document as Record<string, unknown>)['k~ey'], 1);
+  assert.equal(applyJsonPatch(record(), [attempts.at(-1)!], guarded).document['k~ey'], 1);
 });
 
 test('a failing operation, test included, fails the whole patch and changes nothing', () => {

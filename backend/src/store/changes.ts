@@ -9,8 +9,12 @@ export interface ChangeInput {
   data?: unknown;
   /** Event paths the change is delivered on, e.g. `/files` and `/files/{key}`. */
   paths: string[];
-  /** Who may see it: readers of a file (checked at delivery time), or one user's own records. */
-  visibility: { file: string } | { user: string };
+  /**
+   * Who may see it: readers of a file (checked at delivery time), or one user's own records.
+   * `revoked` names the users an `access-removed` change took access from: they cannot read the
+   * file any more but still receive this one change (and nothing after it).
+   */
+  visibility: { file: string; revoked?: string[] } | { user: string };
 }
 
 export interface Change extends ChangeInput {

@@ -7,6 +7,7 @@ import { createCursors } from './http/cursor.js';
 import { listen } from './http/listen.js';
 import type { Services } from './http/services.js';
 import type { Logger } from './logger.js';
+import { startHistoryRetention } from './store/history.js';
 import { openLevelStorage } from './store/level-storage.js';
 import { Store } from './store/store.js';
 import { version } from './version.js';
@@ -29,6 +30,11 @@ export async function startStore(config: StoreConfig, log: Logger): Promise<Runn
     const app = createApp(services, { loopback: true, tls: false, authenticator: localTokenAuthenticator(config.token) });
     const local = await listen(app, config.host, config.port);
     port = local.port;
+    const retention = startHistoryRetention(
+      store,
+      { maxEntries: config.history.maxEntries, maxAgeMs: config.history.maxAgeDays * 24 * 60 * 60 * 1000 },
+      { onError: (error) => log.error('history retention failed', { error: String(error) }) },
+    );
     log.info('listening', { host: config.host, port, prefix: config.prefix, mode: config.mode });
     let stopping: Promise<void> | undefined;
     return {
@@ -37,6 +43,7 @@ export async function startStore(config: StoreConfig, log: Logger): Promise<Runn
       stop: () =>
         (stopping ??= (async () => {
           await local.close();
+          await retention.stop();
           await store.close();
           log.info('stopped');
         })()),

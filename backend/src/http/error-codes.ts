@@ -28,6 +28,9 @@ export const errorCodes = {
   invalid_patch: { status: 400, title: 'Invalid Patch' },
   invalid_file: { status: 400, title: 'Invalid File' },
   version_conflict: { status: 412, title: 'Version Conflict' },
+  // history and app data
+  history_entry_not_found: { status: 404, title: 'History Entry Not Found' },
+  app_record_not_found: { status: 404, title: 'App Record Not Found' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

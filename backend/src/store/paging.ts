@@ -33,3 +33,37 @@ export async function readPage<T>(
   entries.length = limit;
   return { entries, last: entries[limit - 1][0] };
 }
+
+/**
+ * A page of the entries `select` keeps (it maps each read chunk to results, `undefined` for one
+ * left out), for lists that filter an index (visibility, a text query). It reads at most `budget`
+ * entries, so a sparse filter costs a bounded scan: the page may then come back short, or empty,
+ * with `last` set so that the client continues from there.
+ */
+export async function readFilteredPage<T, R>(
+  storage: Storage,
+  section: string,
+  range: KeyRange,
+  options: { limit: number; budget: number; after?: string },
+  select: (chunk: [string, T][]) => Promise<(R | undefined)[]>,
+): Promise<{ items: R[]; last?: string }> {
+  const { limit, budget } = options;
+  const items: R[] = [];
+  let after = options.after;
+  let scanned = 0;
+  for (;;) {
+    const page = await readPage<T>(storage, section, range, Math.min(limit, budget - scanned), after);
+    const selected = await select(page.entries);
+    for (let i = 0; i < selected.length; i++) {
+      const item = selected[i];
+      if (item === undefined) continue;
+      items.push(item);
+      const more = i < page.entries.length - 1 || page.last !== undefined;
+      if (items.length === limit) return more ? { items, last: page.entries[i][0] } : { items };
+    }
+    if (page.last === undefined) return { items };
+    scanned += page.entries.length;
+    after = page.last;
+    if (scanned >= budget) return { items, last: after };
+  }
+}

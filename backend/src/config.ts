@@ -35,6 +35,18 @@ export const configSchema = z.object({
       maxAgeDays: z.number().nonnegative().default(0),
     })
     .prefault({}),
+  /** The change feed (`since` resume, GET /changes) and the event sockets. */
+  events: z
+    .object({
+      /** Feed entries are kept this long and at most this many; a `since` older than that needs a resync. */
+      retentionDays: z.number().positive().default(30),
+      retentionEntries: z.number().int().positive().default(1_000_000),
+      compactEveryMs: z.number().int().positive().default(60 * 60 * 1000),
+      /** A socket with more unsent data than this is closed with 1013. */
+      maxBufferedBytes: z.number().int().positive().default(4 * 1024 * 1024),
+      heartbeatMs: z.number().int().positive().default(30_000),
+    })
+    .prefault({}),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

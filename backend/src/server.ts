@@ -2,11 +2,14 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localTokenAuthenticator } from './auth/local-token.js';
 import type { StoreConfig } from './config.js';
+import { EventHub } from './events/hub.js';
 import { createApp } from './http/app.js';
 import { createCursors } from './http/cursor.js';
 import { listen } from './http/listen.js';
 import type { Services } from './http/services.js';
 import type { Logger } from './logger.js';
+import { canRead } from './store/access.js';
+import { scheduleFeedCompaction } from './store/change-feed.js';
 import { startHistoryRetention } from './store/history.js';
 import { openLevelStorage } from './store/level-storage.js';
 import { Store } from './store/store.js';
@@ -26,7 +29,13 @@ export async function startStore(config: StoreConfig, log: Logger): Promise<Runn
   let port = 0;
   try {
     const store = await Store.open(storage);
-    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor')), log, version, port: () => port };
+    const events = new EventHub(store, {
+      canRead: (user, fileKey) => canRead(storage, user, fileKey),
+      maxBufferedBytes: config.events.maxBufferedBytes,
+      heartbeatMs: config.events.heartbeatMs,
+      log,
+    });
+    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor')), log, version, port: () => port, events };
     const app = createApp(services, { loopback: true, tls: false, authenticator: localTokenAuthenticator(config.token) });
     const local = await listen(app, config.host, config.port);
     port = local.port;
@@ -34,6 +43,12 @@ export async function startStore(config: StoreConfig, log: Logger): Promise<Runn
       store,
       { maxEntries: config.history.maxEntries, maxAgeMs: config.history.maxAgeDays * 24 * 60 * 60 * 1000 },
       { onError: (error) => log.error('history retention failed', { error: String(error) }) },
+    );
+    const stopFeedCompaction = scheduleFeedCompaction(
+      store,
+      { maxEntries: config.events.retentionEntries, maxAgeMs: config.events.retentionDays * 24 * 60 * 60 * 1000 },
+      config.events.compactEveryMs,
+      log,
     );
     log.info('listening', { host: config.host, port, prefix: config.prefix, mode: config.mode });
     let stopping: Promise<void> | undefined;
@@ -43,6 +58,8 @@ export async function startStore(config: StoreConfig, log: Logger): Promise<Runn
       stop: () =>
         (stopping ??= (async () => {
           await local.close();
+          events.stop();
+          await stopFeedCompaction();
           await retention.stop();
           await store.close();
           log.info('stopped');

@@ -6,6 +6,7 @@ import { requestId } from 'hono/request-id';
 import { authenticate } from '../auth/authenticate.js';
 import type { Authenticator } from '../auth/caller.js';
 import { allowHosts, allowOrigins } from '../auth/request-origin.js';
+import { createListenerSockets, type ListenerSockets } from '../events/sockets.js';
 import { registerRoutes } from '../routes/index.js';
 import type { AppEnv } from './env.js';
 import { errorCodes, type ErrorCode } from './error-codes.js';
@@ -19,6 +20,9 @@ export interface ListenerOptions {
   tls: boolean;
   authenticator: Authenticator;
 }
+
+/** Event socket commands are small JSON objects; a larger message is refused by the socket layer. */
+const maxCommandBytes = 64 * 1024;
 
 /** Validation failures of any route become one problem shape with the offending paths. */
 function validationProblem(result: { success: boolean; target: string; error?: { issues: { path: PropertyKey[]; message: string }[] } }) {
@@ -36,7 +40,10 @@ function codeForStatus(status: number): ErrorCode {
 }
 
 /** The whole HTTP app of one listener: the hard shell around every resource's routes. */
-export function createApp(services: Services, listener: ListenerOptions): OpenAPIHono<AppEnv> {
+/** A listener's app and its WebSocket side, which `listen` attaches to the listener's server. */
+export type ListenerApp = OpenAPIHono<AppEnv> & { sockets: ListenerSockets };
+
+export function createApp(services: Services, listener: ListenerOptions): ListenerApp {
   const { config, log } = services;
   const prefix = config.prefix;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
@@ -63,7 +70,8 @@ export function createApp(services: Services, listener: ListenerOptions): OpenAP
   app.use(jsonBodies(config.limits));
 
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
-  registerRoutes(api, services);
+  const sockets = createListenerSockets(app, maxCommandBytes);
+  registerRoutes(api, services, sockets);
   api.doc('/openapi.json', { openapi: '3.0.0', info: { title: 'api-store', version: services.version } });
   app.route(prefix, api);
 
@@ -76,5 +84,5 @@ export function createApp(services: Services, listener: ListenerOptions): OpenAP
     log.error('unhandled error', { requestId: c.get('requestId'), error: String(error), stack: (error as Error).stack });
     return problemResponse(c, new ApiError('internal_error', 'The store failed to handle this request; the log has the details.'));
   });
-  return app;
+  return Object.assign(app, { sockets });
 }

@@ -31,6 +31,10 @@ export const errorCodes = {
   // history and app data
   history_entry_not_found: { status: 404, title: 'History Entry Not Found' },
   app_record_not_found: { status: 404, title: 'App Record Not Found' },
+  // events and the change feed
+  invalid_command: { status: 400, title: 'Invalid Command' },
+  resync_required: { status: 410, title: 'Resync Required' },
+  upgrade_required: { status: 426, title: 'Upgrade Required' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { ListenerSockets } from '../events/sockets.js';
 
 export interface Listening {
   server: Server;
@@ -12,10 +13,12 @@ export interface Listening {
 
 /**
  * Serves an app on exactly the given host (never all interfaces by accident) and resolves with
- * the real port, or rejects with the listen error (EADDRINUSE, EACCES).
+ * the real port, or rejects with the listen error (EADDRINUSE, EACCES). An app built by
+ * `createApp` brings its WebSocket side, which is served on this server and closed (1001) with it.
  */
-export function listen(app: Hono<any>, host: string, port: number, createServer: typeof createAdaptorServer = createAdaptorServer, serverOptions: object = {}): Promise<Listening> {
+export function listen(app: Hono<any> & { sockets?: ListenerSockets }, host: string, port: number, createServer: typeof createAdaptorServer = createAdaptorServer, serverOptions: object = {}): Promise<Listening> {
   const server = createServer({ fetch: app.fetch, hostname: host, serverOptions }) as Server;
+  app.sockets?.inject(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -27,6 +30,7 @@ export function listen(app: Hono<any>, host: string, port: number, createServer:
           new Promise<void>((done) => {
             server.close(() => done());
             server.closeIdleConnections();
+            void app.sockets?.close();
           }),
       });
     });

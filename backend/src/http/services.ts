@@ -1,4 +1,5 @@
 import type { StoreConfig } from '../config.js';
+import type { EventHub } from '../events/hub.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Cursors } from './cursor.js';
@@ -12,4 +13,6 @@ export interface Services {
   version: string;
   /** The loopback listener's real port, known once it listens. */
   port: () => number;
+  /** Delivers committed changes to the event sockets of every listener. */
+  events: EventHub;
 }

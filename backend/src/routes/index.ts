@@ -1,8 +1,13 @@
+import type { ListenerSockets } from '../events/sockets.js';
 import type { Api } from '../http/env.js';
 import type { Services } from '../http/services.js';
+import { registerChanges } from './changes.js';
+import { registerEvents } from './events.js';
 import { registerStoreInfo } from './store-info.js';
 
 /** Every REST resource, one file each; add a new resource's `register…` call here. */
-export function registerRoutes(api: Api, services: Services): void {
+export function registerRoutes(api: Api, services: Services, sockets: ListenerSockets): void {
   registerStoreInfo(api, services);
+  registerEvents(api, services, sockets);
+  registerChanges(api, services);
 }

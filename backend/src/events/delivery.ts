@@ -1,0 +1,46 @@
+import type { Change } from '../store/changes.js';
+
+/** Whether a user may read a file now (the nearest grant on it or its ancestor spaces). */
+export type CanRead = (user: string, fileKey: string) => Promise<boolean>;
+
+/** The wire form of a change, the same on the socket and in `GET /v1/changes`. */
+export interface EventFrame {
+  type: 'event';
+  operation: Change['operation'];
+  kind: string;
+  id: string;
+  parent?: string;
+  data?: unknown;
+  seq: number;
+}
+
+export function eventFrame(change: Change): EventFrame {
+  const { operation, kind, id, parent, data, seq } = change;
+  return { type: 'event', operation, kind, id, ...(parent !== undefined && { parent }), ...(data !== undefined && { data }), seq };
+}
+
+/**
+ * Whether `user` may see a change now: a user's own records only by that user; a file's changes
+ * by whoever can read the file at this moment, plus the users the change names as having just
+ * lost access (so that they learn about it).
+ */
+export function visibleTo(user: string, change: Change, canRead: CanRead): Promise<boolean> | boolean {
+  const visibility = change.visibility;
+  if ('user' in visibility) return visibility.user === user;
+  if (visibility.revoked?.includes(user)) return true;
+  return canRead(user, visibility.file);
+}
+
+/**
+ * A visibility check for one user over a run of changes (a replay page, a page of the feed):
+ * each file's access is looked up once per run.
+ */
+export function visibilityFor(user: string, canRead: CanRead): (change: Change) => Promise<boolean> | boolean {
+  const files = new Map<string, Promise<boolean>>();
+  const cachedCanRead: CanRead = (reader, fileKey) => {
+    let access = files.get(fileKey);
+    if (!access) files.set(fileKey, (access = canRead(reader, fileKey)));
+    return access;
+  };
+  return (change) => visibleTo(user, change, cachedCanRead);
+}

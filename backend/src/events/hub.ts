@@ -1,0 +1,99 @@
+import type { WebSocket } from 'ws';
+import type { Logger } from '../logger.js';
+import type { Change } from '../store/changes.js';
+import type { Store } from '../store/store.js';
+import { Connection } from './connection.js';
+import { eventFrame, visibleTo, type CanRead } from './delivery.js';
+
+export interface EventHubOptions {
+  canRead: CanRead;
+  /** A socket whose unsent data exceeds this is closed with 1013 (it resumes with `since`). */
+  maxBufferedBytes: number;
+  /** Every interval each socket is pinged; one that has not answered the previous ping is dropped. */
+  heartbeatMs: number;
+  log: Logger;
+}
+
+/**
+ * Delivers committed changes to the event sockets of every listener. Changes are delivered one
+ * at a time in seq order; each one's visibility is decided once per user at that moment, and
+ * its frame is serialized once for all sockets. A slow socket is closed rather than waited for,
+ * so it never delays the others or the writer.
+ */
+export class EventHub {
+  private readonly connections = new Set<Connection>();
+  private readonly queue: Change[] = [];
+  private delivering = false;
+  private readonly stopListening: () => void;
+  private readonly heartbeat: NodeJS.Timeout;
+  /** The seq of the latest change whose delivery has started; a path observed now gets the later ones. */
+  position: number;
+
+  constructor(
+    readonly store: Store,
+    private readonly options: EventHubOptions,
+  ) {
+    this.position = store.seq;
+    this.stopListening = store.onChanges((changes) => {
+      this.queue.push(...changes);
+      void this.deliverQueued();
+    });
+    this.heartbeat = setInterval(() => {
+      for (const connection of this.connections) connection.heartbeat();
+    }, options.heartbeatMs).unref();
+  }
+
+  get log(): Logger {
+    return this.options.log;
+  }
+
+  get maxBufferedBytes(): number {
+    return this.options.maxBufferedBytes;
+  }
+
+  canRead: CanRead = (user, fileKey) => this.options.canRead(user, fileKey);
+
+  /** Starts serving an authenticated socket for `user`. */
+  connect(socket: WebSocket, user: string): Connection {
+    const connection = new Connection(socket, user, this);
+    this.connections.add(connection);
+    return connection;
+  }
+
+  forget(connection: Connection): void {
+    this.connections.delete(connection);
+  }
+
+  /** Stops delivering; the listeners close the sockets themselves. */
+  stop(): void {
+    clearInterval(this.heartbeat);
+    this.stopListening();
+  }
+
+  private async deliverQueued(): Promise<void> {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let change = this.queue.shift(); change; change = this.queue.shift()) {
+        try {
+          await this.deliver(change);
+        } catch (error) {
+          this.log.error('event delivery failed', { seq: change.seq, error: String(error) });
+        }
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private async deliver(change: Change): Promise<void> {
+    this.position = change.seq;
+    const targets = [...this.connections].filter((connection) => connection.observes(change));
+    if (targets.length === 0) return;
+    const users = [...new Set(targets.map((connection) => connection.user))];
+    const access = await Promise.all(users.map((user) => visibleTo(user, change, this.options.canRead)));
+    const readers = new Set(users.filter((_, index) => access[index]));
+    const text = JSON.stringify(eventFrame(change));
+    for (const connection of targets) if (readers.has(connection.user)) connection.deliver(change, text);
+  }
+}

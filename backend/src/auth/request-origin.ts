@@ -40,7 +40,9 @@ export function allowOrigins(origins: string[]): MiddlewareHandler<AppEnv> {
   });
   return async function checkOrigin(c, next) {
     const origin = c.req.header('Origin');
-    if (origin !== undefined && !allowed.has(origin)) {
+    // No Origin, no browser context: skip CORS, whose headers would also cost a full Response per request.
+    if (origin === undefined) return next();
+    if (!allowed.has(origin)) {
       throw new ApiError('forbidden_origin', 'Requests from this origin are not allowed.');
     }
     return corsHeaders(c, next);

@@ -1,6 +1,10 @@
 import type { ListenerSockets } from '../events/sockets.js';
 import type { Api } from '../http/env.js';
 import type { Services } from '../http/services.js';
+import { registerFileUsers } from './file-users.js';
+import { registerFiles } from './files.js';
+import { registerShared } from './shared.js';
+import { registerTrash } from './trash.js';
 import { registerChanges } from './changes.js';
 import { registerEvents } from './events.js';
 import { registerStoreInfo } from './store-info.js';
@@ -10,4 +14,8 @@ export function registerRoutes(api: Api, services: Services, sockets: ListenerSo
   registerStoreInfo(api, services);
   registerEvents(api, services, sockets);
   registerChanges(api, services);
+  registerFiles(api, services);
+  registerFileUsers(api, services);
+  registerTrash(api, services);
+  registerShared(api, services);
 }

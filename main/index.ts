@@ -1,0 +1,120 @@
+/**
+ * Electron main entry: wires the real Electron objects into the parts in this folder, which
+ * take them as parameters (and are tested without Electron).
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeImage, protocol, shell, Tray, utilityProcess } from 'electron';
+import { createLaunchToken } from '../backend/src/auth/local-token.js';
+import type { StoreConnection } from '../preload/api.js';
+import { appScheme, rendererUrl, serveAppFile } from './app-protocol.js';
+import { storeConnection } from './connection.js';
+import { createInvite } from './invite.js';
+import { appOrigins, connectionBroadcaster, handleConnectionRequests } from './ipc.js';
+import { stopStoreBeforeQuit } from './lifecycle.js';
+import { appArgv, runServerMode, wantsServerMode } from './server-mode.js';
+import { Supervisor, type SupervisorState } from './supervisor.js';
+import { TrayController } from './tray.js';
+import { utilityProcessForker } from './utility-backend.js';
+import { keepToAppPages, windowOptions } from './window.js';
+
+const compiled = dirname(fileURLToPath(import.meta.url)); // out/main
+const backendEntry = join(compiled, '../backend/src/child.js');
+const preloadFile = join(compiled, '../preload/index.cjs');
+
+/** Kept here for the app's lifetime: a Tray without a reference is garbage-collected. */
+let tray: TrayController | undefined;
+
+function trayIcon() {
+  const name = process.platform === 'darwin' ? 'trayTemplate.png' : process.platform === 'win32' ? 'icon.ico' : 'tray.png';
+  const icon = nativeImage.createFromPath(join(app.getAppPath(), 'build', name));
+  if (process.platform === 'darwin') icon.setTemplateImage(true);
+  return icon;
+}
+
+function openWindow(): void {
+  const existing = BrowserWindow.getAllWindows()[0];
+  if (existing) return existing.show();
+  const window = new BrowserWindow(windowOptions(preloadFile));
+  keepToAppPages(window.webContents);
+  void window.loadURL(rendererUrl);
+}
+
+function startDesktop(): void {
+  if (!app.requestSingleInstanceLock()) {
+    process.stderr.write('api-store is already running; the running instance was asked to show its window.\n');
+    return app.exit(0);
+  }
+  protocol.registerSchemesAsPrivileged([appScheme]);
+  const endpoint = { host: '127.0.0.1', prefix: '/v1', token: createLaunchToken() };
+  const connectionOf = (state: SupervisorState) =>
+    state.status === 'running' && state.port !== undefined ? storeConnection({ ...endpoint, port: state.port }, state.lan) : null;
+
+  app.on('second-instance', openWindow);
+  app.on('window-all-closed', () => {
+    // The store keeps serving from the tray; Quit is in the tray menu.
+  });
+  app.on('activate', openWindow);
+
+  void app.whenReady().then(() => {
+    const dataDir = join(app.getPath('userData'), 'store');
+    const rendererRoot = join(app.getAppPath(), 'renderer-stub');
+    protocol.handle(appScheme.scheme, (request) => serveAppFile(request.url, rendererRoot));
+
+    mkdirSync(app.getPath('logs'), { recursive: true });
+    const log = createWriteStream(join(app.getPath('logs'), 'backend.log'), { flags: 'a' });
+    const supervisor = new Supervisor({
+      fork: utilityProcessForker(utilityProcess.fork, backendEntry, log),
+      config: { ...endpoint, dataDir, port: 0, allowedOrigins: appOrigins },
+    });
+    handleConnectionRequests(ipcMain, () => connectionOf(supervisor.state));
+    const broadcast = connectionBroadcaster(() => BrowserWindow.getAllWindows());
+
+    tray = new TrayController(new Tray(trayIcon()), (template) => Menu.buildFromTemplate(template), {
+      setLan: (enabled) => supervisor.setLan(enabled),
+      copyLanAddress: () => clipboard.writeText(supervisor.state.lan.url ?? ''),
+      inviteTeammate: () => void inviteTeammate(connectionOf(supervisor.state)),
+      openDataFolder: () => void shell.openPath(dataDir),
+      restartStore: () => supervisor.start(),
+      quit: () => app.quit(),
+    });
+    supervisor.onChange((state) => {
+      broadcast(connectionOf(state));
+      tray?.show(state);
+      if (state.status === 'error' && BrowserWindow.getAllWindows().length > 0) {
+        dialog.showErrorBox('The store stopped', state.error ?? 'The store failed repeatedly.');
+      }
+    });
+    tray.show(supervisor.state);
+    stopStoreBeforeQuit(app, supervisor);
+    supervisor.start();
+    openWindow();
+  });
+}
+
+async function inviteTeammate(connection: StoreConnection | null): Promise<void> {
+  if (!connection?.lan.url) return;
+  try {
+    const invite = await createInvite(connection);
+    const message = `Address: ${connection.lan.url}\nFingerprint: ${connection.lan.fingerprint ?? 'unknown'}\nInvite code: ${invite.code}\nValid until ${new Date(invite.expires).toLocaleString()}; it works once.`;
+    const { response } = await dialog.showMessageBox({ type: 'info', title: 'Invite a teammate', message: 'Give your teammate these details', detail: message, buttons: ['Copy', 'Close'] });
+    if (response === 0) clipboard.writeText(message);
+  } catch (error) {
+    dialog.showErrorBox('No invite was created', (error as Error).message);
+  }
+}
+
+const args = appArgv(process.argv, process.defaultApp ?? false);
+if (wantsServerMode(args)) {
+  // Headless: no window and no tray, and no GPU process to initialise on a machine without one.
+  app.disableHardwareAcceleration();
+  await runServerMode(app, args, {
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    signals: process,
+  });
+} else {
+  startDesktop();
+}

@@ -1,0 +1,174 @@
+import type { StoreConfigInput } from '../backend/src/config.js';
+import { backendMessageSchema } from '../backend/src/process/messages.js';
+import type { LanStatus } from '../preload/api.js';
+import type { BackendProcess, ForkBackend } from './backend-process.js';
+import { systemClock, type Clock } from './clock.js';
+import { defaultRestartPolicy, restartDelay, type RestartPolicy } from './restart-policy.js';
+
+export type StoreStatus = 'starting' | 'running' | 'restarting' | 'error' | 'stopping' | 'stopped';
+
+export interface SupervisorState {
+  status: StoreStatus;
+  /** The loopback port, while running. */
+  port?: number;
+  /** Why the backend last failed; in `error`, why the supervisor gave up. */
+  error?: string;
+  lan: LanStatus;
+}
+
+/** `stopped`: the backend confirmed it closed the store; `killed`: it had to be killed. */
+export type StopResult = 'stopped' | 'killed';
+
+export interface SupervisorOptions {
+  fork: ForkBackend;
+  /** Sent in every `start` message (the launch token is in it). */
+  config: StoreConfigInput;
+  clock?: Clock;
+  restartPolicy?: RestartPolicy;
+  /** How long the backend may take to stop after `shutdown` before it is killed. */
+  stopTimeoutMs?: number;
+}
+
+interface Child {
+  process: BackendProcess;
+  exited: Promise<void>;
+  fatal?: string;
+  saidStopped: boolean;
+}
+
+const lanOff: LanStatus = { enabled: false };
+
+/**
+ * Keeps one backend process running: starts it, restarts it with a growing delay when it dies
+ * unexpectedly, gives up after repeated crashes, and stops it on request.
+ */
+export class Supervisor {
+  #state: SupervisorState = { status: 'stopped', lan: lanOff };
+  #child?: Child;
+  #crashTimes: number[] = [];
+  #restartTimer?: unknown;
+  #lanWanted = false;
+  #stopping?: Promise<StopResult>;
+  readonly #listeners = new Set<(state: SupervisorState) => void>();
+  readonly #clock: Clock;
+  readonly #policy: RestartPolicy;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.#clock = options.clock ?? systemClock;
+    this.#policy = options.restartPolicy ?? defaultRestartPolicy;
+  }
+
+  get state(): SupervisorState {
+    return this.#state;
+  }
+
+  /** Calls `listener` after every state change; returns a function that unsubscribes. */
+  onChange(listener: (state: SupervisorState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Starts the backend; also the way to try again after the supervisor gave up. */
+  start(): void {
+    if (this.#child || this.#restartTimer !== undefined) return;
+    this.#stopping = undefined;
+    this.#crashTimes = [];
+    this.#launch();
+  }
+
+  /** Asks for LAN sharing on or off; remembered across restarts. The answer arrives as state. */
+  setLan(enabled: boolean): void {
+    this.#lanWanted = enabled;
+    if (this.#state.status === 'running') this.#child?.process.send({ type: 'lan', enabled });
+  }
+
+  /** `shutdown`, then wait for the process to exit; kill it if that takes too long. */
+  stop(): Promise<StopResult> {
+    return (this.#stopping ??= this.#stop());
+  }
+
+  async #stop(): Promise<StopResult> {
+    if (this.#restartTimer !== undefined) {
+      this.#clock.clearTimeout(this.#restartTimer);
+      this.#restartTimer = undefined;
+    }
+    const child = this.#child;
+    if (!child) {
+      this.#update({ status: 'stopped', port: undefined, lan: lanOff });
+      return 'stopped';
+    }
+    this.#update({ status: 'stopping' });
+    child.process.send({ type: 'shutdown' });
+    const killTimer = this.#clock.setTimeout(() => child.process.kill(), this.options.stopTimeoutMs ?? 5000);
+    await child.exited;
+    this.#clock.clearTimeout(killTimer);
+    return child.saidStopped ? 'stopped' : 'killed';
+  }
+
+  /**
+   * Forks a new backend. Only ever called when no backend process is alive (at start, or from
+   * the restart timer set after the previous one exited), so the LevelDB lock is free.
+   */
+  #launch(): void {
+    this.#restartTimer = undefined;
+    const process = this.options.fork();
+    let markExited!: () => void;
+    const child: Child = { process, saidStopped: false, exited: new Promise((resolve) => (markExited = resolve)) };
+    this.#child = child;
+    process.onMessage((data) => this.#onMessage(child, data));
+    process.onExit((code) => {
+      markExited();
+      this.#onExit(child, code);
+    });
+    this.#update({ status: 'starting', port: undefined, lan: lanOff });
+    process.send({ type: 'start', config: this.options.config });
+  }
+
+  #onMessage(child: Child, data: unknown): void {
+    const parsed = backendMessageSchema.safeParse(data);
+    if (!parsed.success || child !== this.#child) return;
+    const message = parsed.data;
+    switch (message.type) {
+      case 'ready':
+        if (this.#state.status !== 'starting') return;
+        this.#update({ status: 'running', port: message.port, error: undefined, lan: message.lan ? { enabled: true, ...message.lan } : lanOff });
+        if (this.#lanWanted && !message.lan) child.process.send({ type: 'lan', enabled: true });
+        return;
+      case 'lan-status': {
+        const { type: _type, ...lan } = message;
+        this.#update({ lan });
+        return;
+      }
+      case 'fatal':
+        child.fatal = message.message;
+        return;
+      case 'stopped':
+        child.saidStopped = true;
+        return;
+    }
+  }
+
+  #onExit(child: Child, code: number | null): void {
+    if (child !== this.#child) return;
+    this.#child = undefined;
+    if (this.#stopping) {
+      this.#update({ status: 'stopped', port: undefined, lan: lanOff });
+      return;
+    }
+    const reason = child.fatal ?? `The store exited unexpectedly (exit code ${code ?? 'none'}).`;
+    const now = this.#clock.now();
+    this.#crashTimes.push(now);
+    const delay = restartDelay(this.#crashTimes, now, this.#policy);
+    if (delay === undefined) {
+      this.#update({ status: 'error', port: undefined, lan: lanOff, error: `The store failed repeatedly and was not restarted. Last error: ${reason}` });
+      return;
+    }
+    this.#restartTimer = this.#clock.setTimeout(() => this.#launch(), delay);
+    this.#update({ status: 'restarting', port: undefined, lan: lanOff, error: reason });
+  }
+
+  #update(change: Partial<SupervisorState>): void {
+    this.#state = { ...this.#state, ...change };
+    for (const listener of this.#listeners) listener(this.#state);
+  }
+}

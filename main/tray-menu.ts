@@ -1,0 +1,65 @@
+import type { MenuItemConstructorOptions } from 'electron';
+import type { SupervisorState } from './supervisor.js';
+
+export interface TrayActions {
+  setLan(enabled: boolean): void;
+  copyLanAddress(): void;
+  inviteTeammate(): void;
+  openDataFolder(): void;
+  /** Start the store again after the supervisor gave up. */
+  restartStore(): void;
+  quit(): void;
+}
+
+/** One line saying how the store is doing, for the menu and the tooltip. */
+export function statusLine(state: SupervisorState): string {
+  switch (state.status) {
+    case 'running':
+      return `Store running on port ${state.port}`;
+    case 'starting':
+      return 'Store starting…';
+    case 'restarting':
+      return 'Store restarting after a failure…';
+    case 'error':
+      return 'Store stopped after repeated failures';
+    case 'stopping':
+      return 'Store stopping…';
+    case 'stopped':
+      return 'Store stopped';
+  }
+}
+
+const info = (label: string): MenuItemConstructorOptions => ({ label, enabled: false });
+
+function lanItems({ status, lan }: SupervisorState, actions: TrayActions): MenuItemConstructorOptions[] {
+  // Sharing is toggled through the running backend; while it is down there is nothing to share.
+  const available = status === 'running';
+  const items: MenuItemConstructorOptions[] = [
+    { label: 'Share on LAN', type: 'checkbox', checked: lan.enabled, enabled: available, click: (item) => actions.setLan(item.checked) },
+  ];
+  if (!available) return items;
+  if (lan.enabled) {
+    if (lan.url) items.push(info(`Address: ${lan.url}`));
+    if (lan.fingerprint) items.push(info(`Fingerprint: ${lan.fingerprint}`));
+    items.push({ label: 'Copy LAN address', enabled: Boolean(lan.url), click: () => actions.copyLanAddress() });
+    items.push({ label: 'Invite a teammate…', click: () => actions.inviteTeammate() });
+  } else if (lan.error) {
+    items.push(info(`Sharing failed: ${lan.error}`));
+  }
+  return items;
+}
+
+/** The tray menu for a state. Pure, so every state is tested without Electron. */
+export function trayMenuTemplate(state: SupervisorState, actions: TrayActions): MenuItemConstructorOptions[] {
+  const status: MenuItemConstructorOptions[] = [info(statusLine(state))];
+  if (state.error && (state.status === 'error' || state.status === 'restarting')) status.push(info(state.error));
+  if (state.status === 'error') status.push({ label: 'Restart the store', click: () => actions.restartStore() });
+  return [
+    ...status,
+    { type: 'separator' },
+    ...lanItems(state, actions),
+    { type: 'separator' },
+    { label: 'Open data folder', click: () => actions.openDataFolder() },
+    { label: 'Quit', click: () => actions.quit() },
+  ];
+}

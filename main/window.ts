@@ -1,0 +1,20 @@
+import type { BrowserWindowConstructorOptions, WebContents } from 'electron';
+import { appOrigins, isAppFrame } from './ipc.js';
+
+/** A window for the app's pages: isolated, sandboxed, no Node; only the preload's bridge. */
+export function windowOptions(preload: string): BrowserWindowConstructorOptions {
+  return {
+    width: 1000,
+    height: 720,
+    title: 'api-store',
+    webPreferences: { preload, contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
+  };
+}
+
+/** Pages of the app stay pages of the app: no pop-ups, no navigation to other origins. */
+export function keepToAppPages(webContents: Pick<WebContents, 'setWindowOpenHandler' | 'on'>): void {
+  webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  webContents.on('will-navigate', (event, url) => {
+    if (!isAppFrame({ url }, appOrigins)) event.preventDefault();
+  });
+}

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { createLaunchToken } from '../../backend/src/auth/local-token.js';
+import { storeConnection } from '../../main/connection.js';
+import { connectionBroadcaster, type WindowLike } from '../../main/ipc.js';
+import { stopStoreBeforeQuit } from '../../main/lifecycle.js';
+import { Supervisor, type SupervisorState } from '../../main/supervisor.js';
+import type { StoreConnection } from '../../preload/api.js';
+import { childProcessForker, reap } from '../helpers/child-backend.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+const tempDirs: string[] = [];
+const forkers: ReturnType<typeof childProcessForker>[] = [];
+after(async () => {
+  for (const forker of forkers) reap(forker.children);
+  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'api-store-supervisor-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function until(supervisor: Supervisor, predicate: (state: SupervisorState) => boolean): Promise<SupervisorState> {
+  if (predicate(supervisor.state)) return Promise.resolve(supervisor.state);
+  return new Promise((resolve) => {
+    const stop = supervisor.onChange((state) => {
+      if (!predicate(state)) return;
+      stop();
+      resolve(state);
+    });
+  });
+}
+
+/** A supervisor on the real backend, wired to a broadcaster that tells one stand-in app window. */
+async function supervise(options: { dataDir?: string; entry?: URL; maxCrashes?: number } = {}) {
+  const fork = childProcessForker(options.entry);
+  forkers.push(fork);
+  const clock = new ManualClock();
+  const token = createLaunchToken();
+  const config = { dataDir: options.dataDir ?? join(await tempDir(), 'store'), token, logLevel: 'silent' as const };
+  const supervisor = new Supervisor({
+    fork,
+    config,
+    clock,
+    restartPolicy: { firstDelayMs: 100, maxDelayMs: 1000, maxCrashes: options.maxCrashes ?? 5, windowMs: 60_000 },
+    stopTimeoutMs: 3000,
+  });
+  const told: (StoreConnection | null)[] = [];
+  const window: WindowLike = { webContents: { getURL: () => 'app://renderer/index.html', send: (_channel: string, connection: StoreConnection | null) => void told.push(connection) } };
+  const broadcast = connectionBroadcaster(() => [window]);
+  supervisor.onChange((state) =>
+    broadcast(state.status === 'running' && state.port ? storeConnection({ host: '127.0.0.1', port: state.port, prefix: '/v1', token }, state.lan) : null),
+  );
+  return { supervisor, fork, clock, told, token };
+}
+
+async function storeInfo(connection: StoreConnection | null) {
+  assert.ok(connection);
+  const response = await fetch(`${connection.baseUrl}/store`, { headers: { Authorization: `Bearer ${connection.token}` } });
+  assert.equal(response.status, 200);
+  return (await response.json()) as { mode: string };
+}
+
+test('the supervisor starts the real backend and tells the windows how to reach it', async () => {
+  const { supervisor, told, token } = await supervise();
+  supervisor.start();
+  const running = await until(supervisor, (s) => s.status === 'running');
+  assert.ok(running.port && running.port > 0);
+  const connection = told.at(-1) ?? null;
+  assert.deepEqual(connection, {
+    baseUrl: `http://127.0.0.1:${running.port}/v1`,
+    wsUrl: `ws://127.0.0.1:${running.port}/v1/events`,
+    token,
+    lan: { enabled: false },
+  });
+  assert.equal((await storeInfo(connection)).mode, 'single-user');
+  assert.equal(await supervisor.stop(), 'stopped');
+});
+
+test('after kill -9 the backend is restarted on the same data and the new connection is broadcast', async () => {
+  const { supervisor, fork, clock, told } = await supervise();
+  supervisor.start();
+  await until(supervisor, (s) => s.status === 'running');
+  const firstConnection = told.at(-1);
+
+  fork.children[0].kill('SIGKILL');
+  const restarting = await until(supervisor, (s) => s.status === 'restarting');
+  assert.match(restarting.error ?? '', /exited unexpectedly/);
+  assert.equal(told.at(-1), null, 'windows hear that the store is down');
+  assert.deepEqual(clock.pending, [100], 'one restart is scheduled after the first back-off delay');
+
+  clock.fireNext();
+  const second = await until(supervisor, (s) => s.status === 'running');
+  assert.equal(fork.children.length, 2);
+  assert.ok(second.port);
+  const secondConnection = told.at(-1) ?? null;
+  assert.notEqual(secondConnection, firstConnection);
+  assert.equal(secondConnection?.baseUrl, `http://127.0.0.1:${second.port}/v1`);
+  await storeInfo(secondConnection);
+  assert.equal(await supervisor.stop(), 'stopped');
+});
+
+test('after repeated crashes the supervisor gives up with a visible error', async () => {
+  // A regular file where the data dir's parent should be: the real backend reports fatal and exits.
+  const blocker = join(await tempDir(), 'not-a-folder');
+  await writeFile(blocker, '');
+  const { supervisor, fork, clock, told } = await supervise({ dataDir: join(blocker, 'store'), maxCrashes: 3 });
+  supervisor.start();
+
+  const delays: number[] = [];
+  for (let crash = 1; crash < 3; crash++) {
+    const restarting = await until(supervisor, (s) => s.status === 'restarting');
+    assert.match(restarting.error ?? '', /could not start/);
+    delays.push(...clock.pending);
+    clock.fireNext();
+    await until(supervisor, (s) => s.status === 'starting');
+  }
+  const failed = await until(supervisor, (s) => s.status === 'error');
+  assert.deepEqual(delays, [100, 200], 'each restart waits twice as long');
+  assert.match(failed.error ?? '', /failed repeatedly.*could not start/);
+  assert.deepEqual(clock.pending, [], 'no further restart is scheduled');
+  assert.equal(fork.children.length, 3);
+  assert.ok(told.every((connection) => connection === null), 'no window was given a connection');
+  assert.equal(await supervisor.stop(), 'stopped');
+});
+
+test('quitting the app waits for the backend to stop cleanly', async () => {
+  const { supervisor, fork, clock } = await supervise();
+  supervisor.start();
+  await until(supervisor, (s) => s.status === 'running');
+
+  let quit!: () => void;
+  const quitCalled = new Promise<void>((resolve) => (quit = resolve));
+  const app = Object.assign(new EventEmitter(), { quit });
+  stopStoreBeforeQuit(app as never, supervisor);
+  let prevented = 0;
+  app.emit('before-quit', { preventDefault: () => void prevented++ });
+  assert.equal(prevented, 1, 'the first quit is held');
+  assert.equal(supervisor.state.status, 'stopping');
+  assert.deepEqual(clock.pending, [3000], 'a kill is scheduled in case the backend hangs');
+
+  await until(supervisor, (s) => s.status === 'stopped');
+  const exit = await new Promise<number | null>((resolve) => {
+    const child = fork.children[0];
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', resolve);
+  });
+  assert.equal(exit, 0);
+  assert.equal(await supervisor.stop(), 'stopped', 'the backend said it stopped');
+  await quitCalled; // then quitting resumes
+  assert.deepEqual(clock.pending, [], 'the kill timer was cancelled');
+  app.emit('before-quit', { preventDefault: () => void prevented++ });
+  assert.equal(prevented, 1, 'the second quit goes through');
+});
+
+test('a backend that ignores shutdown is killed when the stop timeout fires', async () => {
+  const dir = await tempDir();
+  const stubborn = join(dir, 'ignores-shutdown.mjs');
+  await writeFile(stubborn, "process.on('message', () => {});\nsetInterval(() => {}, 1 << 30);\n");
+  const { supervisor, clock } = await supervise({ entry: pathToFileURL(stubborn) });
+  supervisor.start();
+  const result = supervisor.stop();
+  assert.deepEqual(clock.pending, [3000]);
+  clock.fireNext();
+  assert.equal(await result, 'killed');
+  assert.equal(supervisor.state.status, 'stopped');
+});

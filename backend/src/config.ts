@@ -48,6 +48,8 @@ export const configSchema = z.object({
     })
     .prefault({}),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** `POST /proxy`: teammates of a shared store reach only public addresses unless this allows more. */
+  proxy: z.object({ allowPrivateTargets: z.boolean().default(false) }).prefault({}),
 });
 
 export type StoreConfig = z.infer<typeof configSchema>;

@@ -17,6 +17,9 @@ export const errorCodes = {
   forbidden_host: { status: 403, title: 'Forbidden Host' },
   forbidden_origin: { status: 403, title: 'Forbidden Origin' },
   forbidden_role: { status: 403, title: 'Forbidden' },
+  // proxy
+  proxy_target_forbidden: { status: 403, title: 'Proxy Target Forbidden' },
+  proxy_failed: { status: 502, title: 'Proxy Request Failed' },
   // files, sharing and trash
   file_not_found: { status: 404, title: 'File Not Found' },
   parent_not_found: { status: 404, title: 'Parent Not Found' },

@@ -7,6 +7,7 @@ import { registerShared } from './shared.js';
 import { registerTrash } from './trash.js';
 import { registerChanges } from './changes.js';
 import { registerEvents } from './events.js';
+import { registerProxy } from './proxy.js';
 import { registerStoreInfo } from './store-info.js';
 
 /** Every REST resource, one file each; add a new resource's `register…` call here. */
@@ -18,4 +19,5 @@ export function registerRoutes(api: Api, services: Services, sockets: ListenerSo
   registerFileUsers(api, services);
   registerTrash(api, services);
   registerShared(api, services);
+  registerProxy(api, services);
 }

@@ -1,0 +1,122 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { Agent, request } from 'undici';
+import { ApiError } from '../http/problem.js';
+
+export interface ProxyRequest {
+  url: string;
+  method: string;
+  headers: [string, string][];
+  /** The request body as text (`utf8`) or bytes (`base64`). */
+  body?: string;
+  bodyEncoding: 'utf8' | 'base64';
+  timeoutMs: number;
+}
+
+export interface ProxyResponse {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  size: number;
+  /** Milliseconds from the start: response headers received, and the last body byte. */
+  timings: { start: number; response: number; total: number };
+}
+
+export type Lookup = typeof dnsLookup;
+
+/** Loopback, private, link-local and other non-public ranges a shared store must not reach for a teammate. */
+const nonPublic = new BlockList();
+for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 3]] as const) {
+  nonPublic.addSubnet(net, prefix, 'ipv4');
+}
+for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) {
+  nonPublic.addSubnet(net, prefix, 'ipv6');
+}
+
+export function isPublicAddress(address: string): boolean {
+  // An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is judged as the IPv4 address it carries.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (mapped) return isPublicAddress(mapped);
+  const family = isIP(address);
+  return family !== 0 && !nonPublic.check(address, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+const targetForbidden = () => new ApiError('proxy_target_forbidden', 'This store does not send requests to loopback or private addresses.');
+
+/**
+ * A lookup that refuses non-public addresses. It runs inside the connection, so the address
+ * checked is the address connected to (no DNS-rebinding gap between check and use).
+ */
+function publicOnlyLookup(lookup: Lookup): LookupFunction {
+  return (hostname, options, callback) => {
+    lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const list = addresses as unknown as LookupAddress[];
+      if (list.some((entry) => !isPublicAddress(entry.address))) return callback(targetForbidden(), '', 0);
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+      callback(null, list[0].address, list[0].family);
+    });
+  };
+}
+
+/**
+ * Sends the app's HTTP request and returns the whole response with timings. Responses larger
+ * than `maxBytes` are refused rather than held in memory.
+ */
+export function createRequestSender(options: { allowPrivateTargets: boolean; maxBytes: number; lookup?: Lookup; now?: () => number }) {
+  const now = options.now ?? (() => performance.now());
+  const lookup = options.lookup ?? dnsLookup;
+  const dispatcher = new Agent({ connect: options.allowPrivateTargets ? { lookup } : { lookup: publicOnlyLookup(lookup) } });
+
+  return async function sendRequest(input: ProxyRequest): Promise<ProxyResponse> {
+    const target = new URL(input.url);
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    if (!options.allowPrivateTargets && isIP(host) && !isPublicAddress(host)) throw targetForbidden();
+    const started = now();
+    let response;
+    try {
+      response = await request(target, {
+        dispatcher,
+        method: input.method as 'GET',
+        headers: input.headers.flat(),
+        body: input.body === undefined ? undefined : Buffer.from(input.body, input.bodyEncoding),
+        headersTimeout: input.timeoutMs,
+        bodyTimeout: input.timeoutMs,
+      });
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      const cause = (error as { cause?: unknown }).cause;
+      if (cause instanceof ApiError) throw cause;
+      throw new ApiError('proxy_failed', `The request failed: ${(error as Error).message}`);
+    }
+    const responded = now();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body) {
+      size += chunk.length;
+      if (size > options.maxBytes) {
+        response.body.destroy();
+        throw new ApiError('proxy_failed', `The response is larger than ${options.maxBytes} bytes.`);
+      }
+      chunks.push(chunk);
+    }
+    const bytes = Buffer.concat(chunks);
+    const text = bytes.toString('utf8');
+    const isText = Buffer.from(text, 'utf8').equals(bytes);
+    const headers: [string, string][] = [];
+    for (const [name, value] of Object.entries(response.headers)) {
+      for (const one of Array.isArray(value) ? value : [value ?? '']) headers.push([name, one]);
+    }
+    return {
+      status: response.statusCode,
+      statusText: response.statusText ?? '',
+      headers,
+      body: isText ? text : bytes.toString('base64'),
+      bodyEncoding: isText ? 'utf8' : 'base64',
+      size,
+      timings: { start: 0, response: responded - started, total: now() - started },
+    };
+  };
+}

@@ -1,0 +1,36 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Api } from '../http/env.js';
+import type { Services } from '../http/services.js';
+import { roles } from '../store/access.js';
+import { fileKeySchema } from '../store/files.js';
+import { changeGrants, grantOperationsSchema, listGrants } from '../store/sharing.js';
+
+/** `/files/{key}/users`: who a file is shared with, and sharing it (owners only). */
+
+const GrantSchema = z
+  .object({ type: z.enum(['user', 'anyone']), id: z.string().optional(), role: z.enum(roles), grantedBy: z.string(), time: z.number() })
+  .openapi('Grant');
+const grants = { description: 'The grants set on this file (not the inherited ones)', content: { 'application/json': { schema: z.object({ items: z.array(GrantSchema) }) } } };
+const keyParam = z.object({ key: fileKeySchema });
+const notVisible = { 404: { description: 'No such file the caller can see' } };
+
+export function registerFileUsers(api: Api, services: Services): void {
+  const { store } = services;
+
+  api.openapi(
+    createRoute({ method: 'get', path: '/files/{key}/users', summary: 'The file’s explicit grants', request: { params: keyParam }, responses: { 200: grants, ...notVisible } }),
+    async (c) => c.json({ items: await listGrants(store.storage, c.get('caller').user, c.req.valid('param').key) }, 200),
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/files/{key}/users',
+      summary: 'Grant or revoke roles: `[{op: "add", type: "user"|"anyone", id?, value: role}, {op: "remove", type, id?}]`',
+      description: 'Owners only. Grants may name any valid user key. All operations are applied in one write.',
+      request: { params: keyParam, body: { required: true, content: { 'application/json': { schema: grantOperationsSchema } } } },
+      responses: { 200: grants, 403: { description: 'Not an owner' }, ...notVisible },
+    }),
+    async (c) => c.json({ items: await changeGrants(store, c.get('caller').user, c.req.valid('param').key, c.req.valid('json')) }, 200),
+  );
+}

@@ -1,0 +1,265 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Api, AppEnv } from '../http/env.js';
+import { pageQuery } from '../http/page-query.js';
+import { ApiError } from '../http/problem.js';
+import type { Services } from '../http/services.js';
+import { changeMedia, listRevisions, readMedia } from '../store/file-media.js';
+import {
+  breadcrumbs, createFile, etagOf, fileInputSchema, fileKeySchema, kindSchema, listFiles, patchFile, readFiles, readVisibleFile,
+  type FileInput, type ListFilter, type ListPosition,
+} from '../store/files.js';
+import { patchBodySchema, patchRequestOf } from '../store/json-patch.js';
+import { trashFile } from '../store/trash.js';
+
+/**
+ * `/files`: metadata of spaces and everything the app saves, and with `?alt=media` their
+ * contents. Metadata and contents have their own versions (the ETag); PATCH, PUT and DELETE
+ * honour `If-Match`.
+ */
+
+export const FileSchema = z
+  .looseObject({
+    key: z.string(),
+    kind: z.string(),
+    info: z.looseObject({ name: z.string(), description: z.string().optional() }),
+    owner: z.string(),
+    parents: z.array(z.string()),
+    created: z.number(),
+    updated: z.number(),
+    lastModified: z.object({ user: z.string(), time: z.number() }),
+    version: z.number(),
+    deleted: z.boolean().optional(),
+  })
+  .openapi('File');
+
+const MediaSchema = z.object({ value: z.json(), version: z.number(), revert: z.array(z.json()) }).openapi('FileContents');
+const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), cursor: z.string().optional() });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const notVisible = { 404: { description: 'No such file the caller can see (missing, in trash, or not shared)' } };
+
+const alt = z.object({ alt: z.literal('media').optional() });
+const keyParam = z.object({ key: fileKeySchema });
+/** Create with contents: `POST /files?alt=media` with `{meta, media}`. */
+const createWithMedia = z.object({ meta: fileInputSchema, media: z.json() });
+const MAX_BATCH = 500;
+
+const listQuery = pageQuery.extend({
+  parent: fileKeySchema.optional(),
+  kind: kindSchema.optional(),
+  query: z.string().min(1).max(512).optional(),
+  since: z.coerce.number().int().min(0).optional(),
+});
+
+/** A list cursor carries its filter, so `?cursor=` alone reads the next page. */
+interface FilesCursor {
+  filter: ListFilter;
+  position: ListPosition;
+}
+
+/** Validates a body whose shape depends on the query (`alt=media`), as the route validators would. */
+function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const errors = parsed.error.issues.map((issue) => ({ path: ['json', ...issue.path.map(String)].join('.'), message: issue.message }));
+  throw new ApiError('validation_failed', 'The request is not valid.', { errors });
+}
+
+const readJson = async (c: Context<AppEnv>) => {
+  const text = await c.req.text();
+  if (text === '') throw new ApiError('validation_failed', 'A JSON body is required.', { errors: [{ path: 'json', message: 'required' }] });
+  return JSON.parse(text) as unknown;
+};
+
+export function registerFiles(api: Api, services: Services): void {
+  const { store, cursors, config } = services;
+  const location = (key: string) => `${config.prefix}/files/${key}`;
+  const sizes = { metadata: config.limits.metadataBytes, media: config.limits.mediaBytes };
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/files',
+      summary: 'One page of a space’s files, or of the caller’s root',
+      description:
+        '`parent` lists a space (the caller’s own root files otherwise), `kind` one kind, `since` files updated after a ' +
+        'time (ms, oldest change first), `query` a case-insensitive part of the name or description. A `query` page reads a ' +
+        'bounded part of the index and may come back short with a cursor.',
+      request: { query: listQuery },
+      responses: { 200: json(page(FileSchema), 'One page of files'), ...notVisible },
+    }),
+    async (c) => {
+      const { cursor, limit, ...filter } = c.req.valid('query');
+      const resume = cursor === undefined ? undefined : cursors.decode<FilesCursor>(cursor);
+      const listFilter = resume?.filter ?? filter;
+      const result = await listFiles(store.storage, c.get('caller').user, listFilter, { limit, position: resume?.position });
+      const next = result.next && cursors.encode({ filter: listFilter, position: result.next } satisfies FilesCursor);
+      return c.json({ items: result.items, ...(next ? { cursor: next } : {}) }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/files',
+      summary: 'Create a file in a space (or at the caller’s root)',
+      description:
+        'The body is the file’s metadata (`kind`, `info.name`, an optional UUID `key`, any other JSON); with `?alt=media` it ' +
+        'is `{meta, media}` and creates the contents in the same write. Server-owned fields in the body are ignored.',
+      request: { query: alt.extend({ parent: fileKeySchema.optional() }) },
+      responses: {
+        201: json(FileSchema, 'The created file'),
+        400: { description: 'Invalid body, or the parent is not a space (`parent_not_space`)' },
+        404: { description: 'No such parent space the caller can see' },
+        409: { description: 'The key is in use (`key_conflict`)' },
+      },
+    }),
+    async (c) => {
+      const { alt: asked, parent } = c.req.valid('query');
+      const body = await readJson(c);
+      const { input, media }: { input: FileInput; media?: { value: unknown } } =
+        asked === 'media'
+          ? (({ meta, media: value }) => ({ input: meta, media: { value } }))(parseBody(createWithMedia, body))
+          : { input: parseBody(fileInputSchema, body) };
+      const record = await createFile(store, c.get('caller').user, { parent, input, media });
+      c.header('Location', location(record.key));
+      c.header('ETag', etagOf(record.version));
+      return c.json(record, 201);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/files/batch',
+      summary: 'Read many files at once',
+      request: { body: { required: true, content: { 'application/json': { schema: z.array(fileKeySchema).min(1).max(MAX_BATCH) } } } },
+      responses: { 200: json(z.object({ items: z.array(FileSchema.nullable()) }), 'The files in the order asked; null for missing or not visible') },
+    }),
+    async (c) => c.json({ items: await readFiles(store.storage, c.get('caller').user, c.req.valid('json')) }, 200),
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/files/{key}',
+      summary: 'A file’s metadata, or with `?alt=media` its contents',
+      request: { params: keyParam, query: alt },
+      responses: { 200: json(FileSchema, 'The file (ETag: its version)'), ...notVisible },
+    }),
+    async (c) => {
+      const { key } = c.req.valid('param');
+      const user = c.get('caller').user;
+      if (c.req.valid('query').alt === 'media') {
+        const media = await readMedia(store.storage, user, key);
+        c.header('ETag', etagOf(media.version));
+        return c.json(media.value as object, 200);
+      }
+      const { record } = await readVisibleFile(store.storage, user, key);
+      c.header('ETag', etagOf(record.version));
+      return c.json(record, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/files/{key}',
+      summary: 'Patch a file’s metadata, or with `?alt=media` its contents (RFC 6902)',
+      description:
+        'The body is `{app, appVersion, patch}` or a bare array of operations. Server-owned fields cannot be patched. The ' +
+        'answer carries `revert`, a patch that restores the previous state. Writers and owners only.',
+      request: { params: keyParam, query: alt, body: { required: true, content: { 'application/json': { schema: patchBodySchema } } } },
+      responses: {
+        200: json(z.union([FileSchema.extend({ revert: z.array(z.json()) }), MediaSchema]), 'The patched file (or contents) and `revert`'),
+        400: { description: '`invalid_patch` or `protected_field`; nothing was changed' },
+        403: { description: 'The caller may only read this file' },
+        412: { description: 'If-Match names an older version (`version_conflict`)' },
+        ...notVisible,
+      },
+    }),
+    async (c) => {
+      const { key } = c.req.valid('param');
+      const user = c.get('caller').user;
+      const request = patchRequestOf(c.req.valid('json'));
+      const ifMatch = c.req.header('If-Match');
+      if (c.req.valid('query').alt === 'media') {
+        const { media, revert } = await changeMedia(store, user, key, { patch: request }, { ifMatch, maxBytes: sizes.media });
+        c.header('ETag', etagOf(media.version));
+        return c.json({ value: media.value, version: media.version, revert }, 200);
+      }
+      const { record, revert } = await patchFile(store, user, key, request, { ifMatch, maxBytes: sizes.metadata });
+      c.header('ETag', etagOf(record.version));
+      return c.json({ ...record, revert }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'put',
+      path: '/files/{key}',
+      summary: 'Replace a file’s contents (`?alt=media` required); stores a revision',
+      request: { params: keyParam, query: z.object({ alt: z.literal('media') }) },
+      responses: {
+        200: json(MediaSchema, 'The new contents, their version and `revert`'),
+        403: { description: 'The caller may only read this file' },
+        412: { description: 'If-Match names an older version (`version_conflict`)' },
+        ...notVisible,
+      },
+    }),
+    async (c) => {
+      const body = await readJson(c);
+      const ifMatch = c.req.header('If-Match');
+      const { media, revert } = await changeMedia(store, c.get('caller').user, c.req.valid('param').key, { replace: body }, { ifMatch, maxBytes: sizes.media });
+      c.header('ETag', etagOf(media.version));
+      return c.json({ value: media.value, version: media.version, revert }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/files/{key}',
+      summary: 'Move a file and everything in it to trash (owners only)',
+      request: { params: keyParam },
+      responses: { 204: { description: 'In trash' }, 403: { description: 'Not an owner' }, 412: { description: 'If-Match names an older version' }, ...notVisible },
+    }),
+    async (c) => {
+      await trashFile(store, c.get('caller').user, c.req.valid('param').key, c.req.header('If-Match'));
+      return c.body(null, 204);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/files/{key}/revisions',
+      summary: 'The contents’ revisions, newest first',
+      request: { params: keyParam, query: pageQuery },
+      responses: {
+        200: json(
+          page(z.object({ version: z.number(), patch: z.array(z.json()), revert: z.array(z.json()), user: z.string(), time: z.number() }).openapi('Revision')),
+          'One page of revisions',
+        ),
+        ...notVisible,
+      },
+    }),
+    async (c) => {
+      const { key } = c.req.valid('param');
+      const { cursor, limit } = c.req.valid('query');
+      const result = await listRevisions(store.storage, c.get('caller').user, key, limit, cursor === undefined ? undefined : cursors.decode<string>(cursor));
+      return c.json({ items: result.items as never[], ...(result.last ? { cursor: cursors.encode(result.last) } : {}) }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/files/{key}/breadcrumbs',
+      summary: 'The spaces above a file that the caller can see, root-most first, then the file',
+      request: { params: keyParam },
+      responses: { 200: json(z.object({ items: z.array(z.object({ key: z.string(), kind: z.string(), name: z.string() })) }), 'The path'), ...notVisible },
+    }),
+    async (c) => c.json({ items: await breadcrumbs(store.storage, c.get('caller').user, c.req.valid('param').key) }, 200),
+  );
+}

@@ -1,0 +1,25 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Api } from '../http/env.js';
+import { pageQuery } from '../http/page-query.js';
+import type { Services } from '../http/services.js';
+import { listShared } from '../store/sharing.js';
+import { FileSchema } from './files.js';
+
+/** `/shared`: files other users shared with the caller by name (empty for the single local owner). */
+export function registerShared(api: Api, services: Services): void {
+  const { store, cursors } = services;
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/shared',
+      summary: 'One page of the files shared with the caller',
+      request: { query: pageQuery },
+      responses: { 200: { description: 'Shared files', content: { 'application/json': { schema: z.object({ items: z.array(FileSchema), cursor: z.string().optional() }) } } } },
+    }),
+    async (c) => {
+      const { cursor, limit } = c.req.valid('query');
+      const result = await listShared(store.storage, c.get('caller').user, limit, cursor === undefined ? undefined : cursors.decode<string>(cursor));
+      return c.json({ items: result.items, ...(result.last ? { cursor: cursors.encode(result.last) } : {}) }, 200);
+    },
+  );
+}

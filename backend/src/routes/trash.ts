@@ -1,0 +1,74 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Api } from '../http/env.js';
+import { pageQuery } from '../http/page-query.js';
+import type { Services } from '../http/services.js';
+import { fileKeySchema } from '../store/files.js';
+import { deleteFromTrash, emptyTrash, listTrash, restoreFile } from '../store/trash.js';
+import { FileSchema } from './files.js';
+
+/** `/trash`: what the caller moved to trash, addressed by the file's own key. */
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const keyParam = { params: z.object({ key: fileKeySchema }) };
+const notInTrash = { 404: { description: 'No such file in trash that the caller can see' }, 403: { description: 'Not an owner of the file' } };
+
+export function registerTrash(api: Api, services: Services): void {
+  const { store, cursors, config } = services;
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/trash',
+      summary: 'One page of the caller’s trash, oldest first',
+      request: { query: pageQuery },
+      responses: { 200: json(z.object({ items: z.array(FileSchema), cursor: z.string().optional() }), 'Trashed files (roots of trashed subtrees)') },
+    }),
+    async (c) => {
+      const { cursor, limit } = c.req.valid('query');
+      const result = await listTrash(store.storage, c.get('caller').user, limit, cursor === undefined ? undefined : cursors.decode<string>(cursor));
+      return c.json({ items: result.items, ...(result.last ? { cursor: cursors.encode(result.last) } : {}) }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'put',
+      path: '/trash/{key}/restore',
+      summary: 'Restore a file and the part of its subtree trashed with it',
+      request: keyParam,
+      responses: { 200: json(FileSchema, 'The restored file'), 409: { description: 'Its space is gone or in trash (`parent_gone`)' }, ...notInTrash },
+    }),
+    async (c) => {
+      const record = await restoreFile(store, c.get('caller').user, c.req.valid('param').key);
+      c.header('Content-Location', `${config.prefix}/files/${record.key}`);
+      return c.json(record, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/trash/{key}',
+      summary: 'Delete a trashed file and its subtree for good: contents, revisions and grants too',
+      request: keyParam,
+      responses: { 204: { description: 'Deleted' }, ...notInTrash },
+    }),
+    async (c) => {
+      await deleteFromTrash(store, c.get('caller').user, c.req.valid('param').key);
+      return c.body(null, 204);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/trash',
+      summary: 'Empty the caller’s trash',
+      responses: { 204: { description: 'Emptied' } },
+    }),
+    async (c) => {
+      await emptyTrash(store, c.get('caller').user);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,79 @@
+import { ApiError } from '../http/problem.js';
+import { below, fileSections, pad, SEP, type FileRecord, type MediaRecord, type Revision } from './file-records.js';
+import { checkVersion, parentOf, putRecord, readVisibleFile, requireRole, touched } from './files.js';
+import { applyJsonPatch, type PatchOperation, type PatchRequest } from './json-patch.js';
+import { readPage } from './paging.js';
+import type { Storage } from './storage.js';
+import type { Store } from './store.js';
+
+/**
+ * A file's contents ("media"): any JSON value, versioned on its own. Every change stores a
+ * revision (the patch, its revert, who and when) and refreshes the file's `updated` so that
+ * `since` listings see it.
+ */
+
+const noContents = (key: string) => new ApiError('media_not_found', `The file ${key} has no contents yet.`);
+
+export async function readMedia(storage: Storage, user: string, key: string): Promise<MediaRecord> {
+  await readVisibleFile(storage, user, key);
+  const media = await storage.get<MediaRecord>(fileSections.media, key);
+  if (!media) throw noContents(key);
+  return media;
+}
+
+export const revisionKey = (fileKey: string, version: number) => `${fileKey}${SEP}${pad(version)}`;
+
+/**
+ * Replaces (`replace`) or patches (`patch`) the contents, writer and above, honouring `If-Match`
+ * against the contents version. A `PUT` is recorded as a `replace` of the whole document.
+ */
+export async function changeMedia(
+  store: Store,
+  user: string,
+  key: string,
+  change: { replace: unknown } | { patch: PatchRequest },
+  options: { ifMatch?: string; maxBytes: number },
+): Promise<{ media: MediaRecord; revert: PatchOperation[] }> {
+  return store.mutate(async (m) => {
+    // The role is checked before anything is parsed or applied: a reader's patch changes nothing.
+    const file = await readVisibleFile(store.storage, user, key);
+    requireRole(file, 'writer', 'change the contents of');
+    const current = await store.storage.get<MediaRecord>(fileSections.media, key);
+    if (!current && 'patch' in change) throw noContents(key);
+    if (current) checkVersion(options.ifMatch, current.version);
+    const previous = current?.value ?? null;
+    let patch: PatchOperation[];
+    let outcome: { document: unknown; revert: PatchOperation[] };
+    if ('patch' in change) {
+      patch = change.patch.patch;
+      outcome = applyJsonPatch(previous, patch);
+    } else {
+      patch = [{ op: 'replace', path: '', value: change.replace }] as PatchOperation[];
+      outcome = { document: change.replace, revert: [{ op: 'replace', path: '', value: previous }] as PatchOperation[] };
+    }
+    if (JSON.stringify(outcome.document).length > options.maxBytes) {
+      throw new ApiError('payload_too_large', 'The contents would be larger than this store accepts.');
+    }
+    const media: MediaRecord = { value: outcome.document, version: (current?.version ?? 0) + 1, updated: m.now };
+    const app = 'patch' in change ? { app: change.patch.app, appVersion: change.patch.appVersion } : {};
+    const revision: Revision = { version: media.version, patch, revert: outcome.revert, user, time: m.now, ...app };
+    const record: FileRecord = touched(file.record, user, m.now);
+    putRecord(m, record, file.record);
+    m.put(fileSections.media, key, media);
+    m.put(fileSections.revisions, revisionKey(key, media.version), revision);
+    m.change({
+      operation: 'patch', kind: record.kind, id: key, parent: parentOf(record),
+      data: { media: true, version: media.version, patch, revert: outcome.revert },
+      paths: [`/files/${key}`], visibility: { file: key },
+    });
+    return { media, revert: outcome.revert };
+  });
+}
+
+/** One page of a file's revisions, newest first (readers and above). */
+export async function listRevisions(storage: Storage, user: string, key: string, limit: number, after?: string): Promise<{ items: Revision[]; last?: string }> {
+  await readVisibleFile(storage, user, key);
+  if (after !== undefined && !after.startsWith(`${key}${SEP}`)) throw new ApiError('invalid_cursor', 'The cursor belongs to another listing.');
+  const page = await readPage<Revision>(storage, fileSections.revisions, { ...below(key), reverse: true }, limit, after);
+  return { items: page.entries.map(([, revision]) => revision), last: page.last };
+}

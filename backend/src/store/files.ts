@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ApiError } from '../http/problem.js';
+import { atLeast, roleOfRecord, type Role } from './access.js';
+import {
+  below, fileSections, pad, parentIdOf, protectedFileFields, rootOf, SEP, SEP_END, SPACE_KIND,
+  type ChildEntry, type FileRecord, type MediaRecord,
+} from './file-records.js';
+import { applyJsonPatch, type PatchRequest } from './json-patch.js';
+import { readFilteredPage } from './paging.js';
+import type { KeyRange, Storage } from './storage.js';
+import type { Mutation, Store } from './store.js';
+
+/** File keys: server-made UUIDs, or a client's UUID. URL-safe by construction. */
+export const fileKeySchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a file key');
+export const kindSchema = z.string().regex(/^[A-Za-z0-9#._:-]{1,100}$/, 'must be a kind such as Core#Space');
+
+const infoSchema = z.looseObject({ name: z.string().min(1).max(1000), description: z.string().max(10_000).optional() });
+
+/** What a client sends to create a file; server-owned fields in it are ignored (overwritten). */
+export const fileInputSchema = z.looseObject({ key: z.uuid().optional(), kind: kindSchema, info: infoSchema });
+export type FileInput = z.infer<typeof fileInputSchema>;
+
+/** What must still hold after a metadata patch. */
+const patchedFileSchema = z.looseObject({ info: infoSchema });
+
+/** A file the caller may see, with the caller's role on it. */
+export interface VisibleFile {
+  record: FileRecord;
+  role: Role;
+}
+
+const notFound = (key: string) => new ApiError('file_not_found', `There is no file ${key}.`);
+
+/** Missing, trashed and not-visible files all answer 404, so that a key reveals nothing. */
+export async function readVisibleFile(storage: Storage, user: string, key: string): Promise<VisibleFile> {
+  const record = await storage.get<FileRecord>(fileSections.files, key);
+  if (!record || record.deleted) throw notFound(key);
+  const role = await roleOfRecord(storage, user, record);
+  if (!role) throw notFound(key);
+  return { record, role };
+}
+
+export function requireRole(file: VisibleFile, needed: Role, action: string): void {
+  if (!atLeast(file.role, needed)) {
+    throw new ApiError('forbidden_role', `Only a ${needed}${needed === 'owner' ? '' : ' or above'} may ${action} this file; you are a ${file.role}.`);
+  }
+}
+
+/** `If-Match` (when sent) must name the current version: else 412 with the current one. */
+export function checkVersion(ifMatch: string | undefined, version: number): void {
+  if (ifMatch === undefined || ifMatch.trim() === '*') return;
+  const given = ifMatch.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+  if (given.includes(etagOf(version))) return;
+  throw new ApiError('version_conflict', 'The file changed since you read it; read it again and retry.', {
+    extra: { version },
+    headers: { ETag: etagOf(version) },
+  });
+}
+
+export const etagOf = (version: number) => `"${version}"`;
+
+/** The three live listing index entries of a file: by key, by kind, by update time. */
+function liveIndexKeys(record: FileRecord): [string, string][] {
+  const parentId = parentIdOf(record);
+  return [
+    [fileSections.children, `${parentId}${SEP}${record.key}`],
+    [fileSections.childrenByKind, `${parentId}${SEP}${record.kind}${SEP}${record.key}`],
+    [fileSections.childrenByUpdated, `${parentId}${SEP}${pad(record.updated)}${SEP}${record.key}`],
+  ];
+}
+
+const childEntryOf = (record: FileRecord): ChildEntry => ({
+  kind: record.kind,
+  name: record.info.name,
+  ...(record.info.description !== undefined ? { description: record.info.description } : {}),
+});
+
+export function putListed(m: Mutation, record: FileRecord): void {
+  const entry = childEntryOf(record);
+  for (const [section, key] of liveIndexKeys(record)) m.put(section, key, entry);
+}
+
+export function deleteListed(m: Mutation, record: FileRecord): void {
+  for (const [section, key] of liveIndexKeys(record)) m.del(section, key);
+}
+
+export const filePaths = (key: string) => ['/files', `/files/${key}`];
+export const parentOf = (record: FileRecord) => record.parents.at(-1);
+
+/** Stages a new or changed record with its listing entries (replacing the previous ones). */
+export function putRecord(m: Mutation, record: FileRecord, previous?: FileRecord): void {
+  if (previous) deleteListed(m, previous);
+  m.put(fileSections.files, record.key, record);
+  putListed(m, record);
+}
+
+/** A file's metadata with server fields set: the input's own fields, then the server's. */
+function newRecord(input: FileInput, key: string, owner: string, parents: string[], now: number): FileRecord {
+  const client = Object.fromEntries(Object.entries(input).filter(([field]) => !protectedFileFields.has(field)));
+  return {
+    ...client,
+    info: input.info,
+    key,
+    kind: input.kind,
+    owner,
+    parents,
+    created: now,
+    updated: now,
+    lastModified: { user: owner, time: now },
+    version: 1,
+  };
+}
+
+/**
+ * Creates a file (and, when `media` is given, its contents) in one batch. The parent must be a
+ * live space the user may write to; a client key must be unused, trash included.
+ */
+export async function createFile(
+  store: Store,
+  user: string,
+  options: { parent?: string; input: FileInput; media?: { value: unknown } },
+): Promise<FileRecord> {
+  return store.mutate(async (m) => {
+    let parents: string[] = [];
+    if (options.parent !== undefined) {
+      const parent = await store.storage.get<FileRecord>(fileSections.files, options.parent);
+      const role = parent && !parent.deleted ? await roleOfRecord(store.storage, user, parent) : undefined;
+      if (!parent || !role) throw new ApiError('parent_not_found', `There is no space ${options.parent}.`);
+      if (parent.kind !== SPACE_KIND) throw new ApiError('parent_not_space', `${options.parent} is a ${parent.kind}; only spaces contain files.`);
+      requireRole({ record: parent, role }, 'writer', 'add files to');
+      parents = [...parent.parents, parent.key];
+    }
+    const key = options.input.key ?? randomUUID();
+    if (options.input.key !== undefined && (await store.storage.get(fileSections.files, key))) {
+      throw new ApiError('key_conflict', `A file with the key ${key} exists already.`);
+    }
+    const record = newRecord(options.input, key, user, parents, m.now);
+    putRecord(m, record);
+    if (options.media) {
+      const media: MediaRecord = { value: options.media.value, version: 1, updated: m.now };
+      m.put(fileSections.media, key, media);
+    }
+    m.change({ operation: 'created', kind: record.kind, id: key, parent: parentOf(record), data: record, paths: filePaths(key), visibility: { file: key } });
+    return record;
+  });
+}
+
+/** Applies a metadata patch (writer and above), honouring `If-Match`. */
+export async function patchFile(
+  store: Store,
+  user: string,
+  key: string,
+  request: PatchRequest,
+  options: { ifMatch?: string; maxBytes: number },
+): Promise<{ record: FileRecord; revert: unknown[] }> {
+  return store.mutate(async (m) => {
+    const file = await readVisibleFile(store.storage, user, key);
+    requireRole(file, 'writer', 'edit');
+    checkVersion(options.ifMatch, file.record.version);
+    const { document, revert } = applyJsonPatch(file.record, request.patch, protectedFileFields);
+    const valid = patchedFileSchema.safeParse(document);
+    if (!valid.success) {
+      throw new ApiError('invalid_patch', 'The patched file would not be valid.', {
+        errors: valid.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+      });
+    }
+    if (JSON.stringify(document).length > options.maxBytes) {
+      throw new ApiError('payload_too_large', 'The patched file would be larger than this store accepts.');
+    }
+    const record = touched(document, user, m.now);
+    putRecord(m, record, file.record);
+    m.change({
+      operation: 'patch', kind: record.kind, id: key, parent: parentOf(record),
+      data: { patch: request.patch, revert, app: request.app, appVersion: request.appVersion, version: record.version },
+      paths: filePaths(key), visibility: { file: key },
+    });
+    return { record, revert };
+  });
+}
+
+/** The record after a change by `user`: newer `updated`, `lastModified` and version. */
+export function touched(record: FileRecord, user: string, now: number): FileRecord {
+  return { ...record, updated: now, lastModified: { user, time: now }, version: record.version + 1 };
+}
+
+/** Reads many files at once; missing, trashed and not-visible ones come back as `null`. */
+export async function readFiles(storage: Storage, user: string, keys: string[]): Promise<(FileRecord | null)[]> {
+  const records = await storage.getMany<FileRecord>(fileSections.files, keys);
+  return Promise.all(
+    records.map(async (record) => (record && !record.deleted && (await roleOfRecord(storage, user, record)) ? record : null)),
+  );
+}
+
+export interface ListFilter {
+  /** A space the caller can read; the caller's root when absent. */
+  parent?: string;
+  kind?: string;
+  /** Case-insensitive substring of the name or description. */
+  query?: string;
+  /** Only files updated after this time (ms). */
+  since?: number;
+}
+
+/** Where a listing resumes: the index it reads, its parent, and the last index key returned. */
+export interface ListPosition {
+  index: string;
+  parentId: string;
+  after: string;
+}
+
+/** How many index entries one page may read while filtering by `query`. */
+const SCAN_BUDGET = 2000;
+
+/**
+ * One page of a space's children (or the caller's root), reading the index that fits the filter:
+ * by update time for `since`, by kind for `kind`, by key otherwise; `query` filters index entries
+ * (which carry the name and description) within a bounded scan, so every page costs at most
+ * `SCAN_BUDGET` index reads plus one read per returned file.
+ */
+export async function listFiles(
+  storage: Storage,
+  user: string,
+  filter: ListFilter,
+  page: { limit: number; position?: ListPosition },
+): Promise<{ items: FileRecord[]; next?: ListPosition }> {
+  let parentId = rootOf(user);
+  if (filter.parent !== undefined) {
+    const parent = await readVisibleFile(storage, user, filter.parent);
+    parentId = parent.record.key;
+  }
+  let index: string;
+  let range: KeyRange;
+  if (filter.since !== undefined) {
+    index = fileSections.childrenByUpdated;
+    range = { gte: `${parentId}${SEP}${pad(Math.floor(filter.since) + 1)}`, lt: `${parentId}${SEP_END}` };
+  } else if (filter.kind !== undefined) {
+    index = fileSections.childrenByKind;
+    range = below(`${parentId}${SEP}${filter.kind}`);
+  } else {
+    index = fileSections.children;
+    range = below(parentId);
+  }
+  const position = page.position;
+  if (position && (position.index !== index || position.parentId !== parentId)) {
+    throw new ApiError('invalid_cursor', 'The cursor belongs to another listing.');
+  }
+  const needle = filter.query?.toLowerCase();
+  const matches = (entry: ChildEntry) =>
+    (filter.kind === undefined || entry.kind === filter.kind) &&
+    (needle === undefined || entry.name.toLowerCase().includes(needle) || (entry.description?.toLowerCase().includes(needle) ?? false));
+  const result = await readFilteredPage<ChildEntry, FileRecord>(
+    storage,
+    index,
+    range,
+    { limit: page.limit, budget: SCAN_BUDGET, after: position?.after },
+    async (chunk) => {
+      const keys = chunk.map(([indexKey, entry]) => (matches(entry) ? indexKey.slice(indexKey.lastIndexOf(SEP) + 1) : undefined));
+      const wanted = keys.filter((key): key is string => key !== undefined);
+      const records = await storage.getMany<FileRecord>(fileSections.files, wanted);
+      let next = 0;
+      return keys.map((key) => (key === undefined ? undefined : (records[next++] ?? undefined)));
+    },
+  );
+  return { items: result.items, next: result.last === undefined ? undefined : { index, parentId, after: result.last } };
+}
+
+/** The ancestors the caller can see, root-most first, then the file itself. */
+export async function breadcrumbs(storage: Storage, user: string, key: string): Promise<{ key: string; kind: string; name: string }[]> {
+  const file = await readVisibleFile(storage, user, key);
+  const ancestors = await storage.getMany<FileRecord>(fileSections.files, file.record.parents);
+  const chain: FileRecord[] = [];
+  for (const ancestor of ancestors) {
+    // Roles inherit downwards: once one ancestor is visible, all below it are.
+    if (ancestor && (chain.length || (await roleOfRecord(storage, user, ancestor)))) chain.push(ancestor);
+  }
+  chain.push(file.record);
+  return chain.map((record) => ({ key: record.key, kind: record.kind, name: record.info.name }));
+}

@@ -1,0 +1,141 @@
+import { ApiError } from '../http/problem.js';
+import { removeGrant, roleOfRecord, type Grant } from './access.js';
+import { below, fileSections, pad, parentIdOf, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from './file-records.js';
+import { checkVersion, deleteListed, filePaths, parentOf, putListed, readVisibleFile, requireRole } from './files.js';
+import { readPage } from './paging.js';
+import type { Storage } from './storage.js';
+import type { Mutation, Store } from './store.js';
+
+/**
+ * Trash: deleting a file moves it and its whole subtree out of every listing (records stay, with
+ * `deleted: true`); the subtree's root is the trash entry, listed for the user who deleted it.
+ * A file trashed on its own before its space was trashed stays its own entry: restoring the space
+ * leaves it in trash. Emptying removes records, contents, revisions and grants for good.
+ */
+
+const keyOf = (indexKey: string) => indexKey.slice(indexKey.lastIndexOf(SEP) + 1);
+const trashByUserKey = (entry: TrashEntry, key: string) => `${entry.user}${SEP}${pad(entry.time)}${SEP}${key}`;
+const trashedChildKey = (record: FileRecord) => `${parentIdOf(record)}${SEP}${record.key}`;
+
+/**
+ * The root and every descendant reachable through one children section, breadth first. `skip`
+ * leaves a descendant (and its subtree) out.
+ */
+async function subtree(storage: Storage, root: FileRecord, section: string, skip: (keys: string[]) => Promise<boolean[]> = async (keys) => keys.map(() => false)): Promise<FileRecord[]> {
+  const found = [root];
+  let spaces = root.kind === SPACE_KIND ? [root.key] : [];
+  while (spaces.length) {
+    const next: string[] = [];
+    for (const space of spaces) {
+      const keys: string[] = [];
+      for await (const indexKey of storage.keys(section, below(space))) keys.push(keyOf(indexKey));
+      const skipped = await skip(keys);
+      const records = await storage.getMany<FileRecord>(fileSections.files, keys.filter((_, i) => !skipped[i]));
+      for (const record of records) {
+        if (!record) continue;
+        found.push(record);
+        if (record.kind === SPACE_KIND) next.push(record.key);
+      }
+    }
+    spaces = next;
+  }
+  return found;
+}
+
+/** Moves a file and its subtree to trash in one batch (owner only, honouring `If-Match`). */
+export async function trashFile(store: Store, user: string, key: string, ifMatch?: string): Promise<void> {
+  await store.mutate(async (m) => {
+    const file = await readVisibleFile(store.storage, user, key);
+    requireRole(file, 'owner', 'delete');
+    checkVersion(ifMatch, file.record.version);
+    for (const record of await subtree(store.storage, file.record, fileSections.children)) {
+      deleteListed(m, record);
+      m.put(fileSections.files, record.key, { ...record, deleted: true });
+      m.put(fileSections.trashedChildren, trashedChildKey(record), record.key);
+      m.change({ operation: 'deleted', kind: record.kind, id: record.key, parent: parentOf(record), data: { trash: true }, paths: filePaths(record.key), visibility: { file: record.key } });
+    }
+    const entry: TrashEntry = { user, time: m.now };
+    m.put(fileSections.trash, key, entry);
+    m.put(fileSections.trashByUser, trashByUserKey(entry, key), key);
+  });
+}
+
+/** A trash entry the user may act on: it exists, and the user owns the file. */
+async function readTrashed(storage: Storage, user: string, key: string): Promise<{ record: FileRecord; entry: TrashEntry }> {
+  const [entry, record] = await Promise.all([storage.get<TrashEntry>(fileSections.trash, key), storage.get<FileRecord>(fileSections.files, key)]);
+  const role = entry && record ? await roleOfRecord(storage, user, record) : undefined;
+  if (!entry || !record || !role) throw new ApiError('file_not_found', `There is no file ${key} in trash.`);
+  requireRole({ record, role }, 'owner', 'restore or delete');
+  return { record, entry };
+}
+
+/** One page of the user's trash entries, most recently trashed last. */
+export async function listTrash(storage: Storage, user: string, limit: number, after?: string): Promise<{ items: FileRecord[]; last?: string }> {
+  const page = await readPage<string>(storage, fileSections.trashByUser, below(user), limit, after);
+  const records = await storage.getMany<FileRecord>(fileSections.files, page.entries.map(([, key]) => key));
+  return { items: records.filter((record): record is FileRecord => record !== undefined), last: page.last };
+}
+
+/**
+ * Restores a trash entry and the part of its subtree trashed with it. The parent space must be
+ * live (409 `parent_gone` otherwise: restore the parent first).
+ */
+export async function restoreFile(store: Store, user: string, key: string): Promise<FileRecord> {
+  return store.mutate(async (m) => {
+    const { record: root, entry } = await readTrashed(store.storage, user, key);
+    const parentKey = parentOf(root);
+    if (parentKey !== undefined) {
+      const parent = await store.storage.get<FileRecord>(fileSections.files, parentKey);
+      if (!parent || parent.deleted) throw new ApiError('parent_gone', `The space ${parentKey} this file was in is gone or in trash; restore it first.`);
+    }
+    const isTrashEntry = async (keys: string[]) => (await store.storage.getMany(fileSections.trash, keys)).map((found) => found !== undefined);
+    for (const trashed of await subtree(store.storage, root, fileSections.trashedChildren, isTrashEntry)) {
+      const { deleted: _, ...record } = trashed;
+      m.put(fileSections.files, record.key, record);
+      putListed(m, record);
+      m.del(fileSections.trashedChildren, trashedChildKey(record));
+      m.change({ operation: 'created', kind: record.kind, id: record.key, parent: parentOf(record), data: record, paths: filePaths(record.key), visibility: { file: record.key } });
+    }
+    m.del(fileSections.trash, key);
+    m.del(fileSections.trashByUser, trashByUserKey(entry, key));
+    const { deleted: _, ...restored } = root;
+    return restored as FileRecord;
+  });
+}
+
+/** Stages the permanent removal of a trashed subtree: records, contents, revisions, grants, indexes. */
+async function purge(storage: Storage, m: Mutation, root: FileRecord): Promise<void> {
+  const records = await subtree(storage, root, fileSections.trashedChildren);
+  const entries = await storage.getMany<TrashEntry>(fileSections.trash, records.map((record) => record.key));
+  for (const [i, record] of records.entries()) {
+    m.del(fileSections.files, record.key);
+    m.del(fileSections.media, record.key);
+    m.del(fileSections.trashedChildren, trashedChildKey(record));
+    for await (const revision of storage.keys(fileSections.revisions, below(record.key))) m.del(fileSections.revisions, revision);
+    for await (const [, grant] of storage.entries<Grant>(fileSections.grants, below(record.key))) removeGrant(m, record.key, grant);
+    const entry = entries[i];
+    if (entry) {
+      m.del(fileSections.trash, record.key);
+      m.del(fileSections.trashByUser, trashByUserKey(entry, record.key));
+    }
+  }
+}
+
+/** Deletes a trash entry and its subtree for good (owner only). */
+export async function deleteFromTrash(store: Store, user: string, key: string): Promise<void> {
+  await store.mutate(async (m) => {
+    const { record } = await readTrashed(store.storage, user, key);
+    await purge(store.storage, m, record);
+  });
+}
+
+/** Deletes every entry of the user's trash for good, in one batch. */
+export async function emptyTrash(store: Store, user: string): Promise<number> {
+  return store.mutate(async (m) => {
+    const keys: string[] = [];
+    for await (const [, key] of store.storage.entries<string>(fileSections.trashByUser, below(user))) keys.push(key);
+    const records = await store.storage.getMany<FileRecord>(fileSections.files, keys);
+    for (const record of records) if (record) await purge(store.storage, m, record);
+    return keys.length;
+  });
+}

@@ -1,44 +1,88 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openAccounts, sessionAuthenticator } from './auth/accounts.js';
 import { localTokenAuthenticator } from './auth/local-token.js';
 import type { StoreConfig } from './config.js';
 import { EventHub } from './events/hub.js';
-import { createApp } from './http/app.js';
+import { createApp, type ListenerOptions } from './http/app.js';
 import { createCursors } from './http/cursor.js';
-import { listen } from './http/listen.js';
+import { listen, type Listening } from './http/listen.js';
 import type { Services } from './http/services.js';
+import { bonjourResponder, type MdnsResponder } from './lan/mdns.js';
+import { createLanSharing, type LanSharing } from './lan/sharing.js';
+import { listenTls, loadCertificate } from './lan/tls.js';
 import type { Logger } from './logger.js';
 import { canRead } from './store/access.js';
 import { scheduleFeedCompaction } from './store/change-feed.js';
 import { startHistoryRetention } from './store/history.js';
 import { openLevelStorage } from './store/level-storage.js';
-import { Store } from './store/store.js';
+import { Store, type Clock } from './store/store.js';
 import { version } from './version.js';
 
 export interface RunningStore {
   port: number;
   services: Services;
+  /** The runtime LAN sharing switch (the `lan` message). */
+  lan: LanSharing;
   /** Stops listeners (in-flight requests finish), then closes the store. */
   stop(): Promise<void>;
 }
 
-/** Opens the store in `config.dataDir` and serves it on the loopback listener. */
-export async function startStore(config: StoreConfig, log: Logger): Promise<RunningStore> {
+export interface StoreOptions {
+  /** Time of sessions, invites and attempt windows; tests move it. */
+  clock?: Clock;
+  /** Announces LAN sharing over mDNS; bonjour-service unless a test injects a recorder. */
+  mdns?: MdnsResponder;
+}
+
+/**
+ * The main listener: in local and server modes loopback with the launch token; in headless
+ * multi-user mode sessions (admins included) over TLS, or plain HTTP with `--insecure-http`.
+ */
+function mainListener(services: Services): ListenerOptions {
+  const { config, accounts, store } = services;
+  if (config.mode !== 'multi-user') return { loopback: true, tls: false, authenticator: localTokenAuthenticator(config.token) };
+  return { loopback: false, tls: !config.insecureHttp, authenticator: sessionAuthenticator(accounts, store, { adminAllowed: true }) };
+}
+
+async function listenMain(app: ReturnType<typeof createApp>, config: StoreConfig): Promise<Listening> {
+  if (config.mode !== 'multi-user' || config.insecureHttp) return listen(app, config.host, config.port);
+  return listenTls(app, config.host, config.port, await loadCertificate(config.dataDir));
+}
+
+/** Opens the store in `config.dataDir` and serves it on the main listener; LAN sharing starts off. */
+export async function startStore(config: StoreConfig, log: Logger, options: StoreOptions = {}): Promise<RunningStore> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const storage = await openLevelStorage(join(config.dataDir, 'db'), { sync: config.durability === 'machine' });
   let port = 0;
   try {
-    const store = await Store.open(storage);
+    const store = await Store.open(storage, options.clock);
+    const accounts = await openAccounts(config, store);
     const events = new EventHub(store, {
       canRead: (user, fileKey) => canRead(storage, user, fileKey),
       maxBufferedBytes: config.events.maxBufferedBytes,
       heartbeatMs: config.events.heartbeatMs,
       log,
     });
-    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor')), log, version, port: () => port, events };
-    const app = createApp(services, { loopback: true, tls: false, authenticator: localTokenAuthenticator(config.token) });
-    const local = await listen(app, config.host, config.port);
+    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor')), log, version, port: () => port, accounts, events };
+    const app = createApp(services, mainListener(services));
+    const local = await listenMain(app, config);
     port = local.port;
+    const responder = options.mdns ?? bonjourResponder();
+    // Teammates on the LAN listener get multi-user rules and sessions without admin rights.
+    const lan = createLanSharing({
+      createApp: (lanPort) =>
+        createApp(
+          { ...services, config: { ...config, mode: 'multi-user' }, port: lanPort },
+          { loopback: false, tls: !config.insecureHttp, authenticator: sessionAuthenticator(accounts, store, { adminAllowed: false }) },
+        ),
+      dataDir: config.dataDir,
+      prefix: config.prefix,
+      version,
+      insecureHttp: config.insecureHttp,
+      responder,
+      log,
+    });
     const retention = startHistoryRetention(
       store,
       { maxEntries: config.history.maxEntries, maxAgeMs: config.history.maxAgeDays * 24 * 60 * 60 * 1000 },
@@ -55,8 +99,11 @@ export async function startStore(config: StoreConfig, log: Logger): Promise<Runn
     return {
       port,
       services,
+      lan,
       stop: () =>
         (stopping ??= (async () => {
+          await lan.disable();
+          await responder.close();
           await local.close();
           events.stop();
           await stopFeedCompaction();

@@ -8,7 +8,10 @@ import { registerTrash } from './trash.js';
 import { registerChanges } from './changes.js';
 import { registerEvents } from './events.js';
 import { registerProxy } from './proxy.js';
+import { registerAuth } from './auth.js';
+import { registerSessions } from './sessions.js';
 import { registerStoreInfo } from './store-info.js';
+import { registerUsers } from './users.js';
 
 /** Every REST resource, one file each; add a new resource's `register…` call here. */
 export function registerRoutes(api: Api, services: Services, sockets: ListenerSockets): void {
@@ -19,5 +22,8 @@ export function registerRoutes(api: Api, services: Services, sockets: ListenerSo
   registerFileUsers(api, services);
   registerTrash(api, services);
   registerShared(api, services);
+  registerSessions(api, services);
+  registerUsers(api, services);
+  registerAuth(api, services);
   registerProxy(api, services);
 }

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { MenuItemConstructorOptions } from 'electron';
+import type { SupervisorState } from '../../main/supervisor.js';
+import { TrayController } from '../../main/tray.js';
+import { trayMenuTemplate, type TrayActions } from '../../main/tray-menu.js';
+
+function recordingActions() {
+  const calls: string[] = [];
+  const actions: TrayActions = {
+    setLan: (enabled) => void calls.push(`setLan:${enabled}`),
+    copyLanAddress: () => void calls.push('copyLanAddress'),
+    inviteTeammate: () => void calls.push('inviteTeammate'),
+    openDataFolder: () => void calls.push('openDataFolder'),
+    restartStore: () => void calls.push('restartStore'),
+    quit: () => void calls.push('quit'),
+  };
+  return { actions, calls };
+}
+
+const running: SupervisorState = { status: 'running', port: 4100, lan: { enabled: false } };
+const lanOn: SupervisorState = { ...running, lan: { enabled: true, url: 'https://192.0.2.7:8443/v1', fingerprint: 'AA:BB:CC' } };
+
+/** The menu as lines: label, with [x]/[ ] for checkboxes and (disabled) for inert items. */
+function lines(template: MenuItemConstructorOptions[]): string[] {
+  return template.map((item) => {
+    if (item.type === 'separator') return '---';
+    const box = item.type === 'checkbox' ? (item.checked ? '[x] ' : '[ ] ') : '';
+    return `${box}${item.label}${item.enabled === false ? ' (disabled)' : ''}`;
+  });
+}
+
+function click(template: MenuItemConstructorOptions[], label: string, checked?: boolean): void {
+  const item = template.find((i) => i.label === label);
+  assert.ok(item?.click, `no clickable "${label}"`);
+  (item.click as (item: { checked?: boolean }) => void)({ checked });
+}
+
+test('running, LAN off', () => {
+  const { actions, calls } = recordingActions();
+  const template = trayMenuTemplate(running, actions);
+  assert.deepEqual(lines(template), ['Store running on port 4100 (disabled)', '---', '[ ] Share on LAN', '---', 'Open data folder', 'Quit']);
+  click(template, 'Share on LAN', true);
+  click(template, 'Open data folder');
+  click(template, 'Quit');
+  assert.deepEqual(calls, ['setLan:true', 'openDataFolder', 'quit']);
+});
+
+test('running, LAN on: address, fingerprint, copy and invite', () => {
+  const { actions, calls } = recordingActions();
+  const template = trayMenuTemplate(lanOn, actions);
+  assert.deepEqual(lines(template), [
+    'Store running on port 4100 (disabled)',
+    '---',
+    '[x] Share on LAN',
+    'Address: https://192.0.2.7:8443/v1 (disabled)',
+    'Fingerprint: AA:BB:CC (disabled)',
+    'Copy LAN address',
+    'Invite a teammate…',
+    '---',
+    'Open data folder',
+    'Quit',
+  ]);
+  click(template, 'Share on LAN', false);
+  click(template, 'Copy LAN address');
+  click(template, 'Invite a teammate…');
+  assert.deepEqual(calls, ['setLan:false', 'copyLanAddress', 'inviteTeammate']);
+});
+
+test('running, LAN failed: the error is shown and the box stays unchecked', () => {
+  const { actions } = recordingActions();
+  const state: SupervisorState = { ...running, lan: { enabled: false, error: 'Port 8443 is in use.' } };
+  assert.deepEqual(lines(trayMenuTemplate(state, actions)).slice(2, 4), ['[ ] Share on LAN', 'Sharing failed: Port 8443 is in use. (disabled)']);
+});
+
+test('restarting: LAN unavailable, the failure shown', () => {
+  const { actions } = recordingActions();
+  const state: SupervisorState = { status: 'restarting', error: 'The store exited unexpectedly (exit code 1).', lan: { enabled: false } };
+  assert.deepEqual(lines(trayMenuTemplate(state, actions)), [
+    'Store restarting after a failure… (disabled)',
+    'The store exited unexpectedly (exit code 1). (disabled)',
+    '---',
+    '[ ] Share on LAN (disabled)',
+    '---',
+    'Open data folder',
+    'Quit',
+  ]);
+});
+
+test('starting: LAN unavailable', () => {
+  const { actions } = recordingActions();
+  assert.deepEqual(lines(trayMenuTemplate({ status: 'starting', lan: { enabled: false } }, actions)).slice(0, 4), [
+    'Store starting… (disabled)',
+    '---',
+    '[ ] Share on LAN (disabled)',
+    '---',
+  ]);
+});
+
+test('error: the reason and a way to try again', () => {
+  const { actions, calls } = recordingActions();
+  const state: SupervisorState = { status: 'error', error: 'The store failed repeatedly and was not restarted. Last error: locked', lan: { enabled: false } };
+  const template = trayMenuTemplate(state, actions);
+  assert.deepEqual(lines(template), [
+    'Store stopped after repeated failures (disabled)',
+    'The store failed repeatedly and was not restarted. Last error: locked (disabled)',
+    'Restart the store',
+    '---',
+    '[ ] Share on LAN (disabled)',
+    '---',
+    'Open data folder',
+    'Quit',
+  ]);
+  click(template, 'Restart the store');
+  assert.deepEqual(calls, ['restartStore']);
+});
+
+test('the controller keeps its Tray and sets a new menu and tooltip on every change', () => {
+  const menus: string[][] = [];
+  const tooltips: string[] = [];
+  const tray = { setContextMenu: (menu: unknown) => void menus.push(menu as string[]), setToolTip: (text: string) => void tooltips.push(text) };
+  const controller = new TrayController(tray as never, (template) => lines(template) as never, recordingActions().actions);
+  controller.show(running);
+  controller.show(lanOn);
+  assert.equal(controller.tray, tray);
+  assert.equal(menus.length, 2);
+  assert.equal(menus[1][2], '[x] Share on LAN');
+  assert.deepEqual(tooltips, ['api-store: Store running on port 4100', 'api-store: Store running on port 4100']);
+});

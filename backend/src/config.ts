@@ -50,6 +50,29 @@ export const configSchema = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** `POST /proxy`: teammates of a shared store reach only public addresses unless this allows more. */
   proxy: z.object({ allowPrivateTargets: z.boolean().default(false) }).prefault({}),
+  /** Accounts and sessions of multi-user mode (the LAN listener and `--mode multi-user`). */
+  auth: z
+    .object({
+      type: z.enum(['local', 'oidc']).default('local'),
+      oidc: z
+        .object({
+          issuerUri: z.url(),
+          clientId: z.string().min(1),
+          clientSecret: z.string().min(1),
+          /** The store's public base URL; the callback is `<redirectBase><prefix>/auth/oidc/callback`. */
+          redirectBase: z.url(),
+        })
+        .optional(),
+      /** Session signing key given by the operator (net-store's `--session-secret`); generated and kept in the data dir otherwise. */
+      sessionSecret: z.string().min(32).optional(),
+      sessionLifetimeSeconds: z.number().int().positive().default(7 * 24 * 60 * 60),
+    })
+    .refine((auth) => auth.type !== 'oidc' || auth.oidc !== undefined, { message: 'auth type oidc needs the oidc settings', path: ['oidc'] })
+    .prefault({}),
+  /** The LAN sharing listener's address when the parent does not name one. */
+  lan: z.object({ host: z.string().min(1).default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(0) }).prefault({}),
+  /** Multi-user listeners speak plain HTTP instead of TLS (`--insecure-http`): only for a trusted network or a TLS proxy in front. */
+  insecureHttp: z.boolean().default(false),
 });
 
 export type StoreConfig = z.infer<typeof configSchema>;

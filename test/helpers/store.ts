@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { configSchema, type StoreConfigInput } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
-import { startStore, type RunningStore } from '../../backend/src/server.js';
+import { startStore, type RunningStore, type StoreOptions } from '../../backend/src/server.js';
 
 export interface TestStore {
   running: RunningStore;
@@ -23,11 +23,11 @@ export async function makeTempDir(prefix = 'api-store-test-'): Promise<string> {
 }
 
 /** A real store on a temp LevelDB, serving on 127.0.0.1 port 0. */
-export async function startTestStore(overrides: Partial<StoreConfigInput> = {}): Promise<TestStore> {
+export async function startTestStore(overrides: Partial<StoreConfigInput> = {}, options: StoreOptions = {}): Promise<TestStore> {
   const dataDir = overrides.dataDir ?? (await makeTempDir());
   const token = overrides.token ?? createLaunchToken();
   const config = configSchema.parse({ logLevel: 'silent', ...overrides, dataDir, token });
-  const running = await startStore(config, createLogger(config.logLevel));
+  const running = await startStore(config, createLogger(config.logLevel), options);
   const baseUrl = `http://127.0.0.1:${running.port}${config.prefix}`;
   return {
     running,

@@ -4,6 +4,8 @@ export interface Caller {
   user: string;
   /** May administer the store (invites, users' sessions). */
   admin: boolean;
+  /** The session id when the caller signed in to a multi-user store (absent for the launch token). */
+  session?: string;
 }
 
 /** The implicit owner of everything in local and server modes, and the admin in multi-user mode. */

@@ -5,6 +5,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
 import { authenticate } from '../auth/authenticate.js';
 import type { Authenticator } from '../auth/caller.js';
+import { isOpenRoute } from '../auth/open-routes.js';
 import { allowHosts, allowOrigins } from '../auth/request-origin.js';
 import { createListenerSockets, type ListenerSockets } from '../events/sockets.js';
 import { registerRoutes } from '../routes/index.js';
@@ -63,7 +64,7 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
   app.use(
     authenticate({
       authenticator: listener.authenticator,
-      open: (method, path) => method === 'GET' && path === `${prefix}/store`,
+      open: (method, path) => isOpenRoute(prefix, method, path),
       allowQueryToken: (path) => path === `${prefix}/events`,
     }),
   );

@@ -20,6 +20,16 @@ export const errorCodes = {
   // proxy
   proxy_target_forbidden: { status: 403, title: 'Proxy Target Forbidden' },
   proxy_failed: { status: 502, title: 'Proxy Request Failed' },
+  // accounts and sessions (multi-user)
+  invalid_credentials: { status: 401, title: 'Invalid Credentials' },
+  too_many_attempts: { status: 429, title: 'Too Many Attempts' },
+  admin_only: { status: 403, title: 'Admin Only' },
+  invalid_invite: { status: 400, title: 'Invalid Invite' },
+  username_taken: { status: 409, title: 'User Name Taken' },
+  user_not_found: { status: 404, title: 'User Not Found' },
+  session_not_found: { status: 404, title: 'Session Not Found' },
+  oidc_not_configured: { status: 404, title: 'OIDC Not Configured' },
+  oidc_login_failed: { status: 401, title: 'OIDC Login Failed' },
   // files, sharing and trash
   file_not_found: { status: 404, title: 'File Not Found' },
   parent_not_found: { status: 404, title: 'Parent Not Found' },

@@ -1,3 +1,4 @@
+import type { Accounts } from '../auth/accounts.js';
 import type { StoreConfig } from '../config.js';
 import type { EventHub } from '../events/hub.js';
 import type { Logger } from '../logger.js';
@@ -15,4 +16,6 @@ export interface Services {
   port: () => number;
   /** Delivers committed changes to the event sockets of every listener. */
   events: EventHub;
+  /** Session tokens and login attempt counters of multi-user mode. */
+  accounts: Accounts;
 }

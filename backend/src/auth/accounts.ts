@@ -1,0 +1,55 @@
+import type { StoreConfig } from '../config.js';
+import type { Store } from '../store/store.js';
+import { ApiError } from '../http/problem.js';
+import type { Authenticator, Caller } from './caller.js';
+import { RateLimiter } from './rate-limit.js';
+import { createSessionTokens, loadSessionKey, type SessionTokens } from './session-tokens.js';
+import { getSession } from '../store/sessions.js';
+import { getUser } from '../store/users.js';
+
+/** Attempts per window before login or invite redemption answers 429. */
+const attemptWindowMs = 15 * 60 * 1000;
+const attemptsPerAddress = 20;
+const attemptsPerAccount = 10;
+
+/** What the multi-user routes share: session tokens and the attempt counters. */
+export interface Accounts {
+  tokens: SessionTokens;
+  sessionLifetimeMs: number;
+  /** Login and invite attempts per client address, counted before the body is read. */
+  attemptsByAddress: RateLimiter;
+  /** Login attempts per account name, so many addresses cannot guess one password together. */
+  attemptsByAccount: RateLimiter;
+}
+
+export async function openAccounts(config: StoreConfig, store: Store): Promise<Accounts> {
+  const key = await loadSessionKey(config.dataDir, config.auth.sessionSecret);
+  const clock = store.clock;
+  return {
+    tokens: createSessionTokens(key, clock),
+    sessionLifetimeMs: config.auth.sessionLifetimeSeconds * 1000,
+    attemptsByAddress: new RateLimiter({ limit: attemptsPerAddress, windowMs: attemptWindowMs, clock }),
+    attemptsByAccount: new RateLimiter({ limit: attemptsPerAccount, windowMs: attemptWindowMs, clock }),
+  };
+}
+
+/**
+ * Accepts a session token whose session record still exists and has not expired. `adminAllowed`
+ * is false on the desktop's LAN listener: administration happens only on the owner's loopback.
+ */
+export function sessionAuthenticator(accounts: Accounts, store: Store, options: { adminAllowed: boolean }): Authenticator {
+  return async (credential) => {
+    const claims = await accounts.tokens.verify(credential);
+    if (!claims) return undefined;
+    const session = await getSession(store.storage, claims.session);
+    if (!session || session.user !== claims.user || session.expires <= store.clock()) return undefined;
+    const user = await getUser(store.storage, session.user);
+    if (!user) return undefined;
+    return { user: user.key, admin: options.adminAllowed && user.admin, session: session.id };
+  };
+}
+
+/** Admin-only routes refuse everyone else, including any caller on the desktop's LAN listener. */
+export function requireAdmin(caller: Caller): void {
+  if (!caller.admin) throw new ApiError('admin_only', 'Only an admin of this store may do this.');
+}

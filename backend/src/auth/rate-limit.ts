@@ -1,0 +1,33 @@
+import type { Clock } from '../store/store.js';
+
+/** Above this many tracked keys, finished windows are dropped so memory stays bounded. */
+const sweepAbove = 10_000;
+
+/**
+ * Fixed-window attempt counter per key (an address, an account). `hit` counts one attempt and
+ * answers how many seconds to wait when the key is over its limit, or undefined when it may go on.
+ */
+export class RateLimiter {
+  private readonly windows = new Map<string, { started: number; count: number }>();
+
+  constructor(private readonly options: { limit: number; windowMs: number; clock: Clock }) {}
+
+  hit(key: string): number | undefined {
+    const now = this.options.clock();
+    let window = this.windows.get(key);
+    if (!window || now - window.started >= this.options.windowMs) {
+      if (this.windows.size >= sweepAbove) this.sweep(now);
+      window = { started: now, count: 0 };
+      this.windows.set(key, window);
+    }
+    window.count += 1;
+    if (window.count <= this.options.limit) return undefined;
+    return Math.max(1, Math.ceil((window.started + this.options.windowMs - now) / 1000));
+  }
+
+  private sweep(now: number): void {
+    for (const [key, window] of this.windows) {
+      if (now - window.started >= this.options.windowMs) this.windows.delete(key);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { jwtVerify, SignJWT } from 'jose';
+import type { Clock } from '../store/store.js';
+
+/** The audience of every session token; a token for another audience is not a session. */
+export const SESSION_AUDIENCE = 'urn:api-client';
+
+export interface SessionClaims {
+  /** The session record's id (the token's `jti`). */
+  session: string;
+  user: string;
+}
+
+export interface SessionTokens {
+  issue(claims: SessionClaims & { expires: number }): Promise<string>;
+  /** The claims of a well-formed, correctly signed, unexpired token for our audience; otherwise undefined. */
+  verify(token: string): Promise<SessionClaims | undefined>;
+}
+
+/** HS256 session JWTs; `clock` decides what "expired" means (tests move it). */
+export function createSessionTokens(key: Uint8Array, clock: Clock): SessionTokens {
+  return {
+    issue: ({ session, user, expires }) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(user)
+        .setJti(session)
+        .setAudience(SESSION_AUDIENCE)
+        .setIssuedAt(Math.floor(clock() / 1000))
+        .setExpirationTime(Math.floor(expires / 1000))
+        .sign(key),
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          audience: SESSION_AUDIENCE,
+          requiredClaims: ['sub', 'jti', 'exp'],
+          currentDate: new Date(clock()),
+        });
+        return { session: payload.jti!, user: payload.sub! };
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/**
+ * The signing key: the operator's `--session-secret` when given, else 32 random bytes generated
+ * once and kept in `<dataDir>/session.key` with mode 0600 (never in the store's own data).
+ */
+export async function loadSessionKey(dataDir: string, configured?: string): Promise<Uint8Array> {
+  if (configured) return new TextEncoder().encode(configured);
+  const file = join(dataDir, 'session.key');
+  try {
+    return Buffer.from((await readFile(file, 'utf8')).trim(), 'base64url');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = randomBytes(32);
+  // `wx`: if two starts race, one fails here instead of both writing different keys.
+  await writeFile(file, key.toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  await chmod(file, 0o600);
+  return key;
+}

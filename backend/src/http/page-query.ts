@@ -1,0 +1,7 @@
+import { z } from '@hono/zod-openapi';
+
+/** `?cursor=&limit=` of every list: limit 35 by default, at most 500. */
+export const pageQuery = z.object({
+  cursor: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(35),
+});

@@ -1,0 +1,60 @@
+import { X509Certificate } from 'node:crypto';
+import { createServer as createHttpsServer } from 'node:https';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { generate } from 'selfsigned';
+import { listen, type Listening } from '../http/listen.js';
+
+export interface Certificate {
+  key: string;
+  cert: string;
+  /** SHA-256 of the DER certificate, `AB:CD:…` as browsers and Node show it: users pin it. */
+  fingerprint: string;
+}
+
+const keyFile = 'lan-key.pem';
+const certFile = 'lan-cert.pem';
+const tenYears = 10 * 365 * 24 * 60 * 60 * 1000;
+
+function withFingerprint(key: string, cert: string): Certificate {
+  return { key, cert, fingerprint: new X509Certificate(cert).fingerprint256 };
+}
+
+/**
+ * The listener's self-signed certificate: generated on first use and kept in the data dir (key
+ * 0600), so its fingerprint stays the same across restarts and teammates pin it once.
+ */
+export async function loadCertificate(dataDir: string): Promise<Certificate> {
+  try {
+    const [key, cert] = await Promise.all([readFile(join(dataDir, keyFile), 'utf8'), readFile(join(dataDir, certFile), 'utf8')]);
+    return withFingerprint(key, cert);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const now = Date.now();
+  const generated = await generate([{ name: 'commonName', value: `api-store on ${hostname()}` }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    notBeforeDate: new Date(now - 60_000),
+    notAfterDate: new Date(now + tenYears),
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: hostname() }, { type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+    ],
+  });
+  await writeFile(join(dataDir, keyFile), generated.private, { mode: 0o600 });
+  await chmod(join(dataDir, keyFile), 0o600);
+  await writeFile(join(dataDir, certFile), generated.cert);
+  return withFingerprint(generated.private, generated.cert);
+}
+
+/** Serves an app over HTTPS with the given certificate. */
+export function listenTls(app: Parameters<typeof listen>[0], host: string, port: number, certificate: Certificate): Promise<Listening> {
+  const httpsServer: typeof createAdaptorServer = ({ fetch, hostname }) =>
+    createAdaptorServer({ fetch, hostname, createServer: createHttpsServer, serverOptions: { key: certificate.key, cert: certificate.cert } });
+  return listen(app, host, port, httpsServer);
+}

@@ -1,0 +1,64 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { requireAdmin } from '../auth/accounts.js';
+import { attemptsByAddress } from '../auth/attempts.js';
+import { hashPassword } from '../auth/passwords.js';
+import type { Api } from '../http/env.js';
+import type { Services } from '../http/services.js';
+import { createInvite, redeemInvite } from '../store/invites.js';
+import { publicUser } from '../store/users.js';
+import { PublicUserSchema } from './users.js';
+
+const day = 24 * 60 * 60;
+
+const NewInvite = z
+  .object({ lifetimeSeconds: z.number().int().min(60).max(30 * day).default(7 * day) })
+  .openapi('NewInvite');
+const Invite = z.object({ code: z.string(), expires: z.number().describe('epoch milliseconds') }).openapi('Invite');
+const Redemption = z
+  .object({
+    code: z.string().min(1).max(100),
+    username: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash and underscore, up to 64'),
+    name: z.string().trim().min(1).max(200),
+    password: z.string().min(8).max(1000),
+  })
+  .openapi('InviteRedemption');
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+export function registerAuth(api: Api, services: Services): void {
+  const { store, accounts, config } = services;
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/invites',
+      summary: 'Create a single-use invite code (admin); only its hash is kept',
+      request: { body: { content: { 'application/json': { schema: NewInvite } }, required: false } },
+      responses: { 201: json(Invite, 'The code, shown once') },
+    }),
+    async (c) => {
+      const caller = c.get('caller');
+      requireAdmin(caller);
+      // The body is optional: without one the validator is skipped, so the defaults are applied here.
+      const { lifetimeSeconds } = NewInvite.parse(c.req.valid('json') ?? {});
+      return c.json(await createInvite(store, caller.user, lifetimeSeconds * 1000), 201);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/invites/redeem',
+      summary: 'Create an account with an invite code; rate-limited per address',
+      middleware: [attemptsByAddress(accounts.attemptsByAddress)] as const,
+      request: { body: { content: { 'application/json': { schema: Redemption } }, required: true } },
+      responses: { 201: json(PublicUserSchema, 'The new account'), 400: { description: 'Invalid or spent code' }, 409: { description: 'User name taken' } },
+    }),
+    async (c) => {
+      const { code, username, name, password } = c.req.valid('json');
+      const user = await redeemInvite(store, code, { username, name, passwordHash: await hashPassword(password) });
+      c.header('Location', `${config.prefix}/users/${user.key}`);
+      return c.json(publicUser(user), 201);
+    },
+  );
+}

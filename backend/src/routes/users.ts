@@ -1,0 +1,67 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { LOCAL_OWNER } from '../auth/caller.js';
+import type { Api } from '../http/env.js';
+import { pageQuery } from '../http/page-query.js';
+import { ApiError } from '../http/problem.js';
+import type { Services } from '../http/services.js';
+import { getUser, listUsers, publicUser, type PublicUser } from '../store/users.js';
+
+export const PublicUserSchema = z
+  .object({ key: z.string(), name: z.string(), username: z.string().optional(), admin: z.boolean(), created: z.number() })
+  .openapi('User');
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+/** The desktop owner has no account record; it is shown as this one. */
+const owner: PublicUser = { key: LOCAL_OWNER, name: 'Owner', admin: true, created: 0 };
+
+async function findPublicUser(services: Services, key: string): Promise<PublicUser | undefined> {
+  if (key === LOCAL_OWNER) return owner;
+  const user = await getUser(services.store.storage, key);
+  return user && publicUser(user);
+}
+
+export function registerUsers(api: Api, services: Services): void {
+  const { store, cursors } = services;
+
+  api.openapi(
+    createRoute({ method: 'get', path: '/users/me', summary: 'The caller', responses: { 200: json(PublicUserSchema, 'The caller') } }),
+    async (c) => {
+      const caller = c.get('caller');
+      const me = await findPublicUser(services, caller.user);
+      if (!me) throw new ApiError('user_not_found', 'The account of this session no longer exists.');
+      // `admin` says what the caller may do here: an admin account on the LAN listener is not one.
+      return c.json({ ...me, admin: caller.admin }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/users',
+      summary: "The store's accounts (for the share dialog)",
+      request: { query: pageQuery },
+      responses: { 200: json(z.object({ items: z.array(PublicUserSchema), cursor: z.string().optional() }), 'One page of users') },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      const page = await listUsers(store.storage, limit, cursor === undefined ? undefined : cursors.decode<string>(cursor));
+      return c.json({ items: page.entries.map(([, user]) => publicUser(user)), ...(page.last ? { cursor: cursors.encode(page.last) } : {}) }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/users/{key}',
+      summary: 'One user',
+      request: { params: z.object({ key: z.string().min(1) }) },
+      responses: { 200: json(PublicUserSchema, 'The user'), 404: { description: 'No such user' } },
+    }),
+    async (c) => {
+      const user = await findPublicUser(services, c.req.valid('param').key);
+      if (!user) throw new ApiError('user_not_found', 'There is no user with this key.');
+      return c.json(user, 200);
+    },
+  );
+}

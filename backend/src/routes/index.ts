@@ -9,6 +9,8 @@ import { registerChanges } from './changes.js';
 import { registerEvents } from './events.js';
 import { registerProxy } from './proxy.js';
 import { registerAuth } from './auth.js';
+import { registerAppData } from './app-data.js';
+import { registerHistory } from './history.js';
 import { registerSessions } from './sessions.js';
 import { registerStoreInfo } from './store-info.js';
 import { registerUsers } from './users.js';
@@ -22,6 +24,8 @@ export function registerRoutes(api: Api, services: Services, sockets: ListenerSo
   registerFileUsers(api, services);
   registerTrash(api, services);
   registerShared(api, services);
+  registerHistory(api, services);
+  registerAppData(api, services);
   registerSessions(api, services);
   registerUsers(api, services);
   registerAuth(api, services);

@@ -1,0 +1,237 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Api, AppEnv } from '../http/env.js';
+import { pageQuery } from '../http/page-query.js';
+import type { Services } from '../http/services.js';
+import {
+  appCollections,
+  createAppRecords,
+  deleteAppRecords,
+  listAppRecords,
+  patchAppRecord,
+  queryAppRecords,
+  readAppRecord,
+  readAppRecords,
+  undeleteAppRecords,
+  type AppCollection,
+  type AppRecord,
+  type AppRecordInput,
+  type AppScope,
+} from '../store/app-data.js';
+import { patchBodySchema, patchOperationSchema, patchRequestOf } from '../store/json-patch.js';
+import { MAX_SORTABLE_TIME } from '../store/time-keys.js';
+
+/** An app's id: URL-safe, as it appears in the path. */
+const appId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'must be letters, digits, ".", "_", "~" or "-"');
+const recordKey = z.string().min(1).max(64);
+const MAX_BATCH = 1000;
+
+const AppRecordInputSchema = z.looseObject({ info: z.looseObject({ name: z.string() }) }).openapi('AppRecordInput');
+const AppRecordSchema = AppRecordInputSchema.extend({
+  key: z.string(),
+  created: z.number(),
+  updated: z.number(),
+  deleted: z.literal(true).optional(),
+}).openapi('AppRecord');
+
+const listSchema = z.object({ items: z.array(AppRecordSchema), cursor: z.string().optional() });
+const keyList = z.array(recordKey).min(1).max(MAX_BATCH);
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
+
+/** List and query cursors carry what they continue, so `?cursor=` alone reads the next page. */
+interface ListCursor {
+  since?: number;
+  query?: string;
+  after: string;
+}
+
+/**
+ * The routes of one collection (`/app/{appId}/projects` or `/app/{appId}/requests`). The records
+ * are the caller's own: the scope comes from the caller and the path, never from the body.
+ */
+function registerCollection(api: Api, services: Services, collection: AppCollection): void {
+  const { store, cursors, config } = services;
+  const base = `/app/{appId}/${collection}`;
+  const appParams = z.object({ appId });
+  const recordParams = z.object({ appId, key: recordKey });
+  const scopeOf = (c: Context<AppEnv>, id: string): AppScope => ({ user: c.get('caller').user, appId: id, collection });
+  const tag = [`App ${collection}`];
+  const pageResponse = (page: { items: AppRecord[]; last?: string }, position: Omit<ListCursor, 'after'>) => ({
+    items: page.items,
+    ...(page.last ? { cursor: cursors.encode({ ...position, after: page.last }) } : {}),
+  });
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: base,
+      tags: tag,
+      summary: 'One page of records: live ones in creation order, or with `since` every change at or after it, deletions included',
+      request: { params: appParams, query: pageQuery.extend({ since: z.coerce.number().int().min(0).max(MAX_SORTABLE_TIME).optional() }) },
+      responses: { 200: json(listSchema, 'One page of records') },
+    }),
+    async (c) => {
+      const { cursor, limit, since: asked } = c.req.valid('query');
+      const { since, after } = cursor ? cursors.decode<ListCursor>(cursor) : { since: asked, after: undefined };
+      const page = await listAppRecords(store.storage, scopeOf(c, c.req.valid('param').appId), since, { limit, after });
+      return c.json(pageResponse(page, { since }), 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: base,
+      tags: tag,
+      summary: 'Create a record',
+      request: { params: appParams, ...body(AppRecordInputSchema) },
+      responses: { 201: json(AppRecordSchema, 'The created record') },
+    }),
+    async (c) => {
+      const { appId: id } = c.req.valid('param');
+      const [record] = await createAppRecords(store, scopeOf(c, id), [c.req.valid('json') as AppRecordInput]);
+      c.header('Location', `${config.prefix}/app/${id}/${collection}/${record.key}`);
+      return c.json(record, 201);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: `${base}/batch/create`,
+      tags: tag,
+      summary: `Create up to ${MAX_BATCH} records in one atomic batch`,
+      request: { params: appParams, ...body(z.array(AppRecordInputSchema).min(1).max(MAX_BATCH)) },
+      responses: { 200: json(z.object({ items: z.array(AppRecordSchema) }), 'The created records, in order') },
+    }),
+    async (c) => {
+      const records = await createAppRecords(store, scopeOf(c, c.req.valid('param').appId), c.req.valid('json') as AppRecordInput[]);
+      return c.json({ items: records }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: `${base}/batch/read`,
+      tags: tag,
+      summary: 'Read records by key',
+      request: { params: appParams, ...body(keyList) },
+      responses: { 200: json(z.object({ items: z.array(AppRecordSchema.nullable()) }), 'The records in the order asked, null where missing or deleted') },
+    }),
+    async (c) => c.json({ items: await readAppRecords(store.storage, scopeOf(c, c.req.valid('param').appId), c.req.valid('json')) }, 200),
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: `${base}/batch/delete`,
+      tags: tag,
+      summary: 'Delete records (they stay as tombstones for `since`), all or none',
+      request: { params: appParams, ...body(keyList) },
+      responses: { 204: { description: 'Deleted' }, 404: { description: 'A key names no record' } },
+    }),
+    async (c) => {
+      await deleteAppRecords(store, scopeOf(c, c.req.valid('param').appId), c.req.valid('json'));
+      return c.body(null, 204);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: `${base}/batch/undelete`,
+      tags: tag,
+      summary: 'Restore deleted records, all or none',
+      request: { params: appParams, ...body(keyList) },
+      responses: { 200: json(z.object({ items: z.array(AppRecordSchema) }), 'The restored records, in order'), 404: { description: 'A key names no record' } },
+    }),
+    async (c) => {
+      const records = await undeleteAppRecords(store, scopeOf(c, c.req.valid('param').appId), c.req.valid('json'));
+      return c.json({ items: records }, 200);
+    },
+  );
+
+  // Declared before `/{key}` so that `query` is not taken for a key.
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: `${base}/query`,
+      tags: tag,
+      summary: 'Live records whose name, description or request URL/method contain the text',
+      description: 'A page reads a bounded part of the collection and may come back short with a cursor.',
+      request: {
+        params: appParams,
+        query: pageQuery
+          .extend({ query: z.string().min(1).max(512).optional() })
+          .refine((asked) => asked.query !== undefined || asked.cursor !== undefined, { message: 'required unless cursor is given', path: ['query'] }),
+      },
+      responses: { 200: json(listSchema, 'One page of matching records') },
+    }),
+    async (c) => {
+      const { cursor, limit, query: asked } = c.req.valid('query');
+      const position = cursor ? cursors.decode<ListCursor>(cursor) : { query: asked, after: undefined };
+      const text = position.query ?? '';
+      const page = await queryAppRecords(store.storage, scopeOf(c, c.req.valid('param').appId), text, { limit, after: position.after });
+      return c.json(pageResponse(page, { query: text }), 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: `${base}/{key}`,
+      tags: tag,
+      summary: 'One record',
+      request: { params: recordParams },
+      responses: { 200: json(AppRecordSchema, 'The record'), 404: { description: 'No such record' } },
+    }),
+    async (c) => {
+      const { appId: id, key } = c.req.valid('param');
+      return c.json(await readAppRecord(store.storage, scopeOf(c, id), key), 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'patch',
+      path: `${base}/{key}`,
+      tags: tag,
+      summary: 'Apply an RFC 6902 patch; the answer carries `revert`, the patch that undoes it',
+      request: { params: recordParams, ...body(patchBodySchema) },
+      responses: {
+        200: json(AppRecordSchema.extend({ revert: z.array(patchOperationSchema) }), 'The patched record and its revert patch'),
+        404: { description: 'No such record' },
+      },
+    }),
+    async (c) => {
+      const { appId: id, key } = c.req.valid('param');
+      const { record, revert } = await patchAppRecord(store, scopeOf(c, id), key, patchRequestOf(c.req.valid('json')));
+      return c.json({ ...record, revert }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'delete',
+      path: `${base}/{key}`,
+      tags: tag,
+      summary: 'Delete a record (it stays as a tombstone for `since`)',
+      request: { params: recordParams },
+      responses: { 204: { description: 'Deleted' }, 404: { description: 'No such record' } },
+    }),
+    async (c) => {
+      const { appId: id, key } = c.req.valid('param');
+      await readAppRecord(store.storage, scopeOf(c, id), key);
+      await deleteAppRecords(store, scopeOf(c, id), [key]);
+      return c.body(null, 204);
+    },
+  );
+}
+
+/** `/app/{appId}/projects` and `/app/{appId}/requests`: the same routes for both collections. */
+export function registerAppData(api: Api, services: Services): void {
+  for (const collection of appCollections) registerCollection(api, services, collection);
+}

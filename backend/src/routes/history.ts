@@ -1,0 +1,174 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Api } from '../http/env.js';
+import { pageQuery } from '../http/page-query.js';
+import { ApiError } from '../http/problem.js';
+import type { Services } from '../http/services.js';
+import {
+  HISTORY_KIND,
+  createHistory,
+  deleteHistory,
+  historyAccessOf,
+  historyScopes,
+  listHistory,
+  readHistory,
+  type HistoryInput,
+  type HistoryListQuery,
+} from '../store/history.js';
+import { MAX_SORTABLE_TIME } from '../store/time-keys.js';
+
+/** A space, project, request or app id: index keys use control characters as separators. */
+const scopeId = z.string().min(1).max(256).regex(/^[^\x00-\x1f]*$/, 'must not contain control characters');
+const historyKey = z.string().min(1).max(64);
+const MAX_BATCH = 1000;
+
+const HistoryInputSchema = z
+  .looseObject({
+    kind: z.literal(HISTORY_KIND).optional(),
+    app: scopeId,
+    log: z.looseObject({
+      request: z.looseObject({
+        url: z.string().min(1),
+        method: z.string().min(1).max(64),
+        headers: z.string(),
+        payload: z.unknown().optional(),
+        startTime: z.number(),
+      }),
+      response: z
+        .looseObject({
+          status: z.number().int(),
+          statusText: z.string(),
+          headers: z.string(),
+          payload: z.unknown().optional(),
+          timings: z.looseObject({}),
+        })
+        .optional(),
+    }),
+    created: z.number().int().min(0).max(MAX_SORTABLE_TIME).optional(),
+    space: scopeId.optional(),
+    project: scopeId.optional(),
+    request: scopeId.optional(),
+  })
+  .openapi('HistoryInput');
+
+const HistoryEntrySchema = HistoryInputSchema.extend({
+  kind: z.literal(HISTORY_KIND),
+  key: z.string(),
+  user: z.string(),
+  created: z.number(),
+}).openapi('HistoryEntry');
+
+const listQuery = pageQuery
+  .extend({
+    type: z.enum(historyScopes).default('user'),
+    id: scopeId.optional(),
+    query: z.string().min(1).max(512).optional(),
+    since: z.coerce.number().int().min(0).max(MAX_SORTABLE_TIME).optional(),
+  })
+  .refine((list) => list.type === 'user' || list.id !== undefined, { message: 'required unless type is user', path: ['id'] });
+
+/** A list cursor carries the list it continues, so `?cursor=` alone reads the next page. */
+interface HistoryCursor extends HistoryListQuery {
+  after: string;
+}
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
+const keyParam = { params: z.object({ key: historyKey }) };
+const keyList = z.array(historyKey).min(1).max(MAX_BATCH);
+
+export function registerHistory(api: Api, services: Services): void {
+  const { store, cursors, config } = services;
+  const accessOf = (user: string) => historyAccessOf(store.storage, user);
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/history',
+      summary: 'Log one request',
+      request: body(HistoryInputSchema),
+      responses: { 201: json(HistoryEntrySchema, 'The stored entry') },
+    }),
+    async (c) => {
+      const [entry] = await createHistory(store, accessOf(c.get('caller').user), [c.req.valid('json') as HistoryInput]);
+      c.header('Location', `${config.prefix}/history/${entry.key}`);
+      return c.json(entry, 201);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/history/batch/create',
+      summary: `Log up to ${MAX_BATCH} requests in one atomic batch`,
+      request: body(z.array(HistoryInputSchema).min(1).max(MAX_BATCH)),
+      responses: { 200: json(z.object({ items: z.array(z.string()) }), 'The keys of the stored entries, in order') },
+    }),
+    async (c) => {
+      const entries = await createHistory(store, accessOf(c.get('caller').user), c.req.valid('json') as HistoryInput[]);
+      return c.json({ items: entries.map((entry) => entry.key) }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/history/batch/delete',
+      summary: 'Remove entries, all or none',
+      request: body(keyList),
+      responses: { 204: { description: 'Removed' } },
+    }),
+    async (c) => {
+      await deleteHistory(store, accessOf(c.get('caller').user), c.req.valid('json'));
+      return c.body(null, 204);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/history',
+      summary: 'One page of history, newest first',
+      description:
+        '`type=user` lists the caller’s entries, `app` the caller’s entries of one app; `space`, `project` and `request` list ' +
+        'the entries attached to `id` that the caller may see. `query` matches URL and method; a filtered page reads a bounded ' +
+        'part of the index and may come back short with a cursor.',
+      request: { query: listQuery },
+      responses: { 200: json(z.object({ items: z.array(HistoryEntrySchema), cursor: z.string().optional() }), 'One page of entries') },
+    }),
+    async (c) => {
+      const caller = c.get('caller');
+      const { cursor, limit, ...asked } = c.req.valid('query');
+      const { after, ...list }: Partial<HistoryCursor> = cursor ? cursors.decode<HistoryCursor>(cursor) : asked;
+      if (list.type === 'user' && list.id !== undefined && list.id !== caller.user) {
+        throw new ApiError('forbidden_role', 'A user’s history is listed by that user only.');
+      }
+      const page = await listHistory(store.storage, accessOf(caller.user), list as HistoryListQuery, { limit, after });
+      return c.json({ items: page.items, ...(page.last ? { cursor: cursors.encode({ ...list, after: page.last }) } : {}) }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/history/{key}',
+      summary: 'One entry',
+      request: keyParam,
+      responses: { 200: json(HistoryEntrySchema, 'The entry'), 404: { description: 'No such entry the caller can see' } },
+    }),
+    async (c) => c.json(await readHistory(store.storage, accessOf(c.get('caller').user), c.req.valid('param').key), 200),
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/history/{key}',
+      summary: 'Remove one entry',
+      request: keyParam,
+      responses: { 204: { description: 'Removed' }, 404: { description: 'No such entry the caller can see' } },
+    }),
+    async (c) => {
+      await deleteHistory(store, accessOf(c.get('caller').user), [c.req.valid('param').key]);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -69,8 +69,10 @@ export const configSchema = z.object({
     })
     .refine((auth) => auth.type !== 'oidc' || auth.oidc !== undefined, { message: 'auth type oidc needs the oidc settings', path: ['oidc'] })
     .prefault({}),
-  /** The LAN sharing listener's address when the parent does not name one. */
-  lan: z.object({ host: z.string().min(1).default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(0) }).prefault({}),
+  /** The LAN sharing listener's address when the parent does not name one; `discovery` announces it over mDNS. */
+  lan: z
+    .object({ host: z.string().min(1).default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(0), discovery: z.boolean().default(true) })
+    .prefault({}),
   /** Multi-user listeners speak plain HTTP instead of TLS (`--insecure-http`): only for a trusted network or a TLS proxy in front. */
   insecureHttp: z.boolean().default(false),
 });

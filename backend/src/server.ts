@@ -8,7 +8,7 @@ import { createApp, type ListenerOptions } from './http/app.js';
 import { createCursors } from './http/cursor.js';
 import { listen, type Listening } from './http/listen.js';
 import type { Services } from './http/services.js';
-import { bonjourResponder, type MdnsResponder } from './lan/mdns.js';
+import { bonjourResponder, silentResponder, type MdnsResponder } from './lan/mdns.js';
 import { createLanSharing, type LanSharing } from './lan/sharing.js';
 import { listenTls, loadCertificate } from './lan/tls.js';
 import type { Logger } from './logger.js';
@@ -68,7 +68,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
     const app = createApp(services, mainListener(services));
     const local = await listenMain(app, config);
     port = local.port;
-    const responder = options.mdns ?? bonjourResponder();
+    const responder = options.mdns ?? (config.lan.discovery ? bonjourResponder() : silentResponder);
     // Teammates on the LAN listener get multi-user rules and sessions without admin rights.
     const lan = createLanSharing({
       createApp: (lanPort) =>

@@ -18,6 +18,12 @@ export interface MdnsResponder {
   close(): Promise<void>;
 }
 
+/** Announces nothing: discovery switched off (`lan.discovery: false`). */
+export const silentResponder: MdnsResponder = {
+  advertise: () => ({ stop: async () => {} }),
+  close: async () => {},
+};
+
 /** bonjour-service, started on the first announcement (it opens multicast sockets). */
 export function bonjourResponder(): MdnsResponder {
   let bonjour: Bonjour | undefined;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Change } from '../../backend/src/store/changes.js';
+import { signIn } from '../helpers/accounts.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
 
 interface AppRecord {
@@ -244,4 +245,29 @@ describe('app data', () => {
       unsubscribe();
     }
   });
+});
+
+test('one user never sees another user’s records of the same app', async () => {
+  const store = await startTestStore({ mode: 'multi-user', insecureHttp: true });
+  try {
+    const [alice, bob] = [await signIn(store, 'alice'), await signIn(store, 'bob')];
+    const path = '/app/shared-app/projects';
+    const created = await store.api(path, { method: 'POST', token: alice.token, body: project('alice’s') });
+    const record = await json<AppRecord>(created, 201);
+    const bobs = await json<Page>(await store.api(`${path}?since=0`, { token: bob.token }), 200);
+    assert.deepEqual(bobs.items, []);
+    assert.deepEqual((await json<Page>(await store.api(`${path}/query?query=alice`, { token: bob.token }), 200)).items, []);
+    for (const [method, suffix, body] of [
+      ['GET', `/${record.key}`, undefined],
+      ['PATCH', `/${record.key}`, [{ op: 'add', path: '/x', value: 1 }]],
+      ['DELETE', `/${record.key}`, undefined],
+      ['POST', '/batch/delete', [record.key]],
+      ['POST', '/batch/undelete', [record.key]],
+    ] as const) {
+      assert.equal((await store.api(`${path}${suffix}`, { method, body, token: bob.token })).status, 404, `${method} ${suffix}`);
+    }
+    assert.deepEqual(await json<AppRecord>(await store.api(`${path}/${record.key}`, { token: alice.token }), 200), record);
+  } finally {
+    await store.stop();
+  }
 });

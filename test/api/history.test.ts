@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Change } from '../../backend/src/store/changes.js';
+import { signIn } from '../helpers/accounts.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
 
 interface Entry {
@@ -224,6 +225,64 @@ test('retention prunes the oldest entries in the background after writes', async
     await pruned;
     assert.deepEqual(removed, keys.slice(0, 3));
     assert.deepEqual((await listAll(store, 'type=user')).map((item) => item.key), keys.slice(3).reverse());
+  } finally {
+    await store.stop();
+  }
+});
+
+test('users see their own entries and those attached to spaces and projects they can read', async () => {
+  const store = await startTestStore({ mode: 'multi-user', insecureHttp: true, history: { maxEntries: 0, maxAgeDays: 0 } });
+  try {
+    const [alice, bob] = [await signIn(store, 'alice'), await signIn(store, 'bob')];
+    const as = (user: { token: string }, path: string, init: { method?: string; body?: unknown } = {}) => store.api(path, { ...init, token: user.token });
+    const keysOf = async (user: { token: string }, query: string) => (await json<Page>(await as(user, `/history?${query}`), 200)).items.map((item) => item.key);
+
+    const shared = await json<{ key: string }>(await as(alice, '/files', { method: 'POST', body: { kind: 'Core#Space', info: { name: 'Team' } } }), 201);
+    const privateSpace = await json<{ key: string }>(await as(alice, '/files', { method: 'POST', body: { kind: 'Core#Space', info: { name: 'Mine' } } }), 201);
+    const sharedProject = await json<{ key: string }>(
+      await as(alice, `/files?parent=${shared.key}`, { method: 'POST', body: { kind: 'Core#HttpProject', info: { name: 'API' } } }),
+      201,
+    );
+    assert.equal((await as(alice, `/files/${shared.key}/users`, { method: 'PATCH', body: [{ op: 'add', type: 'user', id: bob.key, value: 'reader' }] })).status, 200);
+
+    const [own, inShared, inProject, inPrivate] = (
+      await json<{ items: string[] }>(
+        await as(alice, '/history/batch/create', {
+          method: 'POST',
+          body: [
+            entry('https://alice.test/own', { request: 'r-1' }),
+            entry('https://alice.test/shared', { space: shared.key, request: 'r-1' }),
+            entry('https://alice.test/project', { project: sharedProject.key, request: 'r-1' }),
+            entry('https://alice.test/private', { space: privateSpace.key, request: 'r-1' }),
+          ],
+        }),
+        200,
+      )
+    ).items;
+    const [bobs] = (await json<{ items: string[] }>(await as(bob, '/history/batch/create', { method: 'POST', body: [entry('https://bob.test/', { request: 'r-1' })] }), 200)).items;
+
+    assert.deepEqual(await keysOf(alice, 'type=user'), [inPrivate, inProject, inShared, own]);
+    assert.deepEqual(await keysOf(bob, 'type=user'), [bobs], 'type=user is the caller’s own history');
+    assert.deepEqual(await keysOf(bob, 'type=app&id=api-client'), [bobs]);
+    assert.deepEqual(await keysOf(bob, `type=space&id=${shared.key}`), [inShared]);
+    assert.deepEqual(await keysOf(bob, `type=project&id=${sharedProject.key}`), [inProject]);
+    assert.deepEqual(await keysOf(bob, `type=space&id=${privateSpace.key}`), []);
+    assert.deepEqual(await keysOf(bob, 'type=request&id=r-1'), [bobs, inProject, inShared], 'only what bob may see');
+    assert.deepEqual(await keysOf(alice, 'type=request&id=r-1'), [bobs, inPrivate, inProject, inShared, own].filter((key) => key !== bobs));
+
+    assert.equal((await as(bob, `/history/${inShared}`)).status, 200);
+    for (const key of [own, inPrivate]) {
+      assert.equal((await json<{ code: string }>(await as(bob, `/history/${key}`), 404)).code, 'history_entry_not_found');
+      assert.equal((await as(bob, `/history/${key}`, { method: 'DELETE' })).status, 404);
+    }
+    assert.equal((await json<{ code: string }>(await as(bob, `/history/${inShared}`, { method: 'DELETE' }), 403)).code, 'forbidden_role', 'a reader does not remove others’ entries');
+    assert.equal((await as(bob, '/history/batch/delete', { method: 'POST', body: [bobs, own] })).status, 404);
+    assert.equal((await as(bob, `/history/${bobs}`)).status, 200, 'a failed batch removes nothing');
+    assert.equal((await as(bob, '/history', { method: 'POST', body: entry('https://bob.test/', { space: privateSpace.key }) })).status, 404, 'no attaching to a space one cannot read');
+
+    assert.equal((await as(alice, `/files/${shared.key}/users`, { method: 'PATCH', body: [{ op: 'add', type: 'user', id: bob.key, value: 'writer' }] })).status, 200);
+    assert.equal((await as(bob, `/history/${inShared}`, { method: 'DELETE' })).status, 204, 'a writer of the space does');
+    assert.deepEqual(await keysOf(alice, `type=space&id=${shared.key}`), []);
   } finally {
     await store.stop();
   }

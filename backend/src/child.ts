@@ -36,7 +36,12 @@ parent.onMessage(async (data) => {
   if (!message.success) return;
   if (message.data.type === 'shutdown') return shutdown();
   if (message.data.type === 'lan') {
-    return parent!.send({ type: 'lan-status', enabled: false, error: 'LAN sharing is not available in this version.' });
+    if (!running || stopping) return parent!.send({ type: 'lan-status', enabled: false, error: 'The store is not running.' });
+    // Only the LAN listener starts or stops; the loopback listener and its clients are not touched.
+    const { enabled, host, port } = message.data;
+    const defaults = running.services.config.lan;
+    const status = enabled ? await running.lan.enable({ host: host ?? defaults.host, port: port ?? defaults.port }) : await running.lan.disable();
+    return parent!.send({ type: 'lan-status', ...status });
   }
   if (message.data.type === 'start') {
     if (running) return;

@@ -3,9 +3,14 @@ import { defaultDataDir } from './config.js';
 
 /** Flags of `api-store --server`, shared with `electron . --server`. */
 export const serverHelp = `Usage: api-store --server [options]
+       api-store mode "multi-user" [options]      (net-store style; same as --server --mode multi-user)
+       api-store admin create --username <name> [--name <display name>] [--data-dir <path>]
+                                                  (the first admin of a multi-user store; password on stdin)
 
 Runs the store headless. Prints the address; the token is in <data-dir>/server.json (mode 0600)
-unless API_STORE_TOKEN is set.
+unless API_STORE_TOKEN is set. In multi-user mode teammates sign in instead (POST /v1/sessions),
+the listener speaks TLS with a self-signed certificate whose fingerprint is printed, and
+--host decides who can reach it.
 
 Options:
   --server               run the store headless (required)
@@ -15,6 +20,14 @@ Options:
   --prefix <path>        API path prefix (default /v1)
   --durability <level>   process (default: survives a crash of the store) or machine (fsync every write)
   --log-level <level>    debug, info (default), warn, error or silent
+  --mode <mode>          single-user (default) or multi-user
+  --auth-type <type>     multi-user sign-in: local (default: invites and passwords) or oidc
+  --oidc-issuer-uri <url>, --oidc-client-id <id>, --oidc-redirect-base <url>
+                         the OpenID Connect provider (with --auth-type oidc)
+  --oidc-client-secret <secret>  prefer API_STORE_OIDC_CLIENT_SECRET: argv is visible to other users
+  --session-secret <secret>      session signing key (at least 32 characters); prefer
+                         API_STORE_SESSION_SECRET, or nothing: a key is generated in the data dir
+  --insecure-http        multi-user over plain HTTP (only behind a TLS proxy or on a trusted network)
   -h, --help             show this help
 `;
 
@@ -29,18 +42,42 @@ export interface ServerArgs {
     prefix?: string;
     durability?: string;
     logLevel?: string;
+    mode: 'server' | 'multi-user';
+    auth: {
+      type?: string;
+      oidc?: { issuerUri?: string; clientId?: string; clientSecret?: string; redirectBase?: string };
+      sessionSecret?: string;
+    };
+    insecureHttp: boolean;
   };
+  /** Things to tell the operator, e.g. that a secret was given on the command line. */
+  warnings: string[];
+}
+
+/** net-store called the two headless modes single-user and multi-user. */
+function modeOf(value: string | undefined): 'server' | 'multi-user' {
+  if (value === undefined || value === 'single-user' || value === 'server') return 'server';
+  if (value === 'multi-user') return 'multi-user';
+  throw new UsageError(`the mode must be single-user or multi-user, not "${value}"`);
+}
+
+/** A secret from the environment, or from argv with a warning (argv is visible in the process list). */
+function secretOf(flag: string, fromArgv: string | undefined, envName: string, env: NodeJS.ProcessEnv, warnings: string[]): string | undefined {
+  if (fromArgv === undefined) return env[envName] || undefined;
+  warnings.push(`--${flag} is visible to other users of this machine in the process list; prefer ${envName}.`);
+  return fromArgv;
 }
 
 export class UsageError extends Error {}
 
 export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerArgs {
   let values;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: argv,
       strict: true,
-      allowPositionals: false,
+      allowPositionals: true,
       options: {
         server: { type: 'boolean', default: false },
         host: { type: 'string' },
@@ -49,6 +86,14 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         prefix: { type: 'string' },
         durability: { type: 'string' },
         'log-level': { type: 'string' },
+        mode: { type: 'string' },
+        'auth-type': { type: 'string' },
+        'oidc-issuer-uri': { type: 'string' },
+        'oidc-client-id': { type: 'string' },
+        'oidc-client-secret': { type: 'string' },
+        'oidc-redirect-base': { type: 'string' },
+        'session-secret': { type: 'string' },
+        'insecure-http': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -59,10 +104,30 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
     throw new UsageError(`--port must be a number from 0 to 65535, not "${values.port}"`);
   }
+  // `api-store mode "multi-user"`: the net-store spelling of `--server --mode multi-user`.
+  const [command, modeArgument, ...rest] = positionals;
+  if (command !== undefined && (command !== 'mode' || modeArgument === undefined || rest.length > 0 || values.mode !== undefined)) {
+    throw new UsageError(`unexpected argument "${positionals.join(' ')}"`);
+  }
+  const warnings: string[] = [];
+  const oidc = {
+    issuerUri: values['oidc-issuer-uri'],
+    clientId: values['oidc-client-id'],
+    clientSecret: secretOf('oidc-client-secret', values['oidc-client-secret'], 'API_STORE_OIDC_CLIENT_SECRET', env, warnings),
+    redirectBase: values['oidc-redirect-base'],
+  };
   return {
     help: values.help ?? false,
-    server: values.server ?? false,
+    server: (values.server ?? false) || command === 'mode',
+    warnings,
     config: {
+      mode: modeOf(modeArgument ?? values.mode),
+      auth: {
+        type: values['auth-type'],
+        oidc: values['auth-type'] === 'oidc' ? oidc : undefined,
+        sessionSecret: secretOf('session-secret', values['session-secret'], 'API_STORE_SESSION_SECRET', env, warnings),
+      },
+      insecureHttp: values['insecure-http'] ?? false,
       dataDir: values['data-dir'] ?? defaultDataDir(env),
       host: values.host,
       port,

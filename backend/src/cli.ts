@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { createLaunchToken } from './auth/local-token.js';
 import { parseServerArgs, serverHelp, UsageError } from './cli-args.js';
 import { configSchema } from './config.js';
+import { runAdminCommand } from './cli-admin.js';
+import { loadCertificate } from './lan/tls.js';
 import { createLogger } from './logger.js';
 import { startStore } from './server.js';
 import { StoreLockedError } from './store/level-storage.js';
@@ -13,11 +15,22 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  return text;
+}
+
 async function main(): Promise<void> {
   let args;
   try {
+    if (process.argv[2] === 'admin') {
+      await runAdminCommand(process.argv.slice(3), { env: process.env, readPassword: readStdin, stdout: (text) => process.stdout.write(text) });
+      return;
+    }
     args = parseServerArgs(process.argv.slice(2));
   } catch (error) {
+    if (error instanceof StoreLockedError) fail(error.message);
     if (error instanceof UsageError) fail(`${error.message}\n\n${serverHelp}`, 2);
     throw error;
   }
@@ -26,9 +39,10 @@ async function main(): Promise<void> {
     return;
   }
   if (!args.server) fail(`nothing to do.\n\n${serverHelp}`, 2);
+  for (const warning of args.warnings) process.stderr.write(`api-store: warning: ${warning}\n`);
 
   const tokenFromEnv = process.env.API_STORE_TOKEN;
-  const parsed = configSchema.safeParse({ ...args.config, mode: 'server', token: tokenFromEnv ?? createLaunchToken() });
+  const parsed = configSchema.safeParse({ ...args.config, token: tokenFromEnv ?? createLaunchToken() });
   if (!parsed.success) {
     fail(parsed.error.issues.map((i) => `${i.path.join('.') === 'token' ? 'API_STORE_TOKEN' : i.path.join('.')}: ${i.message}`).join('\n'), 2);
   }
@@ -42,12 +56,21 @@ async function main(): Promise<void> {
   }
 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${running.port}${config.prefix}`;
+  // Multi-user: teammates sign in, so there is no launch token to hand out.
+  const multiUser = config.mode === 'multi-user';
+  const tls = multiUser && !config.insecureHttp;
+  const url = `${tls ? 'https' : 'http'}://${host}:${running.port}${config.prefix}`;
   const infoFile = join(config.dataDir, 'server.json');
-  await writeFile(infoFile, JSON.stringify({ url, pid: process.pid, ...(tokenFromEnv ? {} : { token: config.token }) }, null, 2) + '\n', { mode: 0o600 });
+  const token = tokenFromEnv || multiUser ? {} : { token: config.token };
+  await writeFile(infoFile, JSON.stringify({ url, pid: process.pid, ...token }, null, 2) + '\n', { mode: 0o600 });
   await chmod(infoFile, 0o600);
   process.stdout.write(`api-store listening on ${url}\n`);
-  process.stdout.write(tokenFromEnv ? 'token: from API_STORE_TOKEN\n' : `token: in ${infoFile}\n`);
+  if (multiUser) {
+    process.stdout.write(`mode: multi-user, sign in with POST ${config.prefix}/sessions\n`);
+    if (tls) process.stdout.write(`certificate SHA-256 fingerprint: ${(await loadCertificate(config.dataDir)).fingerprint}\n`);
+  } else {
+    process.stdout.write(tokenFromEnv ? 'token: from API_STORE_TOKEN\n' : `token: in ${infoFile}\n`);
+  }
 
   let stopping = false;
   const stop = async () => {

@@ -1,0 +1,56 @@
+/** `api-store admin create`: the first admin of a headless multi-user store, written offline. */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { hashPassword } from './auth/passwords.js';
+import { UsageError } from './cli-args.js';
+import { defaultDataDir } from './config.js';
+import { openLevelStorage } from './store/level-storage.js';
+import { Store } from './store/store.js';
+import { createUser } from './store/users.js';
+
+const account = z.object({
+  username: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash and underscore, up to 64'),
+  name: z.string().trim().min(1).max(200),
+  password: z.string().min(8, 'the password needs at least 8 characters').max(1000),
+});
+
+export interface AdminIo {
+  env: NodeJS.ProcessEnv;
+  /** The password, read from standard input: never from argv or the environment. */
+  readPassword(): Promise<string>;
+  stdout(text: string): void;
+}
+
+/**
+ * Creates an admin account directly in the store's data dir. The store must not be running
+ * (LevelDB's lock says so clearly otherwise). Returns the new user's key.
+ */
+export async function runAdminCommand(argv: string[], io: AdminIo): Promise<string> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: { username: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' } },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (parsed.positionals.join(' ') !== 'create') throw new UsageError('the admin command is `api-store admin create --username <name>`');
+  const { username, name, 'data-dir': dataDir = defaultDataDir(io.env) } = parsed.values;
+  const checked = account.safeParse({ username, name: name ?? username, password: (await io.readPassword()).replace(/\r?\n$/, '') });
+  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
+
+  const storage = await openLevelStorage(join(dataDir, 'db'), { sync: true });
+  try {
+    const store = await Store.open(storage);
+    const { password, ...fields } = checked.data;
+    const user = await createUser(store, { ...fields, admin: true, passwordHash: await hashPassword(password) });
+    io.stdout(`admin ${user.username} created (key ${user.key})\n`);
+    return user.key;
+  } finally {
+    await storage.close();
+  }
+}

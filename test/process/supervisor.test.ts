@@ -39,12 +39,12 @@ function until(supervisor: Supervisor, predicate: (state: SupervisorState) => bo
 }
 
 /** A supervisor on the real backend, wired to a broadcaster that tells one stand-in app window. */
-async function supervise(options: { dataDir?: string; entry?: URL; maxCrashes?: number } = {}) {
+async function supervise(options: { dataDir?: string; entry?: URL; maxCrashes?: number; lan?: object } = {}) {
   const fork = childProcessForker(options.entry);
   forkers.push(fork);
   const clock = new ManualClock();
   const token = createLaunchToken();
-  const config = { dataDir: options.dataDir ?? join(await tempDir(), 'store'), token, logLevel: 'silent' as const };
+  const config = { dataDir: options.dataDir ?? join(await tempDir(), 'store'), token, logLevel: 'silent' as const, lan: options.lan };
   const supervisor = new Supervisor({
     fork,
     config,
@@ -171,4 +171,30 @@ test('a backend that ignores shutdown is killed when the stop timeout fires', as
   clock.fireNext();
   assert.equal(await result, 'killed');
   assert.equal(supervisor.state.status, 'stopped');
+});
+
+test('LAN sharing follows lan-status, reaches the windows, and is switched on again after a restart', async () => {
+  // The "LAN" of this test is a loopback address; discovery off, so nothing is multicast.
+  const { supervisor, fork, clock, told } = await supervise({ lan: { host: '127.0.0.2', port: 0, discovery: false } });
+  supervisor.start();
+  await until(supervisor, (s) => s.status === 'running');
+
+  supervisor.setLan(true);
+  const sharing = await until(supervisor, (s) => s.lan.enabled);
+  assert.match(sharing.lan.url ?? '', /^https:\/\/127\.0\.0\.2:\d+\/v1$/);
+  assert.match(sharing.lan.fingerprint ?? '', /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/i);
+  assert.deepEqual(told.at(-1)?.lan, sharing.lan, 'windows are told the LAN address');
+
+  fork.children[0].kill('SIGKILL');
+  await until(supervisor, (s) => s.status === 'restarting');
+  assert.equal(supervisor.state.lan.enabled, false);
+  clock.fireNext();
+  await until(supervisor, (s) => s.status === 'running');
+  const again = await until(supervisor, (s) => s.lan.enabled);
+  assert.equal(again.lan.fingerprint, sharing.lan.fingerprint, 'same certificate, same data dir');
+
+  supervisor.setLan(false);
+  await until(supervisor, (s) => !s.lan.enabled);
+  assert.equal(supervisor.state.lan.error, undefined);
+  assert.equal(await supervisor.stop(), 'stopped');
 });

@@ -79,12 +79,15 @@ function startDesktop(): void {
       restartStore: () => supervisor.start(),
       quit: () => app.quit(),
     });
+    let previousStatus = supervisor.state.status;
     supervisor.onChange((state) => {
       broadcast(connectionOf(state));
       tray?.show(state);
-      if (state.status === 'error' && BrowserWindow.getAllWindows().length > 0) {
+      // The tray always shows the error; an open window also gets a dialog, once.
+      if (state.status === 'error' && previousStatus !== 'error' && BrowserWindow.getAllWindows().length > 0) {
         dialog.showErrorBox('The store stopped', state.error ?? 'The store failed repeatedly.');
       }
+      previousStatus = state.status;
     });
     tray.show(supervisor.state);
     stopStoreBeforeQuit(app, supervisor);

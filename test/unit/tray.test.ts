@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MenuItemConstructorOptions } from 'electron';
+import { storeConnection } from '../../main/connection.js';
+import { createInvite } from '../../main/invite.js';
 import type { SupervisorState } from '../../main/supervisor.js';
 import { TrayController } from '../../main/tray.js';
 import { trayMenuTemplate, type TrayActions } from '../../main/tray-menu.js';
+import { startTestStore } from '../helpers/store.js';
 
 function recordingActions() {
   const calls: string[] = [];
@@ -126,4 +129,17 @@ test('the controller keeps its Tray and sets a new menu and tooltip on every cha
   assert.equal(menus.length, 2);
   assert.equal(menus[1][2], '[x] Share on LAN');
   assert.deepEqual(tooltips, ['api-store: Store running on port 4100', 'api-store: Store running on port 4100']);
+});
+
+test('"Invite a teammate" gets a single-use code from the store with the launch token', async () => {
+  const store = await startTestStore();
+  try {
+    const connection = storeConnection({ host: '127.0.0.1', port: store.running.port, prefix: '/v1', token: store.token }, { enabled: true });
+    const invite = await createInvite(connection);
+    assert.match(invite.code, /\S{6,}/);
+    assert.ok(invite.expires > Date.now());
+    await assert.rejects(createInvite({ ...connection, token: 'not-the-token-but-long-enough-to-look-real' }), /./);
+  } finally {
+    await store.stop();
+  }
 });

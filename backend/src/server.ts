@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openAccounts, sessionAuthenticator } from './auth/accounts.js';
 import { localTokenAuthenticator } from './auth/local-token.js';
+import type { Authenticator } from './auth/caller.js';
 import type { StoreConfig } from './config.js';
 import { EventHub } from './events/hub.js';
 import { createApp, type ListenerOptions } from './http/app.js';
@@ -33,6 +34,11 @@ export interface StoreOptions {
   clock?: Clock;
   /** Announces LAN sharing over mDNS; bonjour-service unless a test injects a recorder. */
   mdns?: MdnsResponder;
+  /**
+   * Extra credentials on the main listener, tried before the mode's own: lets tests act as
+   * several users over real HTTP without accounts. Never set by the CLI or the desktop app.
+   */
+  authenticator?: Authenticator;
 }
 
 /**
@@ -65,7 +71,9 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
       log,
     });
     const services: Services = { config, store, cursors: createCursors(await store.secret('cursor')), log, version, port: () => port, accounts, events };
-    const app = createApp(services, mainListener(services));
+    const main = mainListener(services);
+    const extra = options.authenticator;
+    const app = createApp(services, extra ? { ...main, authenticator: async (credential) => (await extra(credential)) ?? main.authenticator(credential) } : main);
     const local = await listenMain(app, config);
     port = local.port;
     const responder = options.mdns ?? (config.lan.discovery ? bonjourResponder() : silentResponder);

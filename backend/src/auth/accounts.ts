@@ -2,6 +2,7 @@ import type { StoreConfig } from '../config.js';
 import type { Store } from '../store/store.js';
 import { ApiError } from '../http/problem.js';
 import type { Authenticator, Caller } from './caller.js';
+import { createOidcClient, type OidcClient } from './oidc.js';
 import { RateLimiter } from './rate-limit.js';
 import { createSessionTokens, loadSessionKey, type SessionTokens } from './session-tokens.js';
 import { getSession } from '../store/sessions.js';
@@ -20,12 +21,16 @@ export interface Accounts {
   attemptsByAddress: RateLimiter;
   /** Login attempts per account name, so many addresses cannot guess one password together. */
   attemptsByAccount: RateLimiter;
+  /** The OpenID Connect client when `auth.type` is `oidc`. */
+  oidc?: OidcClient;
 }
 
 export async function openAccounts(config: StoreConfig, store: Store): Promise<Accounts> {
   const key = await loadSessionKey(config.dataDir, config.auth.sessionSecret);
   const clock = store.clock;
+  const oidc = config.auth.type === 'oidc' ? config.auth.oidc : undefined;
   return {
+    oidc: oidc && createOidcClient({ ...oidc, redirectUri: `${oidc.redirectBase.replace(/\/$/, '')}${config.prefix}/auth/oidc/callback` }, clock),
     tokens: createSessionTokens(key, clock),
     sessionLifetimeMs: config.auth.sessionLifetimeSeconds * 1000,
     attemptsByAddress: new RateLimiter({ limit: attemptsPerAddress, windowMs: attemptWindowMs, clock }),

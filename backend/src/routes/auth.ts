@@ -6,6 +6,9 @@ import type { Api } from '../http/env.js';
 import type { Services } from '../http/services.js';
 import { createInvite, redeemInvite } from '../store/invites.js';
 import { publicUser } from '../store/users.js';
+import { ApiError } from '../http/problem.js';
+import { findOrCreateOidcUser } from '../store/users.js';
+import { issueSession, SessionTokenSchema } from './sessions.js';
 import { PublicUserSchema } from './users.js';
 
 const day = 24 * 60 * 60;
@@ -22,6 +25,15 @@ const Redemption = z
     password: z.string().min(8).max(1000),
   })
   .openapi('InviteRedemption');
+
+/** What the provider appends to the redirect URI: a code, or an error (RFC 6749 §4.1.2). */
+const OidcCallback = z.object({
+  state: z.string().min(1).max(500),
+  code: z.string().min(1).max(2000).optional(),
+  error: z.string().max(200).optional(),
+  error_description: z.string().max(1000).optional(),
+  iss: z.string().max(500).optional(),
+});
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
@@ -59,6 +71,40 @@ export function registerAuth(api: Api, services: Services): void {
       const user = await redeemInvite(store, code, { username, name, passwordHash: await hashPassword(password) });
       c.header('Location', `${config.prefix}/users/${user.key}`);
       return c.json(publicUser(user), 201);
+    },
+  );
+
+  const oidcClient = () => {
+    if (!accounts.oidc) throw new ApiError('oidc_not_configured', 'This store does not sign in with OpenID Connect.');
+    return accounts.oidc;
+  };
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/auth/oidc/login',
+      summary: "Start an OpenID Connect login: redirects to the identity provider (code flow with PKCE)",
+      responses: { 302: { description: "To the provider's authorization endpoint" }, 404: { description: 'OIDC is not configured' } },
+    }),
+    async (c) => c.redirect(await oidcClient().authorizationUrl(), 302),
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/auth/oidc/callback',
+      summary: 'Finish an OpenID Connect login: checks state, exchanges the code, verifies the ID token and nonce, creates the user on first login',
+      middleware: [attemptsByAddress(accounts.attemptsByAddress)] as const,
+      request: { query: OidcCallback },
+      responses: { 200: json(SessionTokenSchema, 'A new session'), 401: { description: 'The login failed' } },
+    }),
+    async (c) => {
+      const client = oidcClient();
+      const { state, code, error, error_description } = c.req.valid('query');
+      if (!code) throw new ApiError('oidc_login_failed', `The identity provider refused the login: ${error_description ?? error ?? 'no code'}.`);
+      const identity = await client.callback({ code, state });
+      const user = await findOrCreateOidcUser(store, { issuer: identity.issuer, subject: identity.subject }, identity.name);
+      return c.json(await issueSession(services, user), 200);
     },
   );
 }

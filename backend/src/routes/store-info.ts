@@ -27,7 +27,12 @@ export function registerStoreInfo(api: Api, { config, version, port }: Services)
     c.json(
       {
         mode: config.mode === 'multi-user' ? ('multi-user' as const) : ('single-user' as const),
-        auth: { path: `${config.prefix}/sessions`, type: config.mode === 'multi-user' ? 'local' : 'token' },
+        auth:
+          config.mode !== 'multi-user'
+            ? { path: `${config.prefix}/sessions`, type: 'token' }
+            : config.auth.type === 'oidc'
+              ? { path: `${config.prefix}/auth/oidc/login`, type: 'oidc' }
+              : { path: `${config.prefix}/sessions`, type: 'local' },
         hosting: { host: config.host, port: port(), prefix: config.prefix },
         capabilities,
         version,

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { hashPassword, verifyPassword } from '../../backend/src/auth/passwords.js';
+import { RateLimiter } from '../../backend/src/auth/rate-limit.js';
+import { loadSessionKey } from '../../backend/src/auth/session-tokens.js';
+import { createInvite } from '../../backend/src/store/invites.js';
+import { openLevelStorage } from '../../backend/src/store/level-storage.js';
+import { Store } from '../../backend/src/store/store.js';
+import { makeTempDir } from '../helpers/store.js';
+
+test('passwords are hashed with argon2id and a salt; a missing account never verifies', async () => {
+  const [first, second] = await Promise.all([hashPassword('a password'), hashPassword('a password')]);
+  assert.match(first, /^\$argon2id\$/);
+  assert.notEqual(first, second);
+  assert.equal(await verifyPassword(first, 'a password'), true);
+  assert.equal(await verifyPassword(first, 'another'), false);
+  assert.equal(await verifyPassword(undefined, 'decoy password, never accepted'), false);
+  assert.equal(await verifyPassword('not a hash', 'a password'), false);
+});
+
+test('the rate limiter counts per key within a window and says how long to wait', () => {
+  let now = 0;
+  const limiter = new RateLimiter({ limit: 2, windowMs: 60_000, clock: () => now });
+  assert.equal(limiter.hit('a'), undefined);
+  assert.equal(limiter.hit('a'), undefined);
+  now = 15_000;
+  assert.equal(limiter.hit('a'), 45);
+  assert.equal(limiter.hit('b'), undefined, 'other keys are not affected');
+  now = 60_000;
+  assert.equal(limiter.hit('a'), undefined, 'a new window');
+});
+
+test('the session key is generated once into a 0600 file; a configured secret is used as given', async (t) => {
+  const dir = await makeTempDir();
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const key = await loadSessionKey(dir);
+  assert.equal(key.length, 32);
+  assert.equal((await stat(join(dir, 'session.key'))).mode & 0o777, 0o600);
+  assert.deepEqual(await loadSessionKey(dir), key);
+  assert.deepEqual(await loadSessionKey(dir, 'c'.repeat(32)), new TextEncoder().encode('c'.repeat(32)));
+});
+
+test('invite codes are stored only as hashes', async (t) => {
+  const dir = await makeTempDir();
+  const storage = await openLevelStorage(dir, { sync: false });
+  const store = await Store.open(storage);
+  t.after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const { code } = await createInvite(store, 'owner', 60_000);
+  const stored = [];
+  for await (const entry of storage.entries('invites')) stored.push(JSON.stringify(entry));
+  assert.equal(stored.length, 1);
+  assert.ok(!stored[0].includes(code));
+});

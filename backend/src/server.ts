@@ -76,7 +76,8 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
     const app = createApp(services, extra ? { ...main, authenticator: async (credential) => (await extra(credential)) ?? main.authenticator(credential) } : main);
     const local = await listenMain(app, config);
     port = local.port;
-    const responder = options.mdns ?? (config.lan.discovery ? bonjourResponder() : silentResponder);
+    const discoveryFailed = (error: Error) => log.warn('mDNS announcement failed', { error: String(error) });
+    const responder = options.mdns ?? (config.lan.discovery ? bonjourResponder(discoveryFailed) : silentResponder);
     // Teammates on the LAN listener get multi-user rules and sessions without admin rights.
     const lan = createLanSharing({
       createApp: (lanPort) =>

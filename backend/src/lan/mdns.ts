@@ -24,13 +24,17 @@ export const silentResponder: MdnsResponder = {
   close: async () => {},
 };
 
-/** bonjour-service, started on the first announcement (it opens multicast sockets). */
-export function bonjourResponder(): MdnsResponder {
+/**
+ * bonjour-service, started on the first announcement (it opens multicast sockets). Its errors (no
+ * multicast on this network, a name conflict) are reported, never thrown: discovery is a convenience.
+ */
+export function bonjourResponder(onError: (error: Error) => void): MdnsResponder {
   let bonjour: Bonjour | undefined;
   return {
     advertise(advertisement) {
-      bonjour ??= new Bonjour();
+      bonjour ??= new Bonjour({}, onError);
       const service = bonjour.publish({ ...advertisement, protocol: 'tcp' });
+      service.on('error', onError);
       return { stop: () => new Promise<void>((done) => service.stop?.(() => done()) ?? done()) };
     },
     close: () =>

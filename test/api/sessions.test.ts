@@ -159,3 +159,12 @@ test('wrong user and wrong password get the same answer; repeated bad logins are
   const redeemLimited = await redeem('ANYCODE123', 'eve');
   assert.equal(redeemLimited.status, 429, 'invite redemption shares the address limit');
 });
+
+test('the account routes are in the OpenAPI document', async () => {
+  const response = await store.api('/openapi.json', { token: adminToken });
+  assert.equal(response.status, 200);
+  const { paths } = (await response.json()) as { paths: Record<string, unknown> };
+  for (const path of ['/sessions', '/sessions/renew', '/sessions/{id}', '/users', '/users/me', '/users/{key}', '/auth/invites', '/auth/invites/redeem', '/auth/oidc/login', '/auth/oidc/callback']) {
+    assert.ok(path in paths, path);
+  }
+});

@@ -266,6 +266,16 @@ describe('files', () => {
     ]);
   });
 
+  test('the OpenAPI document describes the files, trash and sharing routes', async () => {
+    const response = await store.api('/openapi.json');
+    assert.equal(response.status, 200);
+    const { paths } = (await response.json()) as Json;
+    for (const path of ['/files', '/files/batch', '/files/{key}', '/files/{key}/revisions', '/files/{key}/breadcrumbs', '/files/{key}/users', '/shared', '/trash', '/trash/{key}', '/trash/{key}/restore']) {
+      assert.ok(paths[path], path);
+    }
+    assert.deepEqual(Object.keys(paths['/files/{key}']).sort(), ['delete', 'get', 'patch', 'put']);
+  });
+
   test('shared is an empty list for the local owner', async () => {
     const response = await store.api('/shared');
     assert.equal(response.status, 200);

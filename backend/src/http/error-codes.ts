@@ -39,7 +39,6 @@ export const errorCodes = {
   media_not_found: { status: 404, title: 'Contents Not Found' },
   protected_field: { status: 400, title: 'Protected Field' },
   invalid_patch: { status: 400, title: 'Invalid Patch' },
-  invalid_file: { status: 400, title: 'Invalid File' },
   version_conflict: { status: 412, title: 'Version Conflict' },
   // history and app data
   history_entry_not_found: { status: 404, title: 'History Entry Not Found' },

@@ -9,7 +9,7 @@ import {
   breadcrumbs, createFile, etagOf, fileInputSchema, fileKeySchema, kindSchema, listFiles, patchFile, readFiles, readVisibleFile,
   type FileInput, type ListFilter, type ListPosition,
 } from '../store/files.js';
-import { patchBodySchema, patchRequestOf } from '../store/json-patch.js';
+import { jsonValueSchema, patchBodySchema, patchRequestOf } from '../store/json-patch.js';
 import { trashFile } from '../store/trash.js';
 
 /**
@@ -33,7 +33,7 @@ export const FileSchema = z
   })
   .openapi('File');
 
-const MediaSchema = z.object({ value: z.json(), version: z.number(), revert: z.array(z.json()) }).openapi('FileContents');
+const MediaSchema = z.object({ value: z.unknown(), version: z.number(), revert: z.array(z.unknown()) }).openapi('FileContents');
 const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), cursor: z.string().optional() });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const notVisible = { 404: { description: 'No such file the caller can see (missing, in trash, or not shared)' } };
@@ -41,7 +41,7 @@ const notVisible = { 404: { description: 'No such file the caller can see (missi
 const alt = z.object({ alt: z.literal('media').optional() });
 const keyParam = z.object({ key: fileKeySchema });
 /** Create with contents: `POST /files?alt=media` with `{meta, media}`. */
-const createWithMedia = z.object({ meta: fileInputSchema, media: z.json() });
+const createWithMedia = z.object({ meta: fileInputSchema, media: jsonValueSchema });
 const MAX_BATCH = 500;
 
 const listQuery = pageQuery.extend({
@@ -171,7 +171,7 @@ export function registerFiles(api: Api, services: Services): void {
         'answer carries `revert`, a patch that restores the previous state. Writers and owners only.',
       request: { params: keyParam, query: alt, body: { required: true, content: { 'application/json': { schema: patchBodySchema } } } },
       responses: {
-        200: json(z.union([FileSchema.extend({ revert: z.array(z.json()) }), MediaSchema]), 'The patched file (or contents) and `revert`'),
+        200: json(z.union([FileSchema.extend({ revert: z.array(z.unknown()) }), MediaSchema]), 'The patched file (or contents) and `revert`'),
         400: { description: '`invalid_patch` or `protected_field`; nothing was changed' },
         403: { description: 'The caller may only read this file' },
         412: { description: 'If-Match names an older version (`version_conflict`)' },
@@ -238,7 +238,7 @@ export function registerFiles(api: Api, services: Services): void {
       request: { params: keyParam, query: pageQuery },
       responses: {
         200: json(
-          page(z.object({ version: z.number(), patch: z.array(z.json()), revert: z.array(z.json()), user: z.string(), time: z.number() }).openapi('Revision')),
+          page(z.object({ version: z.number(), patch: z.array(z.unknown()), revert: z.array(z.unknown()), user: z.string(), time: z.number() }).openapi('Revision')),
           'One page of revisions',
         ),
         ...notVisible,

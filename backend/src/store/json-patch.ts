@@ -10,7 +10,12 @@ import { ApiError } from '../http/problem.js';
 
 /** An RFC 6901 JSON pointer: empty (the whole document) or `/`-separated, `~` escaped as `~0`/`~1`. */
 const pointer = z.string().max(2048).regex(/^(\/([^~]|~[01])*)*$/, 'must be a JSON pointer such as /info/name');
-const value = z.json();
+/**
+ * Any JSON value, present. (Bodies are parsed JSON already; `z.json()` would be stricter but is
+ * recursive, which the OpenAPI generator cannot walk.)
+ */
+export const jsonValueSchema = z.unknown().refine((value) => value !== undefined, 'is required');
+const value = jsonValueSchema;
 
 export const patchOperationSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('add'), path: pointer, value }),
@@ -85,7 +90,7 @@ function revertOf(before: unknown, after: unknown): PatchOperation[] {
   if (isContainer(before) && isContainer(after) && Array.isArray(before) === Array.isArray(after)) {
     return jsonpatch.compare(after, before) as PatchOperation[];
   }
-  return [{ op: 'replace', path: '', value: before as z.infer<typeof value> }];
+  return [{ op: 'replace', path: '', value: before ?? null }];
 }
 
 /**

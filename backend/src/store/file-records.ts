@@ -25,8 +25,8 @@
  *   with `{media: true, version, patch, revert}` (a `PUT` is a `replace` of `""`);
  * - `deleted` for the file and every file of its subtree moved to trash (data `{trash: true}`);
  *   emptying the trash emits nothing more, the files were already gone for readers;
- * - `access-granted` / `access-removed` with `{type, id?, role}`; a grant to one user is
- *   `visibility: {user: id}` (the user gains or loses the file), an `anyone` grant `{file: key}`.
+ * - `access-granted` (data `{type, id?, role}`) and `access-removed` (data `{type, id?}`); removing
+ *   a user's grant names that user in `visibility.revoked`, so the user still hears of it.
  */
 
 export const fileSections = {

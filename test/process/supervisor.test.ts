@@ -198,3 +198,17 @@ test('LAN sharing follows lan-status, reaches the windows, and is switched on ag
   assert.equal(supervisor.state.lan.error, undefined);
   assert.equal(await supervisor.stop(), 'stopped');
 });
+
+test('stopping while a restart is pending cancels the restart', async () => {
+  const { supervisor, fork, clock } = await supervise();
+  supervisor.start();
+  await until(supervisor, (s) => s.status === 'running');
+  fork.children[0].kill('SIGKILL');
+  await until(supervisor, (s) => s.status === 'restarting');
+  assert.equal(clock.pending.length, 1);
+
+  assert.equal(await supervisor.stop(), 'stopped');
+  assert.equal(supervisor.state.status, 'stopped');
+  assert.deepEqual(clock.pending, []);
+  assert.equal(fork.children.length, 1, 'no new backend was started');
+});

@@ -14,6 +14,8 @@ const commandSchema = z.object({
   since: z.number().int().min(0).optional(),
 });
 
+const example = '{"kind":"Core#BackendCommand","cmd":0,"path":"/files","since":0}';
+
 /** Replays read the feed this many changes at a time, waiting for the client between pages. */
 const replayPage = 500;
 
@@ -94,10 +96,11 @@ export class Connection {
 
   private async run(message: unknown): Promise<void> {
     const parsed = typeof message === 'string' ? parseJson(message) : undefined;
+    if (parsed === undefined) return this.error('invalid_command', `Commands are JSON text messages such as ${example}.`);
     const command = commandSchema.safeParse(parsed);
     if (!command.success) {
-      const issues = command.error.issues.map((issue) => `${issue.path.join('.') || 'message'}: ${issue.message}`).join('; ');
-      return this.error('invalid_command', `Send a JSON command {"kind":"Core#BackendCommand","cmd":0|1,"path":"/files"}. ${issues}`);
+      const issues = command.error.issues.map((issue) => `${issue.path.join('.') || 'command'}: ${issue.message}`).join('; ');
+      return this.error('invalid_command', `${issues} (a command looks like ${example}).`);
     }
     const { cmd, path, since } = command.data;
     if (cmd === 1 || cmd === 'unobserve') {

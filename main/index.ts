@@ -48,8 +48,7 @@ function startDesktop(): void {
   }
   protocol.registerSchemesAsPrivileged([appScheme]);
   const endpoint = { host: '127.0.0.1', prefix: '/v1', token: createLaunchToken() };
-  const connectionOf = (state: SupervisorState) =>
-    state.status === 'running' && state.port !== undefined ? storeConnection({ ...endpoint, port: state.port }, state.lan) : null;
+  const connectionOf = (state: SupervisorState) => storeConnection(state, endpoint);
 
   app.on('second-instance', openWindow);
   app.on('window-all-closed', () => {

@@ -55,9 +55,7 @@ async function supervise(options: { dataDir?: string; entry?: URL; maxCrashes?: 
   const told: (StoreConnection | null)[] = [];
   const window: WindowLike = { webContents: { getURL: () => 'app://renderer/index.html', send: (_channel: string, connection: StoreConnection | null) => void told.push(connection) } };
   const broadcast = connectionBroadcaster(() => [window]);
-  supervisor.onChange((state) =>
-    broadcast(state.status === 'running' && state.port ? storeConnection({ host: '127.0.0.1', port: state.port, prefix: '/v1', token }, state.lan) : null),
-  );
+  supervisor.onChange((state) => broadcast(storeConnection(state, { host: '127.0.0.1', prefix: '/v1', token })));
   return { supervisor, fork, clock, told, token };
 }
 

@@ -4,7 +4,8 @@ import { storeConnection } from '../../main/connection.js';
 import { connectionBroadcaster, handleConnectionRequests, isAppFrame, type WindowLike } from '../../main/ipc.js';
 import type { StoreConnection } from '../../preload/api.js';
 
-const connection: StoreConnection = storeConnection({ host: '127.0.0.1', port: 4100, prefix: '/v1', token: 'x'.repeat(43) }, { enabled: false });
+const endpoint = { host: '127.0.0.1', prefix: '/v1', token: 'x'.repeat(43) };
+const connection = storeConnection({ status: 'running', port: 4100, lan: { enabled: false } }, endpoint) as StoreConnection;
 
 /** A stand-in ipcMain that keeps the registered handlers so the test can invoke them. */
 function standInIpcMain() {
@@ -12,9 +13,12 @@ function standInIpcMain() {
   return { handlers, handle: (channel: string, handler: (event: unknown) => unknown) => void handlers.set(channel, handler) };
 }
 
-test('the connection names the loopback listener, its WebSocket and the token', () => {
+test('the connection names the loopback listener, its WebSocket and the token; none while the store is down', () => {
   assert.deepEqual(connection, { baseUrl: 'http://127.0.0.1:4100/v1', wsUrl: 'ws://127.0.0.1:4100/v1/events', token: 'x'.repeat(43), lan: { enabled: false } });
-  assert.equal(storeConnection({ host: '::1', port: 1, prefix: '', token: 't' }, { enabled: false }).baseUrl, 'http://[::1]:1');
+  assert.equal(storeConnection({ status: 'running', port: 1, lan: { enabled: false } }, { host: '::1', prefix: '', token: 't' })?.baseUrl, 'http://[::1]:1');
+  for (const status of ['starting', 'restarting', 'error', 'stopping', 'stopped'] as const) {
+    assert.equal(storeConnection({ status, lan: { enabled: false } }, endpoint), null, status);
+  }
 });
 
 test('store:get-connection answers the app\'s own pages only', async () => {

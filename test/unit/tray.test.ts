@@ -134,7 +134,8 @@ test('the controller keeps its Tray and sets a new menu and tooltip on every cha
 test('"Invite a teammate" gets a single-use code from the store with the launch token', async () => {
   const store = await startTestStore();
   try {
-    const connection = storeConnection({ host: '127.0.0.1', port: store.running.port, prefix: '/v1', token: store.token }, { enabled: true });
+    const connection = storeConnection({ status: 'running', port: store.running.port, lan: { enabled: true } }, { host: '127.0.0.1', prefix: '/v1', token: store.token });
+    assert.ok(connection);
     const invite = await createInvite(connection);
     assert.match(invite.code, /\S{6,}/);
     assert.ok(invite.expires > Date.now());

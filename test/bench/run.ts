@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os';
 
 const suites: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   'store-info': () => import('./suites/store-info.js'),
+  files: () => import('./suites/files.js'),
 };
 
 const chosen = process.argv.slice(2);

@@ -23,9 +23,9 @@ export class EventSocket {
   }
 
   /** Opens `<baseUrl>/events?token=` (ws://); rejects with the HTTP status when the upgrade is refused. */
-  static open(baseUrl: string, token: string | undefined, headers: Record<string, string> = {}): Promise<EventSocket> {
+  static open(baseUrl: string, token: string | undefined, headers: Record<string, string> = {}, options: WebSocket.ClientOptions = {}): Promise<EventSocket> {
     const url = `${baseUrl.replace(/^http/, 'ws')}/events${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
-    const socket = new WebSocket(url, { headers });
+    const socket = new WebSocket(url, { ...options, headers });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new EventSocket(socket)));
       socket.once('unexpected-response', (_request, response) => reject(Object.assign(new Error(`upgrade refused: ${response.statusCode}`), { status: response.statusCode })));

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
+import { EventSocket } from '../helpers/event-socket.js';
+import { startTestStore } from '../helpers/store.js';
+
+test('a consumer that stops reading is closed with 1013 while a normal consumer keeps receiving', async () => {
+  const store = await startTestStore({ events: { maxBufferedBytes: 256 * 1024 } });
+  try {
+    const reader = await EventSocket.open(store.baseUrl, store.token);
+    const stalled = await EventSocket.open(store.baseUrl, store.token);
+    await reader.command(0, '/history');
+    await stalled.command(0, '/history');
+    stalled.socket.pause();
+
+    // Large changes (written through the store, as a history route would) fill the stalled
+    // socket's kernel buffers quickly; 64 MiB is more than loopback TCP buffers hold (32 MiB receive, 4 MiB send at most here).
+    const blob = 'x'.repeat(1024 * 1024);
+    const count = 64;
+    for (let n = 0; n < count; n++) {
+      await store.running.services.store.mutate((m) =>
+        m.change({ operation: 'created', kind: 'Test#Large', id: `large-${n}`, data: { blob }, paths: ['/history'], visibility: { user: LOCAL_OWNER } }),
+      );
+    }
+    const received = await reader.take(count);
+    assert.deepEqual(received.map((frame) => frame.id), Array.from({ length: count }, (_, n) => `large-${n}`));
+
+    stalled.socket.resume();
+    const closed = await stalled.closed;
+    assert.equal(closed.code, 1013);
+    assert.match(closed.reason, /since/);
+
+    // The reader is unaffected and the stalled client can resume where it stopped.
+    assert.deepEqual(await reader.command(0, '/files'), { type: 'ack', cmd: 0, path: '/files' });
+    const resumed = await EventSocket.open(store.baseUrl, store.token);
+    assert.equal((await resumed.command(0, '/history', { since: (received[count - 3].seq as number) })).type, 'ack');
+    assert.deepEqual((await resumed.take(2)).map((frame) => frame.id), [`large-${count - 2}`, `large-${count - 1}`]);
+    await Promise.all([reader.close(), resumed.close()]);
+  } finally {
+    await store.stop();
+  }
+});
+
+test('the heartbeat drops a connection that stops answering pings and keeps the others', async () => {
+  const store = await startTestStore({ events: { heartbeatMs: 50 } });
+  try {
+    const healthy = await EventSocket.open(store.baseUrl, store.token);
+    const silent = await EventSocket.open(store.baseUrl, store.token, {}, { autoPong: false });
+    assert.equal((await silent.closed).code, 1006);
+    assert.deepEqual(await healthy.command(0, '/history'), { type: 'ack', cmd: 0, path: '/history' });
+    await healthy.close();
+  } finally {
+    await store.stop();
+  }
+});

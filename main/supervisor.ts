@@ -25,6 +25,8 @@ export interface SupervisorOptions {
   config: StoreConfigInput;
   clock?: Clock;
   restartPolicy?: RestartPolicy;
+  /** How long the backend may take to answer `start` with `ready` before it counts as crashed. */
+  startTimeoutMs?: number;
   /** How long the backend may take to stop after `shutdown` before it is killed. */
   stopTimeoutMs?: number;
 }
@@ -32,6 +34,7 @@ export interface SupervisorOptions {
 interface Child {
   process: BackendProcess;
   exited: Promise<void>;
+  startTimer?: unknown;
   fatal?: string;
   saidStopped: boolean;
 }
@@ -97,6 +100,7 @@ export class Supervisor {
       this.#update({ status: 'stopped', port: undefined, lan: lanOff });
       return 'stopped';
     }
+    this.#clock.clearTimeout(child.startTimer);
     this.#update({ status: 'stopping' });
     child.process.send({ type: 'shutdown' });
     const killTimer = this.#clock.setTimeout(() => child.process.kill(), this.options.stopTimeoutMs ?? 5000);
@@ -120,6 +124,11 @@ export class Supervisor {
       markExited();
       this.#onExit(child, code);
     });
+    const startTimeoutMs = this.options.startTimeoutMs ?? 30_000;
+    child.startTimer = this.#clock.setTimeout(() => {
+      child.fatal = `The store did not start within ${startTimeoutMs / 1000} s.`;
+      process.kill();
+    }, startTimeoutMs);
     this.#update({ status: 'starting', port: undefined, lan: lanOff });
     process.send({ type: 'start', config: this.options.config });
   }
@@ -131,6 +140,7 @@ export class Supervisor {
     switch (message.type) {
       case 'ready':
         if (this.#state.status !== 'starting') return;
+        this.#clock.clearTimeout(child.startTimer);
         this.#update({ status: 'running', port: message.port, error: undefined, lan: message.lan ? { enabled: true, ...message.lan } : lanOff });
         if (this.#lanWanted && !message.lan) child.process.send({ type: 'lan', enabled: true });
         return;
@@ -151,6 +161,7 @@ export class Supervisor {
   #onExit(child: Child, code: number | null): void {
     if (child !== this.#child) return;
     this.#child = undefined;
+    this.#clock.clearTimeout(child.startTimer);
     if (this.#stopping) {
       this.#update({ status: 'stopped', port: undefined, lan: lanOff });
       return;

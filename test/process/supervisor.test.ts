@@ -50,6 +50,7 @@ async function supervise(options: { dataDir?: string; entry?: URL; maxCrashes?: 
     config,
     clock,
     restartPolicy: { firstDelayMs: 100, maxDelayMs: 1000, maxCrashes: options.maxCrashes ?? 5, windowMs: 60_000 },
+    startTimeoutMs: 20_000,
     stopTimeoutMs: 3000,
   });
   const told: (StoreConnection | null)[] = [];
@@ -158,11 +159,26 @@ test('quitting the app waits for the backend to stop cleanly', async () => {
   assert.equal(prevented, 1, 'the second quit goes through');
 });
 
+/** A backend stand-in that never answers: neither `ready` nor `stopped`. */
+async function silentBackend(): Promise<URL> {
+  const file = join(await tempDir(), 'silent-backend.mjs');
+  await writeFile(file, "process.on('message', () => {});\nsetInterval(() => {}, 1 << 30);\n");
+  return pathToFileURL(file);
+}
+
+test('a backend that never gets ready is killed and counts as a crash', async () => {
+  const { supervisor, clock } = await supervise({ entry: await silentBackend() });
+  supervisor.start();
+  assert.deepEqual(clock.pending, [20_000]);
+  clock.fireNext();
+  const restarting = await until(supervisor, (s) => s.status === 'restarting');
+  assert.equal(restarting.error, 'The store did not start within 20 s.');
+  assert.deepEqual(clock.pending, [100]);
+  assert.equal(await supervisor.stop(), 'stopped');
+});
+
 test('a backend that ignores shutdown is killed when the stop timeout fires', async () => {
-  const dir = await tempDir();
-  const stubborn = join(dir, 'ignores-shutdown.mjs');
-  await writeFile(stubborn, "process.on('message', () => {});\nsetInterval(() => {}, 1 << 30);\n");
-  const { supervisor, clock } = await supervise({ entry: pathToFileURL(stubborn) });
+  const { supervisor, clock } = await supervise({ entry: await silentBackend() });
   supervisor.start();
   const result = supervisor.stop();
   assert.deepEqual(clock.pending, [3000]);

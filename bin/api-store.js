@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Runs the compiled CLI in a build, the TypeScript source in a clone (through tsx).
+// In a checkout, runs the TypeScript source through tsx, so the CLI is never a stale build;
+// where the source is not shipped (a packaged app), runs the compiled out/.
 import { existsSync } from 'node:fs';
 
-const compiled = new URL('../out/backend/src/cli.js', import.meta.url);
-if (existsSync(compiled)) {
-  await import(compiled.href);
-} else {
+const source = new URL('../backend/src/cli.ts', import.meta.url);
+if (existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import('../backend/src/cli.ts');
+  await import(source.href);
+} else {
+  await import(new URL('../out/backend/src/cli.js', import.meta.url).href);
 }

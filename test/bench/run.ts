@@ -7,7 +7,9 @@ import { cpus, totalmem } from 'node:os';
 
 const suites: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   'store-info': () => import('./suites/store-info.js'),
+  events: () => import('./suites/events.js'),
   files: () => import('./suites/files.js'),
+  history: () => import('./suites/history.js'),
 };
 
 const chosen = process.argv.slice(2);

@@ -1,0 +1,46 @@
+/**
+ * api-store for the history bench, in its own process on a temp data dir removed at exit, with
+ * retention off so that seeded entries stay. It seeds history through the store layer (big
+ * batches, no HTTP) when asked: `{type: 'seed', count, newest}` writes `count` entries of the
+ * local owner, one millisecond apart, the newest at `newest`, and answers `{type: 'seeded', ms}`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLaunchToken } from '../../backend/src/auth/local-token.js';
+import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
+import { configSchema } from '../../backend/src/config.js';
+import { createLogger } from '../../backend/src/logger.js';
+import { startStore } from '../../backend/src/server.js';
+import { createHistory, historyAccessOf, type HistoryInput } from '../../backend/src/store/history.js';
+import { benchEntry } from './suites/history.js';
+
+const SEED_BATCH = 10_000;
+
+const dataDir = await mkdtemp(join(tmpdir(), 'api-store-bench-history-'));
+const token = createLaunchToken();
+const config = configSchema.parse({ dataDir, token, logLevel: 'silent', history: { maxEntries: 0, maxAgeDays: 0 } });
+const running = await startStore(config, createLogger('silent'));
+const { store } = running.services;
+
+async function seed(count: number, newest: number): Promise<void> {
+  const access = historyAccessOf(store.storage, LOCAL_OWNER);
+  for (let done = 0; done < count; done += SEED_BATCH) {
+    const size = Math.min(SEED_BATCH, count - done);
+    // Oldest first within the run, so the newest entry ends at `newest`.
+    const batch: HistoryInput[] = Array.from({ length: size }, (_, i) => ({ ...benchEntry(done + i), created: newest - (count - 1) + done + i }));
+    await createHistory(store, access, batch);
+  }
+}
+
+process.on('message', async (message: { type: 'seed'; count: number; newest: number }) => {
+  const started = performance.now();
+  await seed(message.count, message.newest);
+  process.send?.({ type: 'seeded', ms: performance.now() - started });
+});
+process.send?.({ port: running.port, token, baseUrl: `http://127.0.0.1:${running.port}${config.prefix}` });
+process.on('SIGTERM', async () => {
+  await running.stop();
+  await rm(dataDir, { recursive: true, force: true });
+  process.exit(0);
+});

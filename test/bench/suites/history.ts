@@ -1,0 +1,132 @@
+import { measure, ratio, row, startBenchProcess, tableHeader, type BenchProcess } from '../load.js';
+
+/**
+ * History at volume: `POST /v1/history/batch/create` with 1,000-entry batches (target ≥ 100,000
+ * entries/s), and the first page of `GET /v1/history` on a store of 10,000 entries, then of
+ * 1,000,000 (target: within 1.5× of the 10,000 figure). The baseline serves the same list page
+ * and parses the same batch body.
+ */
+
+const BATCH = 1000;
+const SMALL = 10_000;
+const LARGE = 1_000_000;
+const SECONDS = 5;
+
+/** A realistic logged request of about 600 bytes of JSON. */
+export function benchEntry(n: number) {
+  return {
+    app: 'bench',
+    log: {
+      request: {
+        url: `https://api.example.test/v1/customers/${n}/orders?expand=items&limit=50`,
+        method: n % 5 === 0 ? 'POST' : 'GET',
+        headers: 'accept: application/json\nuser-agent: api-client/1.0\nx-request-id: 0f5c8a7e-3d1b-4b8e-9d6f-2a1c3e5b7d9f',
+        startTime: 1_700_000_000_000 + n,
+      },
+      response: {
+        status: 200,
+        statusText: 'OK',
+        headers: 'content-type: application/json\ncontent-length: 1234\ncache-control: no-cache',
+        payload: '{"id":123,"status":"shipped","items":[{"sku":"A-1","qty":2}]}',
+        timings: { blocked: 0.4, dns: 1.2, connect: 3.4, ssl: 6.1, send: 0.2, wait: 42.7, receive: 1.9 },
+      },
+    },
+  };
+}
+
+interface HistoryServer {
+  baseUrl: string;
+  token: string;
+}
+
+function seed(server: BenchProcess<HistoryServer>, count: number, newest: number): Promise<number> {
+  return new Promise((resolve) => {
+    server.child.once('message', (message) => resolve((message as { ms: number }).ms));
+    server.child.send({ type: 'seed', count, newest });
+  });
+}
+
+function putBaseline(baseline: BenchProcess<{ port: number }>, key: string, value: unknown): Promise<void> {
+  return new Promise((done) => {
+    baseline.child.once('message', () => done());
+    baseline.child.send({ type: 'put', key, value });
+  });
+}
+
+/** Sequential requests on one keep-alive connection: a latency figure finer than autocannon's whole milliseconds. */
+async function sequentialLatency(url: string, headers: Record<string, string>, count = 1000): Promise<{ p50: number; p99: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const response = await fetch(url, { headers });
+    await response.arrayBuffer();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(count * 0.5)], p99: times[Math.floor(count * 0.99)] };
+}
+
+export async function run(): Promise<string> {
+  const server = await startBenchProcess<HistoryServer>(new URL('../history-server.ts', import.meta.url));
+  const baseline = await startBenchProcess<{ port: number }>(new URL('../baseline-server.ts', import.meta.url));
+  const baselineUrl = (path: string) => `http://127.0.0.1:${baseline.info.port}${path}`;
+  try {
+    const headers = { Authorization: `Bearer ${server.info.token}` };
+    const newest = Date.now();
+    const lines: string[] = [];
+    const lists: { size: number; page: string; rps: number; p50: number; p99: number }[] = [];
+
+    const measureLists = async (size: number) => {
+      for (const limit of [35, 500]) {
+        const path = `/v1/history?type=user&limit=${limit}`;
+        const url = `${server.info.baseUrl}/history?type=user&limit=${limit}`;
+        await putBaseline(baseline, path, await (await fetch(url, { headers })).json());
+        const base = await measure(baselineUrl(path), { connections: 10, seconds: SECONDS });
+        const ours = await measure(url, { headers, connections: 10, seconds: SECONDS });
+        const latency = await sequentialLatency(url, headers);
+        lists.push({ size, page: `limit=${limit}`, rps: ours.rps, ...latency });
+        lines.push(row(`GET /history?type=user&limit=${limit}, ${size.toLocaleString('en')} entries`, ours, base));
+      }
+    };
+
+    // The 10,000 newest entries first; the older 990,000 then go below them, so both
+    // measurements read the very same page from a bigger index.
+    const seededSmall = await seed(server, SMALL, newest);
+    await measureLists(SMALL);
+    const seededLarge = await seed(server, LARGE - SMALL, newest - SMALL);
+    await measureLists(LARGE);
+
+    const body = JSON.stringify(Array.from({ length: BATCH }, (_, i) => benchEntry(i)));
+    const post = { method: 'POST' as const, body, headers: { ...headers, 'Content-Type': 'application/json' }, connections: 8, seconds: SECONDS };
+    await putBaseline(baseline, '/v1/history/batch/create', { items: Array.from({ length: BATCH }, (_, i) => `key${i}`) });
+    const baseCreate = await measure(baselineUrl('/v1/history/batch/create'), post);
+    const create = await measure(`${server.info.baseUrl}/history/batch/create`, post);
+    lines.push(row(`POST /history/batch/create (${BATCH} entries, ${(body.length / 1024).toFixed(0)} KiB)`, create, baseCreate));
+
+    const scaling = [35, 500].map((limit) => {
+      const small = lists.find((list) => list.size === SMALL && list.page === `limit=${limit}`)!;
+      const large = lists.find((list) => list.size === LARGE && list.page === `limit=${limit}`)!;
+      return `| limit=${limit} | ${small.p50.toFixed(2)} / ${small.p99.toFixed(2)} | ${large.p50.toFixed(2)} / ${large.p99.toFixed(2)} | ${ratio(large.p50, small.p50).toFixed(2)}x | ${ratio(small.rps, large.rps).toFixed(2)}x |`;
+    });
+    return [
+      `### History (8 connections for writes, 10 for reads, ${SECONDS} s each; retention off)`,
+      '',
+      `Seeded through the store layer: ${SMALL.toLocaleString('en')} entries in ${(seededSmall / 1000).toFixed(1)} s, ` +
+        `${(LARGE - SMALL).toLocaleString('en')} more in ${(seededLarge / 1000).toFixed(1)} s.`,
+      '',
+      tableHeader,
+      ...lines,
+      '',
+      `**batch/create: ${(create.rps * BATCH).toFixed(0)} entries/s** (target ≥ 100,000; ${create.errors + create.non2xx} errors).`,
+      '',
+      'First page at 1,000,000 vs 10,000 entries (sequential requests on one connection, ms; target ≤ 1.5×):',
+      '',
+      '| page | 10,000: p50 / p99 | 1,000,000: p50 / p99 | p50 ratio | rps ratio (10k / 1M) |',
+      '|---|---|---|---|---|',
+      ...scaling,
+      '',
+    ].join('\n');
+  } finally {
+    await Promise.all([server.stop(), baseline.stop()]);
+  }
+}

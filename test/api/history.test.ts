@@ -77,6 +77,15 @@ describe('history', () => {
     assert.equal((await json<{ code: string }>(await store.api(`/history/${body.key}`, { method: 'DELETE' }), 404)).code, 'history_entry_not_found');
   });
 
+  test('the store announces history and app data, and documents their routes', async () => {
+    const info = await json<{ capabilities: string[] }>(await store.api('/store'), 200);
+    assert.ok(info.capabilities.includes('history') && info.capabilities.includes('app-data'));
+    const doc = await json<{ paths: Record<string, unknown> }>(await store.api('/openapi.json'), 200);
+    for (const path of ['/history', '/history/batch/create', '/history/{key}', '/app/{appId}/projects/batch/undelete', '/app/{appId}/requests/{key}']) {
+      assert.ok(doc.paths[path], path);
+    }
+  });
+
   test('the server owns key, user and kind', async () => {
     const body = await json<Entry>(
       await store.api('/history', { method: 'POST', body: { ...entry('https://api.example.test/forged'), key: 'mine', user: 'someone-else' } }),

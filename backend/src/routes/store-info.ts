@@ -3,7 +3,7 @@ import type { Api } from '../http/env.js';
 import type { Services } from '../http/services.js';
 
 /** What this store can do; clients check it before using an optional feature. */
-export const capabilities: string[] = [];
+export const capabilities: string[] = ['history', 'app-data'];
 
 const StoreInfo = z
   .object({

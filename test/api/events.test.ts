@@ -129,10 +129,12 @@ test('the upgrade goes through the Host and Origin checks and accepts the bearer
   await byHeader.close();
 });
 
-test('GET /events without an upgrade is 426', async () => {
+test('GET /events without an upgrade is 426; both event routes are in the OpenAPI document', async () => {
   const response = await store.api('/events');
   assert.equal(response.status, 426);
   assert.equal(((await response.json()) as { code: string }).code, 'upgrade_required');
+  const document = (await (await store.api('/openapi.json')).json()) as { paths: Record<string, unknown> };
+  assert.ok(document.paths['/events'] && document.paths['/changes']);
 });
 
 test('a message larger than a command can be closes that socket alone (1009)', async () => {

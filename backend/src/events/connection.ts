@@ -118,7 +118,10 @@ export class Connection {
       this.observed.set(path, this.hub.position);
       return this.ack(cmd, path);
     }
-    if (since < (await feedFloor(this.hub.store.storage)) || since > this.hub.store.seq) {
+    if (since > this.hub.store.seq) {
+      return this.error('resync_required', `This store has no change ${since}: it was reset or is another store. Read the current state again.`, path);
+    }
+    if (since < (await feedFloor(this.hub.store.storage))) {
       return this.error('resync_required', `The change feed no longer holds the changes after ${since}: read the current state again, then observe without since.`, path);
     }
     this.ack(cmd, path);

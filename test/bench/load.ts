@@ -69,3 +69,16 @@ export function row(name: string, store: LoadResult, baseline: LoadResult): stri
 
 export const tableHeader =
   '| case | baseline rps | api-store rps | ratio | baseline p50/p99 ms | api-store p50/p99 ms | api-store errors |\n|---|---|---|---|---|---|---|';
+
+/** Sequential requests on one keep-alive connection: a latency figure finer than autocannon's whole milliseconds. */
+export async function sequentialLatency(url: string, headers: Record<string, string>, count = 1000): Promise<{ p50: number; p99: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const response = await fetch(url, { headers });
+    await response.arrayBuffer();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(count * 0.5)], p99: times[Math.floor(count * 0.99)] };
+}

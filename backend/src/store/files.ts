@@ -131,19 +131,27 @@ export async function createFile(
       requireRole({ record: parent, role }, 'writer', 'add files to');
       parents = [...parent.parents, parent.key];
     }
-    const key = options.input.key ?? randomUUID();
-    if (options.input.key !== undefined && (await store.storage.get(fileSections.files, key))) {
+    const key = options.input.key;
+    if (key !== undefined && (await store.storage.get(fileSections.files, key))) {
       throw new ApiError('key_conflict', `A file with the key ${key} exists already.`);
     }
-    const record = newRecord(options.input, key, user, parents, m.now);
-    putRecord(m, record);
-    if (options.media) {
-      const media: MediaRecord = { value: options.media.value, version: 1, updated: m.now };
-      m.put(fileSections.media, key, media);
-    }
-    m.change({ operation: 'created', kind: record.kind, id: key, parent: parentOf(record), data: record, paths: filePaths(key), visibility: { file: key } });
-    return record;
+    return stageNewFile(m, { ...options, owner: user, parents });
   });
+}
+
+/**
+ * Stages a new file, its listing entries, its contents and its `created` change, checking
+ * nothing: `createFile` checks the parent and the key first (bulk loaders call this directly).
+ */
+export function stageNewFile(m: Mutation, file: { input: FileInput; owner: string; parents: string[]; media?: { value: unknown } }): FileRecord {
+  const record = newRecord(file.input, file.input.key ?? randomUUID(), file.owner, file.parents, m.now);
+  putRecord(m, record);
+  if (file.media) {
+    const media: MediaRecord = { value: file.media.value, version: 1, updated: m.now };
+    m.put(fileSections.media, record.key, media);
+  }
+  m.change({ operation: 'created', kind: record.kind, id: record.key, parent: parentOf(record), data: record, paths: filePaths(record.key), visibility: { file: record.key } });
+  return record;
 }
 
 /** Applies a metadata patch (writer and above), honouring `If-Match`. */

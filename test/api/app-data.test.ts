@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Change } from '../../backend/src/store/changes.js';
 import { signIn } from '../helpers/accounts.js';
+import { EventSocket } from '../helpers/event-socket.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
 
 interface AppRecord {
@@ -219,6 +220,24 @@ describe('app data', () => {
       [null],
     );
     assert.deepEqual(await json<AppRecord>(await store.api(`/app/app-one/projects/${mine.key}`), 200), mine);
+  });
+
+  test('an observer of one app’s collection gets its events, and no other app’s', async () => {
+    const socket = await EventSocket.open(store.baseUrl, store.token);
+    try {
+      assert.equal((await socket.command(0, '/app/ws-app/projects')).type, 'ack');
+      await createMany('/app/other-app/projects', [project('elsewhere')]);
+      await createMany('/app/ws-app/requests', [{ info: { name: 'not a project' } }]);
+      const [record] = await createMany('/app/ws-app/projects', [project('here')]);
+      const event = await socket.next();
+      assert.deepEqual(
+        { type: event.type, operation: event.operation, kind: event.kind, id: event.id, data: event.data },
+        { type: 'event', operation: 'created', kind: 'Core#AppProject', id: record.key, data: record },
+      );
+      assert.equal(socket.pending, 0);
+    } finally {
+      await socket.close();
+    }
   });
 
   test('every write is a change on the collection’s path for the user', async () => {

@@ -111,12 +111,7 @@ const args = appArgv(process.argv, process.defaultApp ?? false);
 if (wantsServerMode(args)) {
   // Headless: no window and no tray, and no GPU process to initialise on a machine without one.
   app.disableHardwareAcceleration();
-  await runServerMode(app, args, {
-    env: process.env,
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    signals: process,
-  });
+  await runServerMode(args);
 } else {
   startDesktop();
 }

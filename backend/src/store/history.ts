@@ -12,7 +12,8 @@ import { sortableTime, timeOrderedKey } from './time-keys.js';
  * Layout: `history` holds the entries by key, and the key starts with the entry's time, so that
  * section is also the store-wide age order that retention prunes from. One index per list type
  * (`history-by-user|app|space|project|request`) maps `<scope>\0<entry key>` to what visibility
- * needs; iterating it backwards lists one scope newest first at the cost of the page.
+ * needs; iterating it backwards lists one scope newest first at the cost of the page. The key
+ * counter and the entry count live in `meta` under `history`.
  */
 
 export const HISTORY_KIND = 'Core#HttpHistory';
@@ -104,7 +105,6 @@ function indexEntries(entry: HistoryEntry): [string, string][] {
   return entries;
 }
 
-
 async function readState(storage: Storage): Promise<HistoryState> {
   return (await storage.get<HistoryState>('meta', STATE_KEY)) ?? { counter: 0, count: 0 };
 }
@@ -117,14 +117,14 @@ function removeEntry(m: Mutation, entry: HistoryEntry): void {
 
 /** Visibility of an entry to one caller, answering each space or project once per request. */
 function visibilityChecker(access: HistoryAccess): (entry: IndexValue) => Promise<boolean> {
-  const readable = new Map<string, Promise<boolean>>();
-  const canRead = (fileKey: string) => {
-    let answer = readable.get(fileKey);
-    if (!answer) readable.set(fileKey, (answer = access.canRead(fileKey)));
+  const answers = new Map<string, Promise<boolean>>();
+  const readable = (fileKey: string) => {
+    let answer = answers.get(fileKey);
+    if (!answer) answers.set(fileKey, (answer = access.canRead(fileKey)));
     return answer;
   };
   return async (entry) =>
-    entry.user === access.user || (!!entry.space && (await canRead(entry.space))) || (!!entry.project && (await canRead(entry.project)));
+    entry.user === access.user || (!!entry.space && (await readable(entry.space))) || (!!entry.project && (await readable(entry.project)));
 }
 
 const notFound = (key: string) => new ApiError('history_entry_not_found', `There is no history entry ${key}.`, { extra: { key } });

@@ -8,8 +8,8 @@ import { startTestStore } from '../helpers/store.js';
 /** Nothing is announced: LAN sharing runs on a loopback address. */
 const silent: MdnsResponder = { advertise: () => ({ stop: async () => {} }), close: async () => {} };
 
-test('a teammate observes over the LAN listener with a session token; turning sharing off closes only LAN sockets', async () => {
-  const store = await startTestStore({}, { mdns: silent });
+test('a teammate observes over the LAN listener with a session token; a revoked session and turning sharing off close only their sockets', async () => {
+  const store = await startTestStore({ events: { heartbeatMs: 50 } }, { mdns: silent });
   try {
     const lan = await store.running.lan.enable({ host: '127.0.0.2', port: 0 });
     assert.ok(lan.enabled && lan.url && lan.fingerprint, lan.error);
@@ -41,6 +41,13 @@ test('a teammate observes over the LAN listener with a session token; turning sh
       const event = await socket.next();
       assert.deepEqual([event.operation, event.id], ['access-granted', key]);
     }
+
+    // Logging out (revoking that session) ends the socket opened with it at the next heartbeat.
+    const second = await overLan('/sessions', { method: 'POST', body: { username: 'dana', password: 'long enough password' } });
+    const other = await EventSocket.open(lan.url!, second.body.token, {}, tls);
+    assert.equal((await overLan('/sessions', { method: 'DELETE', token: second.body.token })).status < 300, true);
+    assert.equal((await other.closed).code, 1008);
+    assert.equal((await teammate.command(0, `/files/${key}`)).type, 'ack', 'the first session still works');
 
     await store.running.lan.disable();
     assert.equal((await teammate.closed).code, 1001);

@@ -39,6 +39,7 @@ export class Connection {
   constructor(
     private readonly socket: WebSocket,
     readonly user: string,
+    private readonly stillSignedIn: () => Promise<boolean>,
     private readonly hub: EventHub,
   ) {
     socket.on('pong', () => (this.alive = true));
@@ -72,6 +73,7 @@ export class Connection {
     if (this.covers(change)) this.send(text);
   }
 
+  /** Drops a socket that did not answer the last ping, and one whose credential is no longer valid. */
   heartbeat(): void {
     if (!this.alive) {
       this.socket.terminate();
@@ -79,6 +81,10 @@ export class Connection {
     }
     this.alive = false;
     this.socket.ping();
+    this.stillSignedIn().then(
+      (valid) => valid || this.close(1008, 'The credential is no longer valid: sign in again.'),
+      (error) => this.hub.log.error('event socket credential check failed', { error: String(error) }),
+    );
   }
 
   close(code: number, reason: string): void {

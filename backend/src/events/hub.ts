@@ -54,8 +54,8 @@ export class EventHub {
   canRead: CanRead = (user, fileKey) => this.options.canRead(user, fileKey);
 
   /** Starts serving an authenticated socket for `user`. */
-  connect(socket: WebSocket, user: string): Connection {
-    const connection = new Connection(socket, user, this);
+  connect(socket: WebSocket, user: string, stillSignedIn: () => Promise<boolean>): Connection {
+    const connection = new Connection(socket, user, stillSignedIn, this);
     this.connections.add(connection);
     return connection;
   }

@@ -71,7 +71,7 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
   app.use(jsonBodies(config.limits));
 
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
-  const sockets = createListenerSockets(app, maxCommandBytes);
+  const sockets = createListenerSockets(app, maxCommandBytes, listener.authenticator);
   registerRoutes(api, services, sockets);
   api.doc('/openapi.json', { openapi: '3.0.0', info: { title: 'api-store', version: services.version } });
   app.route(prefix, api);

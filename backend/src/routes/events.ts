@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { WebSocket } from 'ws';
+import { credentialOf } from '../auth/authenticate.js';
 import type { Connection } from '../events/connection.js';
 import type { ListenerSockets } from '../events/sockets.js';
 import type { Api } from '../http/env.js';
@@ -16,10 +17,13 @@ export function registerEvents(api: Api, { events }: Services, sockets: Listener
     '/events',
     sockets.upgradeWebSocket((c) => {
       const { user } = c.get('caller');
+      const credential = credentialOf(c.req.header('Authorization'), c.req.query('token'), true) ?? '';
+      // A session revoked or expired after the upgrade ends the socket at the next heartbeat.
+      const stillSignedIn = async () => (await sockets.authenticator(credential))?.user === user;
       let connection: Connection | undefined;
       return {
         onOpen: (_event, socket) => {
-          connection = events.connect(socket.raw as WebSocket, user);
+          connection = events.connect(socket.raw as WebSocket, user, stillSignedIn);
         },
         onMessage: (event) => connection?.receive(event.data),
         onClose: () => connection?.closed(),

@@ -35,7 +35,7 @@ export class EventHub {
   ) {
     this.position = store.seq;
     this.stopListening = store.onChanges((changes) => {
-      this.queue.push(...changes);
+      for (const change of changes) this.queue.push(change);
       void this.deliverQueued();
     });
     this.heartbeat = setInterval(() => {

@@ -9,7 +9,7 @@ import { startBenchProcess } from '../load.js';
  * baseline's writer POSTs the same JSON to a minimal `ws` broadcast server.
  */
 const subscribers = 100;
-const rates = [50, 100, 200, 400, 800];
+const rates = [100, 200, 400, 600, 800, 1000];
 const secondsPerRate = 4;
 /** After the last write, how long stragglers may take before they count as not delivered. */
 const drainMs = 2000;

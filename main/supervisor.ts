@@ -1,4 +1,4 @@
-import type { StoreConfigInput } from '../backend/src/config.js';
+import { configSchema, type StoreConfigInput } from '../backend/src/config.js';
 import { backendMessageSchema } from '../backend/src/process/messages.js';
 import type { LanStatus } from '../preload/api.js';
 import type { BackendProcess, ForkBackend } from './backend-process.js';
@@ -57,6 +57,8 @@ export class Supervisor {
   readonly #policy: RestartPolicy;
 
   constructor(private readonly options: SupervisorOptions) {
+    // A config the backend would refuse is a bug here, not a reason for a crash loop there.
+    configSchema.parse(options.config);
     this.#clock = options.clock ?? systemClock;
     this.#policy = options.restartPolicy ?? defaultRestartPolicy;
   }

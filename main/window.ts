@@ -1,4 +1,4 @@
-import type { BrowserWindowConstructorOptions, WebContents } from 'electron';
+import type { BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
 import { appOrigins, isAppFrame } from './ipc.js';
 
 /** A window for the app's pages: isolated, sandboxed, no Node; only the preload's bridge. */
@@ -17,4 +17,9 @@ export function keepToAppPages(webContents: Pick<WebContents, 'setWindowOpenHand
   webContents.on('will-navigate', (event, url) => {
     if (!isAppFrame({ url }, appOrigins)) event.preventDefault();
   });
+}
+
+/** The app's pages need no camera, notifications, geolocation…: every permission request is refused. */
+export function refusePermissionRequests(session: Pick<Session, 'setPermissionRequestHandler'>): void {
+  session.setPermissionRequestHandler((_webContents, _permission, answer) => answer(false));
 }

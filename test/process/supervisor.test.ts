@@ -226,3 +226,9 @@ test('stopping while a restart is pending cancels the restart', async () => {
   assert.deepEqual(clock.pending, []);
   assert.equal(fork.children.length, 1, 'no new backend was started');
 });
+
+test('a config the backend would refuse is refused before anything is forked', () => {
+  const fork = childProcessForker();
+  assert.throws(() => new Supervisor({ fork, config: { dataDir: '/tmp/x', token: 'too-short' } }), /token/);
+  assert.equal(fork.children.length, 0);
+});

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { serveAppFile } from '../../main/app-protocol.js';
-import { keepToAppPages, windowOptions } from '../../main/window.js';
+import { keepToAppPages, refusePermissionRequests, windowOptions } from '../../main/window.js';
 
 let dir: string;
 let root: string;
@@ -58,4 +58,12 @@ test('app pages cannot open pop-ups or navigate to other origins', () => {
   };
   assert.equal(prevented('https://evil.example/'), true);
   assert.equal(prevented('app://renderer/index.html'), false);
+});
+
+test('every permission request of a page is refused', () => {
+  let handler: ((webContents: unknown, permission: string, answer: (granted: boolean) => void) => void) | undefined;
+  refusePermissionRequests({ setPermissionRequestHandler: (h: typeof handler) => void (handler = h) } as never);
+  const answers: boolean[] = [];
+  for (const permission of ['media', 'notifications', 'geolocation']) handler?.({}, permission, (granted) => answers.push(granted));
+  assert.deepEqual(answers, [false, false, false]);
 });

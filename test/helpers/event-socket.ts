@@ -8,7 +8,8 @@ export type Frame = { type: 'event' | 'ack' | 'error'; [field: string]: unknown 
  */
 export class EventSocket {
   private readonly frames: Frame[] = [];
-  private readonly waiting: ((frame: Frame) => void)[] = [];
+  private readonly waiting: { resolve: (frame: Frame) => void; reject: (error: Error) => void }[] = [];
+  private ended: { code: number; reason: string } | undefined;
   /** Resolves with the close code and reason once the socket is closed. */
   readonly closed: Promise<{ code: number; reason: string }>;
 
@@ -16,10 +17,16 @@ export class EventSocket {
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data)) as Frame;
       const waiter = this.waiting.shift();
-      if (waiter) waiter(frame);
+      if (waiter) waiter.resolve(frame);
       else this.frames.push(frame);
     });
-    this.closed = new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', (code, reason) => {
+        this.ended = { code, reason: String(reason) };
+        for (const waiter of this.waiting.splice(0)) waiter.reject(this.endedError());
+        resolve(this.ended);
+      }),
+    );
   }
 
   /** Opens `<baseUrl>/events?token=` (ws://); rejects with the HTTP status when the upgrade is refused. */
@@ -37,10 +44,16 @@ export class EventSocket {
     this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
+  /** The next frame; rejects when the socket closes first, so a test fails instead of hanging. */
   next(): Promise<Frame> {
     const frame = this.frames.shift();
     if (frame) return Promise.resolve(frame);
-    return new Promise((resolve) => this.waiting.push(resolve));
+    if (this.ended) return Promise.reject(this.endedError());
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  private endedError(): Error {
+    return new Error(`the event socket closed (${this.ended?.code} ${this.ended?.reason}) while a frame was awaited`);
   }
 
   async take(count: number): Promise<Frame[]> {

@@ -5,12 +5,13 @@ export const backendEntry = new URL('../../backend/src/child.ts', import.meta.ur
 
 /**
  * The fork function the supervisor gets in tests: `child_process.fork` of a real entry (by
- * default the real backend through tsx). Keeps every child so the test can kill and reap them.
+ * default the real backend's source, through tsx). Keeps every child so the test can kill and
+ * reap them.
  */
-export function childProcessForker(entry: URL = backendEntry): ForkBackend & { children: ChildProcess[] } {
+export function childProcessForker(entry: URL = backendEntry, execArgv = ['--import', 'tsx']): ForkBackend & { children: ChildProcess[] } {
   const children: ChildProcess[] = [];
   const forkBackend = () => {
-    const child = fork(entry, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    const child = fork(entry, [], { execArgv, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
     // A send racing the child's exit reports an error event; the exit is what counts.
     child.on('error', () => {});
     children.push(child);

@@ -19,7 +19,11 @@ export function keepToAppPages(webContents: Pick<WebContents, 'setWindowOpenHand
   });
 }
 
-/** The app's pages need no camera, notifications, geolocation…: every permission request is refused. */
+/**
+ * The app's pages need no camera, notifications, geolocation…: every permission request is
+ * refused. (Electron 43 and later enforce Chromium's Local Network Access, so the pages' calls to
+ * 127.0.0.1 will need the loopback-network permission granted here for app:// frames.)
+ */
 export function refusePermissionRequests(session: Pick<Session, 'setPermissionRequestHandler'>): void {
   session.setPermissionRequestHandler((_webContents, _permission, answer) => answer(false));
 }

@@ -29,7 +29,7 @@ const replayPage = 500;
  */
 export class Connection {
   private readonly observed = new Map<string, number>();
-  private held: { change: Change; text: string }[] | undefined;
+  private held: { change: Change; frame: Buffer }[] | undefined;
   private heldBytes = 0;
   private commands: Promise<void> = Promise.resolve();
   private open = true;
@@ -61,16 +61,16 @@ export class Connection {
     return this.open && change.paths.some((path) => this.observed.has(path));
   }
 
-  /** A live change this user may see; `text` is its frame, serialized once for every socket. */
-  deliver(change: Change, text: string): void {
+  /** A live change this user may see; `frame` is its UTF-8 JSON, encoded once for every socket. */
+  deliver(change: Change, frame: Buffer): void {
     if (!this.open) return;
     if (this.held) {
-      this.held.push({ change, text });
-      this.heldBytes += text.length;
+      this.held.push({ change, frame });
+      this.heldBytes += frame.length;
       if (this.heldBytes > this.hub.maxBufferedBytes) this.close(1013, 'Too far behind; reconnect with since.');
       return;
     }
-    if (this.covers(change)) this.send(text);
+    if (this.covers(change)) this.send(frame);
   }
 
   /** Drops a socket that did not answer the last ping, and one whose credential is no longer valid. */
@@ -169,7 +169,7 @@ export class Connection {
   private release(): void {
     const held = this.held ?? [];
     this.held = undefined;
-    for (const { change, text } of held) if (this.covers(change)) this.send(text);
+    for (const { change, frame } of held) if (this.covers(change)) this.send(frame);
   }
 
   /** Whether an observed path (other than `except`) delivers this change live. */
@@ -180,9 +180,10 @@ export class Connection {
     return false;
   }
 
-  private send(text: string, done?: (error?: Error) => void): void {
+  /** Frames are always text frames, whether given as a string or as encoded JSON. */
+  private send(data: string | Buffer, done?: (error?: Error) => void): void {
     if (!this.open) return done?.();
-    this.socket.send(text, done);
+    this.socket.send(data, { binary: false }, done);
     if (this.socket.bufferedAmount > this.hub.maxBufferedBytes) this.close(1013, 'Too far behind; reconnect with since.');
   }
 

@@ -16,9 +16,9 @@ export interface EventHubOptions {
 
 /**
  * Delivers committed changes to the event sockets of every listener. Changes are delivered one
- * at a time in seq order; each one's visibility is decided once per user at that moment, and
- * its frame is serialized once for all sockets. A slow socket is closed rather than waited for,
- * so it never delays the others or the writer.
+ * at a time in seq order; each one's visibility is decided once per user at that moment, and its
+ * frame is serialized and encoded once for all sockets. A slow socket is closed rather than
+ * waited for, so it never delays the others or the writer.
  */
 export class EventHub {
   private readonly connections = new Set<Connection>();
@@ -93,7 +93,7 @@ export class EventHub {
     const users = [...new Set(targets.map((connection) => connection.user))];
     const access = await Promise.all(users.map((user) => visibleTo(user, change, this.options.canRead)));
     const readers = new Set(users.filter((_, index) => access[index]));
-    const text = JSON.stringify(eventFrame(change));
-    for (const connection of targets) if (readers.has(connection.user)) connection.deliver(change, text);
+    const frame = Buffer.from(JSON.stringify(eventFrame(change)));
+    for (const connection of targets) if (readers.has(connection.user)) connection.deliver(change, frame);
   }
 }

@@ -9,6 +9,7 @@ import { startBenchProcess } from '../load.js';
  * baseline's writer POSTs the same JSON to a minimal `ws` broadcast server.
  */
 const subscribers = 100;
+/** Each rate runs against the baseline, then api-store; 6 rates × 2 × 4 s ≈ a minute. */
 const rates = [100, 200, 400, 600, 800, 1000];
 const secondsPerRate = 4;
 /** After the last write, how long stragglers may take before they count as not delivered. */
@@ -89,14 +90,17 @@ async function step(target: Target, sockets: WebSocket[], rate: number, tag: str
   return { rate, sent: count, delivered: latencies.length, expected, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
 }
 
-async function measure(target: Target): Promise<StepResult[]> {
-  const sockets = await openSockets(target);
+/** Both targets at each rate, back to back, so that they share the machine's conditions. */
+async function measure(targets: Target[]): Promise<StepResult[][]> {
+  const sockets = await Promise.all(targets.map(openSockets));
   try {
-    const results: StepResult[] = [];
-    for (const rate of rates) results.push(await step(target, sockets, rate, target.name));
+    const results: StepResult[][] = targets.map(() => []);
+    for (const rate of rates) {
+      for (const [i, target] of targets.entries()) results[i].push(await step(target, sockets[i], rate, target.name));
+    }
     return results;
   } finally {
-    for (const socket of sockets) socket.terminate();
+    for (const socket of sockets.flat()) socket.terminate();
   }
 }
 
@@ -110,12 +114,6 @@ export async function run(): Promise<string> {
   const baselineProcess = await startBenchProcess<{ port: number }>(new URL('../ws-baseline-server.ts', import.meta.url));
   const storeProcess = await startBenchProcess<{ baseUrl: string; token: string }>(new URL('../store-server.ts', import.meta.url));
   try {
-    const baseline = await measure({
-      name: 'baseline',
-      socketUrl: `ws://127.0.0.1:${baselineProcess.info.port}`,
-      write: (id) => fetch(`http://127.0.0.1:${baselineProcess.info.port}/publish`, { method: 'POST', body: JSON.stringify({ type: 'event', id }) }).then((r) => r.arrayBuffer()),
-    });
-
     const { baseUrl, token } = storeProcess.info;
     const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
     const files: string[] = [];
@@ -124,17 +122,24 @@ export async function run(): Promise<string> {
       files.push(((await response.json()) as { key: string }).key);
     }
     let next = 0;
-    const store = await measure({
-      name: 'api-store',
-      socketUrl: `${baseUrl.replace(/^http/, 'ws')}/events?token=${token}`,
-      subscribe: JSON.stringify({ kind: 'Core#BackendCommand', cmd: 0, path: '/files' }),
-      write: (id) =>
-        fetch(`${baseUrl}/files/${files[next++ % files.length]}`, {
-          method: 'PATCH',
-          headers,
-          body: JSON.stringify([{ op: 'replace', path: '/info/name', value: id }]),
-        }).then((r) => r.arrayBuffer()),
-    });
+    const [baseline, store] = await measure([
+      {
+        name: 'baseline',
+        socketUrl: `ws://127.0.0.1:${baselineProcess.info.port}`,
+        write: (id) => fetch(`http://127.0.0.1:${baselineProcess.info.port}/publish`, { method: 'POST', body: JSON.stringify({ type: 'event', id }) }).then((r) => r.arrayBuffer()),
+      },
+      {
+        name: 'api-store',
+        socketUrl: `${baseUrl.replace(/^http/, 'ws')}/events?token=${token}`,
+        subscribe: JSON.stringify({ kind: 'Core#BackendCommand', cmd: 0, path: '/files' }),
+        write: (id) =>
+          fetch(`${baseUrl}/files/${files[next++ % files.length]}`, {
+            method: 'PATCH',
+            headers,
+            body: JSON.stringify([{ op: 'replace', path: '/info/name', value: id }]),
+          }).then((r) => r.arrayBuffer()),
+      },
+    ]);
 
     const lines = [
       `### Events: ${subscribers} sockets observing, one writer at a steady rate, ${secondsPerRate} s per rate`,

@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { startBenchProcess } from '../load.js';
@@ -27,6 +28,8 @@ interface Target {
 interface StepResult {
   rate: number;
   sent: number;
+  /** Writes that failed (connection reset under load): their events are counted as not delivered. */
+  failed: number;
   delivered: number;
   expected: number;
   p50: number;
@@ -73,13 +76,14 @@ async function step(target: Target, sockets: WebSocket[], rate: number, tag: str
 
   const count = Math.round(rate * secondsPerRate);
   const start = performance.now();
+  let failed = 0;
   const writes: Promise<unknown>[] = [];
   for (let n = 0; n < count; ) {
     const due = Math.min(count, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
     for (; n < due; n++) {
       const id = `bench-${tag}-${rate}-${n}`;
       sentAt.set(id, performance.now());
-      writes.push(target.write(id));
+      writes.push(target.write(id).catch(() => (failed += 1)));
     }
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
@@ -87,7 +91,7 @@ async function step(target: Target, sockets: WebSocket[], rate: number, tag: str
   await Promise.race([done, new Promise((resolve) => setTimeout(resolve, drainMs))]);
   for (const socket of sockets) socket.off('message', onMessage);
   const sorted = latencies.sort((a, b) => a - b);
-  return { rate, sent: count, delivered: latencies.length, expected, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  return { rate, sent: count, failed, delivered: latencies.length, expected, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
 }
 
 /** Both targets at each rate, back to back, so that they share the machine's conditions. */
@@ -111,6 +115,7 @@ const sustained = (results: StepResult[]) =>
 const ms = (value: number) => (Number.isNaN(value) ? '–' : value.toFixed(1));
 
 export async function run(): Promise<string> {
+  const loadBefore = loadavg()[0];
   const baselineProcess = await startBenchProcess<{ port: number }>(new URL('../ws-baseline-server.ts', import.meta.url));
   const storeProcess = await startBenchProcess<{ baseUrl: string; token: string }>(new URL('../store-server.ts', import.meta.url));
   try {
@@ -146,15 +151,16 @@ export async function run(): Promise<string> {
       '',
       'Latency from sending the write to each socket receiving its event. api-store: `PATCH /v1/files/{key}` → `/files` observers; baseline: `POST /publish` to a minimal `ws` broadcast server.',
       '',
-      '| events/s | baseline delivered | baseline p50/p99 ms | api-store delivered | api-store p50/p99 ms | p99 ratio |',
-      '|---|---|---|---|---|---|',
+      '| events/s | baseline delivered | baseline p50/p99 ms | api-store delivered | api-store p50/p99 ms | p99 ratio | failed writes (baseline/api-store) |',
+      '|---|---|---|---|---|---|---|',
       ...rates.map((rate, i) => {
         const b = baseline[i];
         const s = store[i];
-        return `| ${rate} | ${b.delivered}/${b.expected} | ${ms(b.p50)}/${ms(b.p99)} | ${s.delivered}/${s.expected} | ${ms(s.p50)}/${ms(s.p99)} | ${(s.p99 / b.p99).toFixed(2)}x |`;
+        return `| ${rate} | ${b.delivered}/${b.expected} | ${ms(b.p50)}/${ms(b.p99)} | ${s.delivered}/${s.expected} | ${ms(s.p50)}/${ms(s.p99)} | ${(s.p99 / b.p99).toFixed(2)}x | ${b.failed}/${s.failed} |`;
       }),
       '',
       `Highest rate with every event delivered and p99 < 20 ms: baseline ${sustained(baseline)}/s, api-store ${sustained(store)}/s (ratio ${(sustained(store) / (sustained(baseline) || 1)).toFixed(2)}x).`,
+      `Machine load average (1 min) before/after: ${loadBefore.toFixed(1)}/${loadavg()[0].toFixed(1)}.`,
       '',
     ];
     return lines.join('\n');

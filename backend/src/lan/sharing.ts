@@ -1,6 +1,5 @@
 import { hostname, networkInterfaces } from 'node:os';
-import type { Listening } from '../http/listen.js';
-import { listen } from '../http/listen.js';
+import { listen, type Listening } from '../http/listen.js';
 import type { Logger } from '../logger.js';
 import type { MdnsResponder } from './mdns.js';
 import { listenTls, loadCertificate } from './tls.js';
@@ -17,14 +16,11 @@ export interface LanSharing {
   /** Starts (or moves) the LAN listener; a failure is reported in the status, never thrown. */
   enable(address: { host: string; port: number }): Promise<LanStatus>;
   disable(): Promise<LanStatus>;
-  status(): LanStatus;
 }
 
 export interface LanSharingOptions {
   /** Builds the LAN listener's app (session authentication, TLS headers); `port` is its own port. */
   createApp(port: () => number): Parameters<typeof listen>[0];
-  /** Called with each new LAN server, e.g. to accept WebSocket upgrades on it too. */
-  onServer?(listening: Listening): void;
   dataDir: string;
   prefix: string;
   version: string;
@@ -58,7 +54,6 @@ function describeListenError(error: NodeJS.ErrnoException, host: string, port: n
  */
 export function createLanSharing(options: LanSharingOptions): LanSharing {
   let current: { listening: Listening; advert: { stop(): Promise<void> }; host: string; port: number; status: LanStatus } | undefined;
-  let status: LanStatus = { enabled: false };
   let queue: Promise<unknown> = Promise.resolve();
   const inOrder = <T>(work: () => Promise<T>): Promise<T> => {
     const run = queue.then(work);
@@ -74,18 +69,19 @@ export function createLanSharing(options: LanSharingOptions): LanSharing {
     // Connections to the LAN listener end with it; the loopback listener is a different server.
     listening.server.closeAllConnections();
     await listening.close();
+    options.log.info('LAN sharing off');
   }
 
   async function start(host: string, port: number): Promise<LanStatus> {
     if (current && current.host === host && current.port === port) return current.status;
     await stop();
+    let listening: Listening | undefined;
     try {
       const certificate = options.insecureHttp ? undefined : await loadCertificate(options.dataDir);
       let lanPort = 0;
       const app = options.createApp(() => lanPort);
-      const listening = certificate ? await listenTls(app, host, port, certificate) : await listen(app, host, port);
+      listening = certificate ? await listenTls(app, host, port, certificate) : await listen(app, host, port);
       lanPort = listening.port;
-      options.onServer?.(listening);
       const scheme = certificate ? 'https' : 'http';
       const started: LanStatus = {
         enabled: true,
@@ -102,6 +98,7 @@ export function createLanSharing(options: LanSharingOptions): LanSharing {
       options.log.info('LAN sharing on', { url: started.url });
       return started;
     } catch (error) {
+      await listening?.close();
       const message = describeListenError(error as NodeJS.ErrnoException, host, port);
       options.log.warn('LAN sharing failed', { error: message });
       return { enabled: false, error: message };
@@ -109,13 +106,11 @@ export function createLanSharing(options: LanSharingOptions): LanSharing {
   }
 
   return {
-    enable: ({ host, port }) => inOrder(async () => (status = await start(host, port))),
+    enable: ({ host, port }) => inOrder(() => start(host, port)),
     disable: () =>
       inOrder(async () => {
         await stop();
-        if (status.enabled) options.log.info('LAN sharing off');
-        return (status = { enabled: false });
+        return { enabled: false };
       }),
-    status: () => status,
   };
 }

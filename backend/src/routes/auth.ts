@@ -3,6 +3,7 @@ import { requireAdmin } from '../auth/accounts.js';
 import { attemptsByAddress } from '../auth/attempts.js';
 import { hashPassword } from '../auth/passwords.js';
 import type { Api } from '../http/env.js';
+import { jsonResponse } from '../http/json-response.js';
 import type { Services } from '../http/services.js';
 import { createInvite, redeemInvite } from '../store/invites.js';
 import { publicUser } from '../store/users.js';
@@ -35,8 +36,6 @@ const OidcCallback = z.object({
   iss: z.string().max(500).optional(),
 });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-
 export function registerAuth(api: Api, services: Services): void {
   const { store, accounts, config } = services;
 
@@ -46,7 +45,7 @@ export function registerAuth(api: Api, services: Services): void {
       path: '/auth/invites',
       summary: 'Create a single-use invite code (admin); only its hash is kept',
       request: { body: { content: { 'application/json': { schema: NewInvite } }, required: false } },
-      responses: { 201: json(Invite, 'The code, shown once') },
+      responses: { 201: jsonResponse(Invite, 'The code, shown once') },
     }),
     async (c) => {
       const caller = c.get('caller');
@@ -64,7 +63,7 @@ export function registerAuth(api: Api, services: Services): void {
       summary: 'Create an account with an invite code; rate-limited per address',
       middleware: [attemptsByAddress(accounts.attemptsByAddress)] as const,
       request: { body: { content: { 'application/json': { schema: Redemption } }, required: true } },
-      responses: { 201: json(PublicUserSchema, 'The new account'), 400: { description: 'Invalid or spent code' }, 409: { description: 'User name taken' } },
+      responses: { 201: jsonResponse(PublicUserSchema, 'The new account'), 400: { description: 'Invalid or spent code' }, 409: { description: 'User name taken' } },
     }),
     async (c) => {
       const { code, username, name, password } = c.req.valid('json');
@@ -96,7 +95,7 @@ export function registerAuth(api: Api, services: Services): void {
       summary: 'Finish an OpenID Connect login: checks state, exchanges the code, verifies the ID token and nonce, creates the user on first login',
       middleware: [attemptsByAddress(accounts.attemptsByAddress)] as const,
       request: { query: OidcCallback },
-      responses: { 200: json(SessionTokenSchema, 'A new session'), 401: { description: 'The login failed' } },
+      responses: { 200: jsonResponse(SessionTokenSchema, 'A new session'), 401: { description: 'The login failed' } },
     }),
     async (c) => {
       const client = oidcClient();

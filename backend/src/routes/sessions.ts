@@ -3,6 +3,7 @@ import { attemptsByAddress, countAttempt } from '../auth/attempts.js';
 import { requireAdmin } from '../auth/accounts.js';
 import { verifyPassword } from '../auth/passwords.js';
 import type { Api } from '../http/env.js';
+import { jsonResponse } from '../http/json-response.js';
 import { pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
@@ -15,8 +16,6 @@ export const SessionTokenSchema = z
   .object({ id: z.string().describe('the session id'), token: z.string(), expires: z.number().describe('epoch milliseconds'), user: PublicUserSchema })
   .openapi('SessionToken');
 const Session = z.object({ id: z.string(), user: z.string(), created: z.number(), expires: z.number() }).openapi('Session');
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 /** Signs a token for a fresh session record and answers with it. */
 export async function issueSession({ store, accounts }: Services, user: UserRecord) {
@@ -40,7 +39,7 @@ export function registerSessions(api: Api, services: Services): void {
       middleware: [attemptsByAddress(accounts.attemptsByAddress)] as const,
       request: { body: { content: { 'application/json': { schema: Login } }, required: true } },
       responses: {
-        201: json(SessionTokenSchema, 'A new session'),
+        201: jsonResponse(SessionTokenSchema, 'A new session'),
         401: { description: 'Wrong user name or password (one answer for both)' },
         429: { description: 'Too many attempts; see Retry-After' },
       },
@@ -65,7 +64,7 @@ export function registerSessions(api: Api, services: Services): void {
       method: 'post',
       path: '/sessions/renew',
       summary: 'Exchange a live session token for a new one with a fresh lifetime; the old token stops working',
-      responses: { 200: json(SessionTokenSchema, 'The new session'), 401: { description: 'No live session' } },
+      responses: { 200: jsonResponse(SessionTokenSchema, 'The new session'), 401: { description: 'No live session' } },
     }),
     async (c) => {
       const caller = c.get('caller');
@@ -96,7 +95,7 @@ export function registerSessions(api: Api, services: Services): void {
       path: '/sessions',
       summary: "A user's sessions (admin)",
       request: { query: pageQuery.extend({ user: z.string().min(1) }) },
-      responses: { 200: json(z.object({ items: z.array(Session), cursor: z.string().optional() }), 'One page of sessions') },
+      responses: { 200: jsonResponse(z.object({ items: z.array(Session), cursor: z.string().optional() }), 'One page of sessions') },
     }),
     async (c) => {
       requireAdmin(c.get('caller'));

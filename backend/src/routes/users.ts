@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { LOCAL_OWNER } from '../auth/caller.js';
 import type { Api } from '../http/env.js';
+import { jsonResponse } from '../http/json-response.js';
 import { pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
@@ -9,8 +10,6 @@ import { getUser, listUsers, publicUser, type PublicUser } from '../store/users.
 export const PublicUserSchema = z
   .object({ key: z.string(), name: z.string(), username: z.string().optional(), admin: z.boolean(), created: z.number() })
   .openapi('User');
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 /** The desktop owner has no account record; it is shown as this one. */
 const owner: PublicUser = { key: LOCAL_OWNER, name: 'Owner', admin: true, created: 0 };
@@ -25,7 +24,7 @@ export function registerUsers(api: Api, services: Services): void {
   const { store, cursors } = services;
 
   api.openapi(
-    createRoute({ method: 'get', path: '/users/me', summary: 'The caller', responses: { 200: json(PublicUserSchema, 'The caller') } }),
+    createRoute({ method: 'get', path: '/users/me', summary: 'The caller', responses: { 200: jsonResponse(PublicUserSchema, 'The caller') } }),
     async (c) => {
       const caller = c.get('caller');
       const me = await findPublicUser(services, caller.user);
@@ -41,7 +40,7 @@ export function registerUsers(api: Api, services: Services): void {
       path: '/users',
       summary: "The store's accounts (for the share dialog)",
       request: { query: pageQuery },
-      responses: { 200: json(z.object({ items: z.array(PublicUserSchema), cursor: z.string().optional() }), 'One page of users') },
+      responses: { 200: jsonResponse(z.object({ items: z.array(PublicUserSchema), cursor: z.string().optional() }), 'One page of users') },
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
@@ -56,7 +55,7 @@ export function registerUsers(api: Api, services: Services): void {
       path: '/users/{key}',
       summary: 'One user',
       request: { params: z.object({ key: z.string().min(1) }) },
-      responses: { 200: json(PublicUserSchema, 'The user'), 404: { description: 'No such user' } },
+      responses: { 200: jsonResponse(PublicUserSchema, 'The user'), 404: { description: 'No such user' } },
     }),
     async (c) => {
       const user = await findPublicUser(services, c.req.valid('param').key);

@@ -80,9 +80,9 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
     const responder = options.mdns ?? (config.lan.discovery ? bonjourResponder(discoveryFailed) : silentResponder);
     // Teammates on the LAN listener get multi-user rules and sessions without admin rights.
     const lan = createLanSharing({
-      createApp: (lanPort) =>
+      createApp: (lanHost, lanPort) =>
         createApp(
-          { ...services, config: { ...config, mode: 'multi-user' }, port: lanPort },
+          { ...services, config: { ...config, mode: 'multi-user', host: lanHost }, port: lanPort },
           { loopback: false, tls: !config.insecureHttp, authenticator: sessionAuthenticator(accounts, store, { adminAllowed: false }) },
         ),
       dataDir: config.dataDir,

@@ -39,7 +39,7 @@ test('TLS: a client pinned to the reported fingerprint connects; the certificate
     const info = await pinnedFetch(`${lan.url}/store`, lan.fingerprint);
     assert.equal(info.status, 200);
     assert.equal(info.body.mode, 'multi-user', 'teammates see a multi-user store');
-    assert.equal(info.body.hosting.port, Number(new URL(lan.url).port));
+    assert.deepEqual(info.body.hosting, { host: lanHost, port: Number(new URL(lan.url).port), prefix: '/v1' });
     assert.match(String(info.headers['strict-transport-security']), /max-age=/);
     await assert.rejects(pinnedFetch(`${lan.url}/store`, lan.fingerprint.replace(/^../, '00')), /does not match the pin/);
 

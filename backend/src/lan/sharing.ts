@@ -19,8 +19,8 @@ export interface LanSharing {
 }
 
 export interface LanSharingOptions {
-  /** Builds the LAN listener's app (session authentication, TLS headers); `port` is its own port. */
-  createApp(port: () => number): Parameters<typeof listen>[0];
+  /** Builds the LAN listener's app (session authentication, TLS headers) for its own address. */
+  createApp(host: string, port: () => number): Parameters<typeof listen>[0];
   dataDir: string;
   prefix: string;
   version: string;
@@ -79,7 +79,7 @@ export function createLanSharing(options: LanSharingOptions): LanSharing {
     try {
       const certificate = options.insecureHttp ? undefined : await loadCertificate(options.dataDir);
       let lanPort = 0;
-      const app = options.createApp(() => lanPort);
+      const app = options.createApp(host, () => lanPort);
       listening = certificate ? await listenTls(app, host, port, certificate) : await listen(app, host, port);
       lanPort = listening.port;
       const scheme = certificate ? 'https' : 'http';

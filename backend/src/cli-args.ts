@@ -70,6 +70,23 @@ function secretOf(flag: string, fromArgv: string | undefined, envName: string, e
 
 export class UsageError extends Error {}
 
+/** Config paths that do not spell their flag: the token and the multi-user settings. */
+const configSources: Record<string, string> = {
+  token: 'API_STORE_TOKEN',
+  'auth.type': '--auth-type',
+  'auth.sessionSecret': '--session-secret (or API_STORE_SESSION_SECRET)',
+  'auth.oidc.issuerUri': '--oidc-issuer-uri',
+  'auth.oidc.clientId': '--oidc-client-id',
+  'auth.oidc.clientSecret': '--oidc-client-secret (or API_STORE_OIDC_CLIENT_SECRET)',
+  'auth.oidc.redirectBase': '--oidc-redirect-base',
+};
+
+/** Where the operator set a config value, for error messages: `dataDir` is `--data-dir`. */
+export function configSource(path: PropertyKey[]): string {
+  const key = path.map(String).join('.');
+  return configSources[key] ?? `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
 export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerArgs {
   let values;
   let positionals: string[];

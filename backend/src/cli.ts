@@ -2,7 +2,7 @@
 import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLaunchToken } from './auth/local-token.js';
-import { parseServerArgs, serverHelp, UsageError } from './cli-args.js';
+import { configSource, parseServerArgs, serverHelp, UsageError } from './cli-args.js';
 import { configSchema } from './config.js';
 import { runAdminCommand } from './cli-admin.js';
 import { loadCertificate } from './lan/tls.js';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const tokenFromEnv = process.env.API_STORE_TOKEN;
   const parsed = configSchema.safeParse({ ...args.config, token: tokenFromEnv ?? createLaunchToken() });
   if (!parsed.success) {
-    fail(parsed.error.issues.map((i) => `${i.path.join('.') === 'token' ? 'API_STORE_TOKEN' : i.path.join('.')}: ${i.message}`).join('\n'), 2);
+    fail(parsed.error.issues.map((i) => `${configSource(i.path)}: ${i.message}`).join('\n'), 2);
   }
   const config = parsed.data;
   let running;

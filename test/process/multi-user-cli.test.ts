@@ -43,6 +43,9 @@ test('--help documents the multi-user mode and its flags', async () => {
   const bad = await runCli(['mode', 'many-users']).done();
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /single-user or multi-user/);
+  const incomplete = await runCli(['--server', '--mode', 'multi-user', '--auth-type', 'oidc', '--oidc-issuer-uri', 'http://127.0.0.1:9/']).done();
+  assert.equal(incomplete.code, 2);
+  assert.match(incomplete.stderr, /--oidc-client-id: /, 'errors name the flag to fix');
 });
 
 test('admin create (password on stdin), then `api-store mode "multi-user"` over TLS: the admin signs in and invites', async (t) => {

@@ -2,16 +2,27 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Authenticator } from '../../backend/src/auth/caller.js';
 import { roles, type Role } from '../../backend/src/store/access.js';
+import { createUser } from '../../backend/src/store/users.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
 
 type Json = Record<string, any>;
 
-/** Several users over real HTTP: bearer `user-<name>` is that user (the launch token stays the owner). */
+/**
+ * Several users over real HTTP: accounts made through the storage layer, and bearer `user-<name>`
+ * is that account (the launch token stays the owner).
+ */
+const accounts = new Map<string, string>();
 const users: Authenticator = (credential) => {
-  const match = /^user-([a-z0-9]+)$/.exec(credential);
-  return match ? { user: match[1], admin: false } : undefined;
+  const key = accounts.get(credential.replace(/^user-/, ''));
+  return key ? { user: key, admin: false } : undefined;
 };
-const as = (user: string) => ({ token: `user-${user}` });
+const as = (name: string) => ({ token: `user-${name}` });
+
+/** The key of the account called `name`, created on first use. */
+async function account(store: TestStore, name: string): Promise<string> {
+  if (!accounts.has(name)) accounts.set(name, (await createUser(store.running.services.store, { name, admin: false })).key);
+  return accounts.get(name)!;
+}
 
 async function call(store: TestStore, path: string, init: Parameters<TestStore['api']>[1] = {}): Promise<{ status: number; body: Json }> {
   const response = await store.api(path, init);
@@ -49,10 +60,11 @@ describe('access control matrix', () => {
   for (const via of ['direct', 'ancestor'] as const) {
     for (const level of levels) {
       test(`${level} granted ${via === 'direct' ? 'on the space itself' : 'on an ancestor space'}`, async () => {
-        const user = `${level}${via}`.toLowerCase();
+        const user = `${level}${via}`;
+        const id = await account(store, user);
         const { top, target, child } = await tree(store);
         if (level !== 'none') {
-          const granted = await grant(store, via === 'direct' ? target.key : top.key, [{ op: 'add', type: 'user', id: user, value: level }]);
+          const granted = await grant(store, via === 'direct' ? target.key : top.key, [{ op: 'add', type: 'user', id, value: level }]);
           assert.equal(granted.status, 200, JSON.stringify(granted.body));
         }
         const rank = level === 'none' ? -1 : roles.indexOf(level);
@@ -74,6 +86,7 @@ describe('access control matrix', () => {
         const batch = await call(store, '/files/batch', { method: 'POST', body: [key, child.key], ...me });
         assert.deepEqual(batch.body.items.map((item: Json | null) => item?.key ?? null), rank < 0 ? [null, null] : [key, child.key]);
 
+        const others = [await account(store, 'someoneelse'), await account(store, 'another')];
         const readers = [key, child.key].map((k) => call(store, `/files/${k}`));
         const [targetBefore] = await Promise.all(readers);
         const writes: [string, number, () => Promise<{ status: number; body: Json }>][] = [
@@ -81,8 +94,8 @@ describe('access control matrix', () => {
           ['PATCH contents', expect('writer', 200), () => call(store, `/files/${key}?alt=media`, { method: 'PATCH', body: [{ op: 'replace', path: '/n', value: 2 }], ...me })],
           ['PUT contents', expect('writer', 200), () => call(store, `/files/${key}?alt=media`, { method: 'PUT', body: { n: 3 }, ...me })],
           ['POST child', expect('writer', 201), () => call(store, `/files?parent=${key}`, { method: 'POST', body: { kind: 'Core#HttpProject', info: { name: 'by user' } }, ...me })],
-          ['PATCH users', expect('owner', 200), () => grant(store, key, [{ op: 'add', type: 'user', id: 'someoneelse', value: 'reader' }], me.token)],
-          ['PATCH users (grant owner)', expect('owner', 200), () => grant(store, key, [{ op: 'add', type: 'user', id: 'another', value: 'owner' }], me.token)],
+          ['PATCH users', expect('owner', 200), () => grant(store, key, [{ op: 'add', type: 'user', id: others[0], value: 'reader' }], me.token)],
+          ['PATCH users (grant owner)', expect('owner', 200), () => grant(store, key, [{ op: 'add', type: 'user', id: others[1], value: 'owner' }], me.token)],
         ];
         for (const [name, status, run] of writes) {
           const result = await run();
@@ -115,48 +128,52 @@ describe('access control matrix', () => {
 
   test('the nearest grant wins; ownership of an ancestor always makes an owner', async () => {
     const { top, target, child } = await tree(store);
-    await grant(store, top.key, [{ op: 'add', type: 'user', id: 'near', value: 'writer' }]);
-    await grant(store, target.key, [{ op: 'add', type: 'user', id: 'near', value: 'reader' }]);
+    const near = await account(store, 'near');
+    await grant(store, top.key, [{ op: 'add', type: 'user', id: near, value: 'writer' }]);
+    await grant(store, target.key, [{ op: 'add', type: 'user', id: near, value: 'reader' }]);
     const patch = { method: 'PATCH', body: [{ op: 'add', path: '/x', value: 1 }] };
     assert.equal((await call(store, `/files/${top.key}`, { ...patch, ...as('near') })).status, 200);
     assert.equal((await call(store, `/files/${target.key}`, { ...patch, ...as('near') })).status, 403);
     assert.equal((await call(store, `/files/${child.key}`, { ...patch, ...as('near') })).status, 403, 'inherits the nearer reader grant');
 
     // A writer's file in the owner's space: the space owner still owns it.
-    await grant(store, target.key, [{ op: 'add', type: 'user', id: 'writer1', value: 'writer' }]);
+    const writer = await account(store, 'writer1');
+    await grant(store, target.key, [{ op: 'add', type: 'user', id: writer, value: 'writer' }]);
     const own = await call(store, `/files?parent=${target.key}`, { method: 'POST', body: { kind: 'Core#HttpProject', info: { name: 'mine' } }, ...as('writer1') });
-    assert.equal(own.body.owner, 'writer1');
-    assert.equal((await grant(store, own.body.key, [{ op: 'add', type: 'user', id: 'writer1', value: 'reader' }])).status, 200);
+    assert.equal(own.body.owner, writer);
+    assert.equal((await grant(store, own.body.key, [{ op: 'add', type: 'user', id: writer, value: 'reader' }])).status, 200);
     assert.equal((await call(store, `/files/${own.body.key}`, { method: 'DELETE', ...as('writer1') })).status, 204, 'the creator owns it');
     assert.equal((await call(store, `/trash/${own.body.key}/restore`, { method: 'PUT' })).status, 200, 'the space owner owns it too');
   });
 
   test('anyone grants reach every user; they cannot make owners', async () => {
     const { target, child } = await tree(store);
+    const stranger = await account(store, 'stranger');
     assert.equal((await call(store, `/files/${child.key}`, as('stranger'))).status, 404);
     assert.equal((await grant(store, target.key, [{ op: 'add', type: 'anyone', value: 'reader' }])).status, 200);
     assert.equal((await call(store, `/files/${child.key}`, as('stranger'))).status, 200);
     assert.deepEqual((await call(store, '/shared', as('stranger'))).body.items, [], 'anyone grants are not listed as shared');
-    assert.equal((await grant(store, target.key, [{ op: 'add', type: 'user', id: 'stranger', value: 'writer' }])).status, 200);
+    assert.equal((await grant(store, target.key, [{ op: 'add', type: 'user', id: stranger, value: 'writer' }])).status, 200);
     assert.equal((await call(store, `/files/${child.key}`, { method: 'PATCH', body: [{ op: 'add', path: '/x', value: 1 }], ...as('stranger') })).status, 200, 'the higher of user and anyone grants');
     const bad = await grant(store, target.key, [{ op: 'add', type: 'anyone', value: 'owner' }]);
     assert.equal(bad.status, 400);
     assert.equal(bad.body.code, 'validation_failed');
     assert.equal((await grant(store, target.key, [{ op: 'add', type: 'user', value: 'reader' }])).status, 400, 'a user grant needs an id');
-    const removed = await grant(store, target.key, [{ op: 'remove', type: 'anyone' }, { op: 'remove', type: 'user', id: 'stranger' }]);
+    const removed = await grant(store, target.key, [{ op: 'remove', type: 'anyone' }, { op: 'remove', type: 'user', id: stranger }]);
     assert.deepEqual(removed.body.items, []);
     assert.equal((await call(store, `/files/${child.key}`, as('stranger'))).status, 404);
   });
 
   test('grants list on the file, shared lists pages and leaves trashed files out', async () => {
     const made: string[] = [];
+    const pager = await account(store, 'pager');
     for (let i = 0; i < 5; i++) {
       const file = await create(store, { kind: 'Core#HttpProject', info: { name: `s${i}` } });
-      await grant(store, file.key, [{ op: 'add', type: 'user', id: 'pager', value: 'commenter' }]);
+      await grant(store, file.key, [{ op: 'add', type: 'user', id: pager, value: 'commenter' }]);
       made.push(file.key);
     }
     const listed = await call(store, `/files/${made[0]}/users`);
-    assert.deepEqual(listed.body.items.map((g: Json) => [g.type, g.id, g.role, g.grantedBy]), [['user', 'pager', 'commenter', 'owner']]);
+    assert.deepEqual(listed.body.items.map((g: Json) => [g.type, g.id, g.role, g.grantedBy]), [['user', pager, 'commenter', 'owner']]);
     await call(store, `/files/${made[4]}`, { method: 'DELETE' });
     const seen: string[] = [];
     let cursor: string | undefined;

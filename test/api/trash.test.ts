@@ -3,11 +3,17 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Level } from 'level';
 import type { Authenticator } from '../../backend/src/auth/caller.js';
+import { createUser } from '../../backend/src/store/users.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
 
 type Json = Record<string, any>;
 
-const users: Authenticator = (credential) => (credential === 'user-friend' ? { user: 'friend', admin: false } : undefined);
+/** `user-friend` is the account `friendKey` (made through the storage layer by `addFriend`). */
+let friendKey = '';
+const users: Authenticator = (credential) => (credential === 'user-friend' && friendKey ? { user: friendKey, admin: false } : undefined);
+const addFriend = async (store: TestStore) => {
+  friendKey = (await createUser(store.running.services.store, { name: 'friend', admin: false })).key;
+};
 
 async function call(store: TestStore, path: string, init: Parameters<TestStore['api']>[1] = {}): Promise<{ status: number; body: Json }> {
   const response = await store.api(path, init);
@@ -93,6 +99,7 @@ test('a file trashed on its own stays in trash when its space is restored; a res
 test('the trash lists in pages; other users see neither the entries nor the files', async () => {
   const store = await startTestStore({}, { authenticator: users });
   try {
+    await addFriend(store);
     const trashed: string[] = [];
     for (let i = 0; i < 5; i++) {
       const file = await create(store, `t${i}`, 'Core#HttpProject');
@@ -140,6 +147,7 @@ test('deleting for good leaves no orphan records: contents, revisions, grants an
   const { dataDir, token } = store;
   try {
     await space(store, 'kept');
+    await addFriend(store);
     await store.stop({ keepData: true });
     const baseline = await countKeys(dataDir);
 
@@ -147,7 +155,7 @@ test('deleting for good leaves no orphan records: contents, revisions, grants an
     const { a, b, c, d, e } = await subtree(store);
     await call(store, `/files/${d.key}?alt=media`, { method: 'PATCH', body: [{ op: 'add', path: '/requests/-', value: 1 }] });
     await call(store, `/files/${d.key}?alt=media`, { method: 'PUT', body: { requests: [2] } });
-    await call(store, `/files/${b.key}/users`, { method: 'PATCH', body: [{ op: 'add', type: 'user', id: 'friend', value: 'writer' }, { op: 'add', type: 'anyone', value: 'reader' }] });
+    await call(store, `/files/${b.key}/users`, { method: 'PATCH', body: [{ op: 'add', type: 'user', id: friendKey, value: 'writer' }, { op: 'add', type: 'anyone', value: 'reader' }] });
     const friends = await call(store, `/files?parent=${c.key}`, { method: 'POST', body: { kind: 'Core#HttpProject', info: { name: 'by friend' } }, token: 'user-friend' });
     assert.equal(friends.status, 201);
     await call(store, `/files/${e.key}`, { method: 'DELETE' });

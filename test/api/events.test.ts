@@ -62,6 +62,26 @@ test('a live change reaches the observer of its path, and stops after unobserve'
   }
 });
 
+test('app data events reach the observers of that app and collection only', async () => {
+  const socket = await EventSocket.open(store.baseUrl, store.token);
+  try {
+    await socket.command(0, '/app/events-app/projects');
+    const create = async (path: string) => {
+      const response = await store.api(path, { method: 'POST', body: { info: { name: 'r' } } });
+      assert.equal(response.status, 201);
+      return ((await response.json()) as { key: string }).key;
+    };
+    await create('/app/events-app/requests');
+    await create('/app/other-app/projects');
+    const project = await create('/app/events-app/projects');
+    // Frames come in seq order: the two earlier records would have arrived first.
+    const event = await socket.next();
+    assert.deepEqual([event.operation, event.id], ['created', project]);
+  } finally {
+    await socket.close();
+  }
+});
+
 test('a change matching several observed paths is sent once', async () => {
   const socket = await EventSocket.open(store.baseUrl, store.token);
   try {

@@ -43,7 +43,8 @@ export async function readVisibleFile(storage: Storage, user: string, key: strin
 
 export function requireRole(file: VisibleFile, needed: Role, action: string): void {
   if (!atLeast(file.role, needed)) {
-    throw new ApiError('forbidden_role', `Only a ${needed}${needed === 'owner' ? '' : ' or above'} may ${action} this file; you are a ${file.role}.`);
+    const who = needed === 'owner' ? 'an owner' : `a ${needed} or above`;
+    throw new ApiError('forbidden_role', `Only ${who} may ${action} this file; you are a ${file.role}.`);
   }
 }
 

@@ -40,10 +40,10 @@ function codeForStatus(status: number): ErrorCode {
   return (entry?.[0] as ErrorCode | undefined) ?? 'internal_error';
 }
 
-/** The whole HTTP app of one listener: the hard shell around every resource's routes. */
 /** A listener's app and its WebSocket side, which `listen` attaches to the listener's server. */
 export type ListenerApp = OpenAPIHono<AppEnv> & { sockets: ListenerSockets };
 
+/** The whole HTTP app of one listener: the hard shell around every resource's routes. */
 export function createApp(services: Services, listener: ListenerOptions): ListenerApp {
   const { config, log } = services;
   const prefix = config.prefix;

@@ -118,6 +118,13 @@ test('invalid commands get an error frame on that socket, which stays usable', a
       path: '/files/no-such-file',
     });
     assert.deepEqual(await socket.command(0, '/history'), { type: 'ack', cmd: 0, path: '/history' });
+
+    for (let n = 1; n < 256; n++) socket.send({ kind: 'Core#BackendCommand', cmd: 0, path: `/app/app${n}/projects` });
+    assert.ok((await socket.take(255)).every((frame) => frame.type === 'ack'));
+    const tooMany = await socket.command(0, '/app/one-more/projects');
+    assert.deepEqual([tooMany.type, tooMany.code], ['error', 'invalid_command']);
+    assert.equal((await socket.command(1, '/app/app1/projects')).type, 'ack');
+    assert.equal((await socket.command(0, '/app/one-more/projects')).type, 'ack');
   } finally {
     await socket.close();
   }

@@ -16,6 +16,9 @@ const commandSchema = z.object({
 
 const example = '{"kind":"Core#BackendCommand","cmd":0,"path":"/files","since":0}';
 
+/** A socket observes at most this many paths at once, so its bookkeeping stays small. */
+const maxObservedPaths = 256;
+
 /** Replays read the feed this many changes at a time, waiting for the client between pages. */
 const replayPage = 500;
 
@@ -115,6 +118,9 @@ export class Connection {
     }
     if (!isObservablePath(path)) {
       return this.error('invalid_command', `${path} cannot be observed: use /files, /files/{key}, /history or /app/{appId}/projects|requests.`, path);
+    }
+    if (!this.observed.has(path) && this.observed.size >= maxObservedPaths) {
+      return this.error('invalid_command', `A socket observes at most ${maxObservedPaths} paths: unobserve one first or open another socket.`, path);
     }
     const fileKey = fileKeyOf(path);
     if (fileKey !== undefined && !(await this.hub.canRead(this.user, fileKey))) {

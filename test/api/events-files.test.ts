@@ -178,6 +178,18 @@ describe('permission filtering across users', () => {
       assert.ok((await feedOf('alice')).some((f) => f.operation === 'access-removed' && f.id === top.key));
       assert.ok((await feedOf('bob')).every((f) => f.id !== secret.key));
       assert.ok((await feedOf('owner')).some((f) => f.id === secret.key));
+
+      // A replay checks access when it runs: bob, resuming from 0, gets what his feed lists.
+      const resumed = await EventSocket.open(store.baseUrl, tokenOf(store, 'bob'));
+      try {
+        const bobFeed = await feedOf('bob');
+        assert.ok(bobFeed.some((f) => f.id === middle.key) && bobFeed.every((f) => f.id !== top.key && f.id !== secret.key));
+        assert.equal((await resumed.command(0, '/files', { since: 0 })).type, 'ack');
+        assert.deepEqual(await resumed.take(bobFeed.length), bobFeed);
+        await nothingBefore(store, resumed, 'bob');
+      } finally {
+        await resumed.close();
+      }
     } finally {
       await Promise.all(Object.values(sockets).map((socket) => socket.close()));
     }

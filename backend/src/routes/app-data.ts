@@ -20,6 +20,7 @@ import {
 } from '../store/app-data.js';
 import { patchBodySchema, patchOperationSchema, patchRequestOf } from '../store/json-patch.js';
 import { MAX_SORTABLE_TIME } from '../store/time-keys.js';
+import { jsonResponse, jsonBody, pageOf } from '../http/openapi.js';
 
 /** An app's id: URL-safe, as it appears in the path. */
 const appId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'must be letters, digits, ".", "_", "~" or "-"');
@@ -34,11 +35,9 @@ const AppRecordSchema = AppRecordInputSchema.extend({
   deleted: z.literal(true).optional(),
 }).openapi('AppRecord');
 
-const listSchema = z.object({ items: z.array(AppRecordSchema), cursor: z.string().optional() });
+const listSchema = pageOf(AppRecordSchema);
 const keyList = z.array(recordKey).min(1).max(MAX_BATCH);
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 
 /** List and query cursors carry what they continue, so `?cursor=` alone reads the next page. */
 interface ListCursor {
@@ -70,7 +69,7 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       tags: tag,
       summary: 'One page of records: live ones in creation order, or with `since` every change at or after it, deletions included',
       request: { params: appParams, query: pageQuery.extend({ since: z.coerce.number().int().min(0).max(MAX_SORTABLE_TIME).optional() }) },
-      responses: { 200: json(listSchema, 'One page of records') },
+      responses: { 200: jsonResponse(listSchema, 'One page of records') },
     }),
     async (c) => {
       const { cursor, limit, since: asked } = c.req.valid('query');
@@ -86,8 +85,8 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       path: base,
       tags: tag,
       summary: 'Create a record',
-      request: { params: appParams, ...body(AppRecordInputSchema) },
-      responses: { 201: json(AppRecordSchema, 'The created record') },
+      request: { params: appParams, ...jsonBody(AppRecordInputSchema) },
+      responses: { 201: jsonResponse(AppRecordSchema, 'The created record') },
     }),
     async (c) => {
       const { appId: id } = c.req.valid('param');
@@ -103,8 +102,8 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       path: `${base}/batch/create`,
       tags: tag,
       summary: `Create up to ${MAX_BATCH} records in one atomic batch`,
-      request: { params: appParams, ...body(z.array(AppRecordInputSchema).min(1).max(MAX_BATCH)) },
-      responses: { 200: json(z.object({ items: z.array(AppRecordSchema) }), 'The created records, in order') },
+      request: { params: appParams, ...jsonBody(z.array(AppRecordInputSchema).min(1).max(MAX_BATCH)) },
+      responses: { 200: jsonResponse(z.object({ items: z.array(AppRecordSchema) }), 'The created records, in order') },
     }),
     async (c) => {
       const records = await createAppRecords(store, scopeOf(c, c.req.valid('param').appId), c.req.valid('json') as AppRecordInput[]);
@@ -118,8 +117,8 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       path: `${base}/batch/read`,
       tags: tag,
       summary: 'Read records by key',
-      request: { params: appParams, ...body(keyList) },
-      responses: { 200: json(z.object({ items: z.array(AppRecordSchema.nullable()) }), 'The records in the order asked, null where missing or deleted') },
+      request: { params: appParams, ...jsonBody(keyList) },
+      responses: { 200: jsonResponse(z.object({ items: z.array(AppRecordSchema.nullable()) }), 'The records in the order asked, null where missing or deleted') },
     }),
     async (c) => c.json({ items: await readAppRecords(store.storage, scopeOf(c, c.req.valid('param').appId), c.req.valid('json')) }, 200),
   );
@@ -130,7 +129,7 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       path: `${base}/batch/delete`,
       tags: tag,
       summary: 'Delete records (they stay as tombstones for `since`), all or none',
-      request: { params: appParams, ...body(keyList) },
+      request: { params: appParams, ...jsonBody(keyList) },
       responses: { 204: { description: 'Deleted' }, 404: { description: 'A key names no record' } },
     }),
     async (c) => {
@@ -145,8 +144,8 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       path: `${base}/batch/undelete`,
       tags: tag,
       summary: 'Restore deleted records, all or none',
-      request: { params: appParams, ...body(keyList) },
-      responses: { 200: json(z.object({ items: z.array(AppRecordSchema) }), 'The restored records, in order'), 404: { description: 'A key names no record' } },
+      request: { params: appParams, ...jsonBody(keyList) },
+      responses: { 200: jsonResponse(z.object({ items: z.array(AppRecordSchema) }), 'The restored records, in order'), 404: { description: 'A key names no record' } },
     }),
     async (c) => {
       const records = await undeleteAppRecords(store, scopeOf(c, c.req.valid('param').appId), c.req.valid('json'));
@@ -168,7 +167,7 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
           .extend({ query: z.string().min(1).max(512).optional() })
           .refine((asked) => asked.query !== undefined || asked.cursor !== undefined, { message: 'required unless cursor is given', path: ['query'] }),
       },
-      responses: { 200: json(listSchema, 'One page of matching records') },
+      responses: { 200: jsonResponse(listSchema, 'One page of matching records') },
     }),
     async (c) => {
       const { cursor, limit, query: asked } = c.req.valid('query');
@@ -186,7 +185,7 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       tags: tag,
       summary: 'One record',
       request: { params: recordParams },
-      responses: { 200: json(AppRecordSchema, 'The record'), 404: { description: 'No such record' } },
+      responses: { 200: jsonResponse(AppRecordSchema, 'The record'), 404: { description: 'No such record' } },
     }),
     async (c) => {
       const { appId: id, key } = c.req.valid('param');
@@ -200,9 +199,9 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       path: `${base}/{key}`,
       tags: tag,
       summary: 'Apply an RFC 6902 patch; the answer carries `revert`, the patch that undoes it',
-      request: { params: recordParams, ...body(patchBodySchema) },
+      request: { params: recordParams, ...jsonBody(patchBodySchema) },
       responses: {
-        200: json(AppRecordSchema.extend({ revert: z.array(patchOperationSchema) }), 'The patched record and its revert patch'),
+        200: jsonResponse(AppRecordSchema.extend({ revert: z.array(patchOperationSchema) }), 'The patched record and its revert patch'),
         404: { description: 'No such record' },
       },
     }),

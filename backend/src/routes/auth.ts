@@ -3,7 +3,7 @@ import { requireAdmin } from '../auth/accounts.js';
 import { attemptsByAddress } from '../auth/attempts.js';
 import { hashPassword } from '../auth/passwords.js';
 import type { Api } from '../http/env.js';
-import { jsonResponse } from '../http/json-response.js';
+import { jsonResponse, jsonBody } from '../http/openapi.js';
 import type { Services } from '../http/services.js';
 import { createInvite, redeemInvite } from '../store/invites.js';
 import { publicUser } from '../store/users.js';
@@ -62,7 +62,7 @@ export function registerAuth(api: Api, services: Services): void {
       path: '/auth/invites/redeem',
       summary: 'Create an account with an invite code; rate-limited per address',
       middleware: [attemptsByAddress(accounts.attemptsByAddress)] as const,
-      request: { body: { content: { 'application/json': { schema: Redemption } }, required: true } },
+      request: jsonBody(Redemption),
       responses: { 201: jsonResponse(PublicUserSchema, 'The new account'), 400: { description: 'Invalid or spent code' }, 409: { description: 'User name taken' } },
     }),
     async (c) => {

@@ -4,13 +4,14 @@ import type { Services } from '../http/services.js';
 import { roles } from '../store/access.js';
 import { fileKeySchema } from '../store/files.js';
 import { changeGrants, grantOperationsSchema, listGrants } from '../store/sharing.js';
+import { jsonResponse, jsonBody } from '../http/openapi.js';
 
 /** `/files/{key}/users`: who a file is shared with, and sharing it (owners only). */
 
 const GrantSchema = z
   .object({ type: z.enum(['user', 'anyone']), id: z.string().optional(), role: z.enum(roles), grantedBy: z.string(), time: z.number() })
   .openapi('Grant');
-const grants = { description: 'The grants set on this file (not the inherited ones)', content: { 'application/json': { schema: z.object({ items: z.array(GrantSchema) }) } } };
+const grants = jsonResponse(z.object({ items: z.array(GrantSchema) }), 'The grants set on this file (not the inherited ones)');
 const keyParam = z.object({ key: fileKeySchema });
 const notVisible = { 404: { description: 'No such file the caller can see' } };
 
@@ -28,7 +29,7 @@ export function registerFileUsers(api: Api, services: Services): void {
       path: '/files/{key}/users',
       summary: 'Grant or revoke roles: `[{op: "add", type: "user"|"anyone", id?, value: role}, {op: "remove", type, id?}]`',
       description: 'Owners only. Grants may name any valid user key. All operations are applied in one write.',
-      request: { params: keyParam, body: { required: true, content: { 'application/json': { schema: grantOperationsSchema } } } },
+      request: { params: keyParam, ...jsonBody(grantOperationsSchema) },
       responses: { 200: grants, 403: { description: 'Not an owner' }, ...notVisible },
     }),
     async (c) => c.json({ items: await changeGrants(store, c.get('caller').user, c.req.valid('param').key, c.req.valid('json')) }, 200),

@@ -11,6 +11,7 @@ import {
 } from '../store/files.js';
 import { jsonValueSchema, patchBodySchema, patchRequestOf } from '../store/json-patch.js';
 import { trashFile } from '../store/trash.js';
+import { jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
 
 /**
  * `/files`: metadata of spaces and everything the app saves, and with `?alt=media` their
@@ -34,8 +35,6 @@ export const FileSchema = z
   .openapi('File');
 
 const MediaSchema = z.object({ value: z.unknown(), version: z.number(), revert: z.array(z.unknown()) }).openapi('FileContents');
-const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), cursor: z.string().optional() });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const notVisible = { 404: { description: 'No such file the caller can see (missing, in trash, or not shared)' } };
 
 const alt = z.object({ alt: z.literal('media').optional() });
@@ -86,7 +85,7 @@ export function registerFiles(api: Api, services: Services): void {
         'time (ms, oldest change first), `query` a case-insensitive part of the name or description. A `query` page reads a ' +
         'bounded part of the index and may come back short with a cursor.',
       request: { query: listQuery },
-      responses: { 200: json(page(FileSchema), 'One page of files'), ...notVisible },
+      responses: { 200: jsonResponse(pageOf(FileSchema), 'One page of files'), ...notVisible },
     }),
     async (c) => {
       const { cursor, limit, ...filter } = c.req.valid('query');
@@ -108,7 +107,7 @@ export function registerFiles(api: Api, services: Services): void {
         'is `{meta, media}` and creates the contents in the same write. Server-owned fields in the body are ignored.',
       request: { query: alt.extend({ parent: fileKeySchema.optional() }) },
       responses: {
-        201: json(FileSchema, 'The created file'),
+        201: jsonResponse(FileSchema, 'The created file'),
         400: { description: 'Invalid body, or the parent is not a space (`parent_not_space`)' },
         404: { description: 'No such parent space the caller can see' },
         409: { description: 'The key is in use (`key_conflict`)' },
@@ -133,8 +132,8 @@ export function registerFiles(api: Api, services: Services): void {
       method: 'post',
       path: '/files/batch',
       summary: 'Read many files at once',
-      request: { body: { required: true, content: { 'application/json': { schema: z.array(fileKeySchema).min(1).max(MAX_BATCH) } } } },
-      responses: { 200: json(z.object({ items: z.array(FileSchema.nullable()) }), 'The files in the order asked; null for missing or not visible') },
+      request: { ...jsonBody(z.array(fileKeySchema).min(1).max(MAX_BATCH)) },
+      responses: { 200: jsonResponse(z.object({ items: z.array(FileSchema.nullable()) }), 'The files in the order asked; null for missing or not visible') },
     }),
     async (c) => c.json({ items: await readFiles(store.storage, c.get('caller').user, c.req.valid('json')) }, 200),
   );
@@ -145,7 +144,7 @@ export function registerFiles(api: Api, services: Services): void {
       path: '/files/{key}',
       summary: 'A file’s metadata, or with `?alt=media` its contents',
       request: { params: keyParam, query: alt },
-      responses: { 200: json(FileSchema, 'The file (ETag: its version)'), ...notVisible },
+      responses: { 200: jsonResponse(FileSchema, 'The file (ETag: its version)'), ...notVisible },
     }),
     async (c) => {
       const { key } = c.req.valid('param');
@@ -169,9 +168,9 @@ export function registerFiles(api: Api, services: Services): void {
       description:
         'The body is `{app, appVersion, patch}` or a bare array of operations. Server-owned fields cannot be patched. The ' +
         'answer carries `revert`, a patch that restores the previous state. Writers and owners only.',
-      request: { params: keyParam, query: alt, body: { required: true, content: { 'application/json': { schema: patchBodySchema } } } },
+      request: { params: keyParam, query: alt, ...jsonBody(patchBodySchema) },
       responses: {
-        200: json(z.union([FileSchema.extend({ revert: z.array(z.unknown()) }), MediaSchema]), 'The patched file (or contents) and `revert`'),
+        200: jsonResponse(z.union([FileSchema.extend({ revert: z.array(z.unknown()) }), MediaSchema]), 'The patched file (or contents) and `revert`'),
         400: { description: '`invalid_patch` or `protected_field`; nothing was changed' },
         403: { description: 'The caller may only read this file' },
         412: { description: 'If-Match names an older version (`version_conflict`)' },
@@ -201,7 +200,7 @@ export function registerFiles(api: Api, services: Services): void {
       summary: 'Replace a file’s contents (`?alt=media` required); stores a revision',
       request: { params: keyParam, query: z.object({ alt: z.literal('media') }) },
       responses: {
-        200: json(MediaSchema, 'The new contents, their version and `revert`'),
+        200: jsonResponse(MediaSchema, 'The new contents, their version and `revert`'),
         403: { description: 'The caller may only read this file' },
         412: { description: 'If-Match names an older version (`version_conflict`)' },
         ...notVisible,
@@ -237,8 +236,8 @@ export function registerFiles(api: Api, services: Services): void {
       summary: 'The contents’ revisions, newest first',
       request: { params: keyParam, query: pageQuery },
       responses: {
-        200: json(
-          page(z.object({ version: z.number(), patch: z.array(z.unknown()), revert: z.array(z.unknown()), user: z.string(), time: z.number() }).openapi('Revision')),
+        200: jsonResponse(
+          pageOf(z.object({ version: z.number(), patch: z.array(z.unknown()), revert: z.array(z.unknown()), user: z.string(), time: z.number() }).openapi('Revision')),
           'One page of revisions',
         ),
         ...notVisible,
@@ -258,7 +257,7 @@ export function registerFiles(api: Api, services: Services): void {
       path: '/files/{key}/breadcrumbs',
       summary: 'The spaces above a file that the caller can see, root-most first, then the file',
       request: { params: keyParam },
-      responses: { 200: json(z.object({ items: z.array(z.object({ key: z.string(), kind: z.string(), name: z.string() })) }), 'The path'), ...notVisible },
+      responses: { 200: jsonResponse(z.object({ items: z.array(z.object({ key: z.string(), kind: z.string(), name: z.string() })) }), 'The path'), ...notVisible },
     }),
     async (c) => c.json({ items: await breadcrumbs(store.storage, c.get('caller').user, c.req.valid('param').key) }, 200),
   );

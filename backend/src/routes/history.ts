@@ -15,6 +15,7 @@ import {
   type HistoryListQuery,
 } from '../store/history.js';
 import { MAX_SORTABLE_TIME } from '../store/time-keys.js';
+import { jsonResponse, jsonBody, pageOf } from '../http/openapi.js';
 
 /** A space, project, request or app id: index keys use control characters as separators. */
 const scopeId = z.string().min(1).max(256).regex(/^[^\x00-\x1f]*$/, 'must not contain control characters');
@@ -71,8 +72,6 @@ interface HistoryCursor extends HistoryListQuery {
   after: string;
 }
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 const keyParam = { params: z.object({ key: historyKey }) };
 const keyList = z.array(historyKey).min(1).max(MAX_BATCH);
 
@@ -85,8 +84,8 @@ export function registerHistory(api: Api, services: Services): void {
       method: 'post',
       path: '/history',
       summary: 'Log one request',
-      request: body(HistoryInputSchema),
-      responses: { 201: json(HistoryEntrySchema, 'The stored entry') },
+      request: jsonBody(HistoryInputSchema),
+      responses: { 201: jsonResponse(HistoryEntrySchema, 'The stored entry') },
     }),
     async (c) => {
       const [entry] = await createHistory(store, accessOf(c.get('caller').user), [c.req.valid('json') as HistoryInput]);
@@ -100,8 +99,8 @@ export function registerHistory(api: Api, services: Services): void {
       method: 'post',
       path: '/history/batch/create',
       summary: `Log up to ${MAX_BATCH} requests in one atomic batch`,
-      request: body(z.array(HistoryInputSchema).min(1).max(MAX_BATCH)),
-      responses: { 200: json(z.object({ items: z.array(z.string()) }), 'The keys of the stored entries, in order') },
+      request: jsonBody(z.array(HistoryInputSchema).min(1).max(MAX_BATCH)),
+      responses: { 200: jsonResponse(z.object({ items: z.array(z.string()) }), 'The keys of the stored entries, in order') },
     }),
     async (c) => {
       const entries = await createHistory(store, accessOf(c.get('caller').user), c.req.valid('json') as HistoryInput[]);
@@ -114,7 +113,7 @@ export function registerHistory(api: Api, services: Services): void {
       method: 'post',
       path: '/history/batch/delete',
       summary: 'Remove entries, all or none',
-      request: body(keyList),
+      request: jsonBody(keyList),
       responses: { 204: { description: 'Removed' } },
     }),
     async (c) => {
@@ -133,7 +132,7 @@ export function registerHistory(api: Api, services: Services): void {
         'the entries attached to `id` that the caller may see. `query` matches URL and method; a filtered page reads a bounded ' +
         'part of the index and may come back short with a cursor.',
       request: { query: listQuery },
-      responses: { 200: json(z.object({ items: z.array(HistoryEntrySchema), cursor: z.string().optional() }), 'One page of entries') },
+      responses: { 200: jsonResponse(pageOf(HistoryEntrySchema), 'One page of entries') },
     }),
     async (c) => {
       const caller = c.get('caller');
@@ -153,7 +152,7 @@ export function registerHistory(api: Api, services: Services): void {
       path: '/history/{key}',
       summary: 'One entry',
       request: keyParam,
-      responses: { 200: json(HistoryEntrySchema, 'The entry'), 404: { description: 'No such entry the caller can see' } },
+      responses: { 200: jsonResponse(HistoryEntrySchema, 'The entry'), 404: { description: 'No such entry the caller can see' } },
     }),
     async (c) => c.json(await readHistory(store.storage, accessOf(c.get('caller').user), c.req.valid('param').key), 200),
   );

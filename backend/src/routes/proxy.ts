@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
 import type { Services } from '../http/services.js';
 import { createRequestSender } from '../proxy/send-request.js';
+import { jsonResponse, jsonBody } from '../http/openapi.js';
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid header name');
 const headerValue = z.string().regex(/^[^\r\n\0]*$/, 'header values cannot contain line breaks');
@@ -35,8 +36,8 @@ const proxy = createRoute({
   method: 'post',
   path: '/proxy',
   summary: "Sends an HTTP request for the app and returns the response with timings",
-  request: { body: { content: { 'application/json': { schema: ProxyRequest } }, required: true } },
-  responses: { 200: { description: 'The target server answered', content: { 'application/json': { schema: ProxyResponse } } } },
+  request: jsonBody(ProxyRequest),
+  responses: { 200: jsonResponse(ProxyResponse, 'The target server answered') },
 });
 
 /**

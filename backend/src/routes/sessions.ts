@@ -3,7 +3,7 @@ import { attemptsByAddress, countAttempt } from '../auth/attempts.js';
 import { requireAdmin } from '../auth/accounts.js';
 import { verifyPassword } from '../auth/passwords.js';
 import type { Api } from '../http/env.js';
-import { jsonResponse } from '../http/json-response.js';
+import { jsonResponse, jsonBody, pageOf } from '../http/openapi.js';
 import { pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
@@ -37,7 +37,7 @@ export function registerSessions(api: Api, services: Services): void {
       path: '/sessions',
       summary: 'Log in with a user name and password (multi-user); rate-limited per address and per account',
       middleware: [attemptsByAddress(accounts.attemptsByAddress)] as const,
-      request: { body: { content: { 'application/json': { schema: Login } }, required: true } },
+      request: jsonBody(Login),
       responses: {
         201: jsonResponse(SessionTokenSchema, 'A new session'),
         401: { description: 'Wrong user name or password (one answer for both)' },
@@ -95,7 +95,7 @@ export function registerSessions(api: Api, services: Services): void {
       path: '/sessions',
       summary: "A user's sessions (admin)",
       request: { query: pageQuery.extend({ user: z.string().min(1) }) },
-      responses: { 200: jsonResponse(z.object({ items: z.array(Session), cursor: z.string().optional() }), 'One page of sessions') },
+      responses: { 200: jsonResponse(pageOf(Session), 'One page of sessions') },
     }),
     async (c) => {
       requireAdmin(c.get('caller'));

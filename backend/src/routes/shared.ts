@@ -4,6 +4,7 @@ import { pageQuery } from '../http/page-query.js';
 import type { Services } from '../http/services.js';
 import { listShared } from '../store/sharing.js';
 import { FileSchema } from './files.js';
+import { jsonResponse, pageOf } from '../http/openapi.js';
 
 /** `/shared`: files other users shared with the caller by name (empty for the single local owner). */
 export function registerShared(api: Api, services: Services): void {
@@ -14,7 +15,7 @@ export function registerShared(api: Api, services: Services): void {
       path: '/shared',
       summary: 'One page of the files shared with the caller',
       request: { query: pageQuery },
-      responses: { 200: { description: 'Shared files', content: { 'application/json': { schema: z.object({ items: z.array(FileSchema), cursor: z.string().optional() }) } } } },
+      responses: { 200: jsonResponse(pageOf(FileSchema), 'Shared files') },
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid('query');

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
 import type { Services } from '../http/services.js';
+import { jsonResponse } from '../http/openapi.js';
 
 /** What this store can do; clients check it before using an optional feature. */
 export const capabilities: string[] = ['history', 'app-data'];
@@ -19,7 +20,7 @@ const getStore = createRoute({
   method: 'get',
   path: '/store',
   summary: 'Store information; the only route that needs no credential',
-  responses: { 200: { description: 'Store information', content: { 'application/json': { schema: StoreInfo } } } },
+  responses: { 200: jsonResponse(StoreInfo, 'Store information') },
 });
 
 export function registerStoreInfo(api: Api, { config, version, port }: Services): void {

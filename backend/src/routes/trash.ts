@@ -5,10 +5,10 @@ import type { Services } from '../http/services.js';
 import { fileKeySchema } from '../store/files.js';
 import { deleteFromTrash, emptyTrash, listTrash, restoreFile } from '../store/trash.js';
 import { FileSchema } from './files.js';
+import { jsonResponse, pageOf } from '../http/openapi.js';
 
 /** `/trash`: what the caller moved to trash, addressed by the file's own key. */
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const keyParam = { params: z.object({ key: fileKeySchema }) };
 const notInTrash = { 404: { description: 'No such file in trash that the caller can see' }, 403: { description: 'Not an owner of the file' } };
 
@@ -21,7 +21,7 @@ export function registerTrash(api: Api, services: Services): void {
       path: '/trash',
       summary: 'One page of the caller’s trash, oldest first',
       request: { query: pageQuery },
-      responses: { 200: json(z.object({ items: z.array(FileSchema), cursor: z.string().optional() }), 'Trashed files (roots of trashed subtrees)') },
+      responses: { 200: jsonResponse(pageOf(FileSchema), 'Trashed files (roots of trashed subtrees)') },
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid('query');
@@ -36,7 +36,7 @@ export function registerTrash(api: Api, services: Services): void {
       path: '/trash/{key}/restore',
       summary: 'Restore a file and the part of its subtree trashed with it',
       request: keyParam,
-      responses: { 200: json(FileSchema, 'The restored file'), 409: { description: 'Its space is gone or in trash (`parent_gone`)' }, ...notInTrash },
+      responses: { 200: jsonResponse(FileSchema, 'The restored file'), 409: { description: 'Its space is gone or in trash (`parent_gone`)' }, ...notInTrash },
     }),
     async (c) => {
       const record = await restoreFile(store, c.get('caller').user, c.req.valid('param').key);

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { LOCAL_OWNER } from '../auth/caller.js';
 import type { Api } from '../http/env.js';
-import { jsonResponse } from '../http/json-response.js';
+import { jsonResponse, pageOf } from '../http/openapi.js';
 import { pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
@@ -40,7 +40,7 @@ export function registerUsers(api: Api, services: Services): void {
       path: '/users',
       summary: "The store's accounts (for the share dialog)",
       request: { query: pageQuery },
-      responses: { 200: jsonResponse(z.object({ items: z.array(PublicUserSchema), cursor: z.string().optional() }), 'One page of users') },
+      responses: { 200: jsonResponse(pageOf(PublicUserSchema), 'One page of users') },
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');

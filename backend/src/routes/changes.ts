@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { eventFrame, visibilityFor } from '../events/delivery.js';
 import { isObservablePath } from '../events/paths.js';
 import type { Api } from '../http/env.js';
+import { jsonResponse, pageOf } from '../http/openapi.js';
 import { pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
@@ -30,10 +31,7 @@ const listChanges = createRoute({
     }),
   },
   responses: {
-    200: {
-      description: 'Changes the caller may see, in seq order; a page may hold fewer than `limit` items and still have a cursor',
-      content: { 'application/json': { schema: z.object({ items: z.array(Event), cursor: z.string().optional() }) } },
-    },
+    200: jsonResponse(pageOf(Event), 'Changes the caller may see, in seq order; a page may hold fewer than `limit` items and still have a cursor'),
   },
 });
 

@@ -37,7 +37,7 @@ export class Connection {
   private commands: Promise<void> = Promise.resolve();
   private open = true;
   /** Cleared at each heartbeat, set again by the pong (or any message). */
-  alive = true;
+  private alive = true;
 
   constructor(
     private readonly socket: WebSocket,
@@ -70,7 +70,7 @@ export class Connection {
     if (this.held) {
       this.held.push({ change, frame });
       this.heldBytes += frame.length;
-      if (this.heldBytes > this.hub.maxBufferedBytes) this.close(1013, 'Too far behind; reconnect with since.');
+      if (this.heldBytes > this.hub.maxBufferedBytes) this.fellBehind();
       return;
     }
     if (this.covers(change)) this.send(frame);
@@ -85,7 +85,9 @@ export class Connection {
     this.alive = false;
     this.socket.ping();
     this.stillSignedIn().then(
-      (valid) => valid || this.close(1008, 'The credential is no longer valid: sign in again.'),
+      (valid) => {
+        if (!valid) this.close(1008, 'The credential is no longer valid: sign in again.');
+      },
       (error) => this.hub.log.error('event socket credential check failed', { error: String(error) }),
     );
   }
@@ -94,6 +96,11 @@ export class Connection {
     if (!this.open) return;
     this.closed();
     this.socket.close(code, reason);
+  }
+
+  /** 1013: the client resumes with `since` once it reads again; nobody else waits for it. */
+  private fellBehind(): void {
+    this.close(1013, 'Too far behind: reconnect with since.');
   }
 
   /** The socket is gone (or going): deliver nothing more. */
@@ -190,7 +197,7 @@ export class Connection {
   private send(data: string | Buffer, done?: (error?: Error) => void): void {
     if (!this.open) return done?.();
     this.socket.send(data, { binary: false }, done);
-    if (this.socket.bufferedAmount > this.hub.maxBufferedBytes) this.close(1013, 'Too far behind; reconnect with since.');
+    if (this.socket.bufferedAmount > this.hub.maxBufferedBytes) this.fellBehind();
   }
 
   private sendAndWait(text: string): Promise<void> {

@@ -7,11 +7,12 @@ import { pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import { feedFloor, readChanges } from '../store/change-feed.js';
+import { changeOperations } from '../store/changes.js';
 
 const Event = z
   .object({
     type: z.literal('event'),
-    operation: z.enum(['created', 'patch', 'deleted', 'access-granted', 'access-removed']),
+    operation: z.enum(changeOperations),
     kind: z.string(),
     id: z.string(),
     parent: z.string().optional(),

@@ -1,6 +1,8 @@
-/** A record of one mutation, written in the same batch as the data it describes. */
-export type ChangeOperation = 'created' | 'patch' | 'deleted' | 'access-granted' | 'access-removed';
+/** What a change did; events carry it as `operation`. */
+export const changeOperations = ['created', 'patch', 'deleted', 'access-granted', 'access-removed'] as const;
+export type ChangeOperation = (typeof changeOperations)[number];
 
+/** A record of one mutation, written in the same batch as the data it describes. */
 export interface ChangeInput {
   operation: ChangeOperation;
   kind: string;

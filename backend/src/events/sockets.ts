@@ -26,7 +26,7 @@ export function createListenerSockets(app: Hono<any>, maxMessageBytes: number, a
     upgradeWebSocket: node.upgradeWebSocket,
     authenticator,
     inject: (server) => node.injectWebSocket(server),
-    close: (reason = 'The store is shutting down.') =>
+    close: (reason = 'This listener is closing (shutdown or sharing turned off).') =>
       Promise.all([...node.wss.clients].map((socket) => closeSocket(socket, reason))).then(() => {}),
   };
 }

@@ -42,7 +42,7 @@ test('a consumer that stops reading is closed with 1013 while a normal consumer 
 });
 
 test('the heartbeat drops a connection that stops answering pings and keeps the others', async () => {
-  const store = await startTestStore({ events: { heartbeatMs: 300 } });
+  const store = await startTestStore({ events: { heartbeatMs: 1000 } });
   try {
     const healthy = await EventSocket.open(store.baseUrl, store.token);
     const silent = await EventSocket.open(store.baseUrl, store.token, {}, { autoPong: false });

@@ -9,7 +9,7 @@ import { startTestStore } from '../helpers/store.js';
 const silent: MdnsResponder = { advertise: () => ({ stop: async () => {} }), close: async () => {} };
 
 test('a teammate observes over the LAN listener with a session token; a revoked session and turning sharing off close only their sockets', async () => {
-  const store = await startTestStore({ events: { heartbeatMs: 300 } }, { mdns: silent });
+  const store = await startTestStore({ events: { heartbeatMs: 2000 } }, { mdns: silent });
   try {
     const lan = await store.running.lan.enable({ host: '127.0.0.2', port: 0 });
     assert.ok(lan.enabled && lan.url && lan.fingerprint, lan.error);

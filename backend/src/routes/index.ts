@@ -1,18 +1,18 @@
 import type { ListenerSockets } from '../events/sockets.js';
 import type { Api } from '../http/env.js';
 import type { Services } from '../http/services.js';
-import { registerFileUsers } from './file-users.js';
-import { registerFiles } from './files.js';
-import { registerShared } from './shared.js';
-import { registerTrash } from './trash.js';
+import { registerAppData } from './app-data.js';
+import { registerAuth } from './auth.js';
 import { registerChanges } from './changes.js';
 import { registerEvents } from './events.js';
-import { registerProxy } from './proxy.js';
-import { registerAuth } from './auth.js';
-import { registerAppData } from './app-data.js';
+import { registerFileUsers } from './file-users.js';
+import { registerFiles } from './files.js';
 import { registerHistory } from './history.js';
+import { registerProxy } from './proxy.js';
 import { registerSessions } from './sessions.js';
+import { registerShared } from './shared.js';
 import { registerStoreInfo } from './store-info.js';
+import { registerTrash } from './trash.js';
 import { registerUsers } from './users.js';
 
 /** Every REST resource, one file each; add a new resource's `register…` call here. */

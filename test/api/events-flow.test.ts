@@ -5,7 +5,8 @@ import { EventSocket } from '../helpers/event-socket.js';
 import { startTestStore } from '../helpers/store.js';
 
 test('a consumer that stops reading is closed with 1013 while a normal consumer keeps receiving', async () => {
-  const store = await startTestStore({ events: { maxBufferedBytes: 256 * 1024 } });
+  // The limit is above one frame, so a consumer that keeps reading never reaches it.
+  const store = await startTestStore({ events: { maxBufferedBytes: 4 * 1024 * 1024 } });
   try {
     const reader = await EventSocket.open(store.baseUrl, store.token);
     const stalled = await EventSocket.open(store.baseUrl, store.token);
@@ -14,15 +15,18 @@ test('a consumer that stops reading is closed with 1013 while a normal consumer 
     stalled.socket.pause();
 
     // Large changes (written through the store, as a history route would) fill the stalled
-    // socket's kernel buffers quickly; 64 MiB is more than loopback TCP buffers hold (32 MiB receive, 4 MiB send at most here).
+    // socket's kernel buffers: 96 MiB is more than loopback TCP buffers hold (32 MiB receive,
+    // 4 MiB send at most here) plus the limit. The writer waits for the reader after each one,
+    // so the reader is never behind however loaded the machine is.
     const blob = 'x'.repeat(1024 * 1024);
-    const count = 64;
+    const count = 96;
+    const received = [];
     for (let n = 0; n < count; n++) {
       await store.running.services.store.mutate((m) =>
         m.change({ operation: 'created', kind: 'Test#Large', id: `large-${n}`, data: { blob }, paths: ['/history'], visibility: { user: LOCAL_OWNER } }),
       );
+      received.push(await reader.next());
     }
-    const received = await reader.take(count);
     assert.deepEqual(received.map((frame) => frame.id), Array.from({ length: count }, (_, n) => `large-${n}`));
 
     stalled.socket.resume();

@@ -43,7 +43,7 @@ describe('the hard shell', () => {
     const info = (await res.json()) as Record<string, any>;
     assert.equal(info.mode, 'single-user');
     assert.deepEqual(info.hosting, { host: '127.0.0.1', port: store.running.port, prefix: '/v1' });
-    assert.ok(Array.isArray(info.capabilities));
+    for (const capability of ['files', 'events', 'changes', 'history', 'app-data', 'proxy']) assert.ok(info.capabilities.includes(capability), capability);
     assert.equal(typeof info.version, 'string');
   });
 

@@ -1,14 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { ForkBackend } from '../../main/backend-process.js';
-
-export const backendEntry = new URL('../../backend/src/child.ts', import.meta.url);
+import { childEntry } from './backend-process.js';
 
 /**
  * The fork function the supervisor gets in tests: `child_process.fork` of a real entry (by
  * default the real backend's source, through tsx). Keeps every child so the test can kill and
  * reap them.
  */
-export function childProcessForker(entry: URL = backendEntry, execArgv = ['--import', 'tsx']): ForkBackend & { children: ChildProcess[] } {
+export function childProcessForker(entry: URL = childEntry, execArgv = ['--import', 'tsx']): ForkBackend & { children: ChildProcess[] } {
   const children: ChildProcess[] = [];
   const forkBackend = () => {
     const child = fork(entry, [], { execArgv, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });

@@ -1,27 +1,33 @@
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { exitOf, forkBackend, nextMessage } from '../helpers/backend-process.js';
 import { makeTempDir } from '../helpers/store.js';
 
-test('start → ready → request → shutdown → stopped, exit 0; the token is not on the command line', async (t) => {
+/** A backend child started on a temp data dir, killed and cleaned up after the test. */
+async function startBackend(t: TestContext) {
   const dataDir = await makeTempDir();
   t.after(() => rm(dataDir, { recursive: true, force: true }));
   const token = createLaunchToken();
   const child = forkBackend();
   t.after(() => child.kill('SIGKILL'));
   child.send({ type: 'start', config: { dataDir, token, logLevel: 'silent' } });
-  const ready = await nextMessage(child, 'ready');
-  assert.ok(ready.port > 0);
+  const { port } = await nextMessage(child, 'ready');
+  return { child, token, port };
+}
+
+test('start → ready → request → shutdown → stopped, exit 0; the token is not on the command line', async (t) => {
+  const { child, token, port } = await startBackend(t);
+  assert.ok(port > 0);
 
   const cmdline = await readFile(`/proc/${child.pid}/cmdline`, 'utf8');
   assert.ok(!cmdline.includes(token), 'token not in argv');
   const environ = await readFile(`/proc/${child.pid}/environ`, 'utf8');
   assert.ok(!environ.includes(token), 'token not in the environment');
 
-  const res = await fetch(`http://127.0.0.1:${ready.port}/v1/openapi.json`, { headers: { Authorization: `Bearer ${token}` } });
+  const res = await fetch(`http://127.0.0.1:${port}/v1/openapi.json`, { headers: { Authorization: `Bearer ${token}` } });
   assert.equal(res.status, 200);
 
   child.send({ type: 'shutdown' });
@@ -41,13 +47,7 @@ test('an invalid config is a fatal message and a non-zero exit', async (t) => {
 });
 
 test('SIGTERM mid-request: the in-flight request completes, then the backend stops', async (t) => {
-  const dataDir = await makeTempDir();
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
-  const token = createLaunchToken();
-  const child = forkBackend();
-  t.after(() => child.kill('SIGKILL'));
-  child.send({ type: 'start', config: { dataDir, token, logLevel: 'silent' } });
-  const { port } = await nextMessage(child, 'ready');
+  const { child, token, port } = await startBackend(t);
 
   // `Expect: 100-continue` makes the server say when it has the request: from then on it is in flight.
   const body = JSON.stringify({ half: 'one', other: 'two' });
@@ -81,12 +81,7 @@ test('SIGTERM mid-request: the in-flight request completes, then the backend sto
 });
 
 test('the backend stops by itself when its parent goes away', async (t) => {
-  const dataDir = await makeTempDir();
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
-  const child = forkBackend();
-  t.after(() => child.kill('SIGKILL'));
-  child.send({ type: 'start', config: { dataDir, token: createLaunchToken(), logLevel: 'silent' } });
-  await nextMessage(child, 'ready');
+  const { child } = await startBackend(t);
   child.disconnect();
   assert.deepEqual(await exitOf(child), { code: 0, signal: null });
 });

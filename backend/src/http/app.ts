@@ -10,7 +10,7 @@ import { createListenerSockets, type ListenerSockets } from '../events/sockets.j
 import { registerRoutes } from '../routes/index.js';
 import type { AppEnv } from './env.js';
 import { errorCodes, type ErrorCode } from './error-codes.js';
-import { ApiError, problemResponse } from './problem.js';
+import { ApiError, problemResponse, validationError } from './problem.js';
 import type { Services } from './services.js';
 import { jsonBodies, requestLog, shellHeaders } from './shell.js';
 
@@ -26,12 +26,7 @@ const maxCommandBytes = 64 * 1024;
 
 /** Validation failures of any route become one problem shape with the offending paths. */
 function validationProblem(result: { success: boolean; target: string; error?: { issues: { path: PropertyKey[]; message: string }[] } }) {
-  if (result.success) return;
-  const errors = (result.error?.issues ?? []).map((issue) => ({
-    path: [result.target, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
-  throw new ApiError('validation_failed', 'The request is not valid.', { errors });
+  if (!result.success) throw validationError(result.target, result.error?.issues ?? []);
 }
 
 function codeForStatus(status: number): ErrorCode {

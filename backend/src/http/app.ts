@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
+import { requestId } from 'hono/request-id';
 import { authenticate } from '../auth/authenticate.js';
 import type { Authenticator } from '../auth/caller.js';
 import { isOpenRoute } from '../auth/open-routes.js';
@@ -10,7 +11,7 @@ import { createListenerSockets, type ListenerSockets } from '../events/sockets.j
 import { registerRoutes } from '../routes/index.js';
 import type { AppEnv } from './env.js';
 import { errorCodes, type ErrorCode } from './error-codes.js';
-import { ApiError, problemResponse, validationError } from './problem.js';
+import { ApiError, problemResponse } from './problem.js';
 import type { Services } from './services.js';
 import { jsonBodies, requestLog, shellHeaders } from './shell.js';
 
@@ -26,7 +27,12 @@ const maxCommandBytes = 64 * 1024;
 
 /** Validation failures of any route become one problem shape with the offending paths. */
 function validationProblem(result: { success: boolean; target: string; error?: { issues: { path: PropertyKey[]; message: string }[] } }) {
-  if (!result.success) throw validationError(result.target, result.error?.issues ?? []);
+  if (result.success) return;
+  const errors = (result.error?.issues ?? []).map((issue) => ({
+    path: [result.target, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  throw new ApiError('validation_failed', 'The request is not valid.', { errors });
 }
 
 function codeForStatus(status: number): ErrorCode {
@@ -43,8 +49,9 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
   const prefix = config.prefix;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
 
-  app.use(shellHeaders(listener.tls));
+  app.use(requestId({ headerName: 'X-Request-ID' }));
   app.use(requestLog(log));
+  app.use(shellHeaders(listener.tls));
   app.use(
     methodNotAllowed({
       app,

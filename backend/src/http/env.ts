@@ -1,11 +1,9 @@
-import type { HttpBindings } from '@hono/node-server';
 import type { RequestIdVariables } from 'hono/request-id';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Caller } from '../auth/caller.js';
 
-/** Hono's typing of what middleware put on the context for routes, and of Node's request and response objects. */
+/** Hono's typing of what middleware put on the context for routes. */
 export interface AppEnv {
-  Bindings: HttpBindings;
   Variables: RequestIdVariables & { caller: Caller };
 }
 

@@ -30,12 +30,6 @@ export class ApiError extends Error {
   }
 }
 
-/** The 400 `validation_failed` for zod issues in one part of the request (`json`, `query`, `param`). */
-export function validationError(target: string, issues: readonly { path: PropertyKey[]; message: string }[]): ApiError {
-  const errors = issues.map((issue) => ({ path: [target, ...issue.path.map(String)].join('.'), message: issue.message }));
-  return new ApiError('validation_failed', 'The request is not valid.', { errors });
-}
-
 /** Builds the problem+json response; `message` mirrors `detail` for net-store clients. */
 export function problemResponse(c: Context, error: ApiError): Response {
   const body = {

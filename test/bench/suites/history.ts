@@ -1,4 +1,4 @@
-import { measure, ratio, row, startBenchProcess, tableHeader, type BenchProcess } from '../load.js';
+import { measure, ratio, row, sequentialLatency, startBenchProcess, tableHeader, type BenchProcess } from '../load.js';
 
 /**
  * History at volume: `POST /v1/history/batch/create` with 1,000-entry batches (target ≥ 100,000
@@ -51,19 +51,6 @@ function putBaseline(baseline: BenchProcess<{ port: number }>, key: string, valu
     baseline.child.once('message', () => done());
     baseline.child.send({ type: 'put', key, value });
   });
-}
-
-/** Sequential requests on one keep-alive connection: a latency figure finer than autocannon's whole milliseconds. */
-async function sequentialLatency(url: string, headers: Record<string, string>, count = 1000): Promise<{ p50: number; p99: number }> {
-  const times: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const started = performance.now();
-    const response = await fetch(url, { headers });
-    await response.arrayBuffer();
-    times.push(performance.now() - started);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(count * 0.5)], p99: times[Math.floor(count * 0.99)] };
 }
 
 export async function run(): Promise<string> {

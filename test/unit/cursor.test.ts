@@ -17,3 +17,12 @@ test('a tampered or foreign cursor is invalid_cursor', () => {
     assert.throws(() => cursors.decode(bad), (e: unknown) => e instanceof ApiError && e.code === 'invalid_cursor' && e.status === 400);
   }
 });
+
+test('resume reads an optional cursor; page adds a cursor only when more follows', () => {
+  const cursors = createCursors(randomBytes(32));
+  assert.equal(cursors.resume(undefined), undefined);
+  assert.deepEqual(cursors.resume(cursors.encode({ after: 'k9' })), { after: 'k9' });
+  assert.deepEqual(cursors.page([1, 2], undefined), { items: [1, 2] });
+  const page = cursors.page([1, 2], { after: 'k2' });
+  assert.deepEqual(cursors.decode(page.cursor!), { after: 'k2' });
+});

@@ -8,11 +8,15 @@ import { ApiError } from './problem.js';
 export interface Cursors {
   encode(position: unknown): string;
   decode<T>(cursor: string): T;
+  /** The position a `?cursor=` resumes from; undefined for the first page. */
+  resume<T>(cursor: string | undefined): T | undefined;
+  /** A list's `{items, cursor?}` body: the cursor, pointing at `next`, is absent on the last page. */
+  page<T>(items: T[], next: unknown): { items: T[]; cursor?: string };
 }
 
 export function createCursors(key: Buffer): Cursors {
   const sign = (data: string) => createHmac('sha256', key).update(data).digest().subarray(0, 16);
-  return {
+  const cursors: Cursors = {
     encode(position) {
       const data = Buffer.from(JSON.stringify(position)).toString('base64url');
       return `${data}.${sign(data).toString('base64url')}`;
@@ -30,5 +34,8 @@ export function createCursors(key: Buffer): Cursors {
         throw new ApiError('invalid_cursor', 'The cursor is not one this store issued.');
       }
     },
+    resume: <T>(cursor: string | undefined) => (cursor === undefined ? undefined : cursors.decode<T>(cursor)),
+    page: (items, next) => (next === undefined ? { items } : { items, cursor: cursors.encode(next) }),
   };
+  return cursors;
 }

@@ -57,10 +57,8 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
   const recordParams = z.object({ appId, key: recordKey });
   const scopeOf = (c: Context<AppEnv>, id: string): AppScope => ({ user: c.get('caller').user, appId: id, collection });
   const tag = [`App ${collection}`];
-  const pageResponse = (page: { items: AppRecord[]; last?: string }, position: Omit<ListCursor, 'after'>) => ({
-    items: page.items,
-    ...(page.last ? { cursor: cursors.encode({ ...position, after: page.last }) } : {}),
-  });
+  const pageResponse = (page: { items: AppRecord[]; last?: string }, position: Omit<ListCursor, 'after'>) =>
+    cursors.page(page.items, page.last && { ...position, after: page.last });
 
   api.openapi(
     createRoute({

@@ -89,7 +89,7 @@ export function registerFiles(api: Api, services: Services): void {
     }),
     async (c) => {
       const { cursor, limit, ...filter } = c.req.valid('query');
-      const resume = cursor === undefined ? undefined : cursors.decode<FilesCursor>(cursor);
+      const resume = cursors.resume<FilesCursor>(cursor);
       const listFilter = resume?.filter ?? filter;
       const result = await listFiles(store.storage, c.get('caller').user, listFilter, { limit, position: resume?.position });
       const next = result.next && cursors.encode({ filter: listFilter, position: result.next } satisfies FilesCursor);
@@ -246,8 +246,8 @@ export function registerFiles(api: Api, services: Services): void {
     async (c) => {
       const { key } = c.req.valid('param');
       const { cursor, limit } = c.req.valid('query');
-      const result = await listRevisions(store.storage, c.get('caller').user, key, limit, cursor === undefined ? undefined : cursors.decode<string>(cursor));
-      return c.json({ items: result.items as never[], ...(result.last ? { cursor: cursors.encode(result.last) } : {}) }, 200);
+      const result = await listRevisions(store.storage, c.get('caller').user, key, limit, cursors.resume<string>(cursor));
+      return c.json(cursors.page(result.items as never[], result.last), 200);
     },
   );
 

@@ -142,7 +142,7 @@ export function registerHistory(api: Api, services: Services): void {
         throw new ApiError('forbidden_role', 'A user’s history is listed by that user only.');
       }
       const page = await listHistory(store.storage, accessOf(caller.user), list as HistoryListQuery, { limit, after });
-      return c.json({ items: page.items, ...(page.last ? { cursor: cursors.encode({ ...list, after: page.last }) } : {}) }, 200);
+      return c.json(cursors.page(page.items, page.last && { ...list, after: page.last }), 200);
     },
   );
 

@@ -100,9 +100,9 @@ export function registerSessions(api: Api, services: Services): void {
     async (c) => {
       requireAdmin(c.get('caller'));
       const { user, limit, cursor } = c.req.valid('query');
-      const after = cursor === undefined ? undefined : cursors.decode<string>(cursor);
+      const after = cursors.resume<string>(cursor);
       const page = await listUserSessions(store.storage, user, limit, after);
-      return c.json({ items: page.sessions, ...(page.last ? { cursor: cursors.encode(page.last) } : {}) }, 200);
+      return c.json(cursors.page(page.sessions, page.last), 200);
     },
   );
 

@@ -19,8 +19,8 @@ export function registerShared(api: Api, services: Services): void {
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid('query');
-      const result = await listShared(store.storage, c.get('caller').user, limit, cursor === undefined ? undefined : cursors.decode<string>(cursor));
-      return c.json({ items: result.items, ...(result.last ? { cursor: cursors.encode(result.last) } : {}) }, 200);
+      const result = await listShared(store.storage, c.get('caller').user, limit, cursors.resume<string>(cursor));
+      return c.json(cursors.page(result.items, result.last), 200);
     },
   );
 }

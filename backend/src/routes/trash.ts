@@ -25,8 +25,8 @@ export function registerTrash(api: Api, services: Services): void {
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid('query');
-      const result = await listTrash(store.storage, c.get('caller').user, limit, cursor === undefined ? undefined : cursors.decode<string>(cursor));
-      return c.json({ items: result.items, ...(result.last ? { cursor: cursors.encode(result.last) } : {}) }, 200);
+      const result = await listTrash(store.storage, c.get('caller').user, limit, cursors.resume<string>(cursor));
+      return c.json(cursors.page(result.items, result.last), 200);
     },
   );
 

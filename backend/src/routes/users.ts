@@ -44,8 +44,8 @@ export function registerUsers(api: Api, services: Services): void {
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const page = await listUsers(store.storage, limit, cursor === undefined ? undefined : cursors.decode<string>(cursor));
-      return c.json({ items: page.entries.map(([, user]) => publicUser(user)), ...(page.last ? { cursor: cursors.encode(page.last) } : {}) }, 200);
+      const page = await listUsers(store.storage, limit, cursors.resume<string>(cursor));
+      return c.json(cursors.page(page.entries.map(([, user]) => publicUser(user)), page.last), 200);
     },
   );
 

@@ -13,7 +13,7 @@ import type { AppEnv } from './env.js';
 import { errorCodes, type ErrorCode } from './error-codes.js';
 import { ApiError, problemResponse } from './problem.js';
 import type { Services } from './services.js';
-import { jsonBodies, requestLog, shellHeaders } from './shell.js';
+import { hardShell, jsonBodies } from './shell.js';
 
 export interface ListenerOptions {
   /** Loopback listeners check Host against the loopback names (DNS rebinding). */
@@ -50,8 +50,7 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
 
   app.use(requestId({ headerName: 'X-Request-ID' }));
-  app.use(requestLog(log));
-  app.use(shellHeaders(listener.tls));
+  app.use(hardShell(listener.tls, log));
   app.use(
     methodNotAllowed({
       app,

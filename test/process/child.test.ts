@@ -7,15 +7,17 @@ import { exitOf, forkBackend, nextMessage } from '../helpers/backend-process.js'
 import { makeTempDir } from '../helpers/store.js';
 
 /** A backend child started on a temp data dir, killed and cleaned up after the test. */
-async function startBackend(t: TestContext) {
-  const dataDir = await makeTempDir();
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+async function startBackend(t: TestContext, dataDir?: string) {
+  if (!dataDir) {
+    const created = (dataDir = await makeTempDir());
+    t.after(() => rm(created, { recursive: true, force: true }));
+  }
   const token = createLaunchToken();
   const child = forkBackend();
   t.after(() => child.kill('SIGKILL'));
   child.send({ type: 'start', config: { dataDir, token, logLevel: 'silent' } });
   const { port } = await nextMessage(child, 'ready');
-  return { child, token, port };
+  return { child, token, port, dataDir };
 }
 
 test('start → ready → request → shutdown → stopped, exit 0; the token is not on the command line', async (t) => {
@@ -84,4 +86,26 @@ test('the backend stops by itself when its parent goes away', async (t) => {
   const { child } = await startBackend(t);
   child.disconnect();
   assert.deepEqual(await exitOf(child), { code: 0, signal: null });
+});
+
+test('an acknowledged write survives kill -9 of the backend', async (t) => {
+  const first = await startBackend(t);
+  const call = (backend: { port: number; token: string }, path: string, method = 'GET', body?: unknown) =>
+    fetch(`http://127.0.0.1:${backend.port}/v1${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${backend.token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const created = await call(first, '/files', 'POST', { kind: 'Core#Space', info: { name: 'before' } });
+  assert.equal(created.status, 201);
+  const { key } = (await created.json()) as { key: string };
+  const patched = await call(first, `/files/${key}`, 'PATCH', [{ op: 'replace', path: '/info/name', value: 'acknowledged' }]);
+  assert.equal(patched.status, 200);
+
+  first.child.kill('SIGKILL');
+  assert.equal((await exitOf(first.child)).signal, 'SIGKILL');
+  const second = await startBackend(t, first.dataDir);
+  const read = await call(second, `/files/${key}`);
+  assert.equal(read.status, 200);
+  assert.equal(((await read.json()) as { info: { name: string } }).info.name, 'acknowledged');
 });

@@ -16,8 +16,8 @@ export interface Listening {
  * the real port, or rejects with the listen error (EADDRINUSE, EACCES). An app built by
  * `createApp` brings its WebSocket side, which is served on this server and closed (1001) with it.
  */
-export function listen(app: Hono<any> & { sockets?: ListenerSockets }, host: string, port: number, createServer: typeof createAdaptorServer = createAdaptorServer, serverOptions: object = {}): Promise<Listening> {
-  const server = createServer({ fetch: app.fetch, hostname: host, serverOptions }) as Server;
+export function listen(app: Hono<any> & { sockets?: ListenerSockets }, host: string, port: number, createServer: typeof createAdaptorServer = createAdaptorServer): Promise<Listening> {
+  const server = createServer({ fetch: app.fetch, hostname: host }) as Server;
   app.sockets?.inject(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -80,10 +80,6 @@ export const configSchema = z.object({
 export type StoreConfig = z.infer<typeof configSchema>;
 export type StoreConfigInput = z.input<typeof configSchema>;
 
-export function parseConfig(input: unknown): StoreConfig {
-  return configSchema.parse(input);
-}
-
 /** The platform's per-user data folder, where `api-store --server` keeps its data by default. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
   if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'api-store');

@@ -14,8 +14,6 @@ export const migrations: Migration[] = [
   { version: 1, description: 'initial layout', up: async () => {} },
 ];
 
-export const currentSchemaVersion = migrations[migrations.length - 1].version;
-
 export async function migrate(storage: Storage, list: Migration[] = migrations): Promise<number> {
   const stored = (await storage.get<number>('meta', 'schemaVersion')) ?? 0;
   const latest = list.length ? list[list.length - 1].version : 0;

@@ -26,6 +26,17 @@ export interface ProxyResponse {
 
 export type Lookup = typeof dnsLookup;
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The body as text when it is valid UTF-8, else undefined (it goes back as base64). */
+function utf8Text(bytes: Uint8Array): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Loopback, private, link-local and other non-public ranges a shared store must not reach for a teammate. */
 const nonPublic = new BlockList();
 for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 3]] as const) {
@@ -103,8 +114,7 @@ export function createRequestSender(options: { allowPrivateTargets: boolean; max
       chunks.push(chunk);
     }
     const bytes = Buffer.concat(chunks);
-    const text = bytes.toString('utf8');
-    const isText = Buffer.from(text, 'utf8').equals(bytes);
+    const text = utf8Text(bytes);
     const headers: [string, string][] = [];
     for (const [name, value] of Object.entries(response.headers)) {
       for (const one of Array.isArray(value) ? value : [value ?? '']) headers.push([name, one]);
@@ -113,8 +123,8 @@ export function createRequestSender(options: { allowPrivateTargets: boolean; max
       status: response.statusCode,
       statusText: response.statusText ?? '',
       headers,
-      body: isText ? text : bytes.toString('base64'),
-      bodyEncoding: isText ? 'utf8' : 'base64',
+      body: text ?? bytes.toString('base64'),
+      bodyEncoding: text === undefined ? 'base64' : 'utf8',
       size,
       timings: { start: 0, response: responded - started, total: now() - started },
     };

@@ -63,8 +63,10 @@ describe('the hard shell', () => {
     await assertProblem(await store.api('/store', { method: 'POST', body: '{}', headers: { 'Content-Type': 'text/plain' } }), 415, 'unsupported_media_type');
   });
 
-  test('malformed JSON is a 400', async () => {
-    await assertProblem(await store.api('/store', { method: 'POST', body: '{"a":' }), 400, 'malformed_json');
+  test('malformed JSON is a 400 on every route that takes a body', async () => {
+    await assertProblem(await store.api('/files', { method: 'POST', body: '{"a":' }), 400, 'malformed_json');
+    await assertProblem(await store.api('/history/batch/create', { method: 'POST', body: '[{' }), 400, 'malformed_json');
+    await assertProblem(await store.api('/history/batch/create', { method: 'POST', body: '', headers: { 'Content-Type': 'application/json' } }), 400, 'malformed_json');
   });
 
   test('a body over the metadata cap is a 413, the media cap applies to ?alt=media', async () => {

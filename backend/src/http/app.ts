@@ -35,7 +35,14 @@ function validationProblem(result: { success: boolean; target: string; error?: {
   throw new ApiError('validation_failed', 'The request is not valid.', { errors });
 }
 
+/**
+ * Hono's own 4xx errors: its JSON validator answers 400 to a body that does not parse, and the
+ * OpenAPI routes 415 to a body of an undeclared type.
+ */
+const honoErrorCodes: Record<number, ErrorCode> = { 400: 'malformed_json', 415: 'unsupported_media_type' };
+
 function codeForStatus(status: number): ErrorCode {
+  if (honoErrorCodes[status]) return honoErrorCodes[status];
   const entry = Object.entries(errorCodes).find(([, value]) => value.status === status);
   return (entry?.[0] as ErrorCode | undefined) ?? 'internal_error';
 }

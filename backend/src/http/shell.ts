@@ -38,8 +38,8 @@ const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test
 
 /**
  * Bodies are JSON only and size-capped: contents (`?alt=media`) up to `mediaBytes`, everything
- * else up to `metadataBytes`. The body is parsed here, once, so malformed JSON is a 400 for every
- * route and the validators reuse Hono's parsed-body cache.
+ * else up to `metadataBytes`. Parsing is left to the route's validator, which reads the body once:
+ * a body that does not parse reaches `onError` as Hono's 400 and becomes `malformed_json`.
  */
 export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number }): MiddlewareHandler<AppEnv> {
   const tooLarge = () => {
@@ -47,25 +47,16 @@ export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number }
   };
   const metadata = bodyLimit({ maxSize: limits.metadataBytes, onError: tooLarge });
   const media = bodyLimit({ maxSize: limits.mediaBytes, onError: tooLarge });
-  return async function acceptJsonBody(c, next) {
+  return function acceptJsonBody(c, next) {
     // Decide from headers: touching c.req.raw would make the adapter build a full Request per call.
     const method = c.req.method;
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
-    if (c.req.header('Content-Length') === undefined && c.req.header('Transfer-Encoding') === undefined) return next();
+    const length = c.req.header('Content-Length');
+    if (length === '0' || (length === undefined && c.req.header('Transfer-Encoding') === undefined)) return next();
     const type = c.req.header('Content-Type');
-    const limit = c.req.query('alt') === 'media' ? media : metadata;
-    return limit(c, async () => {
-      const text = await c.req.text();
-      if (text.length === 0) return next();
-      if (!type || !isJson(type)) {
-        throw new ApiError('unsupported_media_type', 'Request bodies must be JSON (Content-Type: application/json).');
-      }
-      try {
-        JSON.parse(text);
-      } catch {
-        throw new ApiError('malformed_json', 'The request body is not valid JSON.');
-      }
-      return next();
-    });
+    if (!type || !isJson(type)) {
+      throw new ApiError('unsupported_media_type', 'Request bodies must be JSON (Content-Type: application/json).');
+    }
+    return (c.req.query('alt') === 'media' ? media : metadata)(c, next);
   };
 }

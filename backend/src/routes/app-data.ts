@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Api, AppEnv } from '../http/env.js';
 import { pageQuery } from '../http/page-query.js';
@@ -20,7 +20,7 @@ import {
 } from '../store/app-data.js';
 import { patchBodySchema, patchOperationSchema, patchRequestOf } from '../store/json-patch.js';
 import { MAX_SORTABLE_TIME } from '../store/time-keys.js';
-import { jsonResponse, jsonBody, pageOf } from '../http/openapi.js';
+import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
 
 /** An app's id: URL-safe, as it appears in the path. */
 const appId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'must be letters, digits, ".", "_", "~" or "-"');

@@ -1,9 +1,9 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { requireAdmin } from '../auth/accounts.js';
 import { attemptsByAddress } from '../auth/attempts.js';
 import { hashPassword } from '../auth/passwords.js';
 import type { Api } from '../http/env.js';
-import { jsonResponse, jsonBody } from '../http/openapi.js';
+import { createRoute, jsonBody, jsonResponse } from '../http/openapi.js';
 import type { Services } from '../http/services.js';
 import { createInvite, redeemInvite } from '../store/invites.js';
 import { publicUser } from '../store/users.js';

@@ -1,8 +1,8 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { eventFrame, visibilityFor } from '../events/delivery.js';
 import { isObservablePath } from '../events/paths.js';
 import type { Api } from '../http/env.js';
-import { jsonResponse, pageOf } from '../http/openapi.js';
+import { createRoute, jsonResponse, pageOf } from '../http/openapi.js';
 import { pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';

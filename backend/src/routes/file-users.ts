@@ -1,10 +1,10 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
 import type { Services } from '../http/services.js';
 import { roles } from '../store/access.js';
 import { fileKeySchema } from '../store/files.js';
 import { changeGrants, grantOperationsSchema, listGrants } from '../store/sharing.js';
-import { jsonResponse, jsonBody } from '../http/openapi.js';
+import { createRoute, jsonBody, jsonResponse } from '../http/openapi.js';
 
 /** `/files/{key}/users`: who a file is shared with, and sharing it (owners only). */
 

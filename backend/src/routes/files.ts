@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Api, AppEnv } from '../http/env.js';
 import { pageQuery } from '../http/page-query.js';
@@ -11,7 +11,7 @@ import {
 } from '../store/files.js';
 import { jsonValueSchema, patchBodySchema, patchRequestOf } from '../store/json-patch.js';
 import { trashFile } from '../store/trash.js';
-import { jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
+import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
 
 /**
  * `/files`: metadata of spaces and everything the app saves, and with `?alt=media` their
@@ -67,7 +67,11 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
 const readJson = async (c: Context<AppEnv>) => {
   const text = await c.req.text();
   if (text === '') throw new ApiError('validation_failed', 'A JSON body is required.', { errors: [{ path: 'json', message: 'required' }] });
-  return JSON.parse(text) as unknown;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ApiError('malformed_json', 'The request body is not valid JSON.');
+  }
 };
 
 export function registerFiles(api: Api, services: Services): void {

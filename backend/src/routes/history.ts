@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
 import { pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
@@ -15,7 +15,7 @@ import {
   type HistoryListQuery,
 } from '../store/history.js';
 import { MAX_SORTABLE_TIME } from '../store/time-keys.js';
-import { jsonResponse, jsonBody, pageOf } from '../http/openapi.js';
+import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
 
 /** A space, project, request or app id: index keys use control characters as separators. */
 const scopeId = z.string().min(1).max(256).regex(/^[^\x00-\x1f]*$/, 'must not contain control characters');

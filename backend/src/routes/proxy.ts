@@ -1,8 +1,8 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
 import type { Services } from '../http/services.js';
 import { createRequestSender } from '../proxy/send-request.js';
-import { jsonResponse, jsonBody } from '../http/openapi.js';
+import { createRoute, jsonBody, jsonResponse } from '../http/openapi.js';
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid header name');
 const headerValue = z.string().regex(/^[^\r\n\0]*$/, 'header values cannot contain line breaks');

@@ -1,9 +1,9 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { attemptsByAddress, countAttempt } from '../auth/attempts.js';
 import { requireAdmin } from '../auth/accounts.js';
 import { verifyPassword } from '../auth/passwords.js';
 import type { Api } from '../http/env.js';
-import { jsonResponse, jsonBody, pageOf } from '../http/openapi.js';
+import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
 import { pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';

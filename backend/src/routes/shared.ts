@@ -1,10 +1,10 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
 import { pageQuery } from '../http/page-query.js';
 import type { Services } from '../http/services.js';
 import { listShared } from '../store/sharing.js';
 import { FileSchema } from './files.js';
-import { jsonResponse, pageOf } from '../http/openapi.js';
+import { createRoute, jsonResponse, pageOf } from '../http/openapi.js';
 
 /** `/shared`: files other users shared with the caller by name (empty for the single local owner). */
 export function registerShared(api: Api, services: Services): void {

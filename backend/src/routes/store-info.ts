@@ -1,7 +1,7 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
 import type { Services } from '../http/services.js';
-import { jsonResponse } from '../http/openapi.js';
+import { createRoute, jsonResponse } from '../http/openapi.js';
 
 /** What this store can do; clients check it before using an optional feature. */
 export const capabilities: string[] = ['files', 'media', 'revisions', 'trash', 'sharing', 'events', 'changes', 'history', 'app-data', 'proxy'];

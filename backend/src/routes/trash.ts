@@ -1,11 +1,11 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
 import { pageQuery } from '../http/page-query.js';
 import type { Services } from '../http/services.js';
 import { fileKeySchema } from '../store/files.js';
 import { deleteFromTrash, emptyTrash, listTrash, restoreFile } from '../store/trash.js';
 import { FileSchema } from './files.js';
-import { jsonResponse, pageOf } from '../http/openapi.js';
+import { createRoute, jsonResponse, pageOf } from '../http/openapi.js';
 
 /** `/trash`: what the caller moved to trash, addressed by the file's own key. */
 

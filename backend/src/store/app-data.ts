@@ -4,6 +4,7 @@ import { readFilteredPage, readPage } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { sortableTime, timeOrderedKey } from './time-keys.js';
+import { withFields } from './with-fields.js';
 
 /**
  * The app's own data: projects and requests that one app keeps for one user, synced by clients
@@ -93,7 +94,7 @@ export function createAppRecords(store: Store, scope: AppScope, inputs: AppRecor
     const counter = (await store.storage.get<number>('meta', COUNTER_KEY)) ?? 0;
     m.put('meta', COUNTER_KEY, counter + inputs.length);
     return inputs.map((input, index) => {
-      const record: AppRecord = { ...clientFields(input), key: timeOrderedKey(m.now, counter + index + 1), created: m.now, updated: m.now };
+      const record: AppRecord = withFields(clientFields(input), { key: timeOrderedKey(m.now, counter + index + 1), created: m.now, updated: m.now });
       putRecord(m, prefix, record);
       change(m, scope, 'created', record.key, record);
       return record;
@@ -131,7 +132,7 @@ export function deleteAppRecords(store: Store, scope: AppScope, keys: string[]):
   return store.mutate(async (m) => {
     for (const record of await storedRecords(store.storage, prefix, keys)) {
       if (record.deleted) continue;
-      putRecord(m, prefix, { ...record, deleted: true, updated: nextUpdated(m, record) }, record);
+      putRecord(m, prefix, withFields(record, { deleted: true, updated: nextUpdated(m, record) }), record);
       change(m, scope, 'deleted', record.key);
     }
   });
@@ -144,7 +145,7 @@ export function undeleteAppRecords(store: Store, scope: AppScope, keys: string[]
     (await storedRecords(store.storage, prefix, keys)).map((record) => {
       if (!record.deleted) return record;
       const { deleted: _, ...rest } = record;
-      const restored: AppRecord = { ...rest, updated: nextUpdated(m, record) };
+      const restored: AppRecord = withFields(rest, { updated: nextUpdated(m, record) });
       putRecord(m, prefix, restored, record);
       change(m, scope, 'created', restored.key, restored);
       return restored;

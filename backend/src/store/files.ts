@@ -10,6 +10,7 @@ import { applyJsonPatch, type PatchRequest } from './json-patch.js';
 import { readFilteredPage } from './paging.js';
 import type { KeyRange, Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
+import { withFields } from './with-fields.js';
 
 /** File keys: server-made UUIDs, or a client's UUID. URL-safe by construction. */
 export const fileKeySchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a file key');
@@ -190,7 +191,7 @@ export async function patchFile(
 
 /** The record after a change by `user`: newer `updated`, `lastModified` and version. */
 export function touched(record: FileRecord, user: string, now: number): FileRecord {
-  return { ...record, updated: now, lastModified: { user, time: now }, version: record.version + 1 };
+  return withFields(record, { updated: now, lastModified: { user, time: now }, version: record.version + 1 });
 }
 
 /** Reads many files at once; missing, trashed and not-visible ones come back as `null`. */

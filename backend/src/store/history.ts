@@ -5,6 +5,7 @@ import { readFilteredPage } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { sortableTime, timeOrderedKey } from './time-keys.js';
+import { withFields } from './with-fields.js';
 
 /**
  * The request history: every request a user sends, the highest-volume data of the store.
@@ -154,7 +155,7 @@ export async function createHistory(store: Store, access: HistoryAccess, inputs:
     const state = await readState(store.storage);
     const entries = inputs.map((input, index) => {
       const created = input.created ?? m.now;
-      const entry: HistoryEntry = { ...input, kind: HISTORY_KIND, key: timeOrderedKey(created, state.counter + index + 1), user, created };
+      const entry: HistoryEntry = withFields(input, { kind: HISTORY_KIND, key: timeOrderedKey(created, state.counter + index + 1), user, created });
       const value: IndexValue = { user, space: entry.space, project: entry.project };
       m.put(ENTRIES, entry.key, entry);
       for (const [section, key] of indexEntries(entry)) m.put(section, key, value);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { seqKey, type Change, type ChangeInput } from './changes.js';
 import { migrate } from './migrations.js';
 import type { Storage, WriteOp } from './storage.js';
+import { withFields } from './with-fields.js';
 
 export type Clock = () => number;
 
@@ -79,7 +80,7 @@ export class Store {
       now,
       put: (section, key, value) => ops.push({ type: 'put', section, key, value }),
       del: (section, key) => ops.push({ type: 'del', section, key }),
-      change: (input) => changes.push({ ...input, seq: this.lastSeq + changes.length + 1, time: now }),
+      change: (input) => changes.push(withFields(input, { seq: this.lastSeq + changes.length + 1, time: now })),
     });
     for (const change of changes) ops.push({ type: 'put', section: 'changes', key: seqKey(change.seq), value: change });
     await this.storage.write(ops);

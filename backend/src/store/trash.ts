@@ -5,6 +5,7 @@ import { checkVersion, deleteListed, filePaths, parentOf, putListed, readVisible
 import { readPage } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
+import { withFields } from './with-fields.js';
 
 /**
  * Trash: deleting a file moves it and its whole subtree out of every listing (records stay, with
@@ -50,7 +51,7 @@ export async function trashFile(store: Store, user: string, key: string, ifMatch
     checkVersion(ifMatch, file.record.version);
     for (const record of await subtree(store.storage, file.record, fileSections.children)) {
       deleteListed(m, record);
-      m.put(fileSections.files, record.key, { ...record, deleted: true });
+      m.put(fileSections.files, record.key, withFields(record, { deleted: true }));
       m.put(fileSections.trashedChildren, trashedChildKey(record), record.key);
       m.change({ operation: 'deleted', kind: record.kind, id: record.key, parent: parentOf(record), data: { trash: true }, paths: filePaths(record.key), visibility: { file: record.key } });
     }

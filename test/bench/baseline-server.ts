@@ -1,6 +1,16 @@
-/** The raw node:http baseline: serves JSON documents from a Map, nothing else. */
-import { createServer, type ServerResponse } from 'node:http';
+/**
+ * The baselines: serves JSON documents from a Map, nothing else. By default on raw node:http;
+ * with the argument `framework`, through the framework floor of api-store (Hono on
+ * @hono/node-server with the request id and the hard-shell headers, no auth, validation or
+ * storage), which shows how close to raw node:http api-store could get at best.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { hardShell } from '../../backend/src/http/shell.js';
+import { createLogger } from '../../backend/src/logger.js';
 
 const documents = new Map<string, string>();
 
@@ -18,7 +28,7 @@ function answer(url: string | undefined, res: ServerResponse): void {
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
 }
 
-const server = createServer((req, res) => {
+function raw(req: IncomingMessage, res: ServerResponse): void {
   if (req.method === 'GET') return answer(req.url, res);
   // A write's body is read and parsed, the least any JSON endpoint does, before the answer.
   const chunks: Buffer[] = [];
@@ -27,6 +37,21 @@ const server = createServer((req, res) => {
     JSON.parse(Buffer.concat(chunks).toString('utf8'));
     answer(req.url, res);
   });
-});
+}
+
+function framework() {
+  const app = new Hono();
+  app.use(requestId({ headerName: 'X-Request-ID' }));
+  app.use(hardShell(false, createLogger('silent')));
+  app.all('*', async (c) => {
+    if (c.req.method !== 'GET') await c.req.json();
+    const url = c.req.url;
+    const body = documents.get(url.slice(url.indexOf('/', url.indexOf('//') + 2)));
+    return body === undefined ? c.body(null, 404) : c.body(body, 200, { 'Content-Type': 'application/json' });
+  });
+  return getRequestListener(app.fetch);
+}
+
+const server = createServer(process.argv[2] === 'framework' ? framework() : raw);
 server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -3,9 +3,13 @@
  * retention off so that seeded entries stay. It seeds history through the store layer (big
  * batches, no HTTP) when asked: `{type: 'seed', count, newest}` writes `count` entries of the
  * local owner, one millisecond apart, the newest at `newest`, and answers `{type: 'seeded', ms}`.
+ * `{type: 'leveldb-floor', batches}` measures the storage floor: the same entries written to a
+ * bare LevelDB beside the store, one record each (no indexes, no change feed) in 1,000-entry
+ * batches, answering `{type: 'floor', entriesPerSecond}`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { Level } from 'level';
 import { join } from 'node:path';
 import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
@@ -13,9 +17,11 @@ import { configSchema } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
 import { startStore } from '../../backend/src/server.js';
 import { createHistory, historyAccessOf, type HistoryInput } from '../../backend/src/store/history.js';
+import { withFields } from '../../backend/src/store/with-fields.js';
 import { benchEntry } from './suites/history.js';
 
 const SEED_BATCH = 10_000;
+const FLOOR_BATCH = 1_000;
 
 const dataDir = await mkdtemp(join(tmpdir(), 'api-store-bench-history-'));
 const token = createLaunchToken();
@@ -28,12 +34,35 @@ async function seed(count: number, newest: number): Promise<void> {
   for (let done = 0; done < count; done += SEED_BATCH) {
     const size = Math.min(SEED_BATCH, count - done);
     // Oldest first within the run, so the newest entry ends at `newest`.
-    const batch: HistoryInput[] = Array.from({ length: size }, (_, i) => ({ ...benchEntry(done + i), created: newest - (count - 1) + done + i }));
+    const batch: HistoryInput[] = Array.from({ length: size }, (_, i) => withFields(benchEntry(done + i), { created: newest - (count - 1) + done + i }));
     await createHistory(store, access, batch);
   }
 }
 
-process.on('message', async (message: { type: 'seed'; count: number; newest: number }) => {
+async function levelDbFloor(batches: number): Promise<number> {
+  const db = new Level<string, string>(join(dataDir, 'floor'));
+  await db.open();
+  const started = performance.now();
+  for (let b = 0; b < batches; b++) {
+    const batch = db.batch();
+    for (let i = 0; i < FLOOR_BATCH; i++) {
+      const key = String(b * FLOOR_BATCH + i).padStart(16, '0');
+      batch.put(key, JSON.stringify(withFields(benchEntry(i), { key, user: LOCAL_OWNER })));
+    }
+    await batch.write();
+  }
+  const entriesPerSecond = (batches * FLOOR_BATCH * 1000) / (performance.now() - started);
+  await db.close();
+  return entriesPerSecond;
+}
+
+type Message = { type: 'seed'; count: number; newest: number } | { type: 'leveldb-floor'; batches: number };
+
+process.on('message', async (message: Message) => {
+  if (message.type === 'leveldb-floor') {
+    process.send?.({ type: 'floor', entriesPerSecond: await levelDbFloor(message.batches) });
+    return;
+  }
   const started = performance.now();
   await seed(message.count, message.newest);
   process.send?.({ type: 'seeded', ms: performance.now() - started });

@@ -59,6 +59,7 @@ async function cursorAfter(url: string, headers: Record<string, string>, pages: 
 export async function run(): Promise<string> {
   const server = await startBenchProcess<FilesServer>(new URL('../files-server.ts', import.meta.url));
   const baseline = await startBenchProcess<{ port: number }>(new URL('../baseline-server.ts', import.meta.url));
+  const floor = await startBenchProcess<{ port: number }>(new URL('../baseline-server.ts', import.meta.url), ['framework']);
   const baselineUrl = (path: string) => `http://127.0.0.1:${baseline.info.port}${path}`;
   try {
     const headers = { Authorization: `Bearer ${server.info.token}` };
@@ -85,10 +86,13 @@ export async function run(): Promise<string> {
     await measureList(`${LARGE.toLocaleString('en')} children, page of 35 after 50,000`, `cursor=${encodeURIComponent(deep)}&limit=35`);
 
     const filePath = `/v1/files/${large.sample}`;
-    await putBaseline(baseline, filePath, await (await fetch(`${server.info.baseUrl}/files/${large.sample}`, { headers })).json());
+    const sampleFile = await (await fetch(`${server.info.baseUrl}/files/${large.sample}`, { headers })).json();
+    await Promise.all([putBaseline(baseline, filePath, sampleFile), putBaseline(floor, filePath, sampleFile)]);
     const baseGet = await measure(baselineUrl(filePath));
     const get = await measure(`${server.info.baseUrl}/files/${large.sample}`, { headers });
+    const floorGet = await measure(`http://127.0.0.1:${floor.info.port}${filePath}`);
     lines.push(row(`GET /files/{key} (${(SMALL + LARGE + 2).toLocaleString('en')} files)`, get, baseGet));
+    lines.push(row('GET /files/{key}: framework floor in the api-store column', floorGet, baseGet));
 
     const body = JSON.stringify(benchProject(0));
     const post = { method: 'POST' as const, body, headers: { ...headers, 'Content-Type': 'application/json' }, connections: 10, seconds: SECONDS };
@@ -109,6 +113,10 @@ export async function run(): Promise<string> {
       `**GET /files/{key}: ${ratio(get.rps, baseGet.rps).toFixed(2)}× the baseline** (target ≥ 0.45×). ` +
         `**POST /files: ${create.rps.toFixed(0)} files/s** (${create.errors + create.non2xx} errors).`,
       '',
+      `The framework floor (Hono on @hono/node-server with the request id and the hard-shell headers, serving the same JSON ` +
+        `from a Map: no auth, validation or storage) is ${ratio(floorGet.rps, baseGet.rps).toFixed(2)}× the baseline; ` +
+        `api-store is ${ratio(get.rps, floorGet.rps).toFixed(2)}× the floor.`,
+      '',
       'List pages (sequential requests on one connection, ms):',
       '',
       '| listing | p50 / p99 | rps (10 connections) |',
@@ -119,6 +127,6 @@ export async function run(): Promise<string> {
       '',
     ].join('\n');
   } finally {
-    await Promise.all([server.stop(), baseline.stop()]);
+    await Promise.all([server.stop(), baseline.stop(), floor.stop()]);
   }
 }

@@ -100,8 +100,7 @@ export function putRecord(m: Mutation, record: FileRecord, previous?: FileRecord
 /** A file's metadata with server fields set: the input's own fields, then the server's. */
 function newRecord(input: FileInput, key: string, owner: string, parents: string[], now: number): FileRecord {
   const client = Object.fromEntries(Object.entries(input).filter(([field]) => !protectedFileFields.has(field)));
-  return {
-    ...client,
+  return withFields(client, {
     info: input.info,
     key,
     kind: input.kind,
@@ -111,7 +110,7 @@ function newRecord(input: FileInput, key: string, owner: string, parents: string
     updated: now,
     lastModified: { user: owner, time: now },
     version: 1,
-  };
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SignJWT } from 'jose';
+import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
 import { hashPassword } from '../../backend/src/auth/passwords.js';
 import { createUser } from '../../backend/src/store/users.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
@@ -120,8 +121,19 @@ test('the admin lists and revokes a user’s sessions; others may not', async ()
   assert.equal((await store.api('/users/me', { token })).status, 401);
   assert.equal((await store.api(`/sessions/${list.items[0].id}`, { method: 'DELETE', token: adminToken })).status, 404);
 
-  const users = (await (await store.api('/users', { token: adminToken })).json()) as { items: { username: string }[] };
+  const users = (await (await store.api('/users', { token: adminToken })).json()) as { items: { key: string; username?: string }[] };
   assert.ok(users.items.some((u) => u.username === 'dave'));
+  assert.equal(users.items.at(-1)?.key, LOCAL_OWNER, 'the desktop owner, whom teammates share with, closes the list');
+  // Paged one by one, every account and then the owner come exactly once, including the page
+  // after one that the accounts fill exactly.
+  const paged: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = (await (await store.api(`/users?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: adminToken })).json()) as { items: { key: string }[]; cursor?: string };
+    paged.push(...page.items.map((u) => u.key));
+    cursor = page.cursor;
+  } while (cursor);
+  assert.deepEqual(paged, users.items.map((u) => u.key));
   assert.equal((await store.api(`/users/${dave.key}`, { token: adminToken })).status, 200);
   assert.equal((await store.api('/users/nobody', { token: adminToken })).status, 404);
 });

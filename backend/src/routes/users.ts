@@ -38,14 +38,19 @@ export function registerUsers(api: Api, services: Services): void {
     createRoute({
       method: 'get',
       path: '/users',
-      summary: "The store's accounts (for the share dialog)",
+      summary: "The store's users for the share dialog: its accounts in key order, then the desktop owner",
       request: { query: pageQuery },
       responses: { 200: jsonResponse(pageOf(PublicUserSchema), 'One page of users') },
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
       const page = await listUsers(store.storage, limit, cursors.resume<string>(cursor));
-      return c.json(cursors.page(page.entries.map(([, user]) => publicUser(user)), page.last), 200);
+      const items = page.entries.map(([, user]) => publicUser(user));
+      if (page.last !== undefined) return c.json(cursors.page(items, page.last), 200);
+      // The owner has no account, yet teammates share files with it: it follows the last account,
+      // on a page of its own when the accounts fill this one.
+      if (items.length === limit) return c.json(cursors.page(items, items[limit - 1].key), 200);
+      return c.json(cursors.page([...items, owner], undefined), 200);
     },
   );
 

@@ -9,8 +9,8 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { Level } from 'level';
 import { join } from 'node:path';
+import { Level } from 'level';
 import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
 import { configSchema } from '../../backend/src/config.js';

@@ -134,6 +134,34 @@ describe('permission filtering across users', () => {
   });
   after(() => store.stop());
 
+  test('history events reach the entry’s user and the readers of the space or project it is attached to', async () => {
+    const space = await create(store, { kind: 'Core#Space', info: { name: 'team history' } });
+    const project = await create(store, { kind: 'Core#HttpProject', info: { name: 'team api' } });
+    await share(store, space.key, [{ op: 'add', type: 'user', id: 'dora', value: 'reader' }]);
+    await share(store, project.key, [{ op: 'add', type: 'user', id: 'finn', value: 'reader' }]);
+    const dora = await observer(store, 'dora', '/history');
+    const finn = await observer(store, 'finn', '/history');
+    const erin = await observer(store, 'erin', '/history');
+    const log = (attachment: Json) =>
+      call(store, '/history', { method: 'POST', body: { app: 'events-test', log: { request: { url: 'http://team.test', method: 'GET', headers: '', startTime: 1 } }, ...attachment } });
+    try {
+      const inSpace = await log({ space: space.key });
+      assert.deepEqual(pick(await dora.next()), { operation: 'created', id: inSpace.key });
+      const inProject = await log({ project: project.key });
+      assert.deepEqual(pick(await finn.next()), { operation: 'created', id: inProject.key });
+      await log({});
+      // Frames come in seq order: each reader's next frame being this deletion proves that the
+      // owner's unattached entry, and the other reader's entry, did not reach them.
+      await call(store, `/history/${inSpace.key}`, { method: 'DELETE' });
+      await call(store, `/history/${inProject.key}`, { method: 'DELETE' });
+      assert.deepEqual(pick(await dora.next()), { operation: 'deleted', id: inSpace.key });
+      assert.deepEqual(pick(await finn.next()), { operation: 'deleted', id: inProject.key });
+      await nothingBefore(store, erin, 'erin');
+    } finally {
+      await Promise.all([dora.close(), finn.close(), erin.close()]);
+    }
+  });
+
   test('events reach exactly the users who can read the file, through grants on ancestor spaces, and stop at revoke', async () => {
     // owner: top > middle > doc, and a private file; alice reads top, bob writes middle, carol has nothing.
     const top = await create(store, { kind: 'Core#Space', info: { name: 'top' } });

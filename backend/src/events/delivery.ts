@@ -20,15 +20,20 @@ export function eventFrame(change: Change): EventFrame {
 }
 
 /**
- * Whether `user` may see a change now: a user's own records only by that user; a file's changes
- * by whoever can read the file at this moment, plus the users the change names as having just
- * lost access (so that they learn about it).
+ * Whether `user` may see a change now: a user's own records by that user and by the readers of
+ * the files they are attached to; a file's changes by whoever can read the file at this moment,
+ * plus the users the change names as having just lost access (so that they learn about it).
  */
 export function visibleTo(user: string, change: Change, canRead: CanRead): Promise<boolean> | boolean {
   const visibility = change.visibility;
-  if ('user' in visibility) return visibility.user === user;
+  if ('user' in visibility) return visibility.user === user || (visibility.files !== undefined && readsAny(user, visibility.files, canRead));
   if (visibility.revoked?.includes(user)) return true;
   return canRead(user, visibility.file);
+}
+
+async function readsAny(user: string, fileKeys: string[], canRead: CanRead): Promise<boolean> {
+  for (const fileKey of fileKeys) if (await canRead(user, fileKey)) return true;
+  return false;
 }
 
 /**

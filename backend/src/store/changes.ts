@@ -12,11 +12,12 @@ export interface ChangeInput {
   /** Event paths the change is delivered on, e.g. `/files` and `/files/{key}`. */
   paths: string[];
   /**
-   * Who may see it: readers of a file (checked at delivery time), or one user's own records.
+   * Who may see it: readers of a file (checked at delivery time), or one user's own records and,
+   * when `files` names any, the readers of those (a history entry attached to a space or project).
    * `revoked` names the users an `access-removed` change took access from: they cannot read the
    * file any more but still receive this one change (and nothing after it).
    */
-  visibility: { file: string; revoked?: string[] } | { user: string };
+  visibility: { file: string; revoked?: string[] } | { user: string; files?: string[] };
 }
 
 export interface Change extends ChangeInput {

@@ -1,5 +1,6 @@
 import { ApiError } from '../http/problem.js';
 import { atLeast, canRead, roleOf } from './access.js';
+import type { ChangeInput } from './changes.js';
 import { fileSections } from './file-records.js';
 import { readFilteredPage } from './paging.js';
 import type { Storage } from './storage.js';
@@ -110,10 +111,19 @@ async function readState(storage: Storage): Promise<HistoryState> {
   return (await storage.get<HistoryState>('meta', STATE_KEY)) ?? { counter: 0, count: 0 };
 }
 
+/**
+ * Who hears of an entry's changes: as with reading it, its user and the readers of the space or
+ * project it is attached to.
+ */
+function changeOf(operation: 'created' | 'deleted', entry: HistoryEntry): ChangeInput {
+  const files = [entry.space, entry.project].filter((id): id is string => !!id);
+  return { operation, kind: HISTORY_KIND, id: entry.key, paths: ['/history'], visibility: files.length ? { user: entry.user, files } : { user: entry.user } };
+}
+
 function removeEntry(m: Mutation, entry: HistoryEntry): void {
   m.del(ENTRIES, entry.key);
   for (const [section, key] of indexEntries(entry)) m.del(section, key);
-  m.change({ operation: 'deleted', kind: HISTORY_KIND, id: entry.key, paths: ['/history'], visibility: { user: entry.user } });
+  m.change(changeOf('deleted', entry));
 }
 
 /** Visibility of an entry to one caller, answering each space or project once per request. */
@@ -144,10 +154,7 @@ async function checkAttachments(storage: Storage, access: HistoryAccess, inputs:
   }
 }
 
-/**
- * Stores entries of the caller in one batch and returns them in order. Events go to the entry's
- * user only: others who see it through a space or project find it when they list.
- */
+/** Stores entries of the caller in one batch and returns them in order. */
 export async function createHistory(store: Store, access: HistoryAccess, inputs: HistoryInput[]): Promise<HistoryEntry[]> {
   await checkAttachments(store.storage, access, inputs);
   const { user } = access;
@@ -159,7 +166,7 @@ export async function createHistory(store: Store, access: HistoryAccess, inputs:
       const value: IndexValue = { user, space: entry.space, project: entry.project };
       m.put(ENTRIES, entry.key, entry);
       for (const [section, key] of indexEntries(entry)) m.put(section, key, value);
-      m.change({ operation: 'created', kind: HISTORY_KIND, id: entry.key, paths: ['/history'], visibility: { user } });
+      m.change(changeOf('created', entry));
       return entry;
     });
     m.put('meta', STATE_KEY, { counter: state.counter + inputs.length, count: state.count + inputs.length });

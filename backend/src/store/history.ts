@@ -111,12 +111,14 @@ async function readState(storage: Storage): Promise<HistoryState> {
   return (await storage.get<HistoryState>('meta', STATE_KEY)) ?? { counter: 0, count: 0 };
 }
 
-/**
- * Who hears of an entry's changes: as with reading it, its user and the readers of the space or
- * project it is attached to.
- */
+/** The space and project an entry is attached to: their readers see the entry too. */
+function attachedFiles(entry: { space?: string; project?: string }): string[] {
+  return [entry.space, entry.project].filter((id): id is string => !!id);
+}
+
+/** Who hears of an entry's changes: as with reading it, its user and the readers of `attachedFiles`. */
 function changeOf(operation: 'created' | 'deleted', entry: HistoryEntry): ChangeInput {
-  const files = [entry.space, entry.project].filter((id): id is string => !!id);
+  const files = attachedFiles(entry);
   return { operation, kind: HISTORY_KIND, id: entry.key, paths: ['/history'], visibility: files.length ? { user: entry.user, files } : { user: entry.user } };
 }
 
@@ -146,7 +148,7 @@ const notFound = (key: string) => new ApiError('history_entry_not_found', `There
  * project, a request) only files the entry under that id.
  */
 async function checkAttachments(storage: Storage, access: HistoryAccess, inputs: HistoryInput[]): Promise<void> {
-  const ids = new Set(inputs.flatMap((input) => [input.space, input.project].filter((id): id is string => !!id)));
+  const ids = new Set(inputs.flatMap(attachedFiles));
   for (const id of ids) {
     if ((await storage.get(fileSections.files, id)) && !(await access.canRead(id))) {
       throw new ApiError('file_not_found', `History cannot be attached to ${id}: there is no such space or project.`);

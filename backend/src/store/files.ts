@@ -6,6 +6,7 @@ import {
   below, fileSections, pad, parentIdOf, protectedFileFields, rootOf, SEP, SEP_END, SPACE_KIND,
   type ChildEntry, type FileRecord, type MediaRecord,
 } from './file-records.js';
+import { hasAttachments } from './history.js';
 import { applyJsonPatch, type PatchRequest } from './json-patch.js';
 import { readFilteredPage } from './paging.js';
 import type { KeyRange, Storage } from './storage.js';
@@ -114,8 +115,17 @@ function newRecord(input: FileInput, key: string, owner: string, parents: string
 }
 
 /**
+ * Whether a key was ever used for a file (in trash or not, or deleted for good: see
+ * file-records.ts) or for history that a file with this key would show to its readers.
+ */
+async function keyUsed(storage: Storage, key: string): Promise<boolean> {
+  const [file, retired, attached] = await Promise.all([storage.get(fileSections.files, key), storage.get(fileSections.retiredKeys, key), hasAttachments(storage, key)]);
+  return file !== undefined || retired !== undefined || attached;
+}
+
+/**
  * Creates a file (and, when `media` is given, its contents) in one batch. The parent must be a
- * live space the user may write to; a client key must be unused, trash included.
+ * live space the user may write to; a client key must never have been used, trash included.
  */
 export async function createFile(
   store: Store,
@@ -133,8 +143,8 @@ export async function createFile(
       parents = [...parent.parents, parent.key];
     }
     const key = options.input.key;
-    if (key !== undefined && (await store.storage.get(fileSections.files, key))) {
-      throw new ApiError('key_conflict', `A file with the key ${key} exists already.`);
+    if (key !== undefined && (await keyUsed(store.storage, key))) {
+      throw new ApiError('key_conflict', `The key ${key} belongs to another file, or did: choose another.`);
     }
     return stageNewFile(m, { ...options, owner: user, parents });
   });

@@ -1,7 +1,7 @@
 import { ApiError } from '../http/problem.js';
 import { atLeast, canRead, roleOf } from './access.js';
 import type { ChangeInput } from './changes.js';
-import { fileSections } from './file-records.js';
+import { below, fileSections } from './file-records.js';
 import { readFilteredPage } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
@@ -140,6 +140,17 @@ function visibilityChecker(access: HistoryAccess): (entry: IndexValue) => Promis
     entry.user === access.user || (!!entry.space && (await readable(entry.space))) || (!!entry.project && (await readable(entry.project)));
 }
 
+/**
+ * Whether any entry is attached to this id as its space or project: a file created later with
+ * this key must not take it (see `createFile`), or it would show those entries to its readers.
+ */
+export async function hasAttachments(storage: Storage, id: string): Promise<boolean> {
+  for (const scope of ['space', 'project'] as const) {
+    for await (const _attached of storage.keys(indexOf(scope), { ...below(id), limit: 1 })) return true;
+  }
+  return false;
+}
+
 const notFound = (key: string) => new ApiError('history_entry_not_found', `There is no history entry ${key}.`, { extra: { key } });
 
 /**
@@ -158,9 +169,10 @@ async function checkAttachments(storage: Storage, access: HistoryAccess, inputs:
 
 /** Stores entries of the caller in one batch and returns them in order. */
 export async function createHistory(store: Store, access: HistoryAccess, inputs: HistoryInput[]): Promise<HistoryEntry[]> {
-  await checkAttachments(store.storage, access, inputs);
   const { user } = access;
   return store.mutate(async (m) => {
+    // In the batch: no file can take an attached key between this check and the write.
+    await checkAttachments(store.storage, access, inputs);
     const state = await readState(store.storage);
     const entries = inputs.map((input, index) => {
       const created = input.created ?? m.now;

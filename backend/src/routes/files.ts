@@ -114,7 +114,7 @@ export function registerFiles(api: Api, services: Services): void {
         201: jsonResponse(FileSchema, 'The created file'),
         400: { description: 'Invalid body, or the parent is not a space (`parent_not_space`)' },
         404: { description: 'No such parent space the caller can see' },
-        409: { description: 'The key is in use (`key_conflict`)' },
+        409: { description: 'The key is or was used by a file, or history is attached to it (`key_conflict`)' },
       },
     }),
     async (c) => {

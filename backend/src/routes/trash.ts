@@ -7,7 +7,7 @@ import { deleteFromTrash, emptyTrash, listTrash, restoreFile } from '../store/tr
 import { FileSchema } from './files.js';
 import { createRoute, jsonResponse, pageOf } from '../http/openapi.js';
 
-/** `/trash`: what the caller moved to trash, addressed by the file's own key. */
+/** `/trash`: what the caller moved to trash and still owns, addressed by the file's own key. */
 
 const keyParam = { params: z.object({ key: fileKeySchema }) };
 const notInTrash = { 404: { description: 'No such file in trash that the caller can see' }, 403: { description: 'Not an owner of the file' } };

@@ -144,7 +144,7 @@ export async function createFile(
     }
     const key = options.input.key;
     if (key !== undefined && (await keyUsed(store.storage, key))) {
-      throw new ApiError('key_conflict', `The key ${key} belongs to another file, or did: choose another.`);
+      throw new ApiError('key_conflict', `The key ${key} is taken: a file has or had it, or history is filed under it. Choose another.`);
     }
     return stageNewFile(m, { ...options, owner: user, parents });
   });

@@ -296,6 +296,12 @@ export async function listHistory(
   );
 }
 
+/** Whether the oldest entry is older than `cutoff`, from one key. */
+async function hasEntryBefore(storage: Storage, cutoff: string): Promise<boolean> {
+  for await (const oldest of storage.keys(ENTRIES, { limit: 1 })) return oldest < cutoff;
+  return false;
+}
+
 export interface PruneOptions {
   /** Only these users' counts are checked (those who just wrote); every user's when absent. */
   users?: Iterable<string>;
@@ -316,7 +322,9 @@ async function inBatches(batch: () => Promise<number>, chunk: number, stopped: (
 }
 
 /** Removes one user's oldest entries beyond `max`, reading only that user's index. */
-function pruneUser(store: Store, user: string, max: number, chunk: number, stopped: () => boolean): Promise<number> {
+async function pruneUser(store: Store, user: string, max: number, chunk: number, stopped: () => boolean): Promise<number> {
+  // Checked before queueing a batch behind requests' writes: most writes leave their user within the limit.
+  if ((await countOf(store.storage, user)) <= max) return 0;
   return inBatches(
     () =>
       store.mutate(async (m) => {
@@ -356,8 +364,8 @@ async function* usersOver(storage: Storage, max: number, page = 100): AsyncItera
 export async function pruneHistory(store: Store, retention: HistoryRetention, now: number, options: PruneOptions = {}): Promise<number> {
   const { chunk = 1000, stopped = () => false } = options;
   let removed = 0;
-  if (retention.maxAgeMs) {
-    const cutoff = sortableTime(now - retention.maxAgeMs);
+  const cutoff = retention.maxAgeMs ? sortableTime(now - retention.maxAgeMs) : undefined;
+  if (cutoff && (await hasEntryBefore(store.storage, cutoff))) {
     removed += await inBatches(
       () =>
         store.mutate(async (m) => {

@@ -28,10 +28,13 @@ export const configSchema = z.object({
       mediaBytes: z.number().int().positive().default(10 * 1024 * 1024),
     })
     .prefault({}),
-  /** History retention, enforced in the background, oldest entries first; 0 turns a limit off. */
+  /**
+   * History retention, enforced in the background, oldest entries first; 0 turns a limit off.
+   * The count is per user, so that one user's writes never evict another's entries.
+   */
   history: z
     .object({
-      maxEntries: z.number().int().nonnegative().default(100_000),
+      maxEntriesPerUser: z.number().int().nonnegative().default(100_000),
       maxAgeDays: z.number().nonnegative().default(0),
     })
     .prefault({}),

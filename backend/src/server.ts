@@ -94,7 +94,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
     });
     const retention = startHistoryRetention(
       store,
-      { maxEntries: config.history.maxEntries, maxAgeMs: config.history.maxAgeDays * 24 * 60 * 60 * 1000 },
+      { maxEntriesPerUser: config.history.maxEntriesPerUser, maxAgeMs: config.history.maxAgeDays * 24 * 60 * 60 * 1000 },
       { onError: (error) => log.error('history retention failed', { error: String(error) }) },
     );
     const stopFeedCompaction = scheduleFeedCompaction(

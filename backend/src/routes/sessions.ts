@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { attemptsByAddress, countAttempt } from '../auth/attempts.js';
+import { attemptsByAddress, clientAddress, refuseWhileWaiting } from '../auth/attempts.js';
+import { isLoopbackAddress } from '../auth/login-throttle.js';
 import { requireAdmin } from '../auth/accounts.js';
 import { verifyPassword } from '../auth/passwords.js';
 import type { Api } from '../http/env.js';
@@ -35,7 +36,7 @@ export function registerSessions(api: Api, services: Services): void {
     createRoute({
       method: 'post',
       path: '/sessions',
-      summary: 'Log in with a user name and password (multi-user); rate-limited per address and per account',
+      summary: 'Log in with a user name and password (multi-user); rate-limited per address, per user name and address, and slowed per user name',
       middleware: [attemptsByAddress(accounts.attemptsByAddress)] as const,
       request: jsonBody(Login),
       responses: {
@@ -46,11 +47,14 @@ export function registerSessions(api: Api, services: Services): void {
     }),
     async (c) => {
       const { username, password } = c.req.valid('json');
-      countAttempt(accounts.attemptsByAccount, username.toLowerCase());
+      const [name, address] = [username.toLowerCase(), clientAddress(c)];
       const user = await findUserByName(store.storage, username);
+      refuseWhileWaiting(accounts.logins.wait(name, address, !!user?.admin && isLoopbackAddress(address)));
       if (!(await verifyPassword(user?.passwordHash, password)) || !user) {
+        accounts.logins.failed(name, address);
         throw new ApiError('invalid_credentials', 'The user name or password is wrong.');
       }
+      accounts.logins.succeeded(name, address);
       // Logins are rare, so each one also clears a bounded batch of expired sessions.
       await pruneExpiredSessions(store);
       const body = await issueSession(services, user);

@@ -1,3 +1,4 @@
+import { countHistoryPerUser } from './history.js';
 import type { Storage } from './storage.js';
 
 /**
@@ -12,6 +13,7 @@ export interface Migration {
 
 export const migrations: Migration[] = [
   { version: 1, description: 'initial layout', up: async () => {} },
+  { version: 2, description: 'history entry counts per user, for per-user retention', up: (storage) => countHistoryPerUser(storage) },
 ];
 
 export async function migrate(storage: Storage, list: Migration[] = migrations): Promise<number> {

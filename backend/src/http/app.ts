@@ -74,7 +74,7 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
       allowQueryToken: (path) => path === `${prefix}/events`,
     }),
   );
-  app.use(jsonBodies(config.limits));
+  app.use(jsonBodies(config.limits, prefix));
 
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
   const sockets = createListenerSockets(app, maxCommandBytes, listener.authenticator);

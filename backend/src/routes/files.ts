@@ -12,6 +12,7 @@ import {
 import { jsonValueSchema, patchBodySchema, patchRequestOf } from '../store/json-patch.js';
 import { trashFile } from '../store/trash.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
+import { hasBody } from '../http/shell.js';
 
 /**
  * `/files`: metadata of spaces and everything the app saves, and with `?alt=media` their
@@ -64,14 +65,10 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   throw new ApiError('validation_failed', 'The request is not valid.', { errors });
 }
 
+/** The body of a route whose schema depends on the query: the shell has capped, parsed and depth-checked it. */
 const readJson = async (c: Context<AppEnv>) => {
-  const text = await c.req.text();
-  if (text === '') throw new ApiError('validation_failed', 'A JSON body is required.', { errors: [{ path: 'json', message: 'required' }] });
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ApiError('malformed_json', 'The request body is not valid JSON.');
-  }
+  if (!hasBody(c)) throw new ApiError('validation_failed', 'A JSON body is required.', { errors: [{ path: 'json', message: 'required' }] });
+  return (await c.req.json()) as unknown;
 };
 
 export function registerFiles(api: Api, services: Services): void {
@@ -124,7 +121,7 @@ export function registerFiles(api: Api, services: Services): void {
         asked === 'media'
           ? (({ meta, media: value }) => ({ input: meta, media: { value } }))(parseBody(createWithMedia, body))
           : { input: parseBody(fileInputSchema, body) };
-      const record = await createFile(store, c.get('caller').user, { parent, input, media });
+      const record = await createFile(store, c.get('caller').user, { parent, input, media }, { maxBytes: sizes.metadata });
       c.header('Location', location(record.key));
       c.header('ETag', etagOf(record.version));
       return c.json(record, 201);

@@ -121,6 +121,7 @@ export async function createFile(
   store: Store,
   user: string,
   options: { parent?: string; input: FileInput; media?: { value: unknown } },
+  limits: { maxBytes: number },
 ): Promise<FileRecord> {
   return store.mutate(async (m) => {
     let parents: string[] = [];
@@ -136,7 +137,9 @@ export async function createFile(
     if (key !== undefined && (await store.storage.get(fileSections.files, key))) {
       throw new ApiError('key_conflict', `A file with the key ${key} exists already.`);
     }
-    return stageNewFile(m, { ...options, owner: user, parents });
+    const record = stageNewFile(m, { ...options, owner: user, parents });
+    checkMetadataSize(record, limits.maxBytes);
+    return record;
   });
 }
 
@@ -174,9 +177,7 @@ export async function patchFile(
         errors: valid.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
       });
     }
-    if (JSON.stringify(document).length > options.maxBytes) {
-      throw new ApiError('payload_too_large', 'The patched file would be larger than this store accepts.');
-    }
+    checkMetadataSize(document, options.maxBytes);
     const record = touched(document, user, m.now);
     putRecord(m, record, file.record);
     m.change({
@@ -186,6 +187,16 @@ export async function patchFile(
     });
     return { record, revert };
   });
+}
+
+/**
+ * A file's metadata is capped in bytes as it is stored, whichever way it got there: a create
+ * with contents carries it in a body sized for contents, and patches can grow it step by step.
+ */
+function checkMetadataSize(record: FileRecord, maxBytes: number): void {
+  if (Buffer.byteLength(JSON.stringify(record)) > maxBytes) {
+    throw new ApiError('payload_too_large', `A file's metadata may take at most ${maxBytes} bytes.`);
+  }
 }
 
 /** The record after a change by `user`: newer `updated`, `lastModified` and version. */

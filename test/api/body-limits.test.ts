@@ -102,6 +102,38 @@ describe('JSON nested too deeply is refused at the edge', () => {
     assert.equal((await team.store.api('/store', { token: null })).status, 200);
   });
 
+  test('patches that nest a document deeper step by step are refused with too_deep, never a 500', async () => {
+    // Each patch is within the limit on its own, and adds 98 levels under the deepest point so far:
+    // without a check on the patched document, about 50 of them make it too deep to encode.
+    const created = await team.call(team.bob, '/files?alt=media', { method: 'POST', body: { meta: project('grown'), media: { a: [] } } });
+    const record = await team.call(team.bob, '/app/api-client/projects', { method: 'POST', body: { info: { name: 'grown' }, a: [] } });
+    const targets = [`/files/${created.body.key}?alt=media`, `/files/${created.body.key}`, `/app/api-client/projects/${record.body.key}`];
+    for (const target of targets) {
+      if (target === targets[1]) assert.equal((await team.call(team.bob, target, { method: 'PATCH', body: [{ op: 'add', path: '/a', value: [] }] })).status, 200);
+      let path = '/a';
+      let refused: { status: number; body: any } | undefined;
+      for (let step = 0; step < 60 && !refused; step++) {
+        const answer = await team.call(team.bob, target, { method: 'PATCH', body: `[{"op":"add","path":"${path}/0","value":${nestedArrays(97)}}]` });
+        if (answer.status === 200) path += '/0'.repeat(97);
+        else refused = answer;
+      }
+      assert.equal(refused?.status, 400, target);
+      assert.equal(refused?.body.code, 'too_deep', target);
+      assert.equal((await team.call(team.bob, target.replace(/\?.*$/, ''))).status, 200, 'the document stays readable');
+    }
+  });
+
+  test('an app record grown past the metadata cap by patches is refused', async () => {
+    const chunk = '€'.repeat(300_000);
+    const created = await team.call(team.alice, '/app/api-client/requests', { method: 'POST', body: { info: { name: 'growing' }, part1: chunk } });
+    assert.equal(created.status, 201);
+    const url = `/app/api-client/requests/${created.body.key}`;
+    const patched = await team.call(team.alice, url, { method: 'PATCH', body: [{ op: 'add', path: '/part2', value: chunk }] });
+    assert.equal(patched.status, 413);
+    assert.equal(patched.body.code, 'payload_too_large');
+    assert.equal((await team.call(team.alice, url)).body.part2, undefined);
+  });
+
   test('nesting up to the limit is accepted', async () => {
     // The limit (100) counts the body's own levels: {meta, media} is one, so the contents may nest 99.
     const created = await team.call(team.alice, '/files?alt=media', { method: 'POST', body: `{"meta":${JSON.stringify(project('nested'))},"media":${nestedArrays(99)}}`, headers: { 'Content-Type': 'application/json' } });

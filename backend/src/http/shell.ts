@@ -4,8 +4,8 @@ import { METHOD_NAME_ALL } from 'hono/router';
 import { matchedRoutes } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from '../logger.js';
+import { checkDepth } from '../store/document-limits.js';
 import type { AppEnv } from './env.js';
-import { checkJsonDepth } from './json-depth.js';
 import { ApiError } from './problem.js';
 
 /**
@@ -78,7 +78,7 @@ export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; 
     const route = routeOf(c, prefix);
     const cap = route !== undefined && mediaRoutes.has(route) && c.req.query('alt') === 'media' ? media : metadata;
     return cap(c, async () => {
-      if (route !== undefined) checkJsonDepth(await parsedBody(c), limits.jsonDepth);
+      if (route !== undefined) checkDepth(await parsedBody(c), limits.jsonDepth);
       await next();
     });
   };

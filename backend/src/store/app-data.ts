@@ -1,4 +1,5 @@
 import { ApiError } from '../http/problem.js';
+import { checkDocument, type DocumentLimits } from './document-limits.js';
 import { applyJsonPatch, type PatchRequest, type PatchOperation } from './json-patch.js';
 import { readFilteredPage, readPage } from './paging.js';
 import type { Storage } from './storage.js';
@@ -162,6 +163,7 @@ export function patchAppRecord(
   scope: AppScope,
   key: string,
   request: PatchRequest,
+  limits: DocumentLimits,
 ): Promise<{ record: AppRecord; revert: PatchOperation[] }> {
   const prefix = prefixOf(scope);
   return store.mutate(async (m) => {
@@ -171,6 +173,7 @@ export function patchAppRecord(
       throw new ApiError('invalid_patch', 'A record must keep info.name, a string.');
     }
     const record: AppRecord = { ...document, updated: nextUpdated(m, previous) };
+    checkDocument(record, limits, 'An app record');
     putRecord(m, prefix, record, previous);
     change(m, scope, 'patch', key, { ...request, revert });
     return { record, revert };

@@ -6,6 +6,7 @@ import {
   below, fileSections, pad, parentIdOf, protectedFileFields, rootOf, SEP, SEP_END, SPACE_KIND,
   type ChildEntry, type FileRecord, type MediaRecord,
 } from './file-records.js';
+import { checkDocument, type DocumentLimits } from './document-limits.js';
 import { applyJsonPatch, type PatchRequest } from './json-patch.js';
 import { readFilteredPage } from './paging.js';
 import type { KeyRange, Storage } from './storage.js';
@@ -121,7 +122,7 @@ export async function createFile(
   store: Store,
   user: string,
   options: { parent?: string; input: FileInput; media?: { value: unknown } },
-  limits: { maxBytes: number },
+  limits: DocumentLimits,
 ): Promise<FileRecord> {
   return store.mutate(async (m) => {
     let parents: string[] = [];
@@ -138,7 +139,7 @@ export async function createFile(
       throw new ApiError('key_conflict', `A file with the key ${key} exists already.`);
     }
     const record = stageNewFile(m, { ...options, owner: user, parents });
-    checkMetadataSize(record, limits.maxBytes);
+    checkDocument(record, limits, 'A file’s metadata');
     return record;
   });
 }
@@ -164,7 +165,7 @@ export async function patchFile(
   user: string,
   key: string,
   request: PatchRequest,
-  options: { ifMatch?: string; maxBytes: number },
+  options: { ifMatch?: string } & DocumentLimits,
 ): Promise<{ record: FileRecord; revert: unknown[] }> {
   return store.mutate(async (m) => {
     const file = await readVisibleFile(store.storage, user, key);
@@ -177,7 +178,7 @@ export async function patchFile(
         errors: valid.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
       });
     }
-    checkMetadataSize(document, options.maxBytes);
+    checkDocument(document, options, 'A file’s metadata');
     const record = touched(document, user, m.now);
     putRecord(m, record, file.record);
     m.change({
@@ -187,16 +188,6 @@ export async function patchFile(
     });
     return { record, revert };
   });
-}
-
-/**
- * A file's metadata is capped in bytes as it is stored, whichever way it got there: a create
- * with contents carries it in a body sized for contents, and patches can grow it step by step.
- */
-function checkMetadataSize(record: FileRecord, maxBytes: number): void {
-  if (Buffer.byteLength(JSON.stringify(record)) > maxBytes) {
-    throw new ApiError('payload_too_large', `A file's metadata may take at most ${maxBytes} bytes.`);
-  }
 }
 
 /** The record after a change by `user`: newer `updated`, `lastModified` and version. */

@@ -1,4 +1,10 @@
-import { ApiError } from './problem.js';
+import { ApiError } from '../http/problem.js';
+
+/** What one stored JSON document may hold: its encoded size and how deeply it nests. */
+export interface DocumentLimits {
+  maxBytes: number;
+  maxDepth: number;
+}
 
 /**
  * Whether arrays and objects nest more than `maxDepth` levels in `value` (a scalar is level 0,
@@ -17,8 +23,19 @@ export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
 }
 
 /** Refuses JSON nested deeper than `maxDepth`: encoding it again, to store or send it, would overflow the stack. */
-export function checkJsonDepth(value: unknown, maxDepth: number): void {
+export function checkDepth(value: unknown, maxDepth: number): void {
   if (nestsDeeperThan(value, maxDepth)) {
     throw new ApiError('too_deep', `Arrays and objects may nest at most ${maxDepth} levels deep.`);
+  }
+}
+
+/**
+ * A document about to be stored must fit the limits however it was built: a create carries it in
+ * a body that may be sized for contents, and patches can grow it, in size and in depth, step by step.
+ */
+export function checkDocument(document: unknown, limits: DocumentLimits, what: string): void {
+  checkDepth(document, limits.maxDepth);
+  if (Buffer.byteLength(JSON.stringify(document)) > limits.maxBytes) {
+    throw new ApiError('payload_too_large', `${what} may take at most ${limits.maxBytes} bytes.`);
   }
 }

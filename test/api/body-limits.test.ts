@@ -102,24 +102,24 @@ describe('JSON nested too deeply is refused at the edge', () => {
     assert.equal((await team.store.api('/store', { token: null })).status, 200);
   });
 
-  test('patches that nest a document deeper step by step are refused with too_deep, never a 500', async () => {
-    // Each patch is within the limit on its own, and adds 98 levels under the deepest point so far:
-    // without a check on the patched document, about 50 of them make it too deep to encode.
-    const created = await team.call(team.bob, '/files?alt=media', { method: 'POST', body: { meta: project('grown'), media: { a: [] } } });
-    const record = await team.call(team.bob, '/app/api-client/projects', { method: 'POST', body: { info: { name: 'grown' }, a: [] } });
-    const targets = [`/files/${created.body.key}?alt=media`, `/files/${created.body.key}`, `/app/api-client/projects/${record.body.key}`];
-    for (const target of targets) {
-      if (target === targets[1]) assert.equal((await team.call(team.bob, target, { method: 'PATCH', body: [{ op: 'add', path: '/a', value: [] }] })).status, 200);
-      let path = '/a';
-      let refused: { status: number; body: any } | undefined;
-      for (let step = 0; step < 60 && !refused; step++) {
-        const answer = await team.call(team.bob, target, { method: 'PATCH', body: `[{"op":"add","path":"${path}/0","value":${nestedArrays(97)}}]` });
-        if (answer.status === 200) path += '/0'.repeat(97);
-        else refused = answer;
-      }
-      assert.equal(refused?.status, 400, target);
-      assert.equal(refused?.body.code, 'too_deep', target);
-      assert.equal((await team.call(team.bob, target.replace(/\?.*$/, ''))).status, 200, 'the document stays readable');
+  test('a patch that copies a subtree into itself until it nests 5,000 deep gets too_deep, never a 500', async () => {
+    // Every operation is small and shallow; each copies /b into its own deepest reachable array
+    // (a pointer holds at most 1,022 steps): 15 of them nest /b 5,112 levels deep.
+    const ops: object[] = [{ op: 'add', path: '/b', value: [] }];
+    for (let depth = 1; depth < 5000; ) {
+      const steps = Math.min(depth - 1, 1021);
+      ops.push({ op: 'copy', from: '/b', path: `/b${'/0'.repeat(steps)}/-` });
+      depth += steps + 1;
+    }
+    const created = await team.call(team.bob, '/files?alt=media', { method: 'POST', body: { meta: project('grown'), media: {} } });
+    const record = await team.call(team.bob, '/app/api-client/projects', { method: 'POST', body: { info: { name: 'grown' } } });
+    for (const target of [`/files/${created.body.key}?alt=media`, `/files/${created.body.key}`, `/app/api-client/projects/${record.body.key}`]) {
+      const answer = await team.call(team.bob, target, { method: 'PATCH', body: ops });
+      assert.equal(answer.status, 400, `${target}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.code, 'too_deep', target);
+      const read = await team.call(team.bob, target);
+      assert.equal(read.status, 200, 'the document stays readable');
+      assert.equal(read.body.b, undefined, 'and unchanged');
     }
   });
 

@@ -1,5 +1,5 @@
 import { ApiError } from '../http/problem.js';
-import { checkDocument, type DocumentLimits } from './document-limits.js';
+import { checkSize, type DocumentLimits } from './document-limits.js';
 import { applyJsonPatch, type PatchRequest, type PatchOperation } from './json-patch.js';
 import { readFilteredPage, readPage } from './paging.js';
 import type { Storage } from './storage.js';
@@ -168,12 +168,12 @@ export function patchAppRecord(
   const prefix = prefixOf(scope);
   return store.mutate(async (m) => {
     const previous = await readAppRecord(store.storage, scope, key);
-    const { document, revert } = applyJsonPatch(previous, request.patch, protectedAppFields);
+    const { document, revert } = applyJsonPatch(previous, request.patch, { protectedFields: protectedAppFields, maxDepth: limits.maxDepth });
     if (typeof document?.info?.name !== 'string') {
       throw new ApiError('invalid_patch', 'A record must keep info.name, a string.');
     }
     const record: AppRecord = { ...document, updated: nextUpdated(m, previous) };
-    checkDocument(record, limits, 'An app record');
+    checkSize(record, limits.maxBytes, 'An app record');
     putRecord(m, prefix, record, previous);
     change(m, scope, 'patch', key, { ...request, revert });
     return { record, revert };

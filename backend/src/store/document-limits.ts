@@ -30,12 +30,12 @@ export function checkDepth(value: unknown, maxDepth: number): void {
 }
 
 /**
- * A document about to be stored must fit the limits however it was built: a create carries it in
- * a body that may be sized for contents, and patches can grow it, in size and in depth, step by step.
+ * A document about to be stored must fit in `maxBytes` however it was built: a create carries it
+ * in a body that may be sized for contents, and patches can grow it step by step. (Its depth is
+ * checked where it comes in: bodies at the edge, patched documents by `applyJsonPatch`.)
  */
-export function checkDocument(document: unknown, limits: DocumentLimits, what: string): void {
-  checkDepth(document, limits.maxDepth);
-  if (Buffer.byteLength(JSON.stringify(document)) > limits.maxBytes) {
-    throw new ApiError('payload_too_large', `${what} may take at most ${limits.maxBytes} bytes.`);
+export function checkSize(document: unknown, maxBytes: number, what: string): void {
+  if (Buffer.byteLength(JSON.stringify(document)) > maxBytes) {
+    throw new ApiError('payload_too_large', `${what} may take at most ${maxBytes} bytes.`);
   }
 }

@@ -1,5 +1,5 @@
 import { ApiError } from '../http/problem.js';
-import { checkDocument, type DocumentLimits } from './document-limits.js';
+import { checkSize, type DocumentLimits } from './document-limits.js';
 import { below, fileSections, pad, SEP, type FileRecord, type MediaRecord, type Revision } from './file-records.js';
 import { checkVersion, parentOf, putRecord, readVisibleFile, requireRole, touched } from './files.js';
 import { applyJsonPatch, type PatchOperation, type PatchRequest } from './json-patch.js';
@@ -47,12 +47,12 @@ export async function changeMedia(
     let outcome: { document: unknown; revert: PatchOperation[] };
     if ('patch' in change) {
       patch = change.patch.patch;
-      outcome = applyJsonPatch(previous, patch);
+      outcome = applyJsonPatch(previous, patch, { maxDepth: options.maxDepth });
     } else {
       patch = [{ op: 'replace', path: '', value: change.replace }] as PatchOperation[];
       outcome = { document: change.replace, revert: [{ op: 'replace', path: '', value: previous }] as PatchOperation[] };
     }
-    checkDocument(outcome.document, options, 'A file’s contents');
+    checkSize(outcome.document, options.maxBytes, 'A file’s contents');
     const media: MediaRecord = { value: outcome.document, version: (current?.version ?? 0) + 1, updated: m.now };
     const app = 'patch' in change ? { app: change.patch.app, appVersion: change.patch.appVersion } : {};
     const revision: Revision = { version: media.version, patch, revert: outcome.revert, user, time: m.now, ...app };

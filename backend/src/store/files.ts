@@ -6,7 +6,7 @@ import {
   below, fileSections, pad, parentIdOf, protectedFileFields, rootOf, SEP, SEP_END, SPACE_KIND,
   type ChildEntry, type FileRecord, type MediaRecord,
 } from './file-records.js';
-import { checkDocument, type DocumentLimits } from './document-limits.js';
+import { checkSize, type DocumentLimits } from './document-limits.js';
 import { applyJsonPatch, type PatchRequest } from './json-patch.js';
 import { readFilteredPage } from './paging.js';
 import type { KeyRange, Storage } from './storage.js';
@@ -139,7 +139,7 @@ export async function createFile(
       throw new ApiError('key_conflict', `A file with the key ${key} exists already.`);
     }
     const record = stageNewFile(m, { ...options, owner: user, parents });
-    checkDocument(record, limits, 'A file’s metadata');
+    checkSize(record, limits.maxBytes, 'A file’s metadata');
     return record;
   });
 }
@@ -171,14 +171,14 @@ export async function patchFile(
     const file = await readVisibleFile(store.storage, user, key);
     requireRole(file, 'writer', 'edit');
     checkVersion(options.ifMatch, file.record.version);
-    const { document, revert } = applyJsonPatch(file.record, request.patch, protectedFileFields);
+    const { document, revert } = applyJsonPatch(file.record, request.patch, { protectedFields: protectedFileFields, maxDepth: options.maxDepth });
     const valid = patchedFileSchema.safeParse(document);
     if (!valid.success) {
       throw new ApiError('invalid_patch', 'The patched file would not be valid.', {
         errors: valid.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
       });
     }
-    checkDocument(document, options, 'A file’s metadata');
+    checkSize(document, options.maxBytes, 'A file’s metadata');
     const record = touched(document, user, m.now);
     putRecord(m, record, file.record);
     m.change({

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { EventSocket } from '../helpers/event-socket.js';
 import { startTeam, type Team } from '../helpers/team.js';
 
 /**
@@ -132,6 +133,20 @@ describe('JSON nested too deeply is refused at the edge', () => {
     assert.equal(patched.status, 413);
     assert.equal(patched.body.code, 'payload_too_large');
     assert.equal((await team.call(team.alice, url)).body.part2, undefined);
+  });
+
+  test('a deeply nested event socket command is an invalid command, and the socket keeps working', async () => {
+    // Commands are checked against a flat schema and never encoded again: no depth check needed there.
+    const socket = await EventSocket.open(team.store.baseUrl, team.bob.token);
+    try {
+      socket.send(`{"kind":"Core#BackendCommand","cmd":"observe","path":${nestedArrays(30_000)}}`);
+      const refused = await socket.next();
+      assert.equal(refused.type, 'error');
+      assert.equal(refused.code, 'invalid_command');
+      assert.equal((await socket.command('observe', '/files')).type, 'ack');
+    } finally {
+      await socket.close();
+    }
   });
 
   test('nesting up to the limit is accepted', async () => {

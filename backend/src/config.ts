@@ -26,6 +26,8 @@ export const configSchema = z.object({
     .object({
       metadataBytes: z.number().int().positive().default(1024 * 1024),
       mediaBytes: z.number().int().positive().default(10 * 1024 * 1024),
+      /** How deeply arrays and objects may nest in a body or a stored document (encoding deeper ones overflows the stack). */
+      jsonDepth: z.number().int().positive().default(100),
     })
     .prefault({}),
   /**

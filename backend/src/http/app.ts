@@ -47,8 +47,8 @@ function codeForStatus(status: number): ErrorCode {
   return (entry?.[0] as ErrorCode | undefined) ?? 'internal_error';
 }
 
-/** A listener's app and its WebSocket side, which `listen` attaches to the listener's server. */
-export type ListenerApp = OpenAPIHono<AppEnv> & { sockets: ListenerSockets };
+/** A listener's app, its WebSocket side, which `listen` attaches to the listener's server, and its largest accepted body. */
+export type ListenerApp = OpenAPIHono<AppEnv> & { sockets: ListenerSockets; maxBodyBytes: number };
 
 /** The whole HTTP app of one listener: the hard shell around every resource's routes. */
 export function createApp(services: Services, listener: ListenerOptions): ListenerApp {
@@ -74,7 +74,7 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
       allowQueryToken: (path) => path === `${prefix}/events`,
     }),
   );
-  app.use(jsonBodies(config.limits));
+  app.use(jsonBodies(config.limits, prefix));
 
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
   const sockets = createListenerSockets(app, maxCommandBytes, listener.authenticator);
@@ -91,5 +91,5 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
     log.error('unhandled error', { requestId: c.get('requestId'), error: String(error), stack: (error as Error).stack });
     return problemResponse(c, new ApiError('internal_error', 'The store failed to handle this request; the log has the details.'));
   });
-  return Object.assign(app, { sockets });
+  return Object.assign(app, { sockets, maxBodyBytes: Math.max(config.limits.metadataBytes, config.limits.mediaBytes) });
 }

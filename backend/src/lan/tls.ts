@@ -54,7 +54,7 @@ export async function loadCertificate(dataDir: string): Promise<Certificate> {
 
 /** Serves an app over HTTPS with the given certificate. */
 export function listenTls(app: Parameters<typeof listen>[0], host: string, port: number, certificate: Certificate): Promise<Listening> {
-  const httpsServer: typeof createAdaptorServer = ({ fetch, hostname }) =>
-    createAdaptorServer({ fetch, hostname, createServer: createHttpsServer, serverOptions: { key: certificate.key, cert: certificate.cert } });
+  const httpsServer: typeof createAdaptorServer = (options) =>
+    createAdaptorServer({ ...options, createServer: createHttpsServer, serverOptions: { key: certificate.key, cert: certificate.cert } });
   return listen(app, host, port, httpsServer);
 }

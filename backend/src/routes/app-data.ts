@@ -52,6 +52,7 @@ interface ListCursor {
  */
 function registerCollection(api: Api, services: Services, collection: AppCollection): void {
   const { store, cursors, config } = services;
+  const recordLimits = { maxBytes: config.limits.metadataBytes, maxDepth: config.limits.jsonDepth };
   const base = `/app/{appId}/${collection}`;
   const appParams = z.object({ appId });
   const recordParams = z.object({ appId, key: recordKey });
@@ -205,7 +206,7 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
     }),
     async (c) => {
       const { appId: id, key } = c.req.valid('param');
-      const { record, revert } = await patchAppRecord(store, scopeOf(c, id), key, patchRequestOf(c.req.valid('json')));
+      const { record, revert } = await patchAppRecord(store, scopeOf(c, id), key, patchRequestOf(c.req.valid('json')), recordLimits);
       return c.json({ ...record, revert }, 200);
     },
   );

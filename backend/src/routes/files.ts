@@ -12,6 +12,7 @@ import {
 import { jsonValueSchema, patchBodySchema, patchRequestOf } from '../store/json-patch.js';
 import { trashFile } from '../store/trash.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
+import { hasBody } from '../http/shell.js';
 
 /**
  * `/files`: metadata of spaces and everything the app saves, and with `?alt=media` their
@@ -64,20 +65,17 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   throw new ApiError('validation_failed', 'The request is not valid.', { errors });
 }
 
+/** The body of a route whose schema depends on the query: the shell has capped, parsed and depth-checked it. */
 const readJson = async (c: Context<AppEnv>) => {
-  const text = await c.req.text();
-  if (text === '') throw new ApiError('validation_failed', 'A JSON body is required.', { errors: [{ path: 'json', message: 'required' }] });
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ApiError('malformed_json', 'The request body is not valid JSON.');
-  }
+  if (!hasBody(c)) throw new ApiError('validation_failed', 'A JSON body is required.', { errors: [{ path: 'json', message: 'required' }] });
+  return (await c.req.json()) as unknown;
 };
 
 export function registerFiles(api: Api, services: Services): void {
   const { store, cursors, config } = services;
   const location = (key: string) => `${config.prefix}/files/${key}`;
-  const sizes = { metadata: config.limits.metadataBytes, media: config.limits.mediaBytes };
+  const metadataLimits = { maxBytes: config.limits.metadataBytes, maxDepth: config.limits.jsonDepth };
+  const mediaLimits = { maxBytes: config.limits.mediaBytes, maxDepth: config.limits.jsonDepth };
 
   api.openapi(
     createRoute({
@@ -124,7 +122,7 @@ export function registerFiles(api: Api, services: Services): void {
         asked === 'media'
           ? (({ meta, media: value }) => ({ input: meta, media: { value } }))(parseBody(createWithMedia, body))
           : { input: parseBody(fileInputSchema, body) };
-      const record = await createFile(store, c.get('caller').user, { parent, input, media });
+      const record = await createFile(store, c.get('caller').user, { parent, input, media }, metadataLimits);
       c.header('Location', location(record.key));
       c.header('ETag', etagOf(record.version));
       return c.json(record, 201);
@@ -187,11 +185,11 @@ export function registerFiles(api: Api, services: Services): void {
       const request = patchRequestOf(c.req.valid('json'));
       const ifMatch = c.req.header('If-Match');
       if (c.req.valid('query').alt === 'media') {
-        const { media, revert } = await changeMedia(store, user, key, { patch: request }, { ifMatch, maxBytes: sizes.media });
+        const { media, revert } = await changeMedia(store, user, key, { patch: request }, { ifMatch, ...mediaLimits });
         c.header('ETag', etagOf(media.version));
         return c.json({ value: media.value, version: media.version, revert }, 200);
       }
-      const { record, revert } = await patchFile(store, user, key, request, { ifMatch, maxBytes: sizes.metadata });
+      const { record, revert } = await patchFile(store, user, key, request, { ifMatch, ...metadataLimits });
       c.header('ETag', etagOf(record.version));
       return c.json({ ...record, revert }, 200);
     },
@@ -213,7 +211,7 @@ export function registerFiles(api: Api, services: Services): void {
     async (c) => {
       const body = await readJson(c);
       const ifMatch = c.req.header('If-Match');
-      const { media, revert } = await changeMedia(store, c.get('caller').user, c.req.valid('param').key, { replace: body }, { ifMatch, maxBytes: sizes.media });
+      const { media, revert } = await changeMedia(store, c.get('caller').user, c.req.valid('param').key, { replace: body }, { ifMatch, ...mediaLimits });
       c.header('ETag', etagOf(media.version));
       return c.json({ value: media.value, version: media.version, revert }, 200);
     },

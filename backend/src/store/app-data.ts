@@ -1,4 +1,5 @@
 import { ApiError } from '../http/problem.js';
+import { checkSize, type DocumentLimits } from './document-limits.js';
 import { applyJsonPatch, type PatchRequest, type PatchOperation } from './json-patch.js';
 import { readFilteredPage, readPage } from './paging.js';
 import type { Storage } from './storage.js';
@@ -162,15 +163,17 @@ export function patchAppRecord(
   scope: AppScope,
   key: string,
   request: PatchRequest,
+  limits: DocumentLimits,
 ): Promise<{ record: AppRecord; revert: PatchOperation[] }> {
   const prefix = prefixOf(scope);
   return store.mutate(async (m) => {
     const previous = await readAppRecord(store.storage, scope, key);
-    const { document, revert } = applyJsonPatch(previous, request.patch, protectedAppFields);
+    const { document, revert } = applyJsonPatch(previous, request.patch, { protectedFields: protectedAppFields, maxDepth: limits.maxDepth });
     if (typeof document?.info?.name !== 'string') {
       throw new ApiError('invalid_patch', 'A record must keep info.name, a string.');
     }
     const record: AppRecord = { ...document, updated: nextUpdated(m, previous) };
+    checkSize(record, limits.maxBytes, 'An app record');
     putRecord(m, prefix, record, previous);
     change(m, scope, 'patch', key, { ...request, revert });
     return { record, revert };

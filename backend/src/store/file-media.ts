@@ -1,4 +1,5 @@
 import { ApiError } from '../http/problem.js';
+import { checkSize, type DocumentLimits } from './document-limits.js';
 import { below, fileSections, pad, SEP, type FileRecord, type MediaRecord, type Revision } from './file-records.js';
 import { checkVersion, parentOf, putRecord, readVisibleFile, requireRole, touched } from './files.js';
 import { applyJsonPatch, type PatchOperation, type PatchRequest } from './json-patch.js';
@@ -32,7 +33,7 @@ export async function changeMedia(
   user: string,
   key: string,
   change: { replace: unknown } | { patch: PatchRequest },
-  options: { ifMatch?: string; maxBytes: number },
+  options: { ifMatch?: string } & DocumentLimits,
 ): Promise<{ media: MediaRecord; revert: PatchOperation[] }> {
   return store.mutate(async (m) => {
     // The role is checked before anything is parsed or applied: a reader's patch changes nothing.
@@ -46,14 +47,12 @@ export async function changeMedia(
     let outcome: { document: unknown; revert: PatchOperation[] };
     if ('patch' in change) {
       patch = change.patch.patch;
-      outcome = applyJsonPatch(previous, patch);
+      outcome = applyJsonPatch(previous, patch, { maxDepth: options.maxDepth });
     } else {
       patch = [{ op: 'replace', path: '', value: change.replace }] as PatchOperation[];
       outcome = { document: change.replace, revert: [{ op: 'replace', path: '', value: previous }] as PatchOperation[] };
     }
-    if (JSON.stringify(outcome.document).length > options.maxBytes) {
-      throw new ApiError('payload_too_large', 'The contents would be larger than this store accepts.');
-    }
+    checkSize(outcome.document, options.maxBytes, 'A file’s contents');
     const media: MediaRecord = { value: outcome.document, version: (current?.version ?? 0) + 1, updated: m.now };
     const app = 'patch' in change ? { app: change.patch.app, appVersion: change.patch.appVersion } : {};
     const revision: Revision = { version: media.version, patch, revert: outcome.revert, user, time: m.now, ...app };

@@ -6,6 +6,7 @@ import {
   below, fileSections, pad, parentIdOf, protectedFileFields, rootOf, SEP, SEP_END, SPACE_KIND,
   type ChildEntry, type FileRecord, type MediaRecord,
 } from './file-records.js';
+import { checkSize, type DocumentLimits } from './document-limits.js';
 import { hasAttachments } from './history.js';
 import { applyJsonPatch, type PatchRequest } from './json-patch.js';
 import { readFilteredPage } from './paging.js';
@@ -131,6 +132,7 @@ export async function createFile(
   store: Store,
   user: string,
   options: { parent?: string; input: FileInput; media?: { value: unknown } },
+  limits: DocumentLimits,
 ): Promise<FileRecord> {
   return store.mutate(async (m) => {
     let parents: string[] = [];
@@ -146,7 +148,9 @@ export async function createFile(
     if (key !== undefined && (await keyUsed(store.storage, key))) {
       throw new ApiError('key_conflict', `The key ${key} is taken: a file has or had it, or history is filed under it. Choose another.`);
     }
-    return stageNewFile(m, { ...options, owner: user, parents });
+    const record = stageNewFile(m, { ...options, owner: user, parents });
+    checkSize(record, limits.maxBytes, 'A file’s metadata');
+    return record;
   });
 }
 
@@ -171,22 +175,20 @@ export async function patchFile(
   user: string,
   key: string,
   request: PatchRequest,
-  options: { ifMatch?: string; maxBytes: number },
+  options: { ifMatch?: string } & DocumentLimits,
 ): Promise<{ record: FileRecord; revert: unknown[] }> {
   return store.mutate(async (m) => {
     const file = await readVisibleFile(store.storage, user, key);
     requireRole(file, 'writer', 'edit');
     checkVersion(options.ifMatch, file.record.version);
-    const { document, revert } = applyJsonPatch(file.record, request.patch, protectedFileFields);
+    const { document, revert } = applyJsonPatch(file.record, request.patch, { protectedFields: protectedFileFields, maxDepth: options.maxDepth });
     const valid = patchedFileSchema.safeParse(document);
     if (!valid.success) {
       throw new ApiError('invalid_patch', 'The patched file would not be valid.', {
         errors: valid.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
       });
     }
-    if (JSON.stringify(document).length > options.maxBytes) {
-      throw new ApiError('payload_too_large', 'The patched file would be larger than this store accepts.');
-    }
+    checkSize(document, options.maxBytes, 'A file’s metadata');
     const record = touched(document, user, m.now);
     putRecord(m, record, file.record);
     m.change({

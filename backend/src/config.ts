@@ -26,6 +26,8 @@ export const configSchema = z.object({
     .object({
       metadataBytes: z.number().int().positive().default(1024 * 1024),
       mediaBytes: z.number().int().positive().default(10 * 1024 * 1024),
+      /** A list page ends before the item that would take its items' JSON past this (its first item always comes). */
+      pageBytes: z.number().int().positive().default(4 * 1024 * 1024),
     })
     .prefault({}),
   /** History retention, enforced in the background, oldest entries first; 0 turns a limit off. */

@@ -5,3 +5,6 @@ export const pageQuery = z.object({
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(35),
 });
+
+/** The position of a list read from an index: the last index key it returned. */
+export const indexPosition = z.string().min(1);

@@ -21,6 +21,9 @@ const Event = z
   })
   .openapi('Event');
 
+/** A page of the feed resumes after a seq. */
+const seqPosition = z.number().int().min(0);
+
 const listChanges = createRoute({
   method: 'get',
   path: '/changes',
@@ -43,8 +46,10 @@ const listChanges = createRoute({
  */
 export function registerChanges(api: Api, { store, cursors, events }: Services): void {
   api.openapi(listChanges, async (c) => {
-    const { since, limit, cursor, path } = c.req.valid('query');
-    const after = cursor === undefined ? since : resumePoint(cursors.decode<{ after?: unknown }>(cursor));
+    const { since, limit, cursor, path: asked } = c.req.valid('query');
+    const list = cursors.open({ route: '/changes', user: c.get('caller').user }, seqPosition, { cursor, limit, filters: { path: asked } });
+    const { path } = list.filters;
+    const after = list.page.after ?? since;
     if (after > store.seq) throw resyncRequired(`This store has no change ${after}: it was reset or is another store.`, store.seq);
     const scanned = await readChanges(store.storage, after, limit + 1);
     if ((await feedFloor(store.storage)) > after) throw resyncRequired(`The changes after ${after} were compacted away.`, store.seq);
@@ -55,13 +60,8 @@ export function registerChanges(api: Api, { store, cursors, events }: Services):
     for (const change of scanned) {
       if ((path === undefined || change.paths.includes(path)) && (await visible(change))) items.push(eventFrame(change));
     }
-    return c.json({ items, ...(more && { cursor: cursors.encode({ after: scanned[limit - 1].seq }) }) }, 200);
+    return c.json(list.body(items, more ? scanned[limit - 1].seq : undefined), 200);
   });
-}
-
-function resumePoint(position: { after?: unknown }): number {
-  if (!Number.isSafeInteger(position.after)) throw new ApiError('invalid_cursor', 'The cursor is not one this store issued.');
-  return position.after as number;
 }
 
 /** `seq` is where a client continues from once it has read the current state again. */

@@ -2,7 +2,7 @@ import { ApiError } from '../http/problem.js';
 import { removeGrant, roleOfRecord, type Grant } from './access.js';
 import { below, fileSections, pad, parentIdOf, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from './file-records.js';
 import { checkVersion, deleteListed, filePaths, parentOf, putListed, readVisibleFile, requireRole } from './files.js';
-import { readPage } from './paging.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { withFields } from './with-fields.js';
@@ -71,10 +71,10 @@ async function readTrashed(storage: Storage, user: string, key: string): Promise
 }
 
 /** One page of the user's trash entries, most recently trashed last. */
-export async function listTrash(storage: Storage, user: string, limit: number, after?: string): Promise<{ items: FileRecord[]; last?: string }> {
-  const page = await readPage<string>(storage, fileSections.trashByUser, below(user), limit, after);
-  const records = await storage.getMany<FileRecord>(fileSections.files, page.entries.map(([, key]) => key));
-  return { items: records.filter((record): record is FileRecord => record !== undefined), last: page.last };
+export async function listTrash(storage: Storage, user: string, page: PageRequest): Promise<Page<FileRecord>> {
+  return readPage<string, FileRecord>(storage, fileSections.trashByUser, below(user), page, (chunk) =>
+    storage.getMany<FileRecord>(fileSections.files, chunk.map(([, key]) => key)),
+  );
 }
 
 /**

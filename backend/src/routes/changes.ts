@@ -6,7 +6,7 @@ import { createRoute, jsonResponse, pageOf } from '../http/openapi.js';
 import { pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
-import { feedFloor, readChanges } from '../store/change-feed.js';
+import { feedFloor, readChangePage } from '../store/change-feed.js';
 import { changeOperations } from '../store/changes.js';
 
 const Event = z
@@ -51,16 +51,12 @@ export function registerChanges(api: Api, { store, cursors, events }: Services):
     const { path } = list.filters;
     const after = list.page.after ?? since;
     if (after > store.seq) throw resyncRequired(`This store has no change ${after}: it was reset or is another store.`, store.seq);
-    const scanned = await readChanges(store.storage, after, limit + 1);
-    if ((await feedFloor(store.storage)) > after) throw resyncRequired(`The changes after ${after} were compacted away.`, store.seq);
-    const more = scanned.length > limit;
-    if (more) scanned.length = limit;
     const visible = visibilityFor(c.get('caller').user, events.canRead);
-    const items = [];
-    for (const change of scanned) {
-      if ((path === undefined || change.paths.includes(path)) && (await visible(change))) items.push(eventFrame(change));
-    }
-    return c.json(list.body(items, more ? scanned[limit - 1].seq : undefined), 200);
+    const page = await readChangePage(store.storage, { ...list.page, after }, async (change) =>
+      (path === undefined || change.paths.includes(path)) && (await visible(change)) ? eventFrame(change) : undefined,
+    );
+    if ((await feedFloor(store.storage)) > after) throw resyncRequired(`The changes after ${after} were compacted away.`, store.seq);
+    return c.json(list.body(page.items, page.last), 200);
   });
 }
 

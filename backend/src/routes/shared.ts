@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
 import { indexPosition, pageQuery } from '../http/page-query.js';
 import type { Services } from '../http/services.js';

@@ -203,6 +203,24 @@ describe('cursors are bound to their list, their caller and their filters', () =
       }
     }
   });
+
+  test('a position sealed for the caller’s own list but pointing outside its range reads nothing outside it', async () => {
+    const { alice, bob } = team;
+    const bobsTrash = await createFile(team, bob, 'bob’s trashed secret');
+    await ok(team, bob, `/files/${bobsTrash.key}`, { method: 'DELETE' });
+    await ok(team, bob, '/history', { method: 'POST', body: historyEntry('https://bob.example.test/secret') });
+    const { cursors } = team.store.running.services;
+    for (const route of ['/trash', '/history', '/shared', '/app/A/projects']) {
+      for (const position of ['\0', ' ', bob.key, `${bob.key}\u0001`, '~', '\uffff']) {
+        const cursor = cursors.open({ route, user: alice.key }, z.string(), { limit: 1, filters: route === '/history' ? { type: 'user' } : {} }).body([], position).cursor!;
+        const { status, body } = await team.call(alice, `${route}?limit=500&cursor=${encodeURIComponent(cursor)}`);
+        assert.equal(status, 200, JSON.stringify(body));
+        const text = JSON.stringify(body);
+        assert.ok(!text.includes('bob’s trashed secret') && !text.includes('bob.example.test'), `${route} after ${JSON.stringify(position)}: ${text.slice(0, 200)}`);
+        assert.ok(body.items.every((item: Json) => item.user === undefined || item.user === alice.key));
+      }
+    }
+  });
 });
 
 describe('list pages are bounded in bytes as well as in items', () => {

@@ -92,7 +92,7 @@ export function createCursors(key: Buffer, pageBytes: number): Cursors {
       if (request.cursor !== undefined) {
         const resumed = unseal(scope, request.cursor);
         for (const [name, value] of Object.entries(request.filters)) {
-          if (value !== undefined && resumed.filters[name] !== value) throw invalid(`The cursor lists with other filters than ${name}=${value}.`);
+          if (value !== undefined && resumed.filters[name] !== value) throw invalid(`The cursor was issued for another ${name}.`);
         }
         const parsed = position.safeParse(resumed.after);
         if (!parsed.success) throw invalid();

@@ -152,6 +152,9 @@ describe('cursors are bound to their list, their caller and their filters', () =
       if (list.route !== '/changes') assert.equal(page.items.length, 1, list.name);
       assert.ok(page.cursor, `${list.name} has a next page`);
       cursors.set(list.name, page.cursor);
+      // Opaque: no user key, nor any index key, reads out of a cursor.
+      const decoded = Buffer.from(page.cursor, 'base64url').toString('latin1');
+      for (const user of [admin, alice, bob]) assert.ok(!decoded.includes(user.key) && !page.cursor.includes(user.key), `${list.name} cursor shows a user key`);
       // The cursor does resume its own list.
       await ok(team, admin, withQuery(list.path, `limit=1&cursor=${encodeURIComponent(page.cursor)}`));
     }

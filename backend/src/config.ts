@@ -28,6 +28,8 @@ export const configSchema = z.object({
       mediaBytes: z.number().int().positive().default(10 * 1024 * 1024),
       /** How deeply arrays and objects may nest in a body or a stored document (encoding deeper ones overflows the stack). */
       jsonDepth: z.number().int().positive().default(100),
+      /** A list page ends before the item that would take its items' JSON past this (its first item always comes). */
+      pageBytes: z.number().int().positive().default(4 * 1024 * 1024),
     })
     .prefault({}),
   /**

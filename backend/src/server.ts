@@ -70,7 +70,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
       heartbeatMs: config.events.heartbeatMs,
       log,
     });
-    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor')), log, version, port: () => port, accounts, events };
+    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor'), config.limits.pageBytes), log, version, port: () => port, accounts, events };
     const main = mainListener(services);
     const extra = options.authenticator;
     const app = createApp(services, extra ? { ...main, authenticator: async (credential) => (await extra(credential)) ?? main.authenticator(credential) } : main);

@@ -1,13 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Api, AppEnv } from '../http/env.js';
-import { pageQuery } from '../http/page-query.js';
+import { indexPosition, pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import { changeMedia, listRevisions, readMedia } from '../store/file-media.js';
 import {
   breadcrumbs, createFile, etagOf, fileInputSchema, fileKeySchema, kindSchema, listFiles, patchFile, readFiles, readVisibleFile,
-  type FileInput, type ListFilter, type ListPosition,
+  type FileInput,
 } from '../store/files.js';
 import { jsonValueSchema, patchBodySchema, patchRequestOf } from '../store/json-patch.js';
 import { trashFile } from '../store/trash.js';
@@ -51,12 +51,6 @@ const listQuery = pageQuery.extend({
   since: z.coerce.number().int().min(0).optional(),
 });
 
-/** A list cursor carries its filter, so `?cursor=` alone reads the next page. */
-interface FilesCursor {
-  filter: ListFilter;
-  position: ListPosition;
-}
-
 /** Validates a body whose shape depends on the query (`alt=media`), as the route validators would. */
 function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body);
@@ -90,12 +84,11 @@ export function registerFiles(api: Api, services: Services): void {
       responses: { 200: jsonResponse(pageOf(FileSchema), 'One page of files'), ...notVisible },
     }),
     async (c) => {
-      const { cursor, limit, ...filter } = c.req.valid('query');
-      const resume = cursors.resume<FilesCursor>(cursor);
-      const listFilter = resume?.filter ?? filter;
-      const result = await listFiles(store.storage, c.get('caller').user, listFilter, { limit, position: resume?.position });
-      const next = result.next && cursors.encode({ filter: listFilter, position: result.next } satisfies FilesCursor);
-      return c.json({ items: result.items, ...(next ? { cursor: next } : {}) }, 200);
+      const { cursor, limit, ...filters } = c.req.valid('query');
+      const user = c.get('caller').user;
+      const list = cursors.open({ route: '/files', user }, indexPosition, { cursor, limit, filters });
+      const result = await listFiles(store.storage, user, list.filters, list.page);
+      return c.json(list.body(result.items, result.last), 200);
     },
   );
 
@@ -248,8 +241,10 @@ export function registerFiles(api: Api, services: Services): void {
     async (c) => {
       const { key } = c.req.valid('param');
       const { cursor, limit } = c.req.valid('query');
-      const result = await listRevisions(store.storage, c.get('caller').user, key, limit, cursors.resume<string>(cursor));
-      return c.json(cursors.page(result.items as never[], result.last), 200);
+      const user = c.get('caller').user;
+      const list = cursors.open({ route: `/files/${key}/revisions`, user }, indexPosition, { cursor, limit, filters: {} });
+      const result = await listRevisions(store.storage, user, key, list.page);
+      return c.json(list.body(result.items as never[], result.last), 200);
     },
   );
 

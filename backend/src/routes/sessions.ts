@@ -5,7 +5,7 @@ import { requireAdmin } from '../auth/accounts.js';
 import { verifyPassword } from '../auth/passwords.js';
 import type { Api } from '../http/env.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
-import { pageQuery } from '../http/page-query.js';
+import { indexPosition, pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import { createSession, listUserSessions, pruneExpiredSessions, renewSession, revokeSession, type SessionRecord } from '../store/sessions.js';
@@ -104,9 +104,9 @@ export function registerSessions(api: Api, services: Services): void {
     async (c) => {
       requireAdmin(c.get('caller'));
       const { user, limit, cursor } = c.req.valid('query');
-      const after = cursors.resume<string>(cursor);
-      const page = await listUserSessions(store.storage, user, limit, after);
-      return c.json(cursors.page(page.sessions, page.last), 200);
+      const list = cursors.open({ route: '/sessions', user: c.get('caller').user }, indexPosition, { cursor, limit, filters: { user } });
+      const page = await listUserSessions(store.storage, user, list.page);
+      return c.json(list.body(page.items, page.last), 200);
     },
   );
 

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
-import { pageQuery } from '../http/page-query.js';
+import { indexPosition, pageQuery } from '../http/page-query.js';
 import type { Services } from '../http/services.js';
 import { fileKeySchema } from '../store/files.js';
 import { deleteFromTrash, emptyTrash, listTrash, restoreFile } from '../store/trash.js';
@@ -25,8 +25,10 @@ export function registerTrash(api: Api, services: Services): void {
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid('query');
-      const result = await listTrash(store.storage, c.get('caller').user, limit, cursors.resume<string>(cursor));
-      return c.json(cursors.page(result.items, result.last), 200);
+      const user = c.get('caller').user;
+      const list = cursors.open({ route: '/trash', user }, indexPosition, { cursor, limit, filters: {} });
+      const result = await listTrash(store.storage, user, list.page);
+      return c.json(list.body(result.items, result.last), 200);
     },
   );
 

@@ -3,7 +3,7 @@ import { checkSize, type DocumentLimits } from './document-limits.js';
 import { below, fileSections, pad, SEP, type FileRecord, type MediaRecord, type Revision } from './file-records.js';
 import { checkVersion, parentOf, putRecord, readVisibleFile, requireRole, touched } from './files.js';
 import { applyJsonPatch, type PatchOperation, type PatchRequest } from './json-patch.js';
-import { readPage } from './paging.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Store } from './store.js';
 
@@ -70,9 +70,7 @@ export async function changeMedia(
 }
 
 /** One page of a file's revisions, newest first (readers and above). */
-export async function listRevisions(storage: Storage, user: string, key: string, limit: number, after?: string): Promise<{ items: Revision[]; last?: string }> {
+export async function listRevisions(storage: Storage, user: string, key: string, page: PageRequest): Promise<Page<Revision>> {
   await readVisibleFile(storage, user, key);
-  if (after !== undefined && !after.startsWith(`${key}${SEP}`)) throw new ApiError('invalid_cursor', 'The cursor belongs to another listing.');
-  const page = await readPage<Revision>(storage, fileSections.revisions, { ...below(key), reverse: true }, limit, after);
-  return { items: page.entries.map(([, revision]) => revision), last: page.last };
+  return readPage<Revision, Revision>(storage, fileSections.revisions, { ...below(key), reverse: true }, page, async (chunk) => chunk.map(([, revision]) => revision));
 }

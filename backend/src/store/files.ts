@@ -9,7 +9,7 @@ import {
 import { checkSize, type DocumentLimits } from './document-limits.js';
 import { hasAttachments } from './history.js';
 import { applyJsonPatch, type PatchRequest } from './json-patch.js';
-import { readFilteredPage } from './paging.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { KeyRange, Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { withFields } from './with-fields.js';
@@ -223,13 +223,6 @@ export interface ListFilter {
   since?: number;
 }
 
-/** Where a listing resumes: the index it reads, its parent, and the last index key returned. */
-export interface ListPosition {
-  index: string;
-  parentId: string;
-  after: string;
-}
-
 /** How many index entries one page may read while filtering by `query`. */
 const SCAN_BUDGET = 2000;
 
@@ -243,8 +236,8 @@ export async function listFiles(
   storage: Storage,
   user: string,
   filter: ListFilter,
-  page: { limit: number; position?: ListPosition },
-): Promise<{ items: FileRecord[]; next?: ListPosition }> {
+  page: PageRequest,
+): Promise<Page<FileRecord>> {
   const parentId = filter.parent ?? rootOf(user);
   let index: string;
   let range: KeyRange;
@@ -258,10 +251,6 @@ export async function listFiles(
     index = fileSections.children;
     range = below(parentId);
   }
-  const position = page.position;
-  if (position && (position.index !== index || position.parentId !== parentId)) {
-    throw new ApiError('invalid_cursor', 'The cursor belongs to another listing.');
-  }
   const needle = filter.query?.toLowerCase();
   const matches = (entry: ChildEntry) =>
     (filter.kind === undefined || entry.kind === filter.kind) &&
@@ -274,10 +263,10 @@ export async function listFiles(
   };
   // The parent's visibility is checked while the page is read: one storage round trip less.
   const [result] = await Promise.all([
-    readFilteredPage(storage, index, range, { limit: page.limit, budget: SCAN_BUDGET, after: position?.after }, selectRecords),
+    readPage(storage, index, range, { ...page, budget: SCAN_BUDGET }, selectRecords),
     filter.parent === undefined ? undefined : readVisibleFile(storage, user, filter.parent),
   ]);
-  return { items: result.items, next: result.last === undefined ? undefined : { index, parentId, after: result.last } };
+  return result;
 }
 
 /** The ancestors the caller can see, root-most first, then the file itself. */

@@ -2,7 +2,7 @@ import { ApiError } from '../http/problem.js';
 import { atLeast, canRead, roleOf } from './access.js';
 import type { ChangeInput } from './changes.js';
 import { below, fileSections } from './file-records.js';
-import { readFilteredPage } from './paging.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { sortableTime, timeOrderedKey } from './time-keys.js';
@@ -284,8 +284,8 @@ export async function listHistory(
   storage: Storage,
   access: HistoryAccess,
   list: HistoryListQuery,
-  page: { limit: number; after?: string },
-): Promise<{ items: HistoryEntry[]; last?: string }> {
+  page: PageRequest,
+): Promise<Page<HistoryEntry>> {
   const prefix = scopePrefix(list.type, access.user, list.id);
   const range = {
     gte: list.since === undefined ? prefix : prefix + sortableTime(list.since),
@@ -294,7 +294,7 @@ export async function listHistory(
   };
   const visible = visibilityChecker(access);
   const text = list.query?.toLowerCase();
-  return readFilteredPage<IndexValue, HistoryEntry>(
+  return readPage<IndexValue, HistoryEntry>(
     storage,
     indexOf(list.type),
     range,

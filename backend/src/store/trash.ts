@@ -2,7 +2,7 @@ import { ApiError } from '../http/problem.js';
 import { removeGrant, roleOfRecord, type Grant } from './access.js';
 import { below, fileSections, pad, parentIdOf, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from './file-records.js';
 import { checkVersion, deleteListed, filePaths, parentOf, putListed, readVisibleFile, requireRole } from './files.js';
-import { readFilteredPage } from './paging.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { withFields } from './with-fields.js';
@@ -82,8 +82,8 @@ async function ownedNow(storage: Storage, user: string, keys: string[]): Promise
 const TRASH_SCAN_BUDGET = 2000;
 
 /** One page of the user's trash entries that the user still owns, most recently trashed last. */
-export async function listTrash(storage: Storage, user: string, limit: number, after?: string): Promise<{ items: FileRecord[]; last?: string }> {
-  return readFilteredPage<string, FileRecord>(storage, fileSections.trashByUser, below(user), { limit, budget: TRASH_SCAN_BUDGET, after }, (chunk) =>
+export async function listTrash(storage: Storage, user: string, page: PageRequest): Promise<Page<FileRecord>> {
+  return readPage<string, FileRecord>(storage, fileSections.trashByUser, below(user), { ...page, budget: TRASH_SCAN_BUDGET }, (chunk) =>
     ownedNow(storage, user, chunk.map(([, key]) => key)),
   );
 }

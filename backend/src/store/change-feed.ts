@@ -22,10 +22,19 @@ export async function feedFloor(storage: Storage): Promise<number> {
   return (await storage.get<number>('meta', floorKey)) ?? 0;
 }
 
+/**
+ * Up to `limit` changes with a seq above `after` (and at most `until`), in seq order, read from
+ * storage one at a time as the caller consumes them, so memory does not grow with `limit`.
+ */
+export async function* streamChanges(storage: Storage, after: number, range: { limit: number; until?: number }): AsyncIterable<Change> {
+  const bounds = { gt: seqKey(after), limit: range.limit, ...(range.until !== undefined && { lte: seqKey(range.until) }) };
+  for await (const [, change] of storage.entries<Change>('changes', bounds)) yield change;
+}
+
 /** Up to `limit` changes with a seq above `after`, in seq order. */
 export async function readChanges(storage: Storage, after: number, limit: number): Promise<Change[]> {
   const changes: Change[] = [];
-  for await (const [, change] of storage.entries<Change>('changes', { gt: seqKey(after), limit })) changes.push(change);
+  for await (const change of streamChanges(storage, after, { limit })) changes.push(change);
   return changes;
 }
 

@@ -22,7 +22,7 @@ const maxObservedPaths = 256;
 /** Replays read the feed this many entries at a time, letting other work run between slices. */
 const replaySlice = 256;
 
-/** A replay reads on only while the socket has less than this unsent: it goes at the client's pace. */
+/** A replay reads on only while the socket has less than this unsent (or half the 1013 limit): it goes at the client's pace. */
 const replayHighWaterBytes = 256 * 1024;
 
 /**
@@ -148,7 +148,8 @@ export class Connection {
     }
     // Changes after `until` reach this socket live (held until the replay ends), so the replay
     // reads a known number of entries, whoever can see them: too many, and it does not start.
-    const until = this.hub.position;
+    // (`since` may be ahead of the hub: GET /changes reads committed changes not delivered yet.)
+    const until = Math.max(this.hub.position, since);
     if (until - since > this.hub.maxReplayEntries) {
       return this.error(
         'resync_required',
@@ -223,7 +224,7 @@ export class Connection {
   private sendPaced(text: string): Promise<void> {
     return new Promise((resolve) => {
       this.send(text, () => resolve());
-      if (this.socket.bufferedAmount <= replayHighWaterBytes) resolve();
+      if (this.socket.bufferedAmount <= Math.min(replayHighWaterBytes, this.hub.maxBufferedBytes / 2)) resolve();
     });
   }
 

@@ -106,3 +106,32 @@ test('a long replay goes at its reader’s pace and lets other requests through;
     await team.stop();
   }
 });
+
+test('a GET /changes page stops at its byte cap however large the changes are, and its cursor leads to the rest', async () => {
+  const team = await startTeam();
+  try {
+    // 8 files of about 800 KB of metadata: one page of them would be 6.4 MB.
+    const notes = 'n'.repeat(800 * 1024);
+    const keys: string[] = [];
+    for (let n = 0; n < 8; n++) {
+      const created = await team.call(team.alice, '/files', { method: 'POST', body: { kind: 'Core#HttpProject', info: { name: `big${n}`, notes } } });
+      assert.equal(created.status, 201);
+      keys.push(created.body.key);
+    }
+    const pages: { bytes: number; ids: string[] }[] = [];
+    let cursor: string | undefined;
+    do {
+      const response = await team.store.api(`/changes?path=/files&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { token: team.alice.token });
+      const text = await response.text();
+      assert.equal(response.status, 200, text);
+      const page = JSON.parse(text) as { items: { id: string }[]; cursor?: string };
+      pages.push({ bytes: Buffer.byteLength(text), ids: page.items.map((item) => item.id) });
+      cursor = page.cursor;
+    } while (cursor);
+    assert.ok(pages.length > 1, 'the changes came in more than one page');
+    assert.ok(pages.every((page) => page.bytes < 5 * 1024 * 1024), `page sizes: ${pages.map((page) => page.bytes).join(', ')}`);
+    assert.deepEqual(pages.flatMap((page) => page.ids), keys);
+  } finally {
+    await team.stop();
+  }
+});

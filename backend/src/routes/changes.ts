@@ -6,7 +6,7 @@ import { createRoute, jsonResponse, pageOf } from '../http/openapi.js';
 import { pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
-import { feedFloor, readChanges } from '../store/change-feed.js';
+import { feedFloor, streamChanges } from '../store/change-feed.js';
 import { changeOperations } from '../store/changes.js';
 
 const Event = z
@@ -36,26 +36,41 @@ const listChanges = createRoute({
   },
 });
 
+/** A page stops at the first change that takes its events past this size (changes carry whole records). */
+const maxPageBytes = 4 * 1024 * 1024;
+
 /**
  * `GET /changes?since=`: the same feed as the event socket's `since` replay, for clients that
- * were offline. A page scans `limit` feed entries and returns the visible ones, so its cost does
- * not depend on how many changes the caller cannot see.
+ * were offline. A page scans at most `limit` feed entries, read one at a time, and returns the
+ * visible ones up to `maxPageBytes`, so neither its cost nor its size depends on how many
+ * changes the caller cannot see or how large they are.
  */
 export function registerChanges(api: Api, { store, cursors, events }: Services): void {
   api.openapi(listChanges, async (c) => {
     const { since, limit, cursor, path } = c.req.valid('query');
     const after = cursor === undefined ? since : resumePoint(cursors.decode<{ after?: unknown }>(cursor));
     if (after > store.seq) throw resyncRequired(`This store has no change ${after}: it was reset or is another store.`, store.seq);
-    const scanned = await readChanges(store.storage, after, limit + 1);
-    if ((await feedFloor(store.storage)) > after) throw resyncRequired(`The changes after ${after} were compacted away.`, store.seq);
-    const more = scanned.length > limit;
-    if (more) scanned.length = limit;
     const visible = visibilityFor(c.get('caller').user, events.canRead);
     const items = [];
-    for (const change of scanned) {
-      if ((path === undefined || change.paths.includes(path)) && (await visible(change))) items.push(eventFrame(change));
+    let bytes = 0;
+    let scanned = 0;
+    let last = after;
+    let more = false;
+    for await (const change of streamChanges(store.storage, after, { limit: limit + 1 })) {
+      if (scanned === limit || bytes >= maxPageBytes) {
+        more = true;
+        break;
+      }
+      scanned += 1;
+      last = change.seq;
+      if ((path === undefined || change.paths.includes(path)) && (await visible(change))) {
+        const frame = eventFrame(change);
+        bytes += Buffer.byteLength(JSON.stringify(frame));
+        items.push(frame);
+      }
     }
-    return c.json({ items, ...(more && { cursor: cursors.encode({ after: scanned[limit - 1].seq }) }) }, 200);
+    if ((await feedFloor(store.storage)) > after) throw resyncRequired(`The changes after ${after} were compacted away.`, store.seq);
+    return c.json({ items, ...(more && { cursor: cursors.encode({ after: last }) }) }, 200);
   });
 }
 

@@ -31,13 +31,6 @@ export async function* streamChanges(storage: Storage, after: number, range: { l
   for await (const [, change] of storage.entries<Change>('changes', bounds)) yield change;
 }
 
-/** Up to `limit` changes with a seq above `after`, in seq order. */
-export async function readChanges(storage: Storage, after: number, limit: number): Promise<Change[]> {
-  const changes: Change[] = [];
-  for await (const change of streamChanges(storage, after, { limit })) changes.push(change);
-  return changes;
-}
-
 /**
  * Removes the entries beyond the retention, `batch` per mutation so that no batch grows with
  * the feed. The newest entry always stays: the store reads its seq back from it at open.

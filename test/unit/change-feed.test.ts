@@ -17,7 +17,7 @@ async function openStore(dir: string, clock: { now: number }): Promise<Store> {
 /** The seqs of the feed after `after`, as a replay or a page reads them. */
 async function seqsAfter(store: Store, after: number, range: { limit: number; until?: number }): Promise<number[]> {
   const seqs: number[] = [];
-  for await (const change of streamChanges(store.storage, after, range)) seqs.push(change.seq);
+  for await (const [, change] of streamChanges(store.storage, after, range)) seqs.push(change.seq);
   return seqs;
 }
 

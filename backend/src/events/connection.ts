@@ -20,7 +20,7 @@ const example = '{"kind":"Core#BackendCommand","cmd":0,"path":"/files","since":0
 const maxObservedPaths = 256;
 
 /** Replays read the feed this many entries at a time, letting other work run between slices. */
-const replaySlice = 256;
+const replaySlice = 500;
 
 /** A replay reads on only while the socket has less than this unsent (or half the 1013 limit): it goes at the client's pace. */
 const replayHighWaterBytes = 256 * 1024;
@@ -175,7 +175,7 @@ export class Connection {
       while (after < until) {
         const visible = visibilityFor(this.user, this.hub.canRead);
         const sliceStart = after;
-        for await (const change of streamChanges(this.hub.store.storage, after, { until, limit: replaySlice })) {
+        for await (const [, change] of streamChanges(this.hub.store.storage, after, { until, limit: replaySlice })) {
           if (!this.open) return;
           this.hub.replayedEntries += 1;
           // The feed has no gaps but the one compaction leaves below its floor.

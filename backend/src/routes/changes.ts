@@ -56,7 +56,7 @@ export function registerChanges(api: Api, { store, cursors, events }: Services):
     let scanned = 0;
     let last = after;
     let more = false;
-    for await (const change of streamChanges(store.storage, after, { limit: limit + 1 })) {
+    for await (const [, change] of streamChanges(store.storage, after, { limit: limit + 1 })) {
       if (scanned === limit || bytes >= maxPageBytes) {
         more = true;
         break;

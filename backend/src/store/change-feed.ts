@@ -23,12 +23,11 @@ export async function feedFloor(storage: Storage): Promise<number> {
 }
 
 /**
- * Up to `limit` changes with a seq above `after` (and at most `until`), in seq order, read from
- * storage one at a time as the caller consumes them, so memory does not grow with `limit`.
+ * Up to `limit` feed entries (seq key, change) with a seq above `after` (and at most `until`), in
+ * seq order, read from storage as the caller consumes them: memory does not grow with `limit`.
  */
-export async function* streamChanges(storage: Storage, after: number, range: { limit: number; until?: number }): AsyncIterable<Change> {
-  const bounds = { gt: seqKey(after), limit: range.limit, ...(range.until !== undefined && { lte: seqKey(range.until) }) };
-  for await (const [, change] of storage.entries<Change>('changes', bounds)) yield change;
+export function streamChanges(storage: Storage, after: number, range: { limit: number; until?: number }): AsyncIterable<[string, Change]> {
+  return storage.entries<Change>('changes', { gt: seqKey(after), limit: range.limit, ...(range.until !== undefined && { lte: seqKey(range.until) }) });
 }
 
 /**

@@ -36,7 +36,7 @@ const listChanges = createRoute({
   },
 });
 
-/** A page stops at the first change that takes its events past this size (changes carry whole records). */
+/** A page ends once its events reach this size (changes carry whole records); its cursor leads on. */
 const maxPageBytes = 4 * 1024 * 1024;
 
 /**

@@ -68,6 +68,9 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
       canRead: (user, fileKey) => canRead(storage, user, fileKey),
       maxBufferedBytes: config.events.maxBufferedBytes,
       heartbeatMs: config.events.heartbeatMs,
+      maxSocketsPerUser: config.events.maxSocketsPerUser,
+      maxSockets: config.events.maxSockets,
+      maxReplayEntries: config.events.maxReplayEntries,
       log,
     });
     const services: Services = { config, store, cursors: createCursors(await store.secret('cursor'), config.limits.pageBytes), log, version, port: () => port, accounts, events };

@@ -13,6 +13,7 @@ export const errorCodes = {
   validation_failed: { status: 400, title: 'Validation Failed' },
   invalid_cursor: { status: 400, title: 'Invalid Cursor' },
   internal_error: { status: 500, title: 'Internal Server Error' },
+  too_many_requests: { status: 429, title: 'Too Many Requests' },
   // authentication and request origin
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden_host: { status: 403, title: 'Forbidden Host' },

@@ -41,8 +41,9 @@ const listChanges = createRoute({
 
 /**
  * `GET /changes?since=`: the same feed as the event socket's `since` replay, for clients that
- * were offline. A page scans `limit` feed entries and returns the visible ones, so its cost does
- * not depend on how many changes the caller cannot see.
+ * were offline. A page scans at most `limit` feed entries, read one at a time, and returns the
+ * visible ones up to the page byte budget, so neither its cost nor its size depends on how many
+ * changes the caller cannot see or how large they are.
  */
 export function registerChanges(api: Api, { store, cursors, events }: Services): void {
   api.openapi(listChanges, async (c) => {

@@ -23,11 +23,12 @@ export async function feedFloor(storage: Storage): Promise<number> {
   return (await storage.get<number>('meta', floorKey)) ?? 0;
 }
 
-/** Up to `limit` changes with a seq above `after`, in seq order. */
-export async function readChanges(storage: Storage, after: number, limit: number): Promise<Change[]> {
-  const changes: Change[] = [];
-  for await (const [, change] of storage.entries<Change>('changes', { gt: seqKey(after), limit })) changes.push(change);
-  return changes;
+/**
+ * Up to `limit` feed entries (seq key, change) with a seq above `after` (and at most `until`), in
+ * seq order, read from storage as the caller consumes them: memory does not grow with `limit`.
+ */
+export function streamChanges(storage: Storage, after: number, range: { limit: number; until?: number }): AsyncIterable<[string, Change]> {
+  return storage.entries<Change>('changes', { gt: seqKey(after), limit: range.limit, ...(range.until !== undefined && { lte: seqKey(range.until) }) });
 }
 
 /**

@@ -65,7 +65,7 @@ function startDesktop(): void {
     mkdirSync(app.getPath('logs'), { recursive: true });
     const log = createWriteStream(join(app.getPath('logs'), 'backend.log'), { flags: 'a' });
     const supervisor = new Supervisor({
-      fork: utilityProcessForker(utilityProcess.fork, backendEntry, log),
+      fork: utilityProcessForker(utilityProcess.fork, backendEntry, log, process.env),
       config: { ...endpoint, dataDir, port: 0, allowedOrigins: appOrigins },
     });
     handleConnectionRequests(ipcMain, () => connectionOf(supervisor.state));

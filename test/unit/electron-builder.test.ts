@@ -50,3 +50,19 @@ test('the packed files hold the entry points main/index.ts expects', () => {
   assert.match(packageJson.scripts.build, /tsc -p tsconfig\.build\.json/);
   assert.match(packageJson.scripts.dist, /electron-builder/);
 });
+
+test('the fuses close the ways to run other code as the app', () => {
+  assert.deepEqual(config.electronFuses, {
+    runAsNode: false,
+    enableNodeOptionsEnvironmentVariable: false,
+    enableNodeCliInspectArguments: false,
+    onlyLoadAppFromAsar: true,
+    enableEmbeddedAsarIntegrityValidation: true,
+    grantFileProtocolExtraPrivileges: false,
+    enableCookieEncryption: true,
+  });
+  // The app is packed into the asar archive that onlyLoadAppFromAsar and the integrity check need.
+  assert.equal(config.asar, true);
+  // The backend is forked with an environment without NODE_OPTIONS (test/process/supervisor-utility-fork.test.ts).
+  assert.match(read('main/index.ts'), /utilityProcessForker\(utilityProcess\.fork, backendEntry, \w+, process\.env\)/);
+});

@@ -17,7 +17,7 @@ import { appArgv, runServerMode, wantsServerMode } from './server-mode.js';
 import { Supervisor, type SupervisorState } from './supervisor.js';
 import { TrayController } from './tray.js';
 import { utilityProcessForker } from './utility-backend.js';
-import { keepToAppPages, refusePermissionRequests, windowOptions } from './window.js';
+import { keepToAppPages, restrictPermissions, windowOptions } from './window.js';
 
 const compiled = dirname(fileURLToPath(import.meta.url)); // out/main
 const backendEntry = join(compiled, '../backend/src/child.js');
@@ -60,7 +60,7 @@ function startDesktop(): void {
     const dataDir = join(app.getPath('userData'), 'store');
     const rendererRoot = join(app.getAppPath(), 'renderer-stub');
     protocol.handle(appScheme.scheme, (request) => serveAppFile(request.url, rendererRoot));
-    refusePermissionRequests(session.defaultSession);
+    restrictPermissions(session.defaultSession);
 
     mkdirSync(app.getPath('logs'), { recursive: true });
     const log = createWriteStream(join(app.getPath('logs'), 'backend.log'), { flags: 'a' });

@@ -2,13 +2,13 @@
  * Electron main entry: wires the real Electron objects into the parts in this folder, which
  * take them as parameters (and are tested without Electron).
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeImage, protocol, session, shell, Tray, utilityProcess } from 'electron';
 import { createLaunchToken } from '../backend/src/auth/local-token.js';
 import type { StoreConnection } from '../preload/api.js';
 import { appScheme, rendererUrl, serveAppFile } from './app-protocol.js';
+import { backendLogDefaults, desktopLogLevel, rotatingLog } from './backend-log.js';
 import { storeConnection } from './connection.js';
 import { createInvite } from './invite.js';
 import { appOrigins, connectionBroadcaster, handleConnectionRequests } from './ipc.js';
@@ -62,11 +62,11 @@ function startDesktop(): void {
     protocol.handle(appScheme.scheme, (request) => serveAppFile(request.url, rendererRoot));
     restrictPermissions(session.defaultSession);
 
-    mkdirSync(app.getPath('logs'), { recursive: true });
-    const log = createWriteStream(join(app.getPath('logs'), 'backend.log'), { flags: 'a' });
+    // Inside userData on every platform (macOS would put logs in ~/Library/Logs), private, rotated.
+    const log = rotatingLog({ dir: join(app.getPath('userData'), 'logs'), ...backendLogDefaults });
     const supervisor = new Supervisor({
       fork: utilityProcessForker(utilityProcess.fork, backendEntry, log, process.env),
-      config: { ...endpoint, dataDir, port: 0, allowedOrigins: appOrigins },
+      config: { ...endpoint, dataDir, port: 0, allowedOrigins: appOrigins, logLevel: desktopLogLevel },
     });
     handleConnectionRequests(ipcMain, () => connectionOf(supervisor.state));
     const broadcast = connectionBroadcaster(() => BrowserWindow.getAllWindows());

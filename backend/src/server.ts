@@ -85,7 +85,6 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
         ),
       dataDir: config.dataDir,
       prefix: config.prefix,
-      version,
       insecureHttp: config.insecureHttp,
       responder,
       log,

@@ -30,6 +30,9 @@ function refuseOwner(path: string, what: string, uid: number): void {
   }
 }
 
+const symbolicLink = (path: string, what: string) =>
+  new UntrustedPathError(`${what} ${path} is a symbolic link; api-store does not follow it. Remove it, or choose another --data-dir.`);
+
 /**
  * Why `path` could not be opened, in the words an operator needs: a link or another user's file
  * (which this user may not even be allowed to read) is a planted one. A missing file keeps its
@@ -38,7 +41,7 @@ function refuseOwner(path: string, what: string, uid: number): void {
 async function explainOpenError(error: unknown, path: string, what: string): Promise<never> {
   if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error;
   const stats = await lstat(path).catch(() => undefined);
-  if (stats?.isSymbolicLink()) throw new UntrustedPathError(`${what} ${path} is a symbolic link; api-store does not follow it. Remove it, or choose another --data-dir.`);
+  if (stats?.isSymbolicLink()) throw symbolicLink(path, what);
   if (stats) refuseOwner(path, what, stats.uid);
   throw error;
 }
@@ -50,13 +53,16 @@ async function restrictAcl(path: string): Promise<void> {
 }
 
 /**
- * Creates `path` (and missing parents) at 0700, or checks an existing one: a symbolic link or a
- * folder of another user is refused; a mode that lets others in is tightened to 0700. The check
- * and the chmod go through one descriptor opened without following links, so the folder cannot
- * be swapped in between.
+ * Creates `path` (and missing parents) at 0700, or checks an existing one: a symbolic link (or
+ * junction) or a folder of another user is refused; a mode that lets others in is tightened to
+ * 0700. On Windows the folder gets an owner-only ACL instead. The owner check and the chmod go
+ * through one descriptor opened without following links, so the folder cannot be swapped in between.
  */
 export async function ensurePrivateDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o700 });
+  const found = await lstat(path);
+  if (found.isSymbolicLink()) throw symbolicLink(path, 'The data folder');
+  if (!found.isDirectory()) throw new UntrustedPathError(`The data folder ${path} is not a folder.`);
   if (windows) return restrictAcl(path);
   let handle;
   try {
@@ -66,7 +72,7 @@ export async function ensurePrivateDir(path: string): Promise<void> {
   }
   try {
     const stats = await handle.stat();
-    if (!stats.isDirectory()) throw new UntrustedPathError(`The data folder ${path} is not a folder.`);
+    if (stats.ino !== found.ino || stats.dev !== found.dev) throw new UntrustedPathError(`The data folder ${path} was replaced while it was checked; api-store does not trust it.`);
     refuseOwner(path, 'The data folder', stats.uid);
     if (stats.mode & 0o077) await handle.chmod(0o700);
   } finally {

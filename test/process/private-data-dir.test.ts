@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmod, chown, lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { exitOf } from '../helpers/backend-process.js';
 import { makeTempDir } from '../helpers/store.js';
 
@@ -22,10 +22,18 @@ const secondUserMissing =
       ? 'needs setpriv (util-linux), to run the attacker and the victim as two other users'
       : false;
 
+/** The two users' temp folder (tsx keeps its cache there), removed with everything in it. */
+let scratch: string;
+before(async () => {
+  scratch = await makeTempDir('api-store-two-users-tmp-');
+  await chmod(scratch, 0o1777);
+});
+after(() => rm(scratch, { recursive: true, force: true }));
+
 /** Runs `args` as `uid` (its own group, no others) and collects its output. */
 function runAs(uid: number, args: string[], stdin = '') {
   const { API_STORE_TOKEN: _a, API_STORE_SESSION_SECRET: _b, ...env } = process.env;
-  const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...args], { env: { ...env, HOME: '/' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...args], { env: { ...env, HOME: '/', TMPDIR: scratch }, stdio: ['pipe', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk) => (output.stdout += chunk));
   child.stderr.on('data', (chunk) => (output.stderr += chunk));

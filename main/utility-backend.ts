@@ -11,7 +11,7 @@ type UtilityFork = (modulePath: string, args?: string[], options?: ForkOptions) 
 const codeLoadingVariables = ['NODE_OPTIONS', 'NODE_PATH', 'ELECTRON_RUN_AS_NODE'];
 
 /** The backend's environment: the app's, without the variables that load code. */
-export function backendEnvironment(parentEnv: NodeJS.ProcessEnv): Record<string, string> {
+function backendEnvironment(parentEnv: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
     Object.entries(parentEnv).filter((entry): entry is [string, string] => entry[1] !== undefined && !codeLoadingVariables.includes(entry[0].toUpperCase())),
   );

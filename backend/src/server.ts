@@ -1,9 +1,8 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { openAccounts, sessionAuthenticator } from './auth/accounts.js';
 import { localTokenAuthenticator } from './auth/local-token.js';
 import type { Authenticator } from './auth/caller.js';
 import type { StoreConfig } from './config.js';
+import { ensureDataDir } from './data-dir.js';
 import { EventHub } from './events/hub.js';
 import { createApp, type ListenerOptions } from './http/app.js';
 import { createCursors } from './http/cursor.js';
@@ -58,8 +57,7 @@ async function listenMain(app: ReturnType<typeof createApp>, config: StoreConfig
 
 /** Opens the store in `config.dataDir` and serves it on the main listener; LAN sharing starts off. */
 export async function startStore(config: StoreConfig, log: Logger, options: StoreOptions = {}): Promise<RunningStore> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const storage = await openLevelStorage(join(config.dataDir, 'db'), { sync: config.durability === 'machine' });
+  const storage = await openLevelStorage(await ensureDataDir(config.dataDir), { sync: config.durability === 'machine' });
   let port = 0;
   try {
     const store = await Store.open(storage, options.clock);
@@ -90,7 +88,6 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
         ),
       dataDir: config.dataDir,
       prefix: config.prefix,
-      version,
       insecureHttp: config.insecureHttp,
       responder,
       log,

@@ -144,6 +144,7 @@ function classify(error: unknown, timedOut: boolean, clock: HopClock, secure: bo
   if (timedOut) return new ProxyFailure('timeout', 'The request did not complete within its timeout.');
   const chain: { code?: string; message?: string; cause?: unknown }[] = [];
   for (let link = error as { cause?: unknown } | undefined; link && typeof link === 'object' && chain.length < 5; link = link.cause as typeof link) chain.push(link);
+  if (clock.connectionError) chain.push(clock.connectionError);
   const failure = chain.find((link) => link instanceof ProxyFailure);
   if (failure) return failure as ProxyFailure;
   const message = chain[0]?.message ?? String(error);

@@ -17,6 +17,8 @@ export interface HopClock {
   bodySent?: number;
   firstByte?: number;
   end?: number;
+  /** The first error of the hop's new connection: undici may report a TLS alert only as "other side closed". */
+  connectionError?: Error;
 }
 
 /** HAR-style phase durations in milliseconds (core's request timings); -1 where a phase did not happen, e.g. no DNS for an IP literal or no connect on a reused connection. */
@@ -76,9 +78,11 @@ export function timedConnector(options: buildConnector.BuildOptions, currentCloc
     const clock = currentClock();
     clock.connectStart = now();
     const socket = connect(params, callback);
-    socket.once('lookup', () => (clock.dnsEnd ??= now()));
-    socket.once('connect', () => (clock.connectEnd ??= now()));
-    socket.once('secureConnect', () => (clock.tlsEnd ??= now()));
+    // Ahead of undici's own listeners, which start sending at once.
+    socket.prependOnceListener('lookup', () => (clock.dnsEnd ??= now()));
+    socket.prependOnceListener('connect', () => (clock.connectEnd ??= now()));
+    socket.prependOnceListener('secureConnect', () => (clock.tlsEnd ??= now()));
+    socket.prependOnceListener('error', (error) => (clock.connectionError ??= error));
   };
 }
 

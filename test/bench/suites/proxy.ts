@@ -1,0 +1,73 @@
+import { Agent, request } from 'undici';
+import { startBenchProcess } from '../load.js';
+
+interface StoreInfo {
+  baseUrl: string;
+  token: string;
+}
+
+const COUNT = 2000;
+const WARMUP = 200;
+
+/** Milliseconds of `count` sequential calls, sorted. */
+async function latencies(count: number, call: () => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await call();
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+const at = (sorted: number[], share: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))];
+
+/**
+ * The proxy's added latency: the same loopback GET sent directly with undici (one keep-alive
+ * connection) and through POST /v1/proxy (keep-alive to the store; the proxy opens one
+ * connection per call, so each proxied call includes a loopback TCP connect), sequentially.
+ */
+export async function run(): Promise<string> {
+  const store = await startBenchProcess<StoreInfo>(new URL('../store-server.ts', import.meta.url));
+  const target = await startBenchProcess<{ port: number }>(new URL('../baseline-server.ts', import.meta.url));
+  const agent = new Agent({ connections: 1 });
+  try {
+    await new Promise((done) => {
+      target.child.once('message', done);
+      target.child.send({ type: 'put', key: '/pets', value: { items: [{ id: 1, name: 'rex' }] } });
+    });
+    const targetUrl = `http://127.0.0.1:${target.info.port}/pets`;
+    const direct = async () => {
+      const response = await request(targetUrl, { dispatcher: agent });
+      await response.body.arrayBuffer();
+    };
+    const proxied = (history: boolean) => async () => {
+      const response = await request(`${store.info.baseUrl}/proxy`, {
+        dispatcher: agent,
+        method: 'POST',
+        headers: { authorization: `Bearer ${store.info.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'Core#HttpRequest', request: { url: '{{base}}/pets' }, variables: { base: `http://127.0.0.1:${target.info.port}` }, history }),
+      });
+      const result = (await response.body.json()) as { response?: { status: number } };
+      if (result.response?.status !== 200) throw new Error(`proxy answered ${JSON.stringify(result)}`);
+    };
+    const rows: string[] = [];
+    const cases: [string, () => Promise<void>][] = [
+      ['direct (undici)', direct],
+      ['POST /v1/proxy, history: false', proxied(false)],
+      ['POST /v1/proxy, written to history', proxied(true)],
+    ];
+    let base: number[] = [];
+    for (const [name, call] of cases) {
+      await latencies(WARMUP, call);
+      const sorted = await latencies(COUNT, call);
+      if (!base.length) base = sorted;
+      const added = base === sorted ? '–' : `${(at(sorted, 0.5) - at(base, 0.5)).toFixed(2)} / ${(at(sorted, 0.99) - at(base, 0.99)).toFixed(2)}`;
+      rows.push(`| ${name} | ${at(sorted, 0.5).toFixed(2)} | ${at(sorted, 0.99).toFixed(2)} | ${added} |`);
+    }
+    return `### Proxy added latency, ${COUNT} sequential GETs of a loopback target (after ${WARMUP} warm-up)\n\n| case | p50 ms | p99 ms | added p50 / p99 ms |\n|---|---|---|---|\n${rows.join('\n')}\n`;
+  } finally {
+    await agent.close();
+    await Promise.all([store.stop(), target.stop()]);
+  }
+}

@@ -16,13 +16,13 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-async function listen(server: Server, scheme: 'http' | 'https'): Promise<Listening> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+async function listen(server: Server, scheme: 'http' | 'https', host = '127.0.0.1'): Promise<Listening> {
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
     server,
     port,
-    url: `${scheme}://127.0.0.1:${port}`,
+    url: `${scheme}://${host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -56,9 +56,10 @@ function handler(received: string[]) {
   };
 }
 
-export async function startHttpTarget(): Promise<Listening & { received: string[] }> {
+/** An HTTP target on `host`, a loopback address (Linux answers on all of 127.0.0.0/8). */
+export async function startHttpTarget(host = '127.0.0.1'): Promise<Listening & { received: string[] }> {
   const received: string[] = [];
-  return { ...(await listen(createHttpServer(handler(received)), 'http')), received };
+  return { ...(await listen(createHttpServer(handler(received)), 'http', host)), received };
 }
 
 export interface Pki {

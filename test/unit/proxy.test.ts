@@ -293,6 +293,19 @@ describe('the request sender', () => {
       assert.equal(target.received.filter((line) => line === 'GET /').length, 0);
     });
 
+    test('an HTTP proxy on a forbidden address is target_forbidden, by literal and by name', async () => {
+      const tunnel = await startTunnelProxy();
+      try {
+        for (const proxy of [tunnel.url, `http://proxy.internal.test:${tunnel.port}`]) {
+          const result = await proxied(core({ url: 'http://93.184.216.34/' }, { config: { proxy } }), { allowPrivateTargets: false, lookup: fixedLookup('127.0.0.1') });
+          assert.equal(errorCode(result), 'target_forbidden', proxy);
+        }
+        assert.deepEqual(tunnel.tunnels, [], 'the proxy was never asked');
+      } finally {
+        await tunnel.close();
+      }
+    });
+
     test('a redirect into a forbidden address is refused at connect time, by literal and by name', async () => {
       // Only the first target's address counts as public here, so its redirect into another loopback address is the attack.
       const sender = { allowPrivateTargets: false, isPublic: (address: string) => address === '127.0.0.1', lookup: fixedLookup('127.0.0.2') };

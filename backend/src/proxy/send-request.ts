@@ -248,12 +248,17 @@ export function createRequestSender(options: SenderOptions) {
       total: performance.now() - started,
     });
 
+    // Literal addresses need no lookup, so the connection-time check never sees them: they are checked here, the proxy's too.
+    const forbiddenLiteral = (address: string) => {
+      const host = new URL(address).hostname.replace(/^\[|\]$/g, '');
+      return !!allowed && isIP(host) !== 0 && !allowed(host);
+    };
     try {
+      if (settings.proxyUrl && forbiddenLiteral(settings.proxyUrl)) throw targetForbidden();
       for (;;) {
         clock = { start: performance.now() };
         const url = new URL(current.url);
-        const host = url.hostname.replace(/^\[|\]$/g, '');
-        if (allowed && isIP(host) && !allowed(host)) throw targetForbidden();
+        if (forbiddenLiteral(current.url)) throw targetForbidden();
         const request = current;
         const response = await timedDispatch(clock, () =>
           dispatcher.request({

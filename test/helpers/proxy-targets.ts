@@ -33,11 +33,12 @@ async function listen(server: Server, scheme: 'http' | 'https', host = '127.0.0.
 
 /**
  * `/echo` answers the method, path, headers and body as JSON; `/binary` three non-UTF-8 bytes;
- * `/big` 5,000 bytes; `/redirect?status=&to=` a redirect; `/hang` never answers.
+ * `/big` 5,000 bytes; `/redirect?status=&to=` a redirect; `/hang` never answers; `/hold` answers when released.
  */
-function route(request: IncomingMessage, response: ServerResponse, body: Buffer) {
+function route(request: IncomingMessage, response: ServerResponse, body: Buffer, held: ServerResponse[]) {
   const url = new URL(request.url ?? '/', 'http://target');
   if (url.pathname === '/hang') return;
+  if (url.pathname === '/hold') return held.push(response);
   if (url.pathname === '/binary') return response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from([0xff, 0x00, 0xfe]));
   if (url.pathname === '/big') return response.writeHead(200).end('x'.repeat(5000));
   if (url.pathname === '/redirect') return response.writeHead(Number(url.searchParams.get('status') ?? 302), { location: url.searchParams.get('to') ?? '/echo' }).end('moved');
@@ -45,21 +46,23 @@ function route(request: IncomingMessage, response: ServerResponse, body: Buffer)
   response.end(JSON.stringify({ method: request.method, path: request.url, headers: request.headers, body: body.toString('base64') }));
 }
 
-function handler(received: string[]) {
+function handler(received: string[], held: ServerResponse[] = []) {
   return (request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       received.push(`${request.method} ${request.url}`);
-      route(request, response, Buffer.concat(chunks));
+      route(request, response, Buffer.concat(chunks), held);
     });
   };
 }
 
 /** An HTTP target on `host`, a loopback address (Linux answers on all of 127.0.0.0/8). */
-export async function startHttpTarget(host = '127.0.0.1'): Promise<Listening & { received: string[] }> {
+export async function startHttpTarget(host = '127.0.0.1'): Promise<Listening & { received: string[]; release(): void }> {
   const received: string[] = [];
-  return { ...(await listen(createHttpServer(handler(received)), 'http', host)), received };
+  const held: ServerResponse[] = [];
+  const release = () => held.splice(0).forEach((response) => response.end('released'));
+  return { ...(await listen(createHttpServer(handler(received, held)), 'http', host)), received, release };
 }
 
 export interface Pki {

@@ -1,12 +1,16 @@
+import { stream } from 'hono/streaming';
+import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import { prepareRequest } from '../proxy/prepare-request.js';
-import { ProxyRequestBody, ProxyResultSchema, type ProxyRequestInput } from '../proxy/request-schema.js';
+import { planProjectRun, ProjectRunBody, runProject, unsentResult } from '../proxy/project-run.js';
+import { CoreRequestBody, ProxyResultSchema, SimpleRequest } from '../proxy/request-schema.js';
 import { createRequestSender, ProxyFailure, utf8Text, type OutgoingRequest, type ProxyResult } from '../proxy/send-request.js';
+import { readMedia } from '../store/file-media.js';
 import { createHistory, historyAccessOf } from '../store/history.js';
 import type { Store } from '../store/store.js';
-import { createRoute, jsonBody, jsonResponse } from '../http/openapi.js';
+import { createRoute, jsonBody } from '../http/openapi.js';
 
 const proxy = createRoute({
   method: 'post',
@@ -15,28 +19,36 @@ const proxy = createRoute({
   description:
     'A failure of the target (DNS, connection, TLS, timeout, redirects, size, a forbidden address, an unknown variable) is a 200 ' +
     'whose result has `error: {code, message, timings}` instead of `response`, as net-store answered. 4xx answers are for a ' +
-    'call the store refuses before sending anything (validation, authentication, limits).',
-  request: jsonBody(ProxyRequestBody),
-  responses: { 200: jsonResponse(ProxyResultSchema, 'The request was sent, or failed with a stable code') },
+    'call the store refuses before sending anything (validation, authentication, limits). A `Core#HttpProject` body runs a ' +
+    'stored project and answers `application/x-ndjson`: one `{type:"request"}` line per request as it completes, then a ' +
+    '`{type:"summary"}` line; closing the connection cancels the run before its next request.',
+  request: jsonBody(z.union([CoreRequestBody, SimpleRequest, ProjectRunBody]).openapi('ProxyRequest')),
+  responses: {
+    200: {
+      description: 'The request was sent, or failed with a stable code; for a project run, one line per request and a summary',
+      content: { 'application/json': { schema: ProxyResultSchema }, 'application/x-ndjson': { schema: z.string() } },
+    },
+  },
 });
 
 const APP = 'api-store';
+type Attachment = { app?: string; space?: string; project?: string; request?: string };
 const headerBlock = (headers: [string, string][]) => headers.map(([name, value]) => `${name}: ${value}`).join('\n');
 
 /**
  * The history entry of a sent request, in the shape `POST /history` accepts, attached to what the
  * request came from. A failure is kept under `log.error` (no `response`).
  */
-async function recordInHistory(store: Store, user: string, input: ProxyRequestInput, sent: OutgoingRequest, result: ProxyResult): Promise<NonNullable<ProxyResult['history']>> {
+async function recordInHistory(store: Store, user: string, from: Attachment, sent: OutgoingRequest, result: ProxyResult): Promise<NonNullable<ProxyResult['history']>> {
   const { response, error } = result;
   const requestText = sent.body && utf8Text(sent.body);
   try {
     const [entry] = await createHistory(store, historyAccessOf(store.storage, user), [
       {
-        app: input.from.app ?? APP,
-        ...(input.from.space ? { space: input.from.space } : {}),
-        ...(input.from.project ? { project: input.from.project } : {}),
-        ...(input.from.request ? { request: input.from.request } : {}),
+        app: from.app ?? APP,
+        ...(from.space ? { space: from.space } : {}),
+        ...(from.project ? { project: from.project } : {}),
+        ...(from.request ? { request: from.request } : {}),
         created: result.startTime,
         log: {
           request: { url: result.request.url, method: result.request.method, headers: headerBlock(result.request.headers), ...(requestText ? { payload: requestText } : {}), startTime: result.startTime },
@@ -78,17 +90,29 @@ export function registerProxy(api: Api, { config, store }: Services): void {
     const caller = c.get('caller');
     const input = c.req.valid('json');
     const send = caller.admin ? forAdmin : forTeammates;
+    if ('kind' in input && input.kind === 'Core#HttpProject') {
+      const signal = c.req.raw.signal;
+      let plan;
+      try {
+        plan = planProjectRun((await readMedia(store.storage, caller.user, input.pid)).value, input);
+      } catch (error) {
+        if (error instanceof ProxyFailure) throw new ApiError('validation_failed', error.message);
+        throw error;
+      }
+      const record = input.history ? (sent: OutgoingRequest, result: ProxyResult, request: string) => recordInHistory(store, caller.user, { project: input.pid, request }, sent, result) : undefined;
+      c.header('Content-Type', 'application/x-ndjson');
+      // A stream is not one of the typed JSON answers the route declares, hence the cast.
+      return stream(c, (output) => runProject(plan, input.options, { send, defaults, record, signal }, (line) => (signal.aborted ? Promise.resolve() : output.writeln(JSON.stringify(line)).then(() => undefined)))) as never;
+    }
     let prepared;
     try {
       prepared = prepareRequest(input, defaults);
     } catch (error) {
       if (!(error instanceof ProxyFailure)) throw error;
-      return c.json({ startTime: Date.now(), request: { url: '', method: '', headers: [] }, redirects: [], error: { code: error.code, message: error.message, ...error.extra, timings: notSent }, total: 0 }, 200);
+      return c.json(unsentResult(error), 200);
     }
     const result: ProxyResult = await send(prepared.request, prepared.settings);
-    if (input.history) result.history = await recordInHistory(store, caller.user, input, prepared.request, result);
+    if (input.history) result.history = await recordInHistory(store, caller.user, input.from, prepared.request, result);
     return c.json(result, 200);
   });
 }
-
-const notSent = { blocked: -1, dns: -1, connect: -1, ssl: -1, send: -1, wait: -1, receive: -1, total: 0 };

@@ -24,6 +24,39 @@ async function latencies(count: number, cases: (() => Promise<void>)[]): Promise
 
 const at = (sorted: number[], share: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))];
 
+const PROJECT_REQUESTS = 1000;
+
+/** A 1,000-request project run (NDJSON read to the end) against the same requests sent directly, one after another. */
+async function projectRun(store: StoreInfo, targetUrl: string, direct: () => Promise<void>): Promise<string> {
+  const headers = { authorization: `Bearer ${store.token}`, 'content-type': 'application/json' };
+  const keys = Array.from({ length: PROJECT_REQUESTS }, (_, index) => `r${index}`);
+  const document = {
+    kind: 'Core#HttpProject',
+    info: { name: 'bench' },
+    items: keys.map((key) => ({ kind: 'Core#ProjectRequest', key })),
+    definitions: { requests: keys.map((key) => ({ kind: 'Core#ProjectRequest', key, info: { name: key }, expects: { url: targetUrl, method: 'GET' } })) },
+  };
+  const created = await request(`${store.baseUrl}/files?alt=media`, { method: 'POST', headers, body: JSON.stringify({ meta: { kind: 'Core#HttpProject', info: { name: 'bench' } }, media: document }) });
+  const { key: pid } = (await created.body.json()) as { key: string };
+  const run = async (history: boolean) => {
+    const started = performance.now();
+    const response = await request(`${store.baseUrl}/proxy`, { method: 'POST', headers, body: JSON.stringify({ kind: 'Core#HttpProject', pid, history }) });
+    const lines = (await response.body.text()).trim().split('\n');
+    const summary = JSON.parse(lines.at(-1) ?? '{}') as { requests?: number; failures?: number };
+    if (summary.requests !== PROJECT_REQUESTS || summary.failures !== 0) throw new Error(`the run answered ${lines.at(-1)}`);
+    return performance.now() - started;
+  };
+  const directStarted = performance.now();
+  for (let i = 0; i < PROJECT_REQUESTS; i++) await direct();
+  const directMs = performance.now() - directStarted;
+  const quiet = await run(false);
+  const recorded = await run(true);
+  return (
+    `### A ${PROJECT_REQUESTS}-request project run against the same requests sent directly\n\n| case | total ms |\n|---|---|\n` +
+    `| direct (undici, sequential) | ${directMs.toFixed(0)} |\n| project run, history: false | ${quiet.toFixed(0)} |\n| project run, written to history | ${recorded.toFixed(0)} |\n`
+  );
+}
+
 /**
  * The proxy's added latency: the same loopback GET sent directly with undici (one keep-alive
  * connection) and through POST /v1/proxy (keep-alive to the store; the proxy opens one
@@ -67,7 +100,8 @@ export async function run(): Promise<string> {
       const added = index === 0 ? '–' : `${(at(sorted, 0.5) - at(base, 0.5)).toFixed(2)} / ${(at(sorted, 0.99) - at(base, 0.99)).toFixed(2)}`;
       return `| ${name} | ${at(sorted, 0.5).toFixed(2)} | ${at(sorted, 0.99).toFixed(2)} | ${added} |`;
     });
-    return `### Proxy added latency, ${COUNT} sequential GETs of a loopback target per case, cases in turn (after ${WARMUP} warm-up rounds)\n\n| case | p50 ms | p99 ms | added p50 / p99 ms |\n|---|---|---|---|\n${rows.join('\n')}\n`;
+    const runs = await projectRun(store.info, targetUrl, direct);
+    return `${runs}\n### Proxy added latency, ${COUNT} sequential GETs of a loopback target per case, cases in turn (after ${WARMUP} warm-up rounds)\n\n| case | p50 ms | p99 ms | added p50 / p99 ms |\n|---|---|---|---|\n${rows.join('\n')}\n`;
   } finally {
     await agent.close();
     await Promise.all([store.stop(), target.stop()]);

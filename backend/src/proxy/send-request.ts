@@ -211,6 +211,21 @@ export interface SenderOptions {
 }
 
 /**
+ * The dispatchers of requests sent one after another, as a project run sends them: requests
+ * with the same settings share one dispatcher and its keep-alive connections. A session's
+ * requests must not overlap, because a new connection times onto the session's current hop.
+ */
+export class SendSession {
+  clock: HopClock = { start: performance.now() };
+  readonly dispatchers = new Map<string, Dispatcher>();
+
+  close(): void {
+    for (const dispatcher of this.dispatchers.values()) dispatcher.destroy().catch(() => undefined);
+    this.dispatchers.clear();
+  }
+}
+
+/**
  * Sends the app's HTTP request, follows redirects, and returns the response or the failure with
  * the timings of every hop. Never throws for a failure of the target: that is the result's `error`.
  */
@@ -218,7 +233,27 @@ export function createRequestSender(options: SenderOptions) {
   const allowed = options.allowPrivateTargets ? undefined : (options.isPublic ?? isPublicAddress);
   const lookup = connectionLookup(options.lookup ?? dnsLookup, allowed);
 
-  return async function sendRequest(first: OutgoingRequest, settings: SendOptions): Promise<ProxyResult> {
+  /** The session's dispatcher for these settings: the TLS settings are the request's, and its connections time onto the session's hops. */
+  function dispatcherFor(session: SendSession, settings: SendOptions): Dispatcher {
+    const key = JSON.stringify([settings.tls, settings.proxyUrl ?? null, settings.timeoutMs]);
+    let dispatcher = session.dispatchers.get(key);
+    if (!dispatcher) {
+      const tls = tlsOptions(settings.tls);
+      dispatcher = settings.proxyUrl
+        ? new ProxyAgent({ uri: settings.proxyUrl, requestTls: tls, proxyTls: { lookup }, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs })
+        : new Agent({
+            connect: timedConnector({ ...tls, lookup, timeout: settings.timeoutMs }, () => session.clock),
+            headersTimeout: settings.timeoutMs,
+            bodyTimeout: settings.timeoutMs,
+          });
+      session.dispatchers.set(key, dispatcher);
+    }
+    return dispatcher;
+  }
+
+  /** Sends one request; in `shared` (a run's session) or in a session of its own, closed when it is done. */
+  async function sendRequest(first: OutgoingRequest, settings: SendOptions, shared?: SendSession): Promise<ProxyResult> {
+    const session = shared ?? new SendSession();
     const startTime = Date.now();
     const started = performance.now();
     let clock: HopClock = { start: started };
@@ -230,15 +265,7 @@ export function createRequestSender(options: SenderOptions) {
       timedOut = true;
       deadline.abort();
     }, settings.timeoutMs);
-    const tls = tlsOptions(settings.tls);
-    // One dispatcher per call: its TLS settings are the call's, and its connections time onto this call's hops.
-    const dispatcher: Dispatcher = settings.proxyUrl
-      ? new ProxyAgent({ uri: settings.proxyUrl, requestTls: tls, proxyTls: { lookup }, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs })
-      : new Agent({
-          connect: timedConnector({ ...tls, lookup, timeout: settings.timeoutMs }, () => clock),
-          headersTimeout: settings.timeoutMs,
-          bodyTimeout: settings.timeoutMs,
-        });
+    const dispatcher = dispatcherFor(session, settings);
     const sent = () => ({ url: current.url, method: current.method, headers: current.headers });
     const finish = (result: Omit<ProxyResult, 'startTime' | 'request' | 'redirects' | 'total'>): ProxyResult => ({
       startTime,
@@ -256,7 +283,7 @@ export function createRequestSender(options: SenderOptions) {
     try {
       if (settings.proxyUrl && forbiddenLiteral(settings.proxyUrl)) throw targetForbidden();
       for (;;) {
-        clock = { start: performance.now() };
+        clock = session.clock = { start: performance.now() };
         const url = new URL(current.url);
         if (forbiddenLiteral(current.url)) throw targetForbidden();
         const request = current;
@@ -302,7 +329,8 @@ export function createRequestSender(options: SenderOptions) {
       return finish({ error: { code: failure.code, message: failure.message, ...failure.extra, timings: harTimings(clock) } });
     } finally {
       clearTimeout(timer);
-      dispatcher.destroy().catch(() => undefined);
+      if (!shared) session.close();
     }
-  };
+  }
+  return sendRequest;
 }

@@ -6,7 +6,7 @@ import type { Services } from '../http/services.js';
 import { prepareRequest } from '../proxy/prepare-request.js';
 import { planProjectRun, ProjectRunBody, runProject, unsentResult } from '../proxy/project-run.js';
 import { CoreRequestBody, ProxyResultSchema, SimpleRequest } from '../proxy/request-schema.js';
-import { createRequestSender, ProxyFailure, utf8Text, type OutgoingRequest, type ProxyResult } from '../proxy/send-request.js';
+import { createRequestSender, ProxyFailure, SendSession, utf8Text, type OutgoingRequest, type ProxyResult } from '../proxy/send-request.js';
 import { readMedia } from '../store/file-media.js';
 import { createHistory, historyAccessOf } from '../store/history.js';
 import type { Store } from '../store/store.js';
@@ -102,7 +102,19 @@ export function registerProxy(api: Api, { config, store }: Services): void {
       const record = input.history ? (sent: OutgoingRequest, result: ProxyResult, request: string) => recordInHistory(store, caller.user, { project: input.pid, request }, sent, result) : undefined;
       c.header('Content-Type', 'application/x-ndjson');
       // A stream is not one of the typed JSON answers the route declares, hence the cast.
-      return stream(c, (output) => runProject(plan, input.options, { send, defaults, record, signal }, (line) => (signal.aborted ? Promise.resolve() : output.writeln(JSON.stringify(line)).then(() => undefined)))) as never;
+      return stream(c, async (ndjson) => {
+        // Nobody reads the lines of a client that went away.
+        const emit = async (line: object) => {
+          if (!signal.aborted) await ndjson.writeln(JSON.stringify(line));
+        };
+        // The run's requests go one after another, so they share keep-alive connections.
+        const session = new SendSession();
+        try {
+          await runProject(plan, input.options, { send: (request, settings) => send(request, settings, session), defaults, record, signal }, emit);
+        } finally {
+          session.close();
+        }
+      }) as never;
     }
     let prepared;
     try {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { closedPort, startHttpTarget, type Listening } from '../helpers/proxy-targets.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
+import { startTeam } from '../helpers/team.js';
 
 interface Line {
   type: 'request' | 'summary';
@@ -125,4 +126,22 @@ describe('project runs through POST /v1/proxy', () => {
       assert.equal(res.status, status, await res.text());
     }
   });
+});
+
+test("a teammate runs only projects they can read: another's project is 404, and nothing is sent", async () => {
+  const team = await startTeam({ proxy: { allowPrivateTargets: true } });
+  const target = await startHttpTarget();
+  try {
+    const created = await team.call(team.alice, '/files?alt=media', { method: 'POST', body: { meta: { kind: 'Core#HttpProject', info: { name: 'alice' } }, media: project(target.url, ['/echo', '/echo', '/echo']) } });
+    assert.equal(created.status, 201);
+    const refused = await team.call(team.bob, '/proxy', { method: 'POST', body: { kind: 'Core#HttpProject', pid: created.body.key, options: { environment: 'local' } } });
+    assert.equal(refused.status, 404);
+    assert.equal(refused.body.code, 'file_not_found');
+    assert.deepEqual(target.received, []);
+    const own = await team.store.api('/proxy', { method: 'POST', token: team.alice.token, body: { kind: 'Core#HttpProject', pid: created.body.key, options: { environment: 'local' } } });
+    assert.equal(parseLines(await own.text()).at(-1)?.requests, 3);
+  } finally {
+    await team.stop();
+    await target.close();
+  }
 });

@@ -5,6 +5,7 @@ import { createLaunchToken } from './auth/local-token.js';
 import { configSource, parseServerArgs, serverHelp, UsageError } from './cli-args.js';
 import { configSchema } from './config.js';
 import { runAdminCommand } from './cli-admin.js';
+import { runHelp, runProjectCommand } from './cli-run.js';
 import { UntrustedPathError, writePrivateFile } from './data-dir.js';
 import { loadCertificate } from './lan/tls.js';
 import { createLogger } from './logger.js';
@@ -31,10 +32,14 @@ async function main(): Promise<void> {
       await runAdminCommand(process.argv.slice(3), { env: process.env, readPassword: readStdin, stdout: (text) => process.stdout.write(text) });
       return;
     }
+    if (process.argv[2] === 'run') {
+      process.exitCode = await runProjectCommand(process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
+      return;
+    }
     args = parseServerArgs(process.argv.slice(2));
   } catch (error) {
     if (error instanceof StoreLockedError || error instanceof UntrustedPathError) fail(error.message);
-    if (error instanceof UsageError) fail(`${error.message}\n\n${serverHelp}`, 2);
+    if (error instanceof UsageError) fail(`${error.message}\n\n${process.argv[2] === 'run' ? runHelp : serverHelp}`, 2);
     throw error;
   }
   if (args.help) {

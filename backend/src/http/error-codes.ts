@@ -19,9 +19,6 @@ export const errorCodes = {
   forbidden_host: { status: 403, title: 'Forbidden Host' },
   forbidden_origin: { status: 403, title: 'Forbidden Origin' },
   forbidden_role: { status: 403, title: 'Forbidden' },
-  // proxy
-  proxy_target_forbidden: { status: 403, title: 'Proxy Target Forbidden' },
-  proxy_failed: { status: 502, title: 'Proxy Request Failed' },
   // accounts and sessions (multi-user)
   invalid_credentials: { status: 401, title: 'Invalid Credentials' },
   too_many_attempts: { status: 429, title: 'Too Many Attempts' },

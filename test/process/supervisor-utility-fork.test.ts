@@ -32,11 +32,11 @@ test('the utility-process adapter forks the entry with piped output and relays m
       forks.push({ modulePath, args, options });
       return child as never;
     },
-    '/app/out/backend/src/child.js',
+    '/app/out/backend/child.js',
     log,
   );
   const backend = fork();
-  assert.deepEqual(forks, [{ modulePath: '/app/out/backend/src/child.js', args: [], options: { serviceName: 'api-store backend', stdio: 'pipe' } }]);
+  assert.deepEqual(forks, [{ modulePath: '/app/out/backend/child.js', args: [], options: { serviceName: 'api-store backend', stdio: 'pipe' } }]);
   assert.ok(!('env' in (forks[0].options ?? {})), 'no env: nothing secret can travel there');
 
   backend.send({ type: 'shutdown' });

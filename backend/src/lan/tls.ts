@@ -4,7 +4,6 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { generate } from 'selfsigned';
 import { listen, type Listening } from '../http/listen.js';
 
 export interface Certificate {
@@ -33,6 +32,8 @@ export async function loadCertificate(dataDir: string): Promise<Certificate> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+  // selfsigned (and its X.509 stack) is loaded only the first time a certificate is made.
+  const { generate } = await import('selfsigned');
   const now = Date.now();
   const generated = await generate([{ name: 'commonName', value: `api-store on ${hostname()}` }], {
     keyType: 'ec',

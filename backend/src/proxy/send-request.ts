@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { ApiError } from '../http/problem.js';
 
 export interface ProxyRequest {
@@ -141,12 +141,18 @@ function publicOnlyLookup(lookup: Lookup): LookupFunction {
 export function createRequestSender(options: { allowPrivateTargets: boolean; maxBytes: number; lookup?: Lookup; now?: () => number }) {
   const now = options.now ?? (() => performance.now());
   const lookup = options.lookup ?? dnsLookup;
-  const dispatcher = new Agent({ connect: options.allowPrivateTargets ? { lookup } : { lookup: publicOnlyLookup(lookup) } });
+  // undici is loaded, and its connection pool made, on the first proxied request.
+  let client: Promise<{ dispatcher: Agent; request: typeof import('undici').request }> | undefined;
+  const connect = async () => {
+    const { Agent, request } = await import('undici');
+    return { dispatcher: new Agent({ connect: options.allowPrivateTargets ? { lookup } : { lookup: publicOnlyLookup(lookup) } }), request };
+  };
 
   return async function sendRequest(input: ProxyRequest): Promise<ProxyResponse> {
     const target = new URL(input.url);
     const host = target.hostname.replace(/^\[|\]$/g, '');
     if (!options.allowPrivateTargets && isIP(host) && !isPublicAddress(host)) throw targetForbidden();
+    const { dispatcher, request } = await (client ??= connect());
     const started = now();
     let response;
     try {

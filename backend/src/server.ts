@@ -119,6 +119,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
           await retention.stop();
           await store.close();
           log.info('stopped');
+          await log.flush();
         })()),
     };
   } catch (error) {

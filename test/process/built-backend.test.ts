@@ -19,10 +19,12 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-test('the bundled CLI starts with plain node, serves the API and stops on SIGTERM', async (t) => {
+test('the bundled CLI starts with plain node, serves the API, stops on SIGTERM and flushes its log', async (t) => {
   const child = spawn(process.execPath, [built.cli, '--server', '--data-dir', dataDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
@@ -43,10 +45,16 @@ test('the bundled CLI starts with plain node, serves the API and stops on SIGTER
   const exited = exitOf(child);
   child.kill('SIGTERM');
   assert.deepEqual(await exited, { code: 0, signal: null });
+  // The log is written asynchronously; stopping flushes it, so the last line is there.
+  const lines = stderr.trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
+  assert.deepEqual([lines[0].msg, lines.at(-1)!.msg], ['listening', 'stopped']);
+  assert.ok(lines.some((line) => line.msg === 'request'));
+  assert.ok(!stderr.includes(token), 'no token in the log');
 });
 
 test('the bundled child entry answers start with ready under child_process.fork', async (t) => {
-  const child = fork(built.child, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  // Plain node: without execArgv, fork would pass on the test runner's tsx loader.
+  const child = fork(built.child, [], { execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
   t.after(() => child.kill('SIGKILL'));
   const token = createLaunchToken();
   const ready = nextMessage(child, 'ready');

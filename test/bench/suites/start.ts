@@ -102,7 +102,8 @@ export async function run(): Promise<string> {
         return { child, url: listeningUrl(child) };
       },
       'child_process.fork(out/backend/child.js)': () => {
-        const child = fork(built.child, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+        // Plain node: without execArgv, fork would pass on this process's tsx loader.
+        const child = fork(built.child, [], { execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
         child.send({ type: 'start', config: { dataDir, token: createLaunchToken() } });
         const url = new Promise<string>((resolve, reject) => {
           child.on('message', (message: { type: string; port?: number }) => message.type === 'ready' && resolve(`http://127.0.0.1:${message.port}/v1`));

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { fork, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { buildBackend, type BuiltBackend } from '../helpers/built-backend.js';
 import { exitOf, nextMessage } from '../helpers/backend-process.js';
+import { pinnedFetch } from '../helpers/pinned-https.js';
 
 let built: BuiltBackend;
 let dataDir: string;
@@ -66,4 +69,42 @@ test('the bundled child entry answers start with ready under child_process.fork'
   child.send({ type: 'shutdown' });
   await stopped;
   assert.equal((await exitOf(child)).code, 0);
+});
+
+test('the code the bundle loads on first use works from its chunks: argon2, the TLS certificate, the proxy client', async (t) => {
+  const teamDir = await mkdtemp(join(tmpdir(), 'api-store-bundle-team-'));
+  t.after(() => rm(teamDir, { recursive: true, force: true }));
+  const { API_STORE_TOKEN: _token, ...env } = process.env;
+  const admin = spawn(process.execPath, [built.cli, 'admin', 'create', '--username', 'admin', '--data-dir', teamDir], { env, stdio: ['pipe', 'ignore', 'inherit'] });
+  admin.stdin.end('an admin password\n');
+  assert.equal((await exitOf(admin)).code, 0);
+
+  const server = spawn(process.execPath, [built.cli, '--server', '--mode', 'multi-user', '--data-dir', teamDir, '--port', '0', '--log-level', 'silent'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.after(() => server.kill('SIGKILL'));
+  let stdout = '';
+  const [url, fingerprint] = await new Promise<[string, string]>((resolve, reject) => {
+    server.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      const match = /listening on (\S+)\n[\s\S]*fingerprint: (\S+)\n/.exec(stdout);
+      if (match) resolve([match[1], match[2]]);
+    });
+    server.once('exit', (code) => reject(new Error(`exited with ${code}: ${stdout}`)));
+  });
+  const session = await pinnedFetch(`${url}/sessions`, fingerprint, { method: 'POST', body: { username: 'admin', password: 'an admin password' } });
+  assert.equal(session.status, 201);
+
+  const target = createServer((_request, response) => response.end('proxied'));
+  await new Promise<void>((listening) => target.listen(0, '127.0.0.1', listening));
+  t.after(() => target.close());
+  const { port } = target.address() as AddressInfo;
+  const proxied = await pinnedFetch(`${url}/proxy`, fingerprint, {
+    method: 'POST',
+    token: session.body.token,
+    body: { url: `http://127.0.0.1:${port}/`, method: 'GET', headers: [] },
+  });
+  assert.equal(proxied.status, 200, JSON.stringify(proxied.body));
+  assert.deepEqual([proxied.body.status, proxied.body.body], [200, 'proxied']);
 });

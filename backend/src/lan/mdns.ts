@@ -31,7 +31,7 @@ export const silentResponder: MdnsResponder = {
  */
 export function bonjourResponder(onError: (error: Error) => void): MdnsResponder {
   let bonjour: Promise<Bonjour> | undefined;
-  const start = () => import('bonjour-service').then(({ Bonjour }) => new Bonjour({}, onError));
+  const start = () => import('./bonjour.js').then(({ Bonjour }) => new Bonjour({}, onError));
   return {
     advertise(advertisement) {
       bonjour ??= start();

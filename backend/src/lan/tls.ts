@@ -33,7 +33,7 @@ export async function loadCertificate(dataDir: string): Promise<Certificate> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   // selfsigned (and its X.509 stack) is loaded only the first time a certificate is made.
-  const { generate } = await import('selfsigned');
+  const { generate } = await import('./selfsigned.js');
   const now = Date.now();
   const generated = await generate([{ name: 'commonName', value: `api-store on ${hostname()}` }], {
     keyType: 'ec',

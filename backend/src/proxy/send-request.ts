@@ -144,7 +144,7 @@ export function createRequestSender(options: { allowPrivateTargets: boolean; max
   // undici is loaded, and its connection pool made, on the first proxied request.
   let client: Promise<{ dispatcher: Agent; request: typeof import('undici').request }> | undefined;
   const connect = async () => {
-    const { Agent, request } = await import('undici');
+    const { Agent, request } = await import('./undici.js');
     return { dispatcher: new Agent({ connect: options.allowPrivateTargets ? { lookup } : { lookup: publicOnlyLookup(lookup) } }), request };
   };
 

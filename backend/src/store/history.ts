@@ -453,8 +453,8 @@ export function startHistoryRetention(
     if (users.length) check(users);
   });
   const timer = setInterval(() => check(), options.intervalMs ?? 60 * 60 * 1000).unref();
-  // The check of every user waits, when asked, so that it does not compete with the start-up.
-  const firstRun = options.firstRunDelayMs === undefined ? check() : setTimeout(check, options.firstRunDelayMs).unref();
+  // The first check of every user may wait, so that it does not compete with the start-up.
+  const firstRun = setTimeout(() => check(), options.firstRunDelayMs ?? 0).unref();
   return {
     trigger: () => check(),
     idle: async () => {
@@ -464,7 +464,7 @@ export function startHistoryRetention(
       stopped = true;
       unsubscribe();
       clearInterval(timer);
-      clearTimeout(firstRun ?? undefined);
+      clearTimeout(firstRun);
       await running;
     },
   };

@@ -20,7 +20,7 @@ import { utilityProcessForker } from './utility-backend.js';
 import { keepToAppPages, restrictPermissions, windowOptions } from './window.js';
 
 const compiled = dirname(fileURLToPath(import.meta.url)); // out/main
-const backendEntry = join(compiled, '../backend/src/child.js');
+const backendEntry = join(compiled, '../backend/child.js'); // the bundle (build/bundle-backend.ts)
 const preloadFile = join(compiled, '../preload/index.cjs');
 
 /** Kept here for the app's lifetime: a Tray without a reference is garbage-collected. */

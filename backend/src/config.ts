@@ -61,6 +61,8 @@ export const configSchema = z.object({
       maxReplayEntries: z.number().int().positive().default(10_000),
     })
     .prefault({}),
+  /** Background upkeep (history retention of every user, feed compaction) first runs this long after the start. */
+  maintenance: z.object({ firstRunDelayMs: z.number().int().nonnegative().default(30_000) }).prefault({}),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** `POST /proxy`: teammates of a shared store reach only public addresses unless this allows more. */
   proxy: z

@@ -95,12 +95,12 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
     const retention = startHistoryRetention(
       store,
       { maxEntriesPerUser: config.history.maxEntriesPerUser, maxAgeMs: config.history.maxAgeDays * 24 * 60 * 60 * 1000 },
-      { onError: (error) => log.error('history retention failed', { error: String(error) }) },
+      { onError: (error) => log.error('history retention failed', { error: String(error) }), firstRunDelayMs: config.maintenance.firstRunDelayMs },
     );
     const stopFeedCompaction = scheduleFeedCompaction(
       store,
       { maxEntries: config.events.retentionEntries, maxAgeMs: config.events.retentionDays * 24 * 60 * 60 * 1000 },
-      config.events.compactEveryMs,
+      { everyMs: config.events.compactEveryMs, firstRunDelayMs: config.maintenance.firstRunDelayMs },
       log,
     );
     log.info('listening', { host: config.host, port, prefix: config.prefix, mode: config.mode });
@@ -119,6 +119,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
           await retention.stop();
           await store.close();
           log.info('stopped');
+          await log.flush();
         })()),
     };
   } catch (error) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { EventSocket } from '../helpers/event-socket.js';
+import { startTestStore, type TestStore } from '../helpers/store.js';
 import { startTeam, type Team } from '../helpers/team.js';
 
 /**
@@ -159,4 +160,61 @@ describe('JSON nested too deeply is refused at the edge', () => {
     assert.equal(tooDeep.status, 400);
     assert.equal(tooDeep.body.code, 'too_deep');
   });
+});
+
+describe('bodies are read straight from the Node request, with the cap, type and syntax answers', () => {
+  const cap = 4096;
+  let store: TestStore;
+  let key: string;
+  before(async () => {
+    store = await startTestStore({ limits: { metadataBytes: cap } });
+    const created = await store.api('/files', { method: 'POST', body: project('target') });
+    assert.equal(created.status, 201);
+    key = ((await created.json()) as { key: string }).key;
+  });
+  after(() => store.stop());
+
+  /** JSON padded with trailing spaces to exactly `size` bytes: the body is that long, the document stays small. */
+  const padded = (value: unknown, size: number) => {
+    const text = JSON.stringify(value);
+    return text + ' '.repeat(size - Buffer.byteLength(text));
+  };
+  /** The same bytes without Content-Length: the reader has to count while it reads. */
+  const streamed = (text: string) =>
+    new ReadableStream({
+      start(controller) {
+        const bytes = new TextEncoder().encode(text);
+        for (let at = 0; at < bytes.length; at += 1000) controller.enqueue(bytes.slice(at, at + 1000));
+        controller.close();
+      },
+    });
+  const send = (method: string, path: string, body: BodyInit, type = 'application/json') =>
+    fetch(`${store.baseUrl}${path}`, { method, body, duplex: 'half', headers: { Authorization: `Bearer ${store.token}`, 'Content-Type': type } } as RequestInit);
+  const cases = [
+    { method: 'POST', path: () => '/files', value: () => project('at the cap'), ok: 201 },
+    { method: 'PATCH', path: () => `/files/${key}`, value: () => [{ op: 'replace', path: '/info/name', value: 'patched at the cap' }], ok: 200 },
+  ];
+
+  for (const { method, path, value, ok } of cases) {
+    test(`${method} /files: exactly the cap is accepted, one byte more is 413, with and without Content-Length`, async () => {
+      for (const body of [(text: string) => text, streamed]) {
+        const at = await send(method, path(), body(padded(value(), cap)));
+        assert.equal(at.status, ok, await at.clone().text());
+        await at.arrayBuffer();
+        const over = await send(method, path(), body(padded(value(), cap + 1)));
+        assert.equal(over.status, 413);
+        assert.equal(((await over.json()) as { code: string }).code, 'payload_too_large');
+      }
+    });
+
+    test(`${method} /files: a wrong type is 415, malformed JSON 400, a valid but wrong document 400 validation_failed`, async () => {
+      const wrongType = await send(method, path(), JSON.stringify(value()), 'text/plain');
+      assert.deepEqual([wrongType.status, ((await wrongType.json()) as { code: string }).code], [415, 'unsupported_media_type']);
+      const malformed = await send(method, path(), '{"kind": "Core#HttpProject", ');
+      assert.deepEqual([malformed.status, ((await malformed.json()) as { code: string }).code], [400, 'malformed_json']);
+      const invalid = await send(method, path(), JSON.stringify(method === 'POST' ? { kind: 'no spaces allowed' } : [{ op: 'shuffle' }]));
+      assert.equal(invalid.status, 400);
+      assert.equal(((await invalid.json()) as { code: string }).code, 'validation_failed');
+    });
+  }
 });

@@ -41,13 +41,15 @@ test('LevelDB\'s native prebuilds stay usable: no source rebuild, unpacked from 
 test('the packed files hold the entry points main/index.ts expects', () => {
   assert.equal(packageJson.main, 'out/main/index.js');
   const files: string[] = config.files;
-  for (const needed of ['out/main/**', 'out/backend/src/**', 'out/preload/**', 'renderer-stub/**']) assert.ok(files.includes(needed), needed);
+  for (const needed of ['out/main/**', 'out/backend/**', 'out/preload/**', 'renderer-stub/**']) assert.ok(files.includes(needed), needed);
   const main = read('main/index.ts');
-  assert.match(main, /'\.\.\/backend\/src\/child\.js'/);
+  assert.match(main, /'\.\.\/backend\/child\.js'/);
+  assert.match(read('build/bundle-backend.ts'), /out\/backend/);
   assert.match(main, /'\.\.\/preload\/index\.cjs'/);
   assert.match(read('build/bundle-preload.ts'), /out\/preload\/index\.cjs/);
   for (const file of files.filter((f) => f.startsWith('build/'))) assert.ok(existsSync(new URL(file, root)), file);
   assert.match(packageJson.scripts.build, /tsc -p tsconfig\.build\.json/);
+  assert.match(packageJson.scripts.build, /build\/bundle-backend\.ts/);
   assert.match(packageJson.scripts.dist, /electron-builder/);
 });
 

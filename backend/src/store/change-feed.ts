@@ -77,17 +77,21 @@ export async function compactChanges(store: Store, retention: FeedRetention, bat
   }
 }
 
-/** Compacts now and then every `everyMs` in the background; returns the function that stops it. */
-export function scheduleFeedCompaction(store: Store, retention: FeedRetention, everyMs: number, log: Logger): () => Promise<void> {
+/**
+ * Compacts after `firstRunDelayMs` (away from the start-up) and then every `everyMs` in the
+ * background; returns the function that stops it.
+ */
+export function scheduleFeedCompaction(store: Store, retention: FeedRetention, timing: { everyMs: number; firstRunDelayMs: number }, log: Logger): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   const run = () => {
     running = compactChanges(store, retention)
       .then((removed) => removed && log.info('change feed compacted', { removed }))
       .catch((error) => log.error('change feed compaction failed', { error: String(error) }));
   };
-  run();
-  const timer = setInterval(run, everyMs).unref();
+  const first = setTimeout(run, timing.firstRunDelayMs).unref();
+  const timer = setInterval(run, timing.everyMs).unref();
   return async () => {
+    clearTimeout(first);
     clearInterval(timer);
     await running;
   };

@@ -416,7 +416,7 @@ export interface HistoryRetentionTask {
 export function startHistoryRetention(
   store: Store,
   retention: HistoryRetention,
-  options: { onError(error: unknown): void; clock?: () => number; intervalMs?: number },
+  options: { onError(error: unknown): void; clock?: () => number; intervalMs?: number; firstRunDelayMs?: number },
 ): HistoryRetentionTask {
   const clock = options.clock ?? Date.now;
   let running: Promise<void> | undefined;
@@ -453,7 +453,8 @@ export function startHistoryRetention(
     if (users.length) check(users);
   });
   const timer = setInterval(() => check(), options.intervalMs ?? 60 * 60 * 1000).unref();
-  check();
+  // The first check of every user may wait, so that it does not compete with the start-up.
+  const firstRun = setTimeout(() => check(), options.firstRunDelayMs ?? 0).unref();
   return {
     trigger: () => check(),
     idle: async () => {
@@ -463,6 +464,7 @@ export function startHistoryRetention(
       stopped = true;
       unsubscribe();
       clearInterval(timer);
+      clearTimeout(firstRun);
       await running;
     },
   };

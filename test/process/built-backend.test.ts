@@ -106,5 +106,5 @@ test('the code the bundle loads on first use works from its chunks: argon2, the 
     body: { url: `http://127.0.0.1:${port}/`, method: 'GET', headers: [] },
   });
   assert.equal(proxied.status, 200, JSON.stringify(proxied.body));
-  assert.deepEqual([proxied.body.status, proxied.body.body], [200, 'proxied']);
+  assert.deepEqual([proxied.body.response?.status, proxied.body.response?.body], [200, 'proxied']);
 });

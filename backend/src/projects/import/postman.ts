@@ -1,0 +1,160 @@
+import postman, { type Collection, type Item, type ItemGroup, type RequestAuth } from 'postman-collection';
+
+const { Collection: PostmanCollection, ItemGroup: PostmanItemGroup } = postman;
+import { HTTP_PROJECT_KIND, type Payload } from '../project-document.js';
+import { ProjectBuilder, type Parent, type RequestInput } from '../project-builder.js';
+import { isObject } from './detect.js';
+import { importFailed, pointer, type ImportFormat, type ImportPlan, type Skipped } from './plan.js';
+
+/**
+ * Postman collections (v2.0 and v2.1) through Postman's own SDK, and Postman environments.
+ * Folders become folders, requests requests (every body mode, auth, scripts as text), collection
+ * variables an environment.
+ */
+
+/** Postman's auth types that core names differently; the others keep Postman's name. */
+const coreAuthType: Record<string, string> = { basic: 'basic', bearer: 'bearer', digest: 'digest', ntlm: 'ntlm', oauth2: 'oauth 2', apikey: 'api key' };
+export const postmanAuthType = Object.fromEntries(Object.entries(coreAuthType).map(([postman, core]) => [core, postman]));
+
+const text = (description: unknown): string | undefined => {
+  if (typeof description === 'string') return description || undefined;
+  if (isObject(description) && typeof description.content === 'string') return description.content || undefined;
+  return undefined;
+};
+
+type Events = Item['events'];
+
+/** Pre-request and test scripts, as text. */
+function scriptsOf(events: Events | undefined): RequestInput['scripts'] {
+  const scripts: NonNullable<RequestInput['scripts']> = {};
+  events?.each((event) => {
+    const exec = event.script?.exec;
+    const source = Array.isArray(exec) ? exec.join('\n') : typeof exec === 'string' ? exec : '';
+    if (!source.trim()) return;
+    if (event.listen === 'prerequest') scripts.preRequest = source;
+    if (event.listen === 'test') scripts.afterResponse = source;
+  });
+  return scripts;
+}
+
+function authOf(auth: RequestAuth | undefined, location: string, skipped: Skipped[]): RequestInput['authorization'] {
+  if (!auth || auth.type === 'noauth') return undefined;
+  const config = auth.parameters().toObject(false, false);
+  const type = coreAuthType[auth.type];
+  if (!type) skipped.push({ location, reason: `Postman auth "${auth.type}" has no equivalent in the API Client; it is kept with Postman's name and settings.` });
+  return [{ type: type ?? auth.type, config }];
+}
+
+/** Form fields as parts, disabled ones kept (the SDK's lists drop them). */
+function paramsOf(list: unknown): { name: string; value: string; enabled: boolean; json: Record<string, unknown> }[] {
+  if (!Array.isArray(list)) return [];
+  return list.filter(isObject).map((json) => ({ name: String(json.key ?? ''), value: String(json.value ?? ''), enabled: json.disabled !== true, json }));
+}
+
+function payloadOf(item: Item, location: string, skipped: Skipped[]): Payload | undefined {
+  const body = item.request.body;
+  const raw = body?.toJSON() as Record<string, unknown> | undefined;
+  if (!body || !raw || raw.disabled) return undefined;
+  switch (body.mode) {
+    case 'raw':
+      return body.raw ?? '';
+    case 'urlencoded':
+      return { type: 'x-www-form-urlencoded', data: paramsOf(raw.urlencoded).map(({ json, ...part }) => part) };
+    case 'formdata':
+      return {
+        type: 'formdata',
+        data: paramsOf(raw.formdata).map(({ json, ...part }) => {
+          if (json.type !== 'file') return { ...part, ...(typeof json.contentType === 'string' ? { contentType: json.contentType } : {}) };
+          const fileName = typeof json.src === 'string' ? json.src : Array.isArray(json.src) ? json.src.join(',') : '';
+          return { ...part, value: '', isFile: true, fileName };
+        }),
+      };
+    case 'file': {
+      const src = body.file?.src ?? '';
+      skipped.push({ location: `${location}/request/body`, reason: `The file body "${src}" is not part of the collection; only its name is kept.` });
+      return { type: 'file', data: '', meta: { name: src } };
+    }
+    case 'graphql':
+      return JSON.stringify(raw.graphql ?? {});
+    default:
+      return undefined;
+  }
+}
+
+function requestOf(item: Item, location: string, skipped: Skipped[], inherited: RequestAuth | undefined): RequestInput {
+  const request = item.request;
+  const own = request.auth ?? undefined;
+  if (item.responses?.count()) {
+    skipped.push({ location: `${location}/response`, reason: `${item.responses.count()} saved example response(s) are not part of a project document.` });
+  }
+  return {
+    name: item.name || request.url.toString() || 'Untitled request',
+    description: text(request.description) ?? text(item.description),
+    method: request.method || 'GET',
+    url: request.url.toString(),
+    headers: request.headers.all().filter((header) => !header.disabled).map((header) => ({ name: header.key, value: header.value ?? '' })),
+    payload: payloadOf(item, location, skipped),
+    authorization: authOf(own ?? inherited, `${location}/request/auth`, skipped),
+    scripts: scriptsOf(item.events),
+  };
+}
+
+function walk(builder: ProjectBuilder, group: ItemGroup<Item> | Collection, parent: Parent, location: string, skipped: Skipped[], inherited: RequestAuth | undefined): void {
+  group.items.all().forEach((entry: Item | ItemGroup<Item>, index: number) => {
+    const at = `${location}${pointer('item', index)}`;
+    if (PostmanItemGroup.isItemGroup(entry)) {
+      const folder = entry as ItemGroup<Item>;
+      const key = builder.addFolder(parent, folder.name || 'Untitled folder', text(folder.description));
+      const scripts = scriptsOf(folder.events);
+      if (scripts?.preRequest || scripts?.afterResponse) builder.document.definitions.folders.at(-1)!.scripts = scripts;
+      walk(builder, folder, key, at, skipped, folder.auth ?? inherited);
+    } else {
+      builder.addRequest(parent, requestOf(entry as Item, at, skipped, inherited));
+    }
+  });
+}
+
+export function importPostmanCollection(value: unknown, format: ImportFormat): ImportPlan {
+  let collection: Collection;
+  try {
+    collection = new PostmanCollection(value as never);
+  } catch (error) {
+    throw importFailed(format, '', (error as Error).message);
+  }
+  const info = (value as { info: Record<string, unknown> }).info;
+  if (!Array.isArray((value as { item?: unknown }).item)) throw importFailed(format, '/item', 'a collection needs an "item" array');
+  const skipped: Skipped[] = [];
+  const builder = new ProjectBuilder(collection.name || 'Postman collection', text(info.description));
+  const variables = collection.variables.all();
+  if (variables.length) {
+    builder.addEnvironment(undefined, {
+      name: 'Collection variables',
+      variables: variables.map((variable) => ({ name: variable.key ?? '', value: variable.value ?? '', enabled: !variable.disabled })),
+    });
+  }
+  const scripts = scriptsOf(collection.events);
+  if (scripts?.preRequest || scripts?.afterResponse) builder.document.scripts = scripts;
+  walk(builder, collection, undefined, '', skipped, collection.auth ?? undefined);
+  return {
+    format,
+    files: [{ kind: HTTP_PROJECT_KIND, meta: { info: { name: builder.document.info.name! } }, contents: builder.document }],
+    skipped,
+  };
+}
+
+/** A Postman environment becomes a project holding that one environment. */
+export function importPostmanEnvironment(value: unknown): ImportPlan {
+  const environment = value as { name?: unknown; values: unknown[] };
+  const name = typeof environment.name === 'string' && environment.name ? environment.name : 'Postman environment';
+  const builder = new ProjectBuilder(name);
+  const skipped: Skipped[] = [];
+  const variables = environment.values.flatMap((entry, index) => {
+    if (!isObject(entry) || typeof entry.key !== 'string') {
+      skipped.push({ location: pointer('values', index), reason: 'A variable needs a "key".' });
+      return [];
+    }
+    return [{ name: entry.key, value: entry.value ?? '', enabled: entry.enabled !== false, secret: entry.type === 'secret' }];
+  });
+  builder.addEnvironment(undefined, { name, variables });
+  return { format: 'postman-environment', files: [{ kind: HTTP_PROJECT_KIND, meta: { info: { name } }, contents: builder.document }], skipped };
+}

@@ -134,7 +134,9 @@ export function importInsomniaV5(value: unknown): ImportPlan {
       }
       const itemMeta = isObject(item.meta) ? item.meta : {};
       if (Array.isArray(item.children)) {
-        walk(item.children, builder.addFolder(parent, str(item.name) || 'Untitled folder', str(itemMeta.description)), `${at}/children`);
+        const folder = builder.addFolder(parent, str(item.name) || 'Untitled folder', str(itemMeta.description));
+        if (isObject(item.environment)) builder.addEnvironment(folder, environmentOf(`${str(item.name) || 'Folder'} environment`, item.environment));
+        walk(item.children, folder, `${at}/children`);
       } else if (typeof item.url === 'string' || typeof item.method === 'string') {
         const scripts = isObject(item.scripts) ? { preRequest: str(item.scripts.preRequest), afterResponse: str(item.scripts.afterResponse) } : undefined;
         builder.addRequest(parent, requestOf(item, scripts));
@@ -151,7 +153,7 @@ export function importInsomniaV5(value: unknown): ImportPlan {
       if (isObject(sub)) builder.addEnvironment(undefined, environmentOf(str(sub.name) || 'Environment', sub.data));
     });
   }
-  for (const part of ['spec', 'cookieJar', 'testSuites']) {
+  for (const part of ['spec', 'testSuites']) {
     if (document[part] !== undefined) skipped.push({ location: pointer(part), reason: `Insomnia's ${part} has no place in a project document.` });
   }
   return { format: 'insomnia-v5', files: [projectFile(builder)], skipped };

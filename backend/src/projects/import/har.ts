@@ -11,7 +11,7 @@ import { importFailed, pointer, type ImportFormat, type ImportPlan, type Skipped
 
 type Json = Record<string, unknown>;
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
-const pairsOf = (list: unknown) => (Array.isArray(list) ? list.filter(isObject) : []).map((pair) => ({ name: String(pair.name ?? ''), value: String(pair.value ?? '') }));
+const pairsOf = (list: unknown) => (Array.isArray(list) ? list.filter(isObject) : []).map((pair) => ({ name: String(pair.name ?? '').trim(), value: String(pair.value ?? '') }));
 
 function payloadOf(postData: unknown): Payload | undefined {
   if (!isObject(postData)) return undefined;

@@ -79,8 +79,10 @@ function operationsOf(paths: unknown): Operation[] {
   });
 }
 
-const valueOf = (parameter: Json, swagger: boolean) => {
-  const example = parameter.example ?? (swagger ? sample(parameter) : sample(parameter.schema));
+/** A parameter's stated example or default; empty when the document gives none. */
+const valueOf = (parameter: Json) => {
+  const schema = isObject(parameter.schema) ? parameter.schema : {};
+  const example = parameter.example ?? parameter['x-example'] ?? parameter.default ?? schema.example ?? schema.default;
   return example === undefined || example === null ? '' : String(example);
 };
 
@@ -126,9 +128,9 @@ export async function importOpenApi(value: unknown, format: ImportFormat): Promi
     let payload: Payload | undefined;
     for (const parameter of parameters) {
       const name = String(parameter.name ?? '');
-      if (parameter.in === 'query') query.push(`${name}=${valueOf(parameter, swagger)}`);
-      else if (parameter.in === 'header') headers.push({ name, value: valueOf(parameter, swagger) });
-      else if (parameter.in === 'cookie') headers.push({ name: 'Cookie', value: `${name}=${valueOf(parameter, swagger)}` });
+      if (parameter.in === 'query') query.push(`${name}=${valueOf(parameter)}`);
+      else if (parameter.in === 'header') headers.push({ name, value: valueOf(parameter) });
+      else if (parameter.in === 'cookie') headers.push({ name: 'Cookie', value: `${name}=${valueOf(parameter)}` });
       else if (parameter.in === 'body') {
         const mime = (Array.isArray(operation.consumes) ? operation.consumes.map(String) : consumes)[0] ?? 'application/json';
         headers.push({ name: 'Content-Type', value: mime });
@@ -141,7 +143,7 @@ export async function importOpenApi(value: unknown, format: ImportFormat): Promi
       const data = formData.map((parameter) =>
         parameter.type === 'file'
           ? { name: String(parameter.name), value: '', enabled: true, isFile: true, fileName: '' }
-          : { name: String(parameter.name), value: valueOf(parameter, true), enabled: true },
+          : { name: String(parameter.name), value: valueOf(parameter), enabled: true },
       );
       headers.push({ name: 'Content-Type', value: multipart ? 'multipart/form-data' : 'application/x-www-form-urlencoded' });
       payload = { type: multipart ? 'formdata' : 'x-www-form-urlencoded', data };
@@ -157,11 +159,9 @@ export async function importOpenApi(value: unknown, format: ImportFormat): Promi
         if (example !== undefined) payload = bodyText(example, mime);
       }
     }
-    if (isObject(operation.security) || Array.isArray(operation.security)) {
-      // Security schemes need credentials the document does not have; the user adds them.
-      if (Array.isArray(operation.security) && operation.security.length) {
-        skipped.push({ location: `${location}/security`, reason: 'Security requirements are not mapped; add the credentials to the request or an environment.' });
-      }
+    // Security schemes need credentials the document does not have: the user adds them.
+    if (Array.isArray(operation.security) && operation.security.length) {
+      skipped.push({ location: `${location}/security`, reason: 'Security requirements are not mapped; add the credentials to the request or an environment.' });
     }
     builder.addRequest(folderOf(operation), {
       name: str(operation.summary) || str(operation.operationId) || `${method.toUpperCase()} ${path}`,

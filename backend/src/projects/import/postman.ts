@@ -45,43 +45,43 @@ function authOf(auth: RequestAuth | undefined, location: string, skipped: Skippe
   return [{ type: type ?? auth.type, config }];
 }
 
-/** Form fields as parts, disabled ones kept (the SDK's lists drop them). */
+/** Form fields as parts, disabled ones kept (v2.1 says `disabled: true`, v2.0 `enabled: false`). */
 function paramsOf(list: unknown): { name: string; value: string; enabled: boolean; json: Record<string, unknown> }[] {
   if (!Array.isArray(list)) return [];
-  return list.filter(isObject).map((json) => ({ name: String(json.key ?? ''), value: String(json.value ?? ''), enabled: json.disabled !== true, json }));
+  return list.filter(isObject).map((json) => ({ name: String(json.key ?? ''), value: String(json.value ?? ''), enabled: json.disabled !== true && json.enabled !== false, json }));
 }
 
-function payloadOf(item: Item, location: string, skipped: Skipped[]): Payload | undefined {
-  const body = item.request.body;
-  const raw = body?.toJSON() as Record<string, unknown> | undefined;
-  if (!body || !raw || raw.disabled) return undefined;
+/** The body as the collection states it (the SDK turns an unknown mode into an empty raw body). */
+function payloadOf(body: unknown, location: string, skipped: Skipped[]): Payload | undefined {
+  if (!isObject(body) || body.disabled === true || body.mode === undefined) return undefined;
   switch (body.mode) {
     case 'raw':
-      return body.raw ?? '';
+      return typeof body.raw === 'string' ? body.raw : '';
     case 'urlencoded':
-      return { type: 'x-www-form-urlencoded', data: paramsOf(raw.urlencoded).map(({ json, ...part }) => part) };
+      return { type: 'x-www-form-urlencoded', data: paramsOf(body.urlencoded).map(({ json, ...part }) => part) };
     case 'formdata':
       return {
         type: 'formdata',
-        data: paramsOf(raw.formdata).map(({ json, ...part }) => {
+        data: paramsOf(body.formdata).map(({ json, ...part }) => {
           if (json.type !== 'file') return { ...part, ...(typeof json.contentType === 'string' ? { contentType: json.contentType } : {}) };
           const fileName = typeof json.src === 'string' ? json.src : Array.isArray(json.src) ? json.src.join(',') : '';
           return { ...part, value: '', isFile: true, fileName };
         }),
       };
     case 'file': {
-      const src = body.file?.src ?? '';
-      skipped.push({ location: `${location}/request/body`, reason: `The file body "${src}" is not part of the collection; only its name is kept.` });
+      const src = isObject(body.file) && typeof body.file.src === 'string' ? body.file.src : '';
+      skipped.push({ location, reason: `The file body "${src}" is not part of the collection; only its name is kept.` });
       return { type: 'file', data: '', meta: { name: src } };
     }
     case 'graphql':
-      return JSON.stringify(raw.graphql ?? {});
+      return JSON.stringify(body.graphql ?? {});
     default:
+      skipped.push({ location, reason: `The body mode "${String(body.mode)}" is not one Postman defines; the body is left out.` });
       return undefined;
   }
 }
 
-function requestOf(item: Item, location: string, skipped: Skipped[], inherited: RequestAuth | undefined): RequestInput {
+function requestOf(item: Item, source: Record<string, unknown>, location: string, skipped: Skipped[], inherited: RequestAuth | undefined): RequestInput {
   const request = item.request;
   const own = request.auth ?? undefined;
   if (item.responses?.count()) {
@@ -91,25 +91,30 @@ function requestOf(item: Item, location: string, skipped: Skipped[], inherited: 
     name: item.name || request.url.toString() || 'Untitled request',
     description: text(request.description) ?? text(item.description),
     method: request.method || 'GET',
-    url: request.url.toString(),
+    // The URL as the user typed it: the SDK rebuilds it from its parts, which may disagree.
+    url: isObject(source.request) && isObject(source.request.url) && typeof source.request.url.raw === 'string' ? source.request.url.raw : request.url.toString(),
     headers: request.headers.all().filter((header) => !header.disabled).map((header) => ({ name: header.key, value: header.value ?? '' })),
-    payload: payloadOf(item, location, skipped),
+    payload: payloadOf(isObject(source.request) ? source.request.body : undefined, `${location}/request/body`, skipped),
     authorization: authOf(own ?? inherited, `${location}/request/auth`, skipped),
     scripts: scriptsOf(item.events),
   };
 }
 
-function walk(builder: ProjectBuilder, group: ItemGroup<Item> | Collection, parent: Parent, location: string, skipped: Skipped[], inherited: RequestAuth | undefined): void {
+/** Walks the SDK's items beside the source's own (`sources`), which say what the SDK normalises away. */
+function walk(
+  builder: ProjectBuilder, group: ItemGroup<Item> | Collection, sources: unknown[], parent: Parent, location: string, skipped: Skipped[], inherited: RequestAuth | undefined,
+): void {
   group.items.all().forEach((entry: Item | ItemGroup<Item>, index: number) => {
+    const source = isObject(sources[index]) ? sources[index] : {};
     const at = `${location}${pointer('item', index)}`;
     if (PostmanItemGroup.isItemGroup(entry)) {
       const folder = entry as ItemGroup<Item>;
       const key = builder.addFolder(parent, folder.name || 'Untitled folder', text(folder.description));
       const scripts = scriptsOf(folder.events);
       if (scripts?.preRequest || scripts?.afterResponse) builder.document.definitions.folders.at(-1)!.scripts = scripts;
-      walk(builder, folder, key, at, skipped, folder.auth ?? inherited);
+      walk(builder, folder, Array.isArray(source.item) ? source.item : [], key, at, skipped, folder.auth ?? inherited);
     } else {
-      builder.addRequest(parent, requestOf(entry as Item, at, skipped, inherited));
+      builder.addRequest(parent, requestOf(entry as Item, source, at, skipped, inherited));
     }
   });
 }
@@ -121,8 +126,8 @@ export function importPostmanCollection(value: unknown, format: ImportFormat): I
   } catch (error) {
     throw importFailed(format, '', (error as Error).message);
   }
-  const info = (value as { info: Record<string, unknown> }).info;
-  if (!Array.isArray((value as { item?: unknown }).item)) throw importFailed(format, '/item', 'a collection needs an "item" array');
+  const { info, item: items } = value as { info: Record<string, unknown>; item?: unknown };
+  if (!Array.isArray(items)) throw importFailed(format, '/item', 'a collection needs an "item" array');
   const skipped: Skipped[] = [];
   const builder = new ProjectBuilder(collection.name || 'Postman collection', text(info.description));
   const variables = collection.variables.all();
@@ -134,7 +139,7 @@ export function importPostmanCollection(value: unknown, format: ImportFormat): I
   }
   const scripts = scriptsOf(collection.events);
   if (scripts?.preRequest || scripts?.afterResponse) builder.document.scripts = scripts;
-  walk(builder, collection, undefined, '', skipped, collection.auth ?? undefined);
+  walk(builder, collection, items, undefined, '', skipped, collection.auth ?? undefined);
   return {
     format,
     files: [{ kind: HTTP_PROJECT_KIND, meta: { info: { name: builder.document.info.name! } }, contents: builder.document }],

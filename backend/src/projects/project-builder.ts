@@ -13,6 +13,8 @@ export interface RequestInput {
   headers?: { name: string; value: string }[];
   payload?: Payload;
   authorization?: { type: string; enabled?: boolean; config: unknown }[];
+  /** A GraphQL body's query and variables (the payload is the JSON sent). */
+  graphql?: Record<string, unknown>;
   /** Scripts kept as text, by when they run. */
   scripts?: { preRequest?: string; afterResponse?: string };
 }
@@ -97,6 +99,7 @@ export class ProjectBuilder {
         method: input.method.toUpperCase(),
         ...(input.headers?.length ? { headers: headersText(input.headers) } : {}),
         ...(input.payload !== undefined ? { payload: input.payload } : {}),
+        ...(input.graphql ? { graphql: input.graphql } : {}),
       },
       created: this.now,
       updated: this.now,

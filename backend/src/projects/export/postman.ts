@@ -60,7 +60,8 @@ function eventsOf(scripts: unknown): Json[] | undefined {
 const described = (description: string | undefined) => (description ? { description } : {});
 
 function requestItem(request: ProjectRequest): Json {
-  const body = bodyOf(request.expects.payload);
+  const graphql = request.expects.graphql;
+  const body = typeof graphql === 'object' && graphql !== null ? { mode: 'graphql', graphql } : bodyOf(request.expects.payload);
   const auth = authOf(request);
   const events = eventsOf(request.scripts);
   return {

@@ -74,6 +74,7 @@ function payloadOf(body: unknown, location: string, skipped: Skipped[]): Payload
       return { type: 'file', data: '', meta: { name: src } };
     }
     case 'graphql':
+      // What goes on the wire; the request keeps the query and variables as well (see requestOf).
       return JSON.stringify(body.graphql ?? {});
     default:
       skipped.push({ location, reason: `The body mode "${String(body.mode)}" is not one Postman defines; the body is left out.` });
@@ -87,14 +88,16 @@ function requestOf(item: Item, source: Record<string, unknown>, location: string
   if (item.responses?.count()) {
     skipped.push({ location: `${location}/response`, reason: `${item.responses.count()} saved example response(s) are not part of a project document.` });
   }
+  const body = isObject(source.request) && isObject(source.request.body) ? source.request.body : undefined;
   return {
+    ...(body?.mode === 'graphql' && isObject(body.graphql) ? { graphql: body.graphql } : {}),
     name: item.name || request.url.toString() || 'Untitled request',
     description: text(request.description) ?? text(item.description),
     method: request.method || 'GET',
     // The URL as the user typed it: the SDK rebuilds it from its parts, which may disagree.
     url: isObject(source.request) && isObject(source.request.url) && typeof source.request.url.raw === 'string' ? source.request.url.raw : request.url.toString(),
     headers: request.headers.all().filter((header) => !header.disabled).map((header) => ({ name: header.key, value: header.value ?? '' })),
-    payload: payloadOf(isObject(source.request) ? source.request.body : undefined, `${location}/request/body`, skipped),
+    payload: payloadOf(body, `${location}/request/body`, skipped),
     authorization: authOf(own ?? inherited, `${location}/request/auth`, skipped),
     scripts: scriptsOf(item.events),
   };

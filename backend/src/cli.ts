@@ -5,6 +5,7 @@ import { createLaunchToken } from './auth/local-token.js';
 import { configSource, parseServerArgs, serverHelp, UsageError } from './cli-args.js';
 import { configSchema } from './config.js';
 import { runAdminCommand } from './cli-admin.js';
+import { describeError, runExportCommand, runImportCommand } from './cli-transfer.js';
 import { loadCertificate } from './lan/tls.js';
 import { createLogger } from './logger.js';
 import { startStore } from './server.js';
@@ -26,6 +27,14 @@ async function main(): Promise<void> {
   try {
     if (process.argv[2] === 'admin') {
       await runAdminCommand(process.argv.slice(3), { env: process.env, readPassword: readStdin, stdout: (text) => process.stdout.write(text) });
+      return;
+    }
+    const transfer = { import: runImportCommand, export: runExportCommand }[process.argv[2]];
+    if (transfer) {
+      await transfer(process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) }).catch((error: unknown) => {
+        if (error instanceof UsageError) throw error;
+        fail(describeError(error));
+      });
       return;
     }
     args = parseServerArgs(process.argv.slice(2));

@@ -142,8 +142,9 @@ export type ProjectItem = z.infer<typeof itemSchema>;
 export type Payload = z.infer<typeof payloadSchema>;
 export type Property = z.infer<typeof propertySchema>;
 
-/** The project document as JSON Schema (draft 2020-12), for clients and the OpenAPI document. */
-export const projectDocumentJsonSchema = () => z.toJSONSchema(projectDocumentSchema, { target: 'draft-2020-12', unrepresentable: 'any' });
+/** The project document as JSON Schema (draft 2020-12 for clients, or OpenAPI 3.0's dialect for the API document). */
+export const projectDocumentJsonSchema = (target: 'draft-2020-12' | 'openapi-3.0' = 'draft-2020-12') =>
+  z.toJSONSchema(projectDocumentSchema, { target, unrepresentable: 'any' });
 
 /**
  * The one check on a file's contents when they are written: a `Core#HttpProject` must be a

@@ -5,6 +5,7 @@ import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import { hasBody, isJson } from '../http/shell.js';
 import { applyImport, planImport } from '../projects/import/index.js';
+import { projectDocumentJsonSchema } from '../projects/project-document.js';
 import { fileKeySchema } from '../store/files.js';
 
 /**
@@ -22,6 +23,9 @@ const ImportReportSchema = z
 
 export function registerImport(api: Api, services: Services): void {
   const { store, config } = services;
+  // The contents of every Core#HttpProject, checked on write (see projects/project-document.ts).
+  const { $schema: _dialect, ...projectSchema } = projectDocumentJsonSchema('openapi-3.0');
+  api.openAPIRegistry.registerComponent('schemas', 'HttpProject', projectSchema as never);
   api.openapi(
     createRoute({
       method: 'post',

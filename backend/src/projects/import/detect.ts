@@ -33,7 +33,12 @@ function parseText(text: string): { value: unknown } | { curl: string } {
     const where = first.linePos?.[0];
     throw importFailed('yaml', where ? `line ${where.line}, column ${where.col}` : '', first.message.split('\n')[0]);
   }
-  return { value: document.toJS({ maxAliasCount: 100 }) };
+  try {
+    // Aliases are capped: a few lines of YAML must not expand into gigabytes.
+    return { value: document.toJS({ maxAliasCount: 100 }) };
+  } catch (error) {
+    throw importFailed('yaml', '', (error as Error).message);
+  }
 }
 
 /** The format of a parsed document, from the fields each tool writes. */

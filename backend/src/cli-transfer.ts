@@ -13,7 +13,7 @@ import { configSchema, defaultDataDir } from './config.js';
 import { ApiError } from './http/problem.js';
 import { exportPostman } from './projects/export/postman.js';
 import { applyImport, planImport } from './projects/import/index.js';
-import { exportStoreFormat } from './projects/store-export.js';
+import { exportStoreFormat } from './projects/export/api-store.js';
 import { fileSections, type FileRecord } from './store/file-records.js';
 import { openLevelStorage, StoreLockedError } from './store/level-storage.js';
 import { Store } from './store/store.js';

@@ -4,7 +4,7 @@ import { createRoute, jsonResponse } from '../http/openapi.js';
 import type { Services } from '../http/services.js';
 import { historyHarStream } from '../projects/export/har.js';
 import { exportPostman } from '../projects/export/postman.js';
-import { exportStoreFormat } from '../projects/store-export.js';
+import { exportStoreFormat } from '../projects/export/api-store.js';
 import { fileKeySchema } from '../store/files.js';
 import { historyAccessOf, historyScopes } from '../store/history.js';
 import { MAX_SORTABLE_TIME } from '../store/time-keys.js';

@@ -3,7 +3,7 @@ import type { Storage } from '../../store/storage.js';
 import { headerPairs } from '../project-builder.js';
 import { HTTP_PROJECT_KIND, projectDocumentSchema, type Payload, type ProjectDocument, type ProjectItem, type ProjectRequest } from '../project-document.js';
 import { postmanAuthType } from '../import/postman.js';
-import { readTree } from '../store-export.js';
+import { readTree } from './api-store.js';
 
 /**
  * Postman collection v2.1: a project becomes a collection (folders, requests, bodies, auth,

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { SPACE_KIND } from '../../store/file-records.js';
 import { fileKeySchema, kindSchema } from '../../store/files.js';
 import { HTTP_PROJECT_KIND, projectDocumentSchema } from '../project-document.js';
-import { STORE_EXPORT_KIND } from '../store-export.js';
+import { STORE_EXPORT_KIND } from '../export/api-store.js';
 import { importFailed, pointer, type ImportPlan, type PlannedFile } from './plan.js';
 
-/** api-store's own export format (see store-export.ts), and a bare API Client project document. */
+/** api-store's own export format (see export/api-store.ts), and a bare API Client project document. */
 
 const exportSchema = z.object({
   kind: z.literal(STORE_EXPORT_KIND),

@@ -1,6 +1,6 @@
-import { below, fileSections, protectedFileFields, SPACE_KIND, type FileRecord, type MediaRecord } from '../store/file-records.js';
-import { readVisibleFile } from '../store/files.js';
-import type { KeyRange, Storage } from '../store/storage.js';
+import { below, fileSections, protectedFileFields, SPACE_KIND, type FileRecord, type MediaRecord } from '../../store/file-records.js';
+import { readVisibleFile } from '../../store/files.js';
+import type { KeyRange, Storage } from '../../store/storage.js';
 
 /**
  * api-store's own export format: a project or a space with everything in it, as the files'

@@ -48,6 +48,24 @@ describe('import mappers', () => {
     });
   }
 
+  test('a source of a known format but unexpected shapes is an import_failed, never an unhandled error', async () => {
+    const odd = [
+      { info: { name: 'x', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' }, item: [42, null, { item: 'x' }, { request: 7 }] },
+      { _type: 'export', __export_format: 4, resources: [{ _type: 'workspace', _id: 'w' }, { _type: 'request', _id: 'r', parentId: 'w', headers: 'x', body: 5, url: 3 }] },
+      { type: 'collection.insomnia.rest/5.0', collection: [{ children: 'x' }, { url: 1, headers: {} }], environments: 'x' },
+      { log: { entries: [null, { request: { method: 'GET', url: 'x', headers: 'nope', cookies: {} } }] } },
+      { openapi: '3.0.0', info: { title: 't', version: '1' }, paths: { '/a': { get: { parameters: 'x', requestBody: { content: 5 } } } } },
+      { name: 'env', values: [null, { key: 1 }] },
+    ];
+    for (const value of odd) {
+      try {
+        await planImport({ json: value }, 100);
+      } catch (error) {
+        assert.ok((error as { code?: string }).code?.startsWith('import_'), `${JSON.stringify(value).slice(0, 60)}: ${(error as Error).message}`);
+      }
+    }
+  });
+
   test('headers: core’s header string and name/value pairs convert both ways', () => {
     const pairs = [{ name: 'Accept', value: 'application/json' }, { name: 'X-Empty', value: '' }, { name: 'X-Colon', value: 'a: b' }];
     assert.deepEqual(headerPairs(headersText(pairs)), pairs);

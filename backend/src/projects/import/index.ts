@@ -7,7 +7,8 @@ import { detectFormat, type ImportSource } from './detect.js';
 import { importCurl, importHar } from './har.js';
 import { importInsomniaV4, importInsomniaV5 } from './insomnia.js';
 import { importOpenApi } from './openapi.js';
-import type { ImportPlan, Skipped } from './plan.js';
+import { importFailed, type ImportFormat, type ImportPlan, type Skipped } from './plan.js';
+import { ApiError } from '../../http/problem.js';
 import { importPostmanCollection, importPostmanEnvironment } from './postman.js';
 import { importProjectDocument, importStoreFormat } from './store-format.js';
 
@@ -20,6 +21,16 @@ export type { ImportSource } from './detect.js';
 
 export async function planImport(source: ImportSource, maxDepth: number): Promise<ImportPlan> {
   const { format, value } = detectFormat(source, maxDepth);
+  try {
+    return await mapSource(format, value);
+  } catch (error) {
+    // A mapper meeting a shape it did not expect is still the file's fault, never a 500.
+    if (error instanceof ApiError) throw error;
+    throw importFailed(format, '', (error as Error).message);
+  }
+}
+
+function mapSource(format: ImportFormat, value: unknown): ImportPlan | Promise<ImportPlan> {
   switch (format) {
     case 'api-store':
       return importStoreFormat(value);

@@ -7,6 +7,9 @@ export const serverHelp = `Usage: api-store --server [options]
        api-store mode "multi-user" [options]      (net-store style; same as --server --mode multi-user)
        api-store admin create --username <name> [--name <display name>] [--data-dir <path>]
                                                   (the first admin of a multi-user store; password on stdin)
+       api-store import <file> [--space <key>] [--data-dir <path>]
+                                                  (Postman, Insomnia, HAR, OpenAPI, Swagger, cURL or api-store file)
+       api-store export <key> [--format api-store|postman-v2.1] [--out <file>] [--data-dir <path>]
 
 Runs the store headless. Prints the address; the token is in <data-dir>/server.json (mode 0600)
 unless API_STORE_TOKEN is set. In multi-user mode teammates sign in instead (POST /v1/sessions),

@@ -6,6 +6,7 @@ import { configSource, parseServerArgs, serverHelp, UsageError } from './cli-arg
 import { configSchema } from './config.js';
 import { runAdminCommand } from './cli-admin.js';
 import { runHelp, runProjectCommand } from './cli-run.js';
+import { describeError, runExportCommand, runImportCommand } from './cli-transfer.js';
 import { UntrustedPathError, writePrivateFile } from './data-dir.js';
 import { loadCertificate } from './lan/tls.js';
 import { createLogger } from './logger.js';
@@ -34,6 +35,14 @@ async function main(): Promise<void> {
     }
     if (process.argv[2] === 'run') {
       process.exitCode = await runProjectCommand(process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
+      return;
+    }
+    const transfer = { import: runImportCommand, export: runExportCommand }[process.argv[2]];
+    if (transfer) {
+      await transfer(process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) }).catch((error: unknown) => {
+        if (error instanceof UsageError) throw error;
+        fail(describeError(error));
+      });
       return;
     }
     args = parseServerArgs(process.argv.slice(2));

@@ -39,6 +39,11 @@ export const errorCodes = {
   protected_field: { status: 400, title: 'Protected Field' },
   invalid_patch: { status: 400, title: 'Invalid Patch' },
   version_conflict: { status: 412, title: 'Version Conflict' },
+  invalid_project_document: { status: 400, title: 'Invalid Project Document' },
+  // import and export
+  import_unsupported_format: { status: 400, title: 'Unsupported Import Format' },
+  import_failed: { status: 400, title: 'Import Failed' },
+  export_unsupported: { status: 400, title: 'Export Not Supported' },
   // history and app data
   history_entry_not_found: { status: 404, title: 'History Entry Not Found' },
   app_record_not_found: { status: 404, title: 'App Record Not Found' },

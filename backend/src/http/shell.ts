@@ -37,7 +37,7 @@ export function hardShell(tls: boolean, log: Logger): MiddlewareHandler<AppEnv> 
   };
 }
 
-const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type);
+export const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type);
 
 /** Whether a request carries a body, from its headers alone: touching c.req.raw would make the adapter build a full Request. */
 export function hasBody(c: Context<AppEnv>): boolean {
@@ -49,6 +49,13 @@ export function hasBody(c: Context<AppEnv>): boolean {
 
 /** The routes whose body is a file's contents when asked with `?alt=media` (routes/files.ts). */
 const mediaRoutes = new Set(['POST /files', 'PUT /files/:key', 'PATCH /files/:key']);
+
+/**
+ * Routes that also take text bodies, which the route itself parses, with the media cap: an
+ * import reads YAML (Insomnia v5, OpenAPI) and cURL command lines (routes/import.ts).
+ */
+const textRoutes = new Set(['POST /import']);
+const isText = (type: string) => /^(application\/(x-)?yaml|text\/(x-)?yaml|text\/plain)\s*(;|$)/i.test(type);
 
 /** The route a request reached, as `METHOD /path/:param` below the prefix; none when only middleware matched (404, 405). */
 function routeOf(c: Context<AppEnv>, prefix: string): string | undefined {
@@ -69,17 +76,21 @@ export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; 
   return async function acceptJsonBody(c, next) {
     if (!hasBody(c)) return next();
     const type = c.req.header('Content-Type');
-    if (!type || !isJson(type)) {
-      throw new ApiError('unsupported_media_type', 'Request bodies must be JSON (Content-Type: application/json).');
-    }
     const route = routeOf(c, prefix);
-    const cap = route !== undefined && mediaRoutes.has(route) && c.req.query('alt') === 'media' ? limits.mediaBytes : limits.metadataBytes;
+    const textRoute = route !== undefined && textRoutes.has(route);
+    const text = textRoute && type !== undefined && isText(type);
+    if (!text && (!type || !isJson(type))) {
+      const accepted = textRoute ? 'JSON, YAML or text' : 'JSON (Content-Type: application/json)';
+      throw new ApiError('unsupported_media_type', `Request bodies must be ${accepted}.`);
+    }
+    const cap = textRoute || (route !== undefined && mediaRoutes.has(route) && c.req.query('alt') === 'media') ? limits.mediaBytes : limits.metadataBytes;
     if (Number(c.req.header('Content-Length')) > cap) throw tooLarge();
-    const text = await readBody(c.env.incoming, cap);
+    const body = await readBody(c.env.incoming, cap);
     if (route === undefined) return next();
-    checkDepth(parseJson(text), limits.jsonDepth);
+    // A text body is parsed (and depth-checked) by its route.
+    if (!text) checkDepth(parseJson(body), limits.jsonDepth);
     // Hono keeps promises in its body cache (`c.req.json()` chains on it), though it types them as values.
-    c.req.bodyCache.text = Promise.resolve(text) as unknown as string;
+    c.req.bodyCache.text = Promise.resolve(body) as unknown as string;
     await next();
   };
 }

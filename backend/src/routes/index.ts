@@ -5,9 +5,11 @@ import { registerAppData } from './app-data.js';
 import { registerAuth } from './auth.js';
 import { registerChanges } from './changes.js';
 import { registerEvents } from './events.js';
+import { registerExport } from './export.js';
 import { registerFileUsers } from './file-users.js';
 import { registerFiles } from './files.js';
 import { registerHistory } from './history.js';
+import { registerImport } from './import.js';
 import { registerProxy } from './proxy.js';
 import { registerSessions } from './sessions.js';
 import { registerShared } from './shared.js';
@@ -24,6 +26,9 @@ export function registerRoutes(api: Api, services: Services, sockets: ListenerSo
   registerFileUsers(api, services);
   registerTrash(api, services);
   registerShared(api, services);
+  // Before history: `/history/export` must not be read as the entry `export`.
+  registerExport(api, services);
+  registerImport(api, services);
   registerHistory(api, services);
   registerAppData(api, services);
   registerSessions(api, services);

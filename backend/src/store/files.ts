@@ -7,6 +7,7 @@ import {
   type ChildEntry, type FileRecord, type MediaRecord,
 } from './file-records.js';
 import { checkSize, type DocumentLimits } from './document-limits.js';
+import { checkFileContents } from '../projects/project-document.js';
 import { hasAttachments } from './history.js';
 import { applyJsonPatch, type PatchRequest } from './json-patch.js';
 import { readPage, type Page, type PageRequest } from './paging.js';
@@ -119,9 +120,23 @@ function newRecord(input: FileInput, key: string, owner: string, parents: string
  * Whether a key was ever used for a file (in trash or not, or deleted for good: see
  * file-records.ts) or for history that a file with this key would show to its readers.
  */
-async function keyUsed(storage: Storage, key: string): Promise<boolean> {
+export async function keyUsed(storage: Storage, key: string): Promise<boolean> {
   const [file, retired, attached] = await Promise.all([storage.get(fileSections.files, key), storage.get(fileSections.retiredKeys, key), hasAttachments(storage, key)]);
   return file !== undefined || retired !== undefined || attached;
+}
+
+/**
+ * The `parents` of a new file in `parent` (the caller's root when absent): the parent must be a
+ * live space the caller may write to.
+ */
+export async function parentsOfNewFile(storage: Storage, user: string, parent: string | undefined): Promise<string[]> {
+  if (parent === undefined) return [];
+  const record = await storage.get<FileRecord>(fileSections.files, parent);
+  const role = record && !record.deleted ? await roleOfRecord(storage, user, record) : undefined;
+  if (!record || !role) throw new ApiError('parent_not_found', `There is no space ${parent}.`);
+  if (record.kind !== SPACE_KIND) throw new ApiError('parent_not_space', `${parent} is a ${record.kind}; only spaces contain files.`);
+  requireRole({ record, role }, 'writer', 'add files to');
+  return [...record.parents, record.key];
 }
 
 /**
@@ -134,16 +149,9 @@ export async function createFile(
   options: { parent?: string; input: FileInput; media?: { value: unknown } },
   limits: DocumentLimits,
 ): Promise<FileRecord> {
+  if (options.media) checkFileContents(options.input.kind, options.media.value);
   return store.mutate(async (m) => {
-    let parents: string[] = [];
-    if (options.parent !== undefined) {
-      const parent = await store.storage.get<FileRecord>(fileSections.files, options.parent);
-      const role = parent && !parent.deleted ? await roleOfRecord(store.storage, user, parent) : undefined;
-      if (!parent || !role) throw new ApiError('parent_not_found', `There is no space ${options.parent}.`);
-      if (parent.kind !== SPACE_KIND) throw new ApiError('parent_not_space', `${options.parent} is a ${parent.kind}; only spaces contain files.`);
-      requireRole({ record: parent, role }, 'writer', 'add files to');
-      parents = [...parent.parents, parent.key];
-    }
+    const parents = await parentsOfNewFile(store.storage, user, options.parent);
     const key = options.input.key;
     if (key !== undefined && (await keyUsed(store.storage, key))) {
       throw new ApiError('key_conflict', `The key ${key} is taken: a file has or had it, or history is filed under it. Choose another.`);

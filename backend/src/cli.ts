@@ -5,10 +5,13 @@ import { createLaunchToken } from './auth/local-token.js';
 import { configSource, parseServerArgs, serverHelp, UsageError } from './cli-args.js';
 import { configSchema } from './config.js';
 import { runAdminCommand } from './cli-admin.js';
+import { CommandFailed, runBackupCommand } from './cli-backup.js';
+import { BackupFileError } from './backup/format.js';
+import { RestoreTargetError } from './backup/restore.js';
 import { loadCertificate } from './lan/tls.js';
 import { createLogger } from './logger.js';
 import { startStore } from './server.js';
-import { StoreLockedError } from './store/level-storage.js';
+import { StoreOpenError } from './store/open-errors.js';
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`api-store: ${message}\n`);
@@ -28,9 +31,13 @@ async function main(): Promise<void> {
       await runAdminCommand(process.argv.slice(3), { env: process.env, readPassword: readStdin, stdout: (text) => process.stdout.write(text) });
       return;
     }
+    if (['backup', 'restore', 'verify'].includes(process.argv[2])) {
+      process.exitCode = await runBackupCommand(process.argv[2], process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
+      return;
+    }
     args = parseServerArgs(process.argv.slice(2));
   } catch (error) {
-    if (error instanceof StoreLockedError) fail(error.message);
+    if (error instanceof StoreOpenError || error instanceof BackupFileError || error instanceof RestoreTargetError || error instanceof CommandFailed) fail(error.message);
     if (error instanceof UsageError) fail(`${error.message}\n\n${serverHelp}`, 2);
     throw error;
   }
@@ -51,7 +58,7 @@ async function main(): Promise<void> {
   try {
     running = await startStore(config, createLogger(config.logLevel));
   } catch (error) {
-    if (error instanceof StoreLockedError) fail(error.message);
+    if (error instanceof StoreOpenError) fail(error.message);
     fail(`the store could not start: ${(error as Error).message}`);
   }
 

@@ -1,6 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { openAccounts, sessionAuthenticator } from './auth/accounts.js';
+import { backupsDirOf, startBackups, takeSnapshot } from './backup/snapshots.js';
 import { localTokenAuthenticator } from './auth/local-token.js';
 import type { Authenticator } from './auth/caller.js';
 import type { StoreConfig } from './config.js';
@@ -16,7 +15,7 @@ import type { Logger } from './logger.js';
 import { canRead } from './store/access.js';
 import { scheduleFeedCompaction } from './store/change-feed.js';
 import { startHistoryRetention } from './store/history.js';
-import { openLevelStorage } from './store/level-storage.js';
+import { openDataDir } from './store/data-dir.js';
 import { Store, type Clock } from './store/store.js';
 import { version } from './version.js';
 
@@ -58,11 +57,18 @@ async function listenMain(app: ReturnType<typeof createApp>, config: StoreConfig
 
 /** Opens the store in `config.dataDir` and serves it on the main listener; LAN sharing starts off. */
 export async function startStore(config: StoreConfig, log: Logger, options: StoreOptions = {}): Promise<RunningStore> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const storage = await openLevelStorage(join(config.dataDir, 'db'), { sync: config.durability === 'machine' });
+  const storage = await openDataDir(config.dataDir, { sync: config.durability === 'machine' });
   let port = 0;
   try {
-    const store = await Store.open(storage, options.clock);
+    const clock = options.clock ?? Date.now;
+    // An upgrade that goes wrong can be undone: the store as it was is backed up before migrating.
+    const store = await Store.open(storage, clock, {
+      beforeMigration: async (from, to) => {
+        const snapshot = await takeSnapshot(storage, backupsDirOf(config.dataDir), `before-schema-${to}`, clock());
+        log.info('backup taken before migrating', { from, to, name: snapshot.name });
+      },
+    });
+    const backups = startBackups(storage, { dataDir: config.dataDir, keep: config.backups.keep, checkEveryMs: config.backups.checkEveryMs, clock, log });
     const accounts = await openAccounts(config, store);
     const events = new EventHub(store, {
       canRead: (user, fileKey) => canRead(storage, user, fileKey),
@@ -70,7 +76,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
       heartbeatMs: config.events.heartbeatMs,
       log,
     });
-    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor')), log, version, port: () => port, accounts, events };
+    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor')), log, version, port: () => port, accounts, events, backups };
     const main = mainListener(services);
     const extra = options.authenticator;
     const app = createApp(services, extra ? { ...main, authenticator: async (credential) => (await extra(credential)) ?? main.authenticator(credential) } : main);
@@ -117,6 +123,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
           events.stop();
           await stopFeedCompaction();
           await retention.stop();
+          await backups.stop();
           await store.close();
           log.info('stopped');
         })()),

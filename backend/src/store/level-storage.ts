@@ -1,13 +1,6 @@
 import { Level } from 'level';
+import { StoreCorruptedError, StoreLockedError } from './open-errors.js';
 import type { KeyRange, Storage, StorageReader, StoredRecord, WriteOp } from './storage.js';
-
-/** Raised when another process holds the data directory's LevelDB lock. */
-export class StoreLockedError extends Error {
-  constructor(dataDir: string) {
-    super(`The store in ${dataDir} is in use by another api-store (the desktop app or a --server). Stop it or choose another --data-dir.`);
-    this.name = 'StoreLockedError';
-  }
-}
 
 /**
  * LevelDB behind the Storage interface: one sublevel per section, JSON values. Reads go through
@@ -18,8 +11,9 @@ export async function openLevelStorage(location: string, options: { sync: boolea
   try {
     await db.open();
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(location);
+    if (cause?.code === 'LEVEL_CORRUPTION' || cause?.code === 'LEVEL_IO_ERROR') throw new StoreCorruptedError(location, cause.message ?? cause.code);
     throw error;
   }
   const openSection = (name: string) => db.sublevel<string, unknown>(name, { valueEncoding: 'json' });
@@ -54,9 +48,13 @@ export async function openLevelStorage(location: string, options: { sync: boolea
       return section(name).keys({ ...range, snapshot });
     },
     // One iterator over the root database: sublevel keys are `!section!key`, so root order is
-    // section order, then key order.
+    // section order, then key order. A key outside any section (not api-store's) comes with
+    // section '' and its value as the raw string.
     async *records(): AsyncIterable<StoredRecord> {
-      for await (const [raw, json] of db.iterator({ snapshot })) yield { ...splitSectionKey(raw), value: JSON.parse(json) };
+      for await (const [raw, text] of db.iterator({ snapshot })) {
+        const { section, key } = splitSectionKey(raw);
+        yield { section, key, value: section ? JSON.parse(text) : text };
+      }
     },
   });
 

@@ -16,6 +16,7 @@ import { canRead } from './store/access.js';
 import { scheduleFeedCompaction } from './store/change-feed.js';
 import { startHistoryRetention } from './store/history.js';
 import { openDataDir } from './store/data-dir.js';
+import type { Migration } from './store/migrations.js';
 import { Store, type Clock } from './store/store.js';
 import { version } from './version.js';
 
@@ -38,6 +39,8 @@ export interface StoreOptions {
    * several users over real HTTP without accounts. Never set by the CLI or the desktop app.
    */
   authenticator?: Authenticator;
+  /** The schema migrations; the store's own list unless a test brings one more. */
+  migrations?: Migration[];
 }
 
 /**
@@ -63,6 +66,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
     const clock = options.clock ?? Date.now;
     // An upgrade that goes wrong can be undone: the store as it was is backed up before migrating.
     const store = await Store.open(storage, clock, {
+      migrations: options.migrations,
       beforeMigration: async (from, to) => {
         const snapshot = await takeSnapshot(storage, backupsDirOf(config.dataDir), `before-schema-${to}`, clock());
         log.info('backup taken before migrating', { from, to, name: snapshot.name });

@@ -145,7 +145,9 @@ test('a running server: backup through it while writes go on; the file restores 
   })();
   while (written < 20) await new Promise((resolve) => setTimeout(resolve, 10));
   const files = [join(work, 'first.backup.gz'), join(work, 'second.backup.gz')];
+  const acknowledged: number[] = [];
   for (const file of files) {
+    acknowledged.push(written);
     const result = await outputOf(runCli(['backup', '--data-dir', dataDir, '--out', file]));
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /by the running store/);
@@ -158,6 +160,11 @@ test('a running server: backup through it while writes go on; the file restores 
     const restore = await outputOf(runCli(['restore', file, '--data-dir', target]));
     assert.equal(restore.code, 0, restore.stderr);
     assert.match(restore.stdout, /no problems found/);
+    const storage = await openLevelStorage(join(target, 'db'), { sync: false });
+    let spaces = 0;
+    for await (const _ of storage.keys('files')) spaces += 1;
+    await storage.close();
+    assert.ok(spaces >= acknowledged[index], `backup ${index} holds every write acknowledged before it was asked for (${spaces} >= ${acknowledged[index]})`);
   }
   const listed = await (await fetch(`${url}/backups`, { headers })).json() as { items: { name: string }[] };
   assert.equal(listed.items.length, 2, 'the server keeps its copies');

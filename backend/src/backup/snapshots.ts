@@ -78,10 +78,16 @@ export async function takeSnapshot(storage: Storage, dir: string, reason: string
   return { name, size, created: now, reason };
 }
 
-/** Removes all but the newest `keep` snapshots of each reason group. */
+/**
+ * Removes all but the newest `keep` snapshots of each reason group, and what a crash left of a
+ * snapshot being written (snapshots are taken one at a time, so none is being written now).
+ */
 export async function pruneSnapshots(dir: string, keep: number): Promise<string[]> {
   const seen = new Map<string, number>();
   const removed: string[] = [];
+  for (const name of await readdir(dir)) {
+    if (name.startsWith('api-store-') && name.endsWith('.partial')) await rm(join(dir, name), { force: true });
+  }
   for (const snapshot of await listSnapshots(dir)) {
     const group = groupOf(snapshot.reason);
     const count = (seen.get(group) ?? 0) + 1;

@@ -150,9 +150,8 @@ const sectionChecks = new Map<string, SectionCheck>([
     const fileKey = key.slice(0, key.indexOf(SEP));
     if (key !== grantKey(fileKey, grant)) report(fileSections.grants, key, 'holds the grant of another user');
     if ((await reader.get(fileSections.files, fileKey)) === undefined) report(fileSections.grants, key, "grant without its file's metadata");
-    if (grant.type === 'user' && (await reader.get(fileSections.grantsByUser, `${grant.id}${SEP}${fileKey}`)) !== grant.role) {
-      report(fileSections.grants, key, `${fileSections.grantsByUser} holds another role`);
-    }
+    const indexed = grant.type === 'user' ? await reader.get(fileSections.grantsByUser, `${grant.id}${SEP}${fileKey}`) : undefined;
+    if (indexed !== undefined && indexed !== grant.role) report(fileSections.grants, key, `${fileSections.grantsByUser} holds another role`);
   })],
   [fileSections.grantsByUser, indexCheck<Grant>(
     fileSections.grantsByUser,

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
+import { z } from 'zod';
 import type { StorageReader, StoredRecord } from '../store/storage.js';
 
 /**
@@ -24,15 +25,19 @@ import type { StorageReader, StoredRecord } from '../store/storage.js';
 export const BACKUP_FORMAT = 'api-store-backup';
 export const BACKUP_VERSION = 1;
 
-export interface BackupHeader {
-  format: typeof BACKUP_FORMAT;
-  version: number;
+const headerSchema = z.object({
+  format: z.literal(BACKUP_FORMAT),
+  version: z.number().int().positive(),
   /** The schema version of the store it was taken from. */
-  schema: number;
+  schema: z.number().int().nonnegative(),
   /** The store's last change seq at the time of the snapshot. */
-  seq: number;
-  created: number;
-}
+  seq: z.number().int().nonnegative(),
+  created: z.number(),
+});
+export type BackupHeader = z.infer<typeof headerSchema>;
+
+const trailerSchema = z.object({ end: z.literal(true), records: z.number().int().nonnegative(), sha256: z.string() });
+type Trailer = z.infer<typeof trailerSchema>;
 
 /** A file that is not a complete, intact api-store backup this version can read. */
 export class BackupFileError extends Error {
@@ -104,9 +109,9 @@ async function isGzip(file: string): Promise<boolean> {
 
 /**
  * Reads a backup, checking it as it goes: `onHeader` sees the header (and may refuse it by
- * throwing), `onRecord` each record in file order, and the
- * promise rejects with a `BackupFileError` when the file turns out not to be a complete, intact
- * backup, which may be after some records were seen: write them somewhere you can throw away.
+ * throwing), `onRecord` each record in file order. The promise rejects with a `BackupFileError`
+ * when the file turns out not to be a complete, intact backup, which may be after some records
+ * were seen: write them somewhere you can throw away.
  */
 export async function readBackup(
   file: string,
@@ -123,7 +128,7 @@ export async function readBackup(
   const lines = createInterface({ input: text, crlfDelay: Infinity });
   const hash = createHash('sha256');
   let header: BackupHeader | undefined;
-  let trailer: { end: true; records: number; sha256: string } | undefined;
+  let trailer: Trailer | undefined;
   let records = 0;
   try {
     for await (const line of lines) {
@@ -142,8 +147,8 @@ export async function readBackup(
         if (value.length !== 3 || typeof section !== 'string' || typeof key !== 'string') throw new BackupFileError(file, `line ${records + 2} is not a record (altered).`);
         records += 1;
         await handlers.onRecord({ section, key, value: record });
-      } else if (isTrailer(value)) {
-        trailer = value;
+      } else if (trailerSchema.safeParse(value).success) {
+        trailer = value as Trailer;
         continue;
       } else {
         throw new BackupFileError(file, `line ${records + 2} is not a record (altered).`);
@@ -165,15 +170,10 @@ export async function readBackup(
 }
 
 function checkHeader(file: string, value: unknown): BackupHeader {
-  const header = value as Partial<BackupHeader> | null;
-  if (header?.format !== BACKUP_FORMAT || typeof header.version !== 'number') throw new BackupFileError(file, 'it is not an api-store backup.');
-  if (header.version > BACKUP_VERSION) {
-    throw new BackupFileError(file, `it is a version ${header.version} backup; this api-store reads version ${BACKUP_VERSION} and older. Update api-store.`);
+  const header = headerSchema.safeParse(value);
+  if (!header.success) throw new BackupFileError(file, 'it is not an api-store backup.');
+  if (header.data.version > BACKUP_VERSION) {
+    throw new BackupFileError(file, `it is a version ${header.data.version} backup; this api-store reads version ${BACKUP_VERSION} and older. Update api-store.`);
   }
-  return header as BackupHeader;
-}
-
-function isTrailer(value: unknown): value is { end: true; records: number; sha256: string } {
-  const trailer = value as { end?: unknown; records?: unknown; sha256?: unknown } | null;
-  return trailer?.end === true && typeof trailer.records === 'number' && typeof trailer.sha256 === 'string';
+  return header.data;
 }

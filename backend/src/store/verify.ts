@@ -56,6 +56,21 @@ type SectionCheck = (reader: StorageReader, report: Report) => Promise<void>;
 
 const keyAfterLastSep = (indexKey: string) => indexKey.slice(indexKey.lastIndexOf(SEP) + 1);
 
+/** Reads per lookup batch: a full walk costs one storage round trip per this many records. */
+const CHUNK = 500;
+
+async function* chunksOf<T>(items: AsyncIterable<T>): AsyncIterable<T[]> {
+  let chunk: T[] = [];
+  for await (const item of items) {
+    chunk.push(item);
+    if (chunk.length === CHUNK) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk;
+}
+
 /** Every entry of an index must point at a record that would write exactly that entry. */
 function indexCheck<R>(
   index: string,
@@ -64,11 +79,14 @@ function indexCheck<R>(
   expectedKeys: (record: R, recordKey: string) => string[] | undefined,
 ): SectionCheck {
   return async (reader, report) => {
-    for await (const [indexKey, value] of reader.entries<unknown>(index)) {
-      const recordKey = recordKeyOf(indexKey, value);
-      const record = await reader.get<R>(target, recordKey);
-      if (record === undefined) report(index, indexKey, `index entry without its record in ${target}`);
-      else if (!expectedKeys(record, recordKey)?.includes(indexKey)) report(index, indexKey, `index entry does not match its record in ${target}`);
+    for await (const chunk of chunksOf(reader.entries<unknown>(index))) {
+      const recordKeys = chunk.map(([indexKey, value]) => recordKeyOf(indexKey, value));
+      const records = await reader.getMany<R>(target, recordKeys);
+      chunk.forEach(([indexKey], i) => {
+        const record = records[i];
+        if (record === undefined) report(index, indexKey, `index entry without its record in ${target}`);
+        else if (!expectedKeys(record, recordKeys[i])?.includes(indexKey)) report(index, indexKey, `index entry does not match its record in ${target}`);
+      });
     }
   };
 }
@@ -76,11 +94,20 @@ function indexCheck<R>(
 /** Every record must have each of the index entries it implies. */
 function recordCheck<R>(section: string, indexesOf: (record: R, key: string) => [string, string][], more?: (record: R, key: string, reader: StorageReader, report: Report) => Promise<void>): SectionCheck {
   return async (reader, report) => {
-    for await (const [key, record] of reader.entries<R>(section)) {
-      for (const [index, indexKey] of indexesOf(record, key)) {
-        if ((await reader.get(index, indexKey)) === undefined) report(section, key, `record missing from ${index}`);
+    for await (const chunk of chunksOf(reader.entries<R>(section))) {
+      const wanted = new Map<string, { recordKey: string; indexKey: string }[]>();
+      for (const [key, record] of chunk) {
+        for (const [index, indexKey] of indexesOf(record, key)) {
+          const list = wanted.get(index) ?? [];
+          list.push({ recordKey: key, indexKey });
+          wanted.set(index, list);
+        }
       }
-      await more?.(record, key, reader, report);
+      for (const [index, list] of wanted) {
+        const found = await reader.getMany(index, list.map((entry) => entry.indexKey));
+        list.forEach((entry, i) => found[i] === undefined && report(section, entry.recordKey, `record missing from ${index}`));
+      }
+      if (more) for (const [key, record] of chunk) await more(record, key, reader, report);
     }
   };
 }
@@ -89,9 +116,9 @@ const fileIndexes = (record: FileRecord): [string, string][] =>
   record.deleted ? [[fileSections.trashedChildren, trashedChildKey(record)]] : liveIndexKeys(record);
 
 const fileExists = (what: string, section: string): SectionCheck => async (reader, report) => {
-  for await (const key of reader.keys(section)) {
-    const fileKey = section === fileSections.media ? key : key.slice(0, key.indexOf(SEP));
-    if ((await reader.get(fileSections.files, fileKey)) === undefined) report(section, key, `${what} without its file's metadata`);
+  for await (const keys of chunksOf(reader.keys(section))) {
+    const files = await reader.getMany(fileSections.files, keys.map((key) => (section === fileSections.media ? key : key.slice(0, key.indexOf(SEP)))));
+    keys.forEach((key, i) => files[i] === undefined && report(section, key, `${what} without its file's metadata`));
   }
 };
 

@@ -121,3 +121,12 @@ test('a fresh store migrates without a backup: there is nothing to keep yet', as
   const listed = (await (await store.api('/backups')).json()) as { items: BackupInfo[] };
   assert.deepEqual(listed.items, []);
 });
+
+test('the daily check runs on its own timer: a first daily backup appears without anyone asking', async (t) => {
+  const store = await startTestStore({ backups: { checkEveryMs: 20 } });
+  t.after(() => store.stop());
+  const { backups } = store.running.services;
+  while (!(await backups.list()).some((backup) => backup.reason === 'daily')) await new Promise((resolve) => setTimeout(resolve, 20));
+  const daily = (await backups.list()).filter((backup) => backup.reason === 'daily');
+  assert.equal(daily.length, 1, 'then none until a day has passed');
+});

@@ -129,3 +129,19 @@ test('the digest is taken from one snapshot: writes during the walk do not show'
   await snapshot.close();
   assert.equal(seen, before.records);
 });
+
+test('an index entry holding stale values of its record is reported: listings and visibility read them', async () => {
+  const record = await store.storage.get<{ kind: string }>('files', made.project);
+  const [historyIndex] = await (async () => {
+    const entries: [string, unknown][] = [];
+    for await (const entry of store.storage.entries('history-by-space')) entries.push(entry);
+    return entries;
+  })();
+  const problems = await problemsAfter([
+    { type: 'put', section: 'file-children', key: `${made.space}\0${made.project}`, value: { kind: record!.kind, name: 'Old name' } },
+    { type: 'put', section: 'history-by-space', key: historyIndex[0], value: { user: 'mallory', space: made.space } },
+  ]);
+  assert.equal(problems.length, 2, problems.join('\n'));
+  assert.match(problems[0], /^file-children .*holds stale values of its record in files/);
+  assert.match(problems[1], /^history-by-space .*holds stale values of its record in history/);
+});

@@ -72,7 +72,7 @@ export function liveIndexKeys(record: FileRecord): [string, string][] {
   ];
 }
 
-const childEntryOf = (record: FileRecord): ChildEntry => ({
+export const childEntryOf = (record: FileRecord): ChildEntry => ({
   kind: record.kind,
   name: record.info.name,
   ...(record.info.description !== undefined ? { description: record.info.description } : {}),

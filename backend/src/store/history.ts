@@ -82,11 +82,14 @@ export interface HistoryState {
 }
 
 /** An index value: enough to decide visibility without reading the entry. */
-interface IndexValue {
+export interface IndexValue {
   user: string;
   space?: string;
   project?: string;
 }
+
+/** What every index entry of `entry` holds. */
+export const historyIndexValue = (entry: HistoryEntry): IndexValue => ({ user: entry.user, space: entry.space, project: entry.project });
 
 /** Index keys end in `\0<entry key>`; scope ids cannot contain control characters. */
 function scopePrefix(scope: HistoryScope, user: string, id: string | undefined): string {
@@ -165,7 +168,7 @@ export async function createHistory(store: Store, access: HistoryAccess, inputs:
     const entries = inputs.map((input, index) => {
       const created = input.created ?? m.now;
       const entry: HistoryEntry = withFields(input, { kind: HISTORY_KIND, key: timeOrderedKey(created, state.counter + index + 1), user, created });
-      const value: IndexValue = { user, space: entry.space, project: entry.project };
+      const value = historyIndexValue(entry);
       m.put(HISTORY_ENTRIES, entry.key, entry);
       for (const [section, key] of historyIndexKeys(entry)) m.put(section, key, value);
       m.change(changeOf('created', entry));

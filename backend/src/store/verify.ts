@@ -4,8 +4,8 @@ import { appDataSections, appUpdatedKey, type AppRecord } from './app-data.js';
 import { feedFloor } from './change-feed.js';
 import { seqKey, type Change } from './changes.js';
 import { fileSections, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from './file-records.js';
-import { liveIndexKeys } from './files.js';
-import { HISTORY_ENTRIES, HISTORY_STATE_KEY, historyIndexKeys, historyIndexOf, historyScopes, type HistoryEntry, type HistoryState } from './history.js';
+import { childEntryOf, liveIndexKeys } from './files.js';
+import { HISTORY_ENTRIES, HISTORY_STATE_KEY, historyIndexKeys, historyIndexOf, historyIndexValue, historyScopes, type HistoryEntry, type HistoryState } from './history.js';
 import { migrations } from './migrations.js';
 import { expiryKey, sessionSections, type SessionRecord } from './sessions.js';
 import type { Storage, StorageReader } from './storage.js';
@@ -77,15 +77,18 @@ function indexCheck<R>(
   target: string,
   recordKeyOf: (indexKey: string, value: unknown) => string,
   expectedKeys: (record: R, recordKey: string) => string[] | undefined,
+  /** What the entry must hold, for indexes whose value is read instead of the record (listings, visibility). */
+  expectedValue?: (record: R) => unknown,
 ): SectionCheck {
   return async (reader, report) => {
     for await (const chunk of chunksOf(reader.entries<unknown>(index))) {
       const recordKeys = chunk.map(([indexKey, value]) => recordKeyOf(indexKey, value));
       const records = await reader.getMany<R>(target, recordKeys);
-      chunk.forEach(([indexKey], i) => {
+      chunk.forEach(([indexKey, value], i) => {
         const record = records[i];
         if (record === undefined) report(index, indexKey, `index entry without its record in ${target}`);
         else if (!expectedKeys(record, recordKeys[i])?.includes(indexKey)) report(index, indexKey, `index entry does not match its record in ${target}`);
+        else if (expectedValue && JSON.stringify(value) !== JSON.stringify(expectedValue(record))) report(index, indexKey, `index entry holds stale values of its record in ${target}`);
       });
     }
   };
@@ -168,7 +171,7 @@ const sectionChecks = new Map<string, SectionCheck>([
     });
   })],
   ...[fileSections.children, fileSections.childrenByKind, fileSections.childrenByUpdated].map(
-    (index) => [index, indexCheck<FileRecord>(index, fileSections.files, keyAfterLastSep, (record) => (record.deleted ? [] : liveIndexKeys(record).map(([, key]) => key)))] as const,
+    (index) => [index, indexCheck<FileRecord>(index, fileSections.files, keyAfterLastSep, (record) => (record.deleted ? [] : liveIndexKeys(record).map(([, key]) => key)), childEntryOf)] as const,
   ),
   [fileSections.trashedChildren, indexCheck<FileRecord>(fileSections.trashedChildren, fileSections.files, keyAfterLastSep, (record) => (record.deleted ? [trashedChildKey(record)] : []))],
   [fileSections.media, fileExists('contents', fileSections.media)],
@@ -209,7 +212,8 @@ const sectionChecks = new Map<string, SectionCheck>([
   [HISTORY_ENTRIES, recordCheck<HistoryEntry>(HISTORY_ENTRIES, historyIndexKeys)],
   ...historyScopes.map((scope) => {
     const index = historyIndexOf(scope);
-    return [index, indexCheck<HistoryEntry>(index, HISTORY_ENTRIES, keyAfterLastSep, (entry) => historyIndexKeys(entry).filter(([section]) => section === index).map(([, key]) => key))] as const;
+    const keysIn = (entry: HistoryEntry) => historyIndexKeys(entry).filter(([section]) => section === index).map(([, key]) => key);
+    return [index, indexCheck<HistoryEntry>(index, HISTORY_ENTRIES, keyAfterLastSep, keysIn, historyIndexValue)] as const;
   }),
 
   [sessionSections.sessions, recordCheck<SessionRecord>(sessionSections.sessions, (session) => [

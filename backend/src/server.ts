@@ -1,7 +1,7 @@
 import { openAccounts, sessionAuthenticator } from './auth/accounts.js';
-import { backupsDirOf, startBackups, takeSnapshot } from './backup/snapshots.js';
 import { localTokenAuthenticator } from './auth/local-token.js';
 import type { Authenticator } from './auth/caller.js';
+import { backupsDirOf, startBackups, takeSnapshot, type Backups } from './backup/snapshots.js';
 import type { StoreConfig } from './config.js';
 import { EventHub } from './events/hub.js';
 import { createApp, type ListenerOptions } from './http/app.js';
@@ -62,6 +62,8 @@ async function listenMain(app: ReturnType<typeof createApp>, config: StoreConfig
 export async function startStore(config: StoreConfig, log: Logger, options: StoreOptions = {}): Promise<RunningStore> {
   const storage = await openDataDir(config.dataDir, { sync: config.durability === 'machine' });
   let port = 0;
+  // Stopped here when the start fails after its timer started.
+  let startedBackups: Backups | undefined;
   try {
     const clock = options.clock ?? Date.now;
     // An upgrade that goes wrong can be undone: the store as it was is backed up before migrating.
@@ -72,7 +74,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
         log.info('backup taken before migrating', { from, to, name: snapshot.name });
       },
     });
-    const backups = startBackups(storage, { dataDir: config.dataDir, keep: config.backups.keep, checkEveryMs: config.backups.checkEveryMs, clock, log });
+    const backups = (startedBackups = startBackups(storage, { dataDir: config.dataDir, keep: config.backups.keep, checkEveryMs: config.backups.checkEveryMs, clock, log }));
     const accounts = await openAccounts(config, store);
     const events = new EventHub(store, {
       canRead: (user, fileKey) => canRead(storage, user, fileKey),
@@ -133,6 +135,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
         })()),
     };
   } catch (error) {
+    await startedBackups?.stop();
     await storage.close();
     throw error;
   }

@@ -121,22 +121,26 @@ export function startBackups(
   options: { dataDir: string; keep: number; checkEveryMs: number; clock: () => number; log: Logger },
 ): Backups {
   const dir = backupsDirOf(options.dataDir);
+  // Snapshots and daily checks run one at a time: a check never misses a daily being written.
   let queue: Promise<unknown> = Promise.resolve();
-  const take = (reason: string) => {
-    const run = queue.then(async () => {
-      const snapshot = await takeSnapshot(storage, dir, reason, options.clock());
-      const removed = await pruneSnapshots(dir, options.keep);
-      options.log.info('backup taken', { name: snapshot.name, size: snapshot.size, removed: removed.length });
-      return snapshot;
-    });
+  const enqueue = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work);
     queue = run.catch(() => {});
     return run;
   };
-  const checkDaily = async () => {
-    const newest = (await listSnapshots(dir)).find((snapshot) => snapshot.reason === 'daily');
-    if (newest && options.clock() - newest.created < DAY_MS) return undefined;
-    return take('daily');
+  const snapshotNow = async (reason: string) => {
+    const snapshot = await takeSnapshot(storage, dir, reason, options.clock());
+    const removed = await pruneSnapshots(dir, options.keep);
+    options.log.info('backup taken', { name: snapshot.name, size: snapshot.size, removed: removed.length });
+    return snapshot;
   };
+  const take = (reason: string) => enqueue(() => snapshotNow(reason));
+  const checkDaily = () =>
+    enqueue(async () => {
+      const newest = (await listSnapshots(dir)).find((snapshot) => snapshot.reason === 'daily');
+      if (newest && options.clock() - newest.created < DAY_MS) return undefined;
+      return snapshotNow('daily');
+    });
   const timer = setInterval(() => {
     checkDaily().catch((error) => options.log.error('daily backup failed', { error: String(error) }));
   }, options.checkEveryMs).unref();

@@ -2,13 +2,13 @@
  * Electron main entry: wires the real Electron objects into the parts in this folder, which
  * take them as parameters (and are tested without Electron).
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeImage, protocol, session, shell, Tray, utilityProcess } from 'electron';
 import { createLaunchToken } from '../backend/src/auth/local-token.js';
 import type { StoreConnection } from '../preload/api.js';
 import { appScheme, rendererUrl, serveAppFile } from './app-protocol.js';
+import { backendLogDefaults, desktopLogLevel, rotatingLog } from './backend-log.js';
 import { storeConnection } from './connection.js';
 import { backUpNow, showBackups } from './backups.js';
 import { createInvite } from './invite.js';
@@ -18,7 +18,7 @@ import { appArgv, runServerMode, wantsServerMode } from './server-mode.js';
 import { Supervisor, type SupervisorState } from './supervisor.js';
 import { TrayController } from './tray.js';
 import { utilityProcessForker } from './utility-backend.js';
-import { keepToAppPages, refusePermissionRequests, windowOptions } from './window.js';
+import { keepToAppPages, restrictPermissions, windowOptions } from './window.js';
 
 const compiled = dirname(fileURLToPath(import.meta.url)); // out/main
 const backendEntry = join(compiled, '../backend/src/child.js');
@@ -61,13 +61,13 @@ function startDesktop(): void {
     const dataDir = join(app.getPath('userData'), 'store');
     const rendererRoot = join(app.getAppPath(), 'renderer-stub');
     protocol.handle(appScheme.scheme, (request) => serveAppFile(request.url, rendererRoot));
-    refusePermissionRequests(session.defaultSession);
+    restrictPermissions(session.defaultSession);
 
-    mkdirSync(app.getPath('logs'), { recursive: true });
-    const log = createWriteStream(join(app.getPath('logs'), 'backend.log'), { flags: 'a' });
+    // Inside userData on every platform (macOS would put logs in ~/Library/Logs), private, rotated.
+    const log = rotatingLog({ dir: join(app.getPath('userData'), 'logs'), ...backendLogDefaults });
     const supervisor = new Supervisor({
-      fork: utilityProcessForker(utilityProcess.fork, backendEntry, log),
-      config: { ...endpoint, dataDir, port: 0, allowedOrigins: appOrigins },
+      fork: utilityProcessForker(utilityProcess.fork, backendEntry, log, process.env),
+      config: { ...endpoint, dataDir, port: 0, allowedOrigins: appOrigins, logLevel: desktopLogLevel },
     });
     handleConnectionRequests(ipcMain, () => connectionOf(supervisor.state));
     const broadcast = connectionBroadcaster(() => BrowserWindow.getAllWindows());

@@ -9,6 +9,8 @@ import { linkToParent } from './process/parent-link.js';
 import { startStore, type RunningStore } from './server.js';
 import { StoreOpenError } from './store/open-errors.js';
 
+// Everything this process creates (LevelDB's files included) is the user's alone.
+process.umask(0o077);
 const parent = linkToParent();
 if (!parent) {
   process.stderr.write('This entry is started by the desktop app; run `api-store --server` instead.\n');

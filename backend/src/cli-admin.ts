@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { hashPassword } from './auth/passwords.js';
 import { UsageError } from './cli-args.js';
 import { defaultDataDir } from './config.js';
-import { openDataDir } from './store/data-dir.js';
+import { openDataDir } from './store/open-data-dir.js';
 import { Store } from './store/store.js';
 import { createUser } from './store/users.js';
 

@@ -1,6 +1,6 @@
 /** `api-store backup | restore | verify`: keeping a data dir safe, from the command line. */
 import { constants } from 'node:fs';
-import { access, chmod, copyFile, readFile } from 'node:fs/promises';
+import { access, chmod, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeBackup } from './backup/format.js';
@@ -8,7 +8,8 @@ import { restoreBackup } from './backup/restore.js';
 import { backupsDirOf, type SnapshotInfo } from './backup/snapshots.js';
 import { UsageError } from './cli-args.js';
 import { defaultDataDir } from './config.js';
-import { openDataDir } from './store/data-dir.js';
+import { readPrivateFile, UntrustedPathError } from './data-dir.js';
+import { openDataDir } from './store/open-data-dir.js';
 import { StoreLockedError } from './store/open-errors.js';
 import type { Storage } from './store/storage.js';
 import { verifyStore } from './store/verify.js';
@@ -112,8 +113,10 @@ function reportVerify(result: { problems: string[]; digest: string; records: num
 async function backupThroughServer(dataDir: string, env: NodeJS.ProcessEnv): Promise<SnapshotInfo> {
   let info: { url?: string; token?: string };
   try {
-    info = JSON.parse(await readFile(join(dataDir, 'server.json'), 'utf8'));
-  } catch {
+    info = JSON.parse(await readPrivateFile(join(dataDir, 'server.json')));
+  } catch (error) {
+    // A planted server.json would send the token elsewhere: say so rather than guess.
+    if (error instanceof UntrustedPathError) throw error;
     throw new CommandFailed(`the store in ${dataDir} is in use by the desktop app: use "Back up now" in its tray menu, or quit it and run this again.`);
   }
   const token = info.token ?? env.API_STORE_TOKEN;

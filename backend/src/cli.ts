@@ -1,5 +1,5 @@
 /** `api-store --server`: the store headless, for CI and scripts. */
-import { chmod, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLaunchToken } from './auth/local-token.js';
 import { configSource, parseServerArgs, serverHelp, UsageError } from './cli-args.js';
@@ -8,6 +8,7 @@ import { runAdminCommand } from './cli-admin.js';
 import { CommandFailed, runBackupCommand } from './cli-backup.js';
 import { BackupFileError } from './backup/format.js';
 import { RestoreTargetError } from './backup/restore.js';
+import { UntrustedPathError, writePrivateFile } from './data-dir.js';
 import { loadCertificate } from './lan/tls.js';
 import { createLogger } from './logger.js';
 import { startStore } from './server.js';
@@ -25,6 +26,8 @@ async function readStdin(): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  // Everything this process creates (LevelDB's files included) is the user's alone.
+  process.umask(0o077);
   let args;
   try {
     if (process.argv[2] === 'admin') {
@@ -37,7 +40,7 @@ async function main(): Promise<void> {
     }
     args = parseServerArgs(process.argv.slice(2));
   } catch (error) {
-    if (error instanceof StoreOpenError || error instanceof BackupFileError || error instanceof RestoreTargetError || error instanceof CommandFailed) fail(error.message);
+    if (error instanceof StoreOpenError || error instanceof BackupFileError || error instanceof RestoreTargetError || error instanceof CommandFailed || error instanceof UntrustedPathError) fail(error.message);
     if (error instanceof UsageError) fail(`${error.message}\n\n${serverHelp}`, 2);
     throw error;
   }
@@ -69,8 +72,7 @@ async function main(): Promise<void> {
   const url = `${tls ? 'https' : 'http'}://${host}:${running.port}${config.prefix}`;
   const infoFile = join(config.dataDir, 'server.json');
   const token = tokenFromEnv || multiUser ? {} : { token: config.token };
-  await writeFile(infoFile, JSON.stringify({ url, pid: process.pid, ...token }, null, 2) + '\n', { mode: 0o600 });
-  await chmod(infoFile, 0o600);
+  await writePrivateFile(infoFile, JSON.stringify({ url, pid: process.pid, ...token }, null, 2) + '\n');
   process.stdout.write(`api-store listening on ${url}\n`);
   if (multiUser) {
     process.stdout.write(`mode: multi-user, sign in with POST ${config.prefix}/sessions\n`);

@@ -26,12 +26,21 @@ export const configSchema = z.object({
     .object({
       metadataBytes: z.number().int().positive().default(1024 * 1024),
       mediaBytes: z.number().int().positive().default(10 * 1024 * 1024),
+      /** How deeply arrays and objects may nest in a body or a stored document (encoding deeper ones overflows the stack). */
+      jsonDepth: z.number().int().positive().default(100),
+      /** A list page ends before the item that would take its items' JSON past this (its first item always comes). */
+      pageBytes: z.number().int().positive().default(4 * 1024 * 1024),
+      /** Multi-user listeners answer 429 to a user with this many requests in flight already (the local owner has no limit). */
+      concurrentRequestsPerUser: z.number().int().positive().default(32),
     })
     .prefault({}),
-  /** History retention, enforced in the background, oldest entries first; 0 turns a limit off. */
+  /**
+   * History retention, enforced in the background, oldest entries first; 0 turns a limit off.
+   * The count is per user, so that one user's writes never evict another's entries.
+   */
   history: z
     .object({
-      maxEntries: z.number().int().nonnegative().default(100_000),
+      maxEntriesPerUser: z.number().int().nonnegative().default(100_000),
       maxAgeDays: z.number().nonnegative().default(0),
     })
     .prefault({}),
@@ -45,6 +54,11 @@ export const configSchema = z.object({
       /** A socket with more unsent data than this is closed with 1013. */
       maxBufferedBytes: z.number().int().positive().default(4 * 1024 * 1024),
       heartbeatMs: z.number().int().positive().default(30_000),
+      /** A socket opened beyond either limit is closed with 1013 at once. */
+      maxSocketsPerUser: z.number().int().positive().default(20),
+      maxSockets: z.number().int().positive().default(1000),
+      /** A `since` replay covers at most this many feed entries; an older `since` gets resync_required (GET /changes pages through any length). */
+      maxReplayEntries: z.number().int().positive().default(10_000),
     })
     .prefault({}),
   /** The store's own backups in `<dataDir>/backups/`: daily, before every schema migration, and on request. */

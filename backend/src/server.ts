@@ -15,7 +15,7 @@ import type { Logger } from './logger.js';
 import { canRead } from './store/access.js';
 import { scheduleFeedCompaction } from './store/change-feed.js';
 import { startHistoryRetention } from './store/history.js';
-import { openDataDir } from './store/data-dir.js';
+import { openDataDir } from './store/open-data-dir.js';
 import type { Migration } from './store/migrations.js';
 import { Store, type Clock } from './store/store.js';
 import { version } from './version.js';
@@ -80,9 +80,12 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
       canRead: (user, fileKey) => canRead(storage, user, fileKey),
       maxBufferedBytes: config.events.maxBufferedBytes,
       heartbeatMs: config.events.heartbeatMs,
+      maxSocketsPerUser: config.events.maxSocketsPerUser,
+      maxSockets: config.events.maxSockets,
+      maxReplayEntries: config.events.maxReplayEntries,
       log,
     });
-    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor')), log, version, port: () => port, accounts, events, backups };
+    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor'), config.limits.pageBytes), log, version, port: () => port, accounts, events, backups };
     const main = mainListener(services);
     const extra = options.authenticator;
     const app = createApp(services, extra ? { ...main, authenticator: async (credential) => (await extra(credential)) ?? main.authenticator(credential) } : main);
@@ -99,14 +102,13 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
         ),
       dataDir: config.dataDir,
       prefix: config.prefix,
-      version,
       insecureHttp: config.insecureHttp,
       responder,
       log,
     });
     const retention = startHistoryRetention(
       store,
-      { maxEntries: config.history.maxEntries, maxAgeMs: config.history.maxAgeDays * 24 * 60 * 60 * 1000 },
+      { maxEntriesPerUser: config.history.maxEntriesPerUser, maxAgeMs: config.history.maxAgeDays * 24 * 60 * 60 * 1000 },
       { onError: (error) => log.error('history retention failed', { error: String(error) }) },
     );
     const stopFeedCompaction = scheduleFeedCompaction(

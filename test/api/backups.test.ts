@@ -96,23 +96,42 @@ test('a schema migration is preceded by a backup that restores the store as it w
   const before = await verifyStore(first.running.services.store.storage);
   await first.stop({ keepData: true });
 
+  const current = migrations.at(-1)!.version;
   const next: Migration = {
-    version: 2,
+    version: current + 1,
     description: 'a test migration',
     up: (storage) => storage.write([{ type: 'put', section: 'meta', key: 'migrated', value: true }]),
   };
   const upgraded = await startTestStore({ dataDir: first.dataDir }, { migrations: [...migrations, next] });
   const listed = (await (await upgraded.api('/backups')).json()) as { items: BackupInfo[] };
-  assert.deepEqual(listed.items.map((item) => item.reason), ['before-schema-2']);
-  assert.equal(await upgraded.running.services.store.storage.get('meta', 'schemaVersion'), 2);
+  assert.deepEqual(listed.items.map((item) => item.reason), [`before-schema-${current + 1}`]);
+  assert.equal(await upgraded.running.services.store.storage.get('meta', 'schemaVersion'), current + 1);
   await upgraded.stop({ keepData: true });
 
   await assert.rejects(startTestStore({ dataDir: first.dataDir }), NewerStoreError, 'the older code refuses the newer schema');
   const restored = await restoreBackup(join(backupsDirOf(first.dataDir), listed.items[0].name), join(work, 'undone'));
   assert.deepEqual(restored, before, 'the upgrade is undone by restoring the backup taken before it');
   const again = await startTestStore({ dataDir: join(work, 'undone') });
-  assert.equal(await again.running.services.store.storage.get('meta', 'schemaVersion'), 1);
+  assert.equal(await again.running.services.store.storage.get('meta', 'schemaVersion'), current);
   await again.stop({ keepData: true });
+});
+
+test('a store of schema 1 is backed up before the per-user history counts are built, and verifies clean after', async (t) => {
+  const first = await startTestStore();
+  t.after(() => rm(first.dataDir, { recursive: true, force: true }));
+  const storage = first.running.services.store.storage;
+  await populateStore(first.running.services.store);
+  // As a schema-1 store was: no per-user counts.
+  const counts: string[] = [];
+  for await (const user of storage.keys('history-counts')) counts.push(user);
+  await storage.write([{ type: 'put', section: 'meta', key: 'schemaVersion', value: 1 }, ...counts.map((key) => ({ type: 'del' as const, section: 'history-counts', key }))]);
+  await first.stop({ keepData: true });
+
+  const upgraded = await startTestStore({ dataDir: first.dataDir });
+  t.after(() => upgraded.stop({ keepData: true }));
+  const listed = (await (await upgraded.api('/backups')).json()) as { items: BackupInfo[] };
+  assert.deepEqual(listed.items.map((item) => item.reason), ['before-schema-2']);
+  assert.deepEqual((await verifyStore(upgraded.running.services.store.storage)).problems, []);
 });
 
 test('a fresh store migrates without a backup: there is nothing to keep yet', async (t) => {

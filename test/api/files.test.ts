@@ -145,9 +145,9 @@ describe('files', () => {
       assert.deepEqual([...keys].sort(), [...made].sort(), `no gaps in ${query}`);
     }
     const first = (await (await store.api(`/files?parent=${root.key}&limit=10`)).json()) as Json;
-    const [data, mac] = first.cursor.split('.');
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(data, 'base64url').toString()), position: { after: '' } })).toString('base64url');
-    for (const bad of [`${forged}.${mac}`, `${first.cursor}x`, 'garbage']) {
+    const forged = Buffer.from(first.cursor, 'base64url');
+    forged[forged.length - 20] ^= 1;
+    for (const bad of [forged.toString('base64url'), `${first.cursor}x`, 'garbage']) {
       await expectProblem(await store.api(`/files?cursor=${encodeURIComponent(bad)}`), 400, 'invalid_cursor');
     }
   });

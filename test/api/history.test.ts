@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Change } from '../../backend/src/store/changes.js';
 import { signIn } from '../helpers/accounts.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
+import { startTeam } from '../helpers/team.js';
 
 interface Entry {
   key: string;
@@ -57,7 +58,7 @@ async function listAll(store: TestStore, query: string, limit = 500): Promise<En
 describe('history', () => {
   let store: TestStore;
   before(async () => {
-    store = await startTestStore({ history: { maxEntries: 0, maxAgeDays: 0 } });
+    store = await startTestStore({ history: { maxEntriesPerUser: 0, maxAgeDays: 0 } });
   });
   after(() => store.stop());
 
@@ -221,7 +222,7 @@ describe('history', () => {
 });
 
 test('retention prunes the oldest entries in the background after writes', async () => {
-  const store = await startTestStore({ history: { maxEntries: 5, maxAgeDays: 0 } });
+  const store = await startTestStore({ history: { maxEntriesPerUser: 5, maxAgeDays: 0 } });
   try {
     const removed: string[] = [];
     let done!: () => void;
@@ -239,8 +240,48 @@ test('retention prunes the oldest entries in the background after writes', async
   }
 });
 
+test("one teammate's history flood never evicts another user's entries", async () => {
+  const team = await startTeam({ history: { maxEntriesPerUser: 5, maxAgeDays: 0 } });
+  try {
+    const removed: string[] = [];
+    let flooded!: () => void;
+    const bobPruned = new Promise<void>((resolve) => (flooded = resolve));
+    team.store.running.services.store.onChanges((changes) => {
+      for (const change of changes) if (change.operation === 'deleted') removed.push(change.id);
+      if (removed.length >= 35) flooded();
+    });
+    const write = async (user: typeof team.alice, entries: unknown[]) => {
+      const res = await team.call(user, '/history/batch/create', { method: 'POST', body: entries });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.items as string[];
+    };
+    const keysOf = async (user: typeof team.alice) => {
+      const res = await team.call(user, '/history?type=user&limit=100');
+      assert.equal(res.status, 200);
+      return (res.body.items as Entry[]).map((item) => item.key);
+    };
+    // Alice and the admin each keep a few entries, older than anything bob writes.
+    const alices = await write(team.alice, [1, 2, 3, 4].map((i) => entry(`https://alice.test/${i}`, { created: 1_000 + i })));
+    const admins = await write(team.admin, [1, 2, 3].map((i) => entry(`https://admin.test/${i}`, { created: 1_100 + i })));
+
+    // Bob floods: 4 batches of 10, far over the limit.
+    const bobs: string[] = [];
+    for (let batch = 0; batch < 4; batch++) {
+      bobs.push(...(await write(team.bob, Array.from({ length: 10 }, (_, i) => entry(`https://bob.test/${batch}/${i}`, { created: 2_000 + batch * 10 + i })))));
+    }
+    await bobPruned;
+
+    assert.deepEqual(await keysOf(team.alice), [...alices].reverse(), "all of alice's entries remain");
+    assert.deepEqual(await keysOf(team.admin), [...admins].reverse(), "all of the admin's entries remain");
+    assert.deepEqual(await keysOf(team.bob), bobs.slice(-5).reverse(), "bob keeps his newest 5");
+    assert.deepEqual(removed.sort(), bobs.slice(0, 35).sort(), "only bob's oldest were removed");
+  } finally {
+    await team.stop();
+  }
+});
+
 test('users see their own entries and those attached to spaces and projects they can read', async () => {
-  const store = await startTestStore({ mode: 'multi-user', insecureHttp: true, history: { maxEntries: 0, maxAgeDays: 0 } });
+  const store = await startTestStore({ mode: 'multi-user', insecureHttp: true, history: { maxEntriesPerUser: 0, maxAgeDays: 0 } });
   try {
     const [alice, bob] = [await signIn(store, 'alice'), await signIn(store, 'bob')];
     const as = (user: { token: string }, path: string, init: { method?: string; body?: unknown } = {}) => store.api(path, { ...init, token: user.token });

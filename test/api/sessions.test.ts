@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
+import { Agent, request } from 'undici';
 import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
 import { hashPassword } from '../../backend/src/auth/passwords.js';
 import { createUser } from '../../backend/src/store/users.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
+import { startTeam, type Team } from '../helpers/team.js';
 
 /**
  * A headless multi-user store (plain HTTP on loopback, `--insecure-http`) with a movable clock:
@@ -154,7 +156,8 @@ test('wrong user and wrong password get the same answer; repeated bad logins are
   const { instance: _b, ...wrongBody } = (await wrong.json()) as Record<string, unknown>;
   assert.deepEqual(unknownBody, wrongBody);
 
-  // Per account: 10 attempts in the window (one spent above), then 429 even with the right password.
+  // Per user name and address: 10 failures in the window (one spent above), then 429 from that
+  // address even with the right password (other addresses: see the attacker tests below).
   for (let i = 0; i < 9; i++) assert.equal((await login('admin', 'wrong')).status, 401);
   const limited = await login('admin', 'admin password');
   assert.equal(limited.status, 429);
@@ -179,4 +182,93 @@ test('the account routes are in the OpenAPI document', async () => {
   for (const path of ['/sessions', '/sessions/renew', '/sessions/{id}', '/users', '/users/me', '/users/{key}', '/auth/invites', '/auth/invites/redeem', '/auth/oidc/login', '/auth/oidc/callback']) {
     assert.ok(path in paths, path);
   }
+});
+
+/**
+ * Password guessing against a teammate's or the admin's user name, from another address than the
+ * owner's: the store listens on 127.0.0.1 and the attacker's client binds 127.0.0.2 (any
+ * 127.0.0.0/8 address is loopback). Time moves only with the test's clock.
+ */
+describe('an attacker guessing passwords', () => {
+  let clockNow = Date.UTC(2026, 2, 1);
+  let team: Team;
+  const agents = new Map<string, Agent>();
+
+  /** POST /sessions from a client bound to `localAddress`. */
+  async function loginFrom(localAddress: string, username: string, password: string) {
+    let dispatcher = agents.get(localAddress);
+    if (!dispatcher) agents.set(localAddress, (dispatcher = new Agent({ localAddress })));
+    const response = await request(`${team.store.baseUrl}/sessions`, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, retryAfter: Number(response.headers['retry-after']), body: text ? JSON.parse(text) : {} };
+  }
+
+  beforeEach(async () => {
+    team = await startTeam({}, { clock: () => clockNow });
+  });
+  afterEach(async () => {
+    await team.stop();
+    await Promise.all([...agents.values()].map((agent) => agent.close()));
+    agents.clear();
+  });
+
+  test('cannot lock alice or the admin out: each still signs in at once with the right password', async () => {
+    for (const victim of ['alice', 'admin']) {
+      // The attacker sends wrong passwords for the victim, waiting out every short delay it is given, until its address is refused.
+      let failures = 0;
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const guess = await loginFrom('127.0.0.2', victim, `guess ${attempt}`);
+        if (guess.status === 401) failures += 1;
+        else {
+          assert.equal(guess.status, 429, JSON.stringify(guess.body));
+          if (guess.retryAfter <= 300) clockNow += guess.retryAfter * 1000;
+        }
+      }
+      assert.ok(failures >= 5, `${failures} wrong passwords were checked`);
+      assert.equal((await loginFrom('127.0.0.2', victim, `${victim} password`)).status, 429, 'the right password does not help the attacker past its limit');
+
+      // The owner, from the address they signed in from, is not held up at all.
+      const owner = await loginFrom('127.0.0.1', victim, `${victim} password`);
+      assert.equal(owner.status, 201, JSON.stringify(owner.body));
+      assert.ok(owner.body.token);
+      clockNow += 60 * 60 * 1000; // fresh windows for the next victim
+    }
+  });
+
+  test('slows guessing by user name with a growing, capped delay, which a new address of the owner waits out once', async () => {
+    // The attacker spreads over addresses, 5 wrong passwords each (under the per-address limits),
+    // and waits out every delay to keep guessing.
+    const delays: number[] = [];
+    for (let failures = 0; failures < 16; ) {
+      const guess = await loginFrom(`127.0.0.${10 + Math.floor(failures / 5)}`, 'alice', `guess ${failures}`);
+      if (guess.status === 401) failures += 1;
+      else {
+        assert.equal(guess.status, 429, JSON.stringify(guess.body));
+        delays.push(guess.retryAfter);
+        clockNow += guess.retryAfter * 1000;
+      }
+    }
+    assert.deepEqual(delays, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300], 'after 5 free failures the delay doubles with each, up to 5 minutes');
+
+    // Right after a failure, a fresh address with the right password is held up too...
+    const fresh = await loginFrom('127.0.0.3', 'alice', 'alice password');
+    assert.equal(fresh.status, 429);
+    assert.equal(fresh.retryAfter, 300);
+    // ...until the delay is over; then alice signs in, and that address is hers from then on.
+    clockNow += fresh.retryAfter * 1000;
+    assert.equal((await loginFrom('127.0.0.3', 'alice', 'alice password')).status, 201);
+    assert.equal((await loginFrom('127.0.0.99', 'alice', 'guess again')).status, 401, 'the attacker may try once more now');
+    assert.equal((await loginFrom('127.0.0.3', 'alice', 'alice password')).status, 201, 'and the new failure does not hold her up');
+    // An admin name is never delayed on loopback (the store's operator at its machine), so the
+    // admin signs in from an address new to it, after guesses that would delay any other name.
+    // Every address here is loopback: the guesses too are limited per address only.
+    for (let attempt = 0; attempt < 8; attempt++) assert.equal((await loginFrom(`127.0.0.${40 + attempt}`, 'admin', `guess ${attempt}`)).status, 401);
+    assert.equal((await loginFrom('127.0.0.4', 'admin', 'admin password')).status, 201);
+    assert.equal((await loginFrom('127.0.0.5', 'bob', 'bob password')).status, 201, 'other names are not delayed');
+  });
 });

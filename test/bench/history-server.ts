@@ -25,7 +25,7 @@ const FLOOR_BATCH = 1_000;
 
 const dataDir = await mkdtemp(join(tmpdir(), 'api-store-bench-history-'));
 const token = createLaunchToken();
-const config = configSchema.parse({ dataDir, token, logLevel: 'silent', history: { maxEntries: 0, maxAgeDays: 0 } });
+const config = configSchema.parse({ dataDir, token, logLevel: 'silent', history: { maxEntriesPerUser: 0, maxAgeDays: 0 } });
 const running = await startStore(config, createLogger('silent'));
 const { store } = running.services;
 

@@ -5,11 +5,15 @@ import { test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Level } from 'level';
 import { openLevelStorage } from '../../backend/src/store/level-storage.js';
+import { migrations } from '../../backend/src/store/migrations.js';
 import { Store } from '../../backend/src/store/store.js';
 import { verifyStore } from '../../backend/src/store/verify.js';
 import { outputOf, runCli, waitForLine } from '../helpers/cli-process.js';
 import { populateStore } from '../helpers/populate.js';
 import { makeTempDir } from '../helpers/store.js';
+
+/** The schema this api-store writes. */
+const schema = migrations.at(-1)!.version;
 
 /** `api-store backup | restore | verify` as real processes on real data dirs. */
 
@@ -43,7 +47,7 @@ test('a stopped store: backup, restore into a new dir, verify; the restored stor
   assert.match(backup.stdout, /backup written to .* \(\d+ records\)/);
   assert.equal((await stat(file)).mode & 0o777, 0o600);
   const lines = gunzipSync(await readFile(file)).toString('utf8').trimEnd().split('\n');
-  assert.deepEqual({ ...JSON.parse(lines[0]), created: 0, seq: 0 }, { format: 'api-store-backup', version: 1, schema: 1, seq: 0, created: 0 });
+  assert.deepEqual({ ...JSON.parse(lines[0]), created: 0, seq: 0 }, { format: 'api-store-backup', version: 1, schema, seq: 0, created: 0 });
   assert.match(lines.at(-1)!, /^\{"end":true,"records":\d+,"sha256":"[0-9a-f]{64}"\}$/);
 
   const again = await outputOf(runCli(['backup', '--data-dir', dataDir, '--out', file]));
@@ -99,7 +103,7 @@ test('a truncated, an altered, a foreign and a newer-format backup are refused w
     ['a line removed', gzipSync([...lines.slice(0, 2), ...lines.slice(3)].join('\n') + '\n'), /its checksum does not match its contents/],
     ['not a backup', Buffer.from('hello\n'), /it is not an api-store backup/],
     ['a newer format', gzipSync(text.replace('"version":1', '"version":2')), /it is a version 2 backup; this api-store reads version 1 and older/],
-    ['a newer schema', gzipSync(text.replace('"schema":1', '"schema":99')), /written by a newer api-store \(schema 99/],
+    ['a newer schema', gzipSync(text.replace(`"schema":${schema}`, '"schema":99')), /written by a newer api-store \(schema 99/],
   ];
   for (const [name, content, message] of cases) {
     const bad = join(work, `${name}.gz`);
@@ -224,7 +228,7 @@ test('opening a corrupted data dir, one that is not api-store’s, or a newer sc
     [corrupted, /is damaged or unreadable and was not opened .*Nothing was changed/, /is damaged or unreadable/],
     [foreignDb, /is not an api-store data directory \(it holds the key "user:1"\)/, /is not an api-store data directory/],
     [folder, /is not an api-store data directory \(it holds holiday\.jpg and no store\)/, /there is no store in/],
-    [newer, /written by a newer api-store \(schema 99; this one knows up to 1\)/, /written by a newer api-store/],
+    [newer, new RegExp(`written by a newer api-store \\(schema 99; this one knows up to ${schema}\\)`), /written by a newer api-store/],
   ];
   for (const [dataDir, serverMessage, verifyMessage] of cases) {
     const snapshotBefore = await readDirState(dataDir);

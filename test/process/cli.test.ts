@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { parseServerArgs, UsageError } from '../../backend/src/cli-args.js';
 import { exitOf } from '../helpers/backend-process.js';
 import { outputOf, runCli, waitForLine } from '../helpers/cli-process.js';
 import { makeTempDir } from '../helpers/store.js';
@@ -56,4 +57,22 @@ test('--help documents every flag; a bad flag is a usage error', async () => {
   const bad = await outputOf(runCli(['--server', '--port', 'eighty']));
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--port/);
+});
+
+test('single-user on a host other than loopback is refused without --insecure-http, pointing to multi-user mode', async (t) => {
+  for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]']) assert.equal(parseServerArgs(['--server', '--host', host]).config.host, host);
+  for (const host of ['0.0.0.0', '::', '192.168.1.20', 'my-laptop.local']) {
+    assert.throws(() => parseServerArgs(['--server', '--host', host]), UsageError, host);
+    assert.equal(parseServerArgs(['--server', '--host', host, '--insecure-http']).config.host, host);
+    assert.equal(parseServerArgs(['--server', '--mode', 'multi-user', '--host', host]).config.host, host);
+  }
+
+  const dataDir = await makeTempDir();
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const refused = await outputOf(runCli(['--server', '--host', '0.0.0.0', '--data-dir', dataDir]));
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--host 0\.0\.0\.0 is not a loopback address/);
+  assert.match(refused.stderr, /--mode multi-user/);
+  assert.match(refused.stderr, /--insecure-http/);
+  assert.deepEqual(await readdir(dataDir), [], 'nothing was started');
 });

@@ -3,6 +3,7 @@ import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { hashPassword, verifyPassword } from '../../backend/src/auth/passwords.js';
+import { isLoopbackAddress, LoginThrottle } from '../../backend/src/auth/login-throttle.js';
 import { RateLimiter } from '../../backend/src/auth/rate-limit.js';
 import { loadSessionKey } from '../../backend/src/auth/session-tokens.js';
 import { createInvite } from '../../backend/src/store/invites.js';
@@ -30,6 +31,31 @@ test('the rate limiter counts per key within a window and says how long to wait'
   assert.equal(limiter.hit('b'), undefined, 'other keys are not affected');
   now = 60_000;
   assert.equal(limiter.hit('a'), undefined, 'a new window');
+  assert.equal(limiter.wait('a'), undefined, 'wait does not count');
+  assert.equal(limiter.hit('a'), undefined);
+  now = 70_000;
+  assert.equal(limiter.wait('a'), 50, 'one more would be over');
+  assert.equal(limiter.wait('b'), undefined, 'one of two spent');
+});
+
+test('the login throttle delays a user name for new addresses only, and never an admin on loopback', () => {
+  let now = 0;
+  const throttle = new LoginThrottle({ clock: () => now, windowMs: 60_000, failuresPerAddress: 3, freeFailures: 1, firstDelayMs: 1000, maxDelayMs: 4000, trustMs: 100_000 });
+  throttle.succeeded('alice', '192.0.2.1');
+  throttle.failed('alice', '198.51.100.7');
+  assert.equal(throttle.wait('alice', '203.0.113.9', false), 1);
+  throttle.failed('alice', '198.51.100.7');
+  assert.equal(throttle.wait('alice', '203.0.113.9', false), 2);
+  assert.equal(throttle.wait('alice', '192.0.2.1', false), undefined, 'where alice signed in');
+  assert.equal(throttle.wait('alice', '203.0.113.9', true), undefined, 'an admin on loopback');
+  assert.equal(throttle.wait('bob', '203.0.113.9', false), undefined, 'another name');
+  throttle.failed('alice', '198.51.100.7');
+  assert.equal(throttle.wait('alice', '198.51.100.7', true), 60, 'the failing pair is over its limit, loopback admin or not');
+  now = 200_000;
+  assert.equal(throttle.wait('alice', '203.0.113.9', false), undefined, 'failures are forgotten after a quiet window');
+  assert.equal(throttle.wait('alice', '192.0.2.1', false), undefined);
+  for (const address of ['127.0.0.1', '127.9.8.7', '::1', '::ffff:127.0.0.2']) assert.equal(isLoopbackAddress(address), true, address);
+  for (const address of ['10.0.0.1', '::2', '::ffff:10.0.0.1', '128.0.0.1']) assert.equal(isLoopbackAddress(address), false, address);
 });
 
 test('the session key is generated once into a 0600 file; a configured secret is used as given', async (t) => {

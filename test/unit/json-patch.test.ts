@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { ApiError } from '../../backend/src/http/problem.js';
 import { applyJsonPatch, patchBodySchema, patchRequestOf, type PatchOperation } from '../../backend/src/store/json-patch.js';
 
-const guarded = new Set(['key', 'kind', 'owner', 'created']);
+const guarded = { protectedFields: new Set(['key', 'kind', 'owner', 'created']), maxDepth: 100 };
+const open = { maxDepth: 100 };
 type Doc = Record<string, any>;
 const record = (): Doc => ({
   key: 'k1',
@@ -87,12 +88,20 @@ test('a failing operation, test included, fails the whole patch and changes noth
 });
 
 test('without protected fields the whole document can be replaced, and reverted', () => {
-  const { document, revert } = applyJsonPatch({ a: 1 }, [{ op: 'replace', path: '', value: [1, 2] }]);
+  const { document, revert } = applyJsonPatch({ a: 1 }, [{ op: 'replace', path: '', value: [1, 2] }], open);
   assert.deepEqual(document, [1, 2]);
-  assert.deepEqual(applyJsonPatch(document, revert).document, { a: 1 });
-  const text = applyJsonPatch('old', [{ op: 'replace', path: '', value: 'new' }]);
+  assert.deepEqual(applyJsonPatch(document, revert, open).document, { a: 1 });
+  const text = applyJsonPatch('old', [{ op: 'replace', path: '', value: 'new' }], open);
   assert.equal(text.document, 'new');
-  assert.equal(applyJsonPatch(text.document, text.revert).document, 'old');
+  assert.equal(applyJsonPatch(text.document, text.revert, open).document, 'old');
+});
+
+test('a patch that nests the document deeper than the limit is refused with too_deep', () => {
+  const ops: PatchOperation[] = [{ op: 'add', path: '/b', value: [] }];
+  for (let step = 0; step < 3; step++) ops.push({ op: 'copy', from: '/b', path: `/b${'/0'.repeat(ops.length - 1)}/-` });
+  // Each copy nests the whole of /b into itself: 8 levels after three.
+  assert.deepEqual(applyJsonPatch<Doc>({}, ops, { maxDepth: 8 }).document, { b: [[[[], [[[[]]]]]]] });
+  assert.throws(() => applyJsonPatch({}, ops, { maxDepth: 7 }), failsWith('too_deep'));
 });
 
 test('the PATCH body is a bare array or {app, appVersion, patch}', () => {

@@ -83,4 +83,48 @@ describe('the request sender', () => {
     }
     for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700::1111']) assert.equal(isPublicAddress(a), true, a);
   });
+
+  test('IPv6 forms that carry a private IPv4 address are non-public, in dotted and in hex notation', () => {
+    const nonPublic = [
+      '::', // unspecified, as URLs write [::]
+      '::127.0.0.1', // IPv4-compatible
+      '::7f00:1', // the same, as the URL parser normalizes it
+      '::a00:1',
+      '::ffff:7f00:1', // IPv4-mapped in hex, as URLs normalize [::ffff:127.0.0.1]
+      '::ffff:a9fe:a9fe', // mapped 169.254.169.254 (cloud metadata)
+      '::ffff:0:127.0.0.1', // IPv4-translated
+      '64:ff9b::127.0.0.1', // NAT64
+      '64:ff9b::a00:1',
+      '64:ff9b::c0a8:101',
+      '64:ff9b:1::8.8.8.8', // local-use NAT64: private whatever it embeds
+      '2002:7f00:1::', // 6to4 of 127.0.0.1
+      '2002:c0a8:101::1', // 6to4 of 192.168.1.1
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2', // Teredo
+      '2001:db8::1',
+      'fec0::1',
+      '100::1',
+      'fe80::1%eth0',
+      '198.18.0.1',
+      '192.0.2.1',
+      '255.255.255.255',
+    ];
+    for (const a of nonPublic) assert.equal(isPublicAddress(a), false, a);
+    // Public IPv4 addresses reached through the same forms stay public.
+    for (const a of ['64:ff9b::8.8.8.8', '64:ff9b::808:808', '2002:808:808::1', '::ffff:808:808', '2a00:1450:4001::1']) assert.equal(isPublicAddress(a), true, a);
+    for (const a of ['', 'localhost', '1.2.3', '::ffff:1.2.3.4.5']) assert.equal(isPublicAddress(a), false, a);
+  });
+
+  test('without private targets: embedded and unspecified literals are refused before any connection', async () => {
+    const asked: string[] = [];
+    const send = createRequestSender({ allowPrivateTargets: false, maxBytes: 1024, lookup: fixedLookup('::ffff:7f00:1', asked) });
+    const literals = ['[::127.0.0.1]', '[::ffff:127.0.0.1]', '[64:ff9b::127.0.0.1]', '[2002:7f00:1::]', '[::]', '0.0.0.0'];
+    for (const host of [...literals, 'mapped.internal.test']) {
+      await assert.rejects(
+        send({ url: `http://${host}:${port}/`, method: 'GET', headers: [], bodyEncoding: 'utf8', timeoutMs: 5000 }),
+        (e: unknown) => e instanceof ApiError && e.code === 'proxy_target_forbidden',
+        host,
+      );
+    }
+    assert.deepEqual(asked, ['mapped.internal.test'], 'the literals never reached the resolver');
+  });
 });

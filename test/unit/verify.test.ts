@@ -82,21 +82,30 @@ test('grants and grants-by-user must agree', async () => {
   assert.ok(problems.some((p) => p.startsWith('grants-by-user "mallory') && p.includes('without its record')), problems.join('\n'));
 });
 
-test('a trashed-children entry of a live file, a trash entry of a live file, a foreign section, a wrong history count', async () => {
+test('a trashed-children entry of a live file, a trash entry of a live file, a foreign section, wrong history counts, a retired key in use', async () => {
   const problems = await problemsAfter([
     { type: 'put', section: 'file-trashed-children', key: `${made.space}\0${made.project}`, value: made.project },
     { type: 'put', section: 'trash', key: made.project, value: { user: 'owner', time: 5 } },
     { type: 'put', section: 'elsewhere', key: 'k', value: 1 },
-    { type: 'put', section: 'meta', key: 'history', value: { counter: 2, count: 7 } },
+    { type: 'put', section: 'history-counts', key: 'owner', value: 7 },
+    { type: 'put', section: 'history-counts', key: 'ghost', value: 3 },
+    { type: 'put', section: 'file-keys-retired', key: made.project, value: 1 },
   ]);
   const expected = [
     /^file-trashed-children .*does not match its record/,
     /^trash .*: record missing from trash-by-user/,
     /^trash .*trash entry of a file that is not in trash/,
     /^section "elsewhere" is not one api-store writes/,
-    /^meta "history": counts 7 history entries, the store holds 2/,
+    /^history-counts "owner": counts 7 history entries, the user has 2/,
+    /^history-counts "ghost": counts 3 history entries for a user who has none/,
+    /^file-keys-retired .*a retired file key is held by a file/,
   ];
   for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `${pattern} in\n${problems.join('\n')}`);
+});
+
+test('a user with history entries and no count is reported', async () => {
+  const problems = await problemsAfter([{ type: 'del', section: 'history-counts', key: 'owner' }]);
+  assert.deepEqual(problems, ['history-counts "owner": no count for a user with 2 history entries']);
 });
 
 test('history, app records, sessions and users: each index checked both ways', async () => {

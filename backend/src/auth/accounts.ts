@@ -3,15 +3,15 @@ import type { Store } from '../store/store.js';
 import { ApiError } from '../http/problem.js';
 import type { Authenticator, Caller } from './caller.js';
 import { createOidcClient, type OidcClient } from './oidc.js';
+import { LoginThrottle } from './login-throttle.js';
 import { RateLimiter } from './rate-limit.js';
 import { createSessionTokens, loadSessionKey, type SessionTokens } from './session-tokens.js';
 import { getSession } from '../store/sessions.js';
 import { getUser } from '../store/users.js';
 
-/** Attempts per window before login or invite redemption answers 429. */
+/** Attempts per address per window before login or invite redemption answers 429. */
 const attemptWindowMs = 15 * 60 * 1000;
 const attemptsPerAddress = 20;
-const attemptsPerAccount = 10;
 
 /** What the multi-user routes share: session tokens and the attempt counters. */
 export interface Accounts {
@@ -19,8 +19,8 @@ export interface Accounts {
   sessionLifetimeMs: number;
   /** Login and invite attempts per client address, counted before the body is read. */
   attemptsByAddress: RateLimiter;
-  /** Login attempts per account name, so many addresses cannot guess one password together. */
-  attemptsByAccount: RateLimiter;
+  /** Login failures per user name and address, and the growing delay per user name, so many addresses cannot guess one password together. */
+  logins: LoginThrottle;
   /** The OpenID Connect client when `auth.type` is `oidc`. */
   oidc?: OidcClient;
 }
@@ -34,7 +34,15 @@ export async function openAccounts(config: StoreConfig, store: Store): Promise<A
     tokens: createSessionTokens(key, clock),
     sessionLifetimeMs: config.auth.sessionLifetimeSeconds * 1000,
     attemptsByAddress: new RateLimiter({ limit: attemptsPerAddress, windowMs: attemptWindowMs, clock }),
-    attemptsByAccount: new RateLimiter({ limit: attemptsPerAccount, windowMs: attemptWindowMs, clock }),
+    logins: new LoginThrottle({
+      clock,
+      windowMs: attemptWindowMs,
+      failuresPerAddress: 10,
+      freeFailures: 5,
+      firstDelayMs: 1000,
+      maxDelayMs: 5 * 60 * 1000,
+      trustMs: 30 * 24 * 60 * 60 * 1000,
+    }),
   };
 }
 

@@ -4,22 +4,21 @@ import type { AppEnv } from '../http/env.js';
 import { ApiError } from '../http/problem.js';
 import type { RateLimiter } from './rate-limit.js';
 
-/** Counts one attempt for `key`; over the limit, answers 429 with `Retry-After`. */
-export function countAttempt(limiter: RateLimiter, key: string): void {
-  const wait = limiter.hit(key);
+/** Answers 429 with `Retry-After` when there is a wait (in seconds). */
+export function refuseWhileWaiting(wait: number | undefined): void {
   if (wait !== undefined) {
     throw new ApiError('too_many_attempts', `Too many attempts; try again in ${wait} seconds.`, { headers: { 'Retry-After': String(wait) } });
   }
 }
 
-function clientAddress(c: Context): string {
+export function clientAddress(c: Context): string {
   return getConnInfo(c).remote.address ?? 'unknown';
 }
 
 /** Route middleware: counts every attempt from the client's address, before the body is validated. */
 export function attemptsByAddress(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
   return async function countAddressAttempt(c, next) {
-    countAttempt(limiter, clientAddress(c));
+    refuseWhileWaiting(limiter.hit(clientAddress(c)));
     return next();
   };
 }

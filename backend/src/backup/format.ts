@@ -1,11 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { z } from 'zod';
+import { writePrivateFile } from '../data-dir.js';
 import type { StorageReader, StoredRecord } from '../store/storage.js';
 
 /**
@@ -54,7 +55,7 @@ async function lastSeq(reader: StorageReader): Promise<number> {
 
 /**
  * Writes every record the reader sees (take it from a storage snapshot: one point in time) to
- * `file`, mode 0600. It is written beside its final name and renamed once complete, so a crash
+ * `file`, mode 0600, through `writePrivateFile`: renamed into place once complete, so a crash
  * never leaves a file that looks like a backup. Answers the number of records.
  */
 export async function writeBackup(reader: StorageReader, file: string, now: number): Promise<{ records: number; header: BackupHeader }> {
@@ -80,20 +81,10 @@ export async function writeBackup(reader: StorageReader, file: string, now: numb
     }
     yield `${JSON.stringify({ end: true, records, sha256: hash.digest('hex') })}\n`;
   }
-  const partial = `${file}.${randomBytes(4).toString('hex')}.partial`;
-  try {
-    await pipeline(Readable.from(lines()), createGzip(), createWriteStream(partial, { mode: 0o600, flags: 'wx' }));
-    const handle = await open(partial, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(partial, file);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
-  }
+  const gzipped = createGzip();
+  // Both settle before answering: a failed write has removed its partial file by then.
+  const failed = (await Promise.allSettled([pipeline(Readable.from(lines()), gzipped), writePrivateFile(file, gzipped)])).find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
   return { records, header };
 }
 

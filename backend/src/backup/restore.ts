@@ -1,5 +1,6 @@
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensurePrivateDir } from '../data-dir.js';
 import { openLevelStorage } from '../store/level-storage.js';
 import { migrations } from '../store/migrations.js';
 import { NewerStoreError } from '../store/open-errors.js';
@@ -30,8 +31,9 @@ export async function restoreBackup(file: string, dataDir: string): Promise<{ re
     throw error;
   });
   if (existing?.length) throw new RestoreTargetError(dataDir);
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await ensurePrivateDir(dataDir);
   const staging = join(dataDir, 'db.restoring');
+  await ensurePrivateDir(staging);
   let storage: Storage | undefined = await openLevelStorage(staging, { sync: true });
   try {
     let batch: WriteOp[] = [];

@@ -1,5 +1,6 @@
-import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensurePrivateDir } from '../data-dir.js';
 import type { Logger } from '../logger.js';
 import type { Storage } from '../store/storage.js';
 import { writeBackup } from './format.js';
@@ -62,8 +63,7 @@ export async function listSnapshots(dir: string): Promise<SnapshotInfo[]> {
 
 /** A full snapshot of the store into the folder, from one storage snapshot: consistent while writes go on. */
 export async function takeSnapshot(storage: Storage, dir: string, reason: string, now: number): Promise<SnapshotInfo> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
+  await ensurePrivateDir(dir);
   const existing = new Set(await readdir(dir));
   let attempt = 0;
   while (existing.has(snapshotName(now, reason, attempt))) attempt += 1;

@@ -23,6 +23,8 @@ export function eventFrame(change: Change): EventFrame {
  * Whether `user` may see a change now: a user's own records by that user and by the readers of
  * the files they are attached to; a file's changes by whoever can read the file at this moment,
  * plus the users the change names as having just lost access (so that they learn about it).
+ * Reading the file as it is now is safe for past changes: a key names one file for good (purged
+ * keys are retired, see file-records.ts), so the record found is the one the change was about.
  */
 export function visibleTo(user: string, change: Change, canRead: CanRead): Promise<boolean> | boolean {
   const visibility = change.visibility;

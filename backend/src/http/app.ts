@@ -13,6 +13,7 @@ import type { AppEnv } from './env.js';
 import { errorCodes, type ErrorCode } from './error-codes.js';
 import { ApiError, problemResponse } from './problem.js';
 import type { Services } from './services.js';
+import { limitConcurrentRequests } from './request-limit.js';
 import { hardShell, jsonBodies } from './shell.js';
 
 export interface ListenerOptions {
@@ -47,8 +48,8 @@ function codeForStatus(status: number): ErrorCode {
   return (entry?.[0] as ErrorCode | undefined) ?? 'internal_error';
 }
 
-/** A listener's app and its WebSocket side, which `listen` attaches to the listener's server. */
-export type ListenerApp = OpenAPIHono<AppEnv> & { sockets: ListenerSockets };
+/** A listener's app, its WebSocket side, which `listen` attaches to the listener's server, and its largest accepted body. */
+export type ListenerApp = OpenAPIHono<AppEnv> & { sockets: ListenerSockets; maxBodyBytes: number };
 
 /** The whole HTTP app of one listener: the hard shell around every resource's routes. */
 export function createApp(services: Services, listener: ListenerOptions): ListenerApp {
@@ -74,7 +75,9 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
       allowQueryToken: (path) => path === `${prefix}/events`,
     }),
   );
-  app.use(jsonBodies(config.limits));
+  // Teammates share the store's capacity; the local owner's own app is not limited.
+  if (config.mode === 'multi-user') app.use(limitConcurrentRequests(config.limits.concurrentRequestsPerUser));
+  app.use(jsonBodies(config.limits, prefix));
 
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
   const sockets = createListenerSockets(app, maxCommandBytes, listener.authenticator);
@@ -91,5 +94,5 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
     log.error('unhandled error', { requestId: c.get('requestId'), error: String(error), stack: (error as Error).stack });
     return problemResponse(c, new ApiError('internal_error', 'The store failed to handle this request; the log has the details.'));
   });
-  return Object.assign(app, { sockets });
+  return Object.assign(app, { sockets, maxBodyBytes: Math.max(config.limits.metadataBytes, config.limits.mediaBytes) });
 }

@@ -9,9 +9,11 @@ export const errorCodes = {
   unsupported_media_type: { status: 415, title: 'Unsupported Media Type' },
   payload_too_large: { status: 413, title: 'Payload Too Large' },
   malformed_json: { status: 400, title: 'Malformed JSON' },
+  too_deep: { status: 400, title: 'JSON Nested Too Deeply' },
   validation_failed: { status: 400, title: 'Validation Failed' },
   invalid_cursor: { status: 400, title: 'Invalid Cursor' },
   internal_error: { status: 500, title: 'Internal Server Error' },
+  too_many_requests: { status: 429, title: 'Too Many Requests' },
   // authentication and request origin
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden_host: { status: 403, title: 'Forbidden Host' },

@@ -1,7 +1,10 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { METHOD_NAME_ALL } from 'hono/router';
+import { matchedRoutes } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from '../logger.js';
+import { checkDepth } from '../store/document-limits.js';
 import type { AppEnv } from './env.js';
 import { ApiError } from './problem.js';
 
@@ -36,27 +39,55 @@ export function hardShell(tls: boolean, log: Logger): MiddlewareHandler<AppEnv> 
 
 const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type);
 
+/** Whether a request carries a body, from its headers alone: touching c.req.raw would make the adapter build a full Request. */
+export function hasBody(c: Context<AppEnv>): boolean {
+  const method = c.req.method;
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return false;
+  const length = c.req.header('Content-Length');
+  return !(length === '0' || (length === undefined && c.req.header('Transfer-Encoding') === undefined));
+}
+
+/** The routes whose body is a file's contents when asked with `?alt=media` (routes/files.ts). */
+const mediaRoutes = new Set(['POST /files', 'PUT /files/:key', 'PATCH /files/:key']);
+
+/** The route a request reached, as `METHOD /path/:param` below the prefix; none when only middleware matched (404, 405). */
+function routeOf(c: Context<AppEnv>, prefix: string): string | undefined {
+  const route = matchedRoutes(c).filter((candidate) => candidate.method !== METHOD_NAME_ALL).at(-1);
+  return route && route.path.startsWith(prefix) ? `${route.method} ${route.path.slice(prefix.length)}` : undefined;
+}
+
 /**
- * Bodies are JSON only and size-capped: contents (`?alt=media`) up to `mediaBytes`, everything
- * else up to `metadataBytes`. Parsing is left to the route's validator, which reads the body once:
- * a body that does not parse reaches `onError` as Hono's 400 and becomes `malformed_json`.
+ * Bodies are JSON only, size-capped and depth-capped. The cap comes from the route the request
+ * reached: a file's contents (`?alt=media` on a media route) up to `mediaBytes`, every other
+ * body up to `metadataBytes`. The body is parsed here, once: the route's validator and
+ * `c.req.json()` read the parsed value from Hono's body cache. A body that reaches no route is
+ * not read at all.
  */
-export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number }): MiddlewareHandler<AppEnv> {
+export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; jsonDepth: number }, prefix: string): MiddlewareHandler<AppEnv> {
   const tooLarge = () => {
     throw new ApiError('payload_too_large', 'The request body is larger than this store accepts.');
   };
   const metadata = bodyLimit({ maxSize: limits.metadataBytes, onError: tooLarge });
   const media = bodyLimit({ maxSize: limits.mediaBytes, onError: tooLarge });
   return function acceptJsonBody(c, next) {
-    // Decide from headers: touching c.req.raw would make the adapter build a full Request per call.
-    const method = c.req.method;
-    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
-    const length = c.req.header('Content-Length');
-    if (length === '0' || (length === undefined && c.req.header('Transfer-Encoding') === undefined)) return next();
+    if (!hasBody(c)) return next();
     const type = c.req.header('Content-Type');
     if (!type || !isJson(type)) {
       throw new ApiError('unsupported_media_type', 'Request bodies must be JSON (Content-Type: application/json).');
     }
-    return (c.req.query('alt') === 'media' ? media : metadata)(c, next);
+    const route = routeOf(c, prefix);
+    const cap = route !== undefined && mediaRoutes.has(route) && c.req.query('alt') === 'media' ? media : metadata;
+    return cap(c, async () => {
+      if (route !== undefined) checkDepth(await parsedBody(c), limits.jsonDepth);
+      await next();
+    });
   };
+}
+
+async function parsedBody(c: Context<AppEnv>): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new ApiError('malformed_json', 'The request body is not valid JSON.');
+  }
 }

@@ -1,10 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { generate } from 'selfsigned';
+import { readPrivateFile, writePrivateFile } from '../data-dir.js';
 import { listen, type Listening } from '../http/listen.js';
 
 export interface Certificate {
@@ -23,12 +23,13 @@ function withFingerprint(key: string, cert: string): Certificate {
 }
 
 /**
- * The listener's self-signed certificate: generated on first use and kept in the data dir (key
- * 0600), so its fingerprint stays the same across restarts and teammates pin it once.
+ * The listener's self-signed certificate: generated on first use and kept in the data dir (0600,
+ * and refused when another user could have planted it: a planted key impersonates the listener),
+ * so its fingerprint stays the same across restarts and teammates pin it once.
  */
 export async function loadCertificate(dataDir: string): Promise<Certificate> {
   try {
-    const [key, cert] = await Promise.all([readFile(join(dataDir, keyFile), 'utf8'), readFile(join(dataDir, certFile), 'utf8')]);
+    const [key, cert] = await Promise.all([readPrivateFile(join(dataDir, keyFile)), readPrivateFile(join(dataDir, certFile))]);
     return withFingerprint(key, cert);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -46,15 +47,14 @@ export async function loadCertificate(dataDir: string): Promise<Certificate> {
       { name: 'subjectAltName', altNames: [{ type: 2, value: hostname() }, { type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
     ],
   });
-  await writeFile(join(dataDir, keyFile), generated.private, { mode: 0o600 });
-  await chmod(join(dataDir, keyFile), 0o600);
-  await writeFile(join(dataDir, certFile), generated.cert);
+  await writePrivateFile(join(dataDir, keyFile), generated.private);
+  await writePrivateFile(join(dataDir, certFile), generated.cert);
   return withFingerprint(generated.private, generated.cert);
 }
 
 /** Serves an app over HTTPS with the given certificate. */
 export function listenTls(app: Parameters<typeof listen>[0], host: string, port: number, certificate: Certificate): Promise<Listening> {
-  const httpsServer: typeof createAdaptorServer = ({ fetch, hostname }) =>
-    createAdaptorServer({ fetch, hostname, createServer: createHttpsServer, serverOptions: { key: certificate.key, cert: certificate.cert } });
+  const httpsServer: typeof createAdaptorServer = (options) =>
+    createAdaptorServer({ ...options, createServer: createHttpsServer, serverOptions: { key: certificate.key, cert: certificate.cert } });
   return listen(app, host, port, httpsServer);
 }

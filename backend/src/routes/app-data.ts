@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Api, AppEnv } from '../http/env.js';
-import { pageQuery } from '../http/page-query.js';
+import { indexPosition, pageQuery } from '../http/page-query.js';
+import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import {
   appCollections,
@@ -14,7 +15,6 @@ import {
   readAppRecords,
   undeleteAppRecords,
   type AppCollection,
-  type AppRecord,
   type AppRecordInput,
   type AppScope,
 } from '../store/app-data.js';
@@ -39,26 +39,19 @@ const listSchema = pageOf(AppRecordSchema);
 const keyList = z.array(recordKey).min(1).max(MAX_BATCH);
 
 
-/** List and query cursors carry what they continue, so `?cursor=` alone reads the next page. */
-interface ListCursor {
-  since?: number;
-  query?: string;
-  after: string;
-}
-
 /**
  * The routes of one collection (`/app/{appId}/projects` or `/app/{appId}/requests`). The records
  * are the caller's own: the scope comes from the caller and the path, never from the body.
  */
 function registerCollection(api: Api, services: Services, collection: AppCollection): void {
   const { store, cursors, config } = services;
+  const recordLimits = { maxBytes: config.limits.metadataBytes, maxDepth: config.limits.jsonDepth };
   const base = `/app/{appId}/${collection}`;
   const appParams = z.object({ appId });
   const recordParams = z.object({ appId, key: recordKey });
   const scopeOf = (c: Context<AppEnv>, id: string): AppScope => ({ user: c.get('caller').user, appId: id, collection });
+  const cursorScope = (scope: AppScope, list = '') => ({ route: `/app/${scope.appId}/${collection}${list}`, user: scope.user });
   const tag = [`App ${collection}`];
-  const pageResponse = (page: { items: AppRecord[]; last?: string }, position: Omit<ListCursor, 'after'>) =>
-    cursors.page(page.items, page.last && { ...position, after: page.last });
 
   api.openapi(
     createRoute({
@@ -70,10 +63,11 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       responses: { 200: jsonResponse(listSchema, 'One page of records') },
     }),
     async (c) => {
-      const { cursor, limit, since: asked } = c.req.valid('query');
-      const { since, after } = cursor ? cursors.decode<ListCursor>(cursor) : { since: asked, after: undefined };
-      const page = await listAppRecords(store.storage, scopeOf(c, c.req.valid('param').appId), since, { limit, after });
-      return c.json(pageResponse(page, { since }), 200);
+      const { cursor, limit, since } = c.req.valid('query');
+      const scope = scopeOf(c, c.req.valid('param').appId);
+      const list = cursors.open(cursorScope(scope), indexPosition, { cursor, limit, filters: { since } });
+      const page = await listAppRecords(store.storage, scope, list.filters.since, list.page);
+      return c.json(list.body(page.items, page.last), 200);
     },
   );
 
@@ -168,11 +162,14 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       responses: { 200: jsonResponse(listSchema, 'One page of matching records') },
     }),
     async (c) => {
-      const { cursor, limit, query: asked } = c.req.valid('query');
-      const position = cursor ? cursors.decode<ListCursor>(cursor) : { query: asked, after: undefined };
-      const text = position.query ?? '';
-      const page = await queryAppRecords(store.storage, scopeOf(c, c.req.valid('param').appId), text, { limit, after: position.after });
-      return c.json(pageResponse(page, { query: text }), 200);
+      const { cursor, limit, query } = c.req.valid('query');
+      const scope = scopeOf(c, c.req.valid('param').appId);
+      const list = cursors.open(cursorScope(scope, '/query'), indexPosition, { cursor, limit, filters: { query } });
+      // A query cursor always holds its text: the first page requires one.
+      const text = list.filters.query;
+      if (text === undefined) throw new ApiError('invalid_cursor', 'The cursor is not one of this query.');
+      const page = await queryAppRecords(store.storage, scope, text, list.page);
+      return c.json(list.body(page.items, page.last), 200);
     },
   );
 
@@ -205,7 +202,7 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
     }),
     async (c) => {
       const { appId: id, key } = c.req.valid('param');
-      const { record, revert } = await patchAppRecord(store, scopeOf(c, id), key, patchRequestOf(c.req.valid('json')));
+      const { record, revert } = await patchAppRecord(store, scopeOf(c, id), key, patchRequestOf(c.req.valid('json')), recordLimits);
       return c.json({ ...record, revert }, 200);
     },
   );

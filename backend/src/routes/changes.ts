@@ -6,7 +6,7 @@ import { createRoute, jsonResponse, pageOf } from '../http/openapi.js';
 import { pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
-import { feedFloor, readChanges } from '../store/change-feed.js';
+import { feedFloor, readChangePage } from '../store/change-feed.js';
 import { changeOperations } from '../store/changes.js';
 
 const Event = z
@@ -20,6 +20,9 @@ const Event = z
     seq: z.number().int(),
   })
   .openapi('Event');
+
+/** A page of the feed resumes after a seq. */
+const seqPosition = z.number().int().min(0);
 
 const listChanges = createRoute({
   method: 'get',
@@ -38,30 +41,24 @@ const listChanges = createRoute({
 
 /**
  * `GET /changes?since=`: the same feed as the event socket's `since` replay, for clients that
- * were offline. A page scans `limit` feed entries and returns the visible ones, so its cost does
- * not depend on how many changes the caller cannot see.
+ * were offline. A page scans at most `limit` feed entries, read one at a time, and returns the
+ * visible ones up to the page byte budget, so neither its cost nor its size depends on how many
+ * changes the caller cannot see or how large they are.
  */
 export function registerChanges(api: Api, { store, cursors, events }: Services): void {
   api.openapi(listChanges, async (c) => {
-    const { since, limit, cursor, path } = c.req.valid('query');
-    const after = cursor === undefined ? since : resumePoint(cursors.decode<{ after?: unknown }>(cursor));
+    const { since, limit, cursor, path: asked } = c.req.valid('query');
+    const list = cursors.open({ route: '/changes', user: c.get('caller').user }, seqPosition, { cursor, limit, filters: { path: asked } });
+    const { path } = list.filters;
+    const after = list.page.after ?? since;
     if (after > store.seq) throw resyncRequired(`This store has no change ${after}: it was reset or is another store.`, store.seq);
-    const scanned = await readChanges(store.storage, after, limit + 1);
-    if ((await feedFloor(store.storage)) > after) throw resyncRequired(`The changes after ${after} were compacted away.`, store.seq);
-    const more = scanned.length > limit;
-    if (more) scanned.length = limit;
     const visible = visibilityFor(c.get('caller').user, events.canRead);
-    const items = [];
-    for (const change of scanned) {
-      if ((path === undefined || change.paths.includes(path)) && (await visible(change))) items.push(eventFrame(change));
-    }
-    return c.json({ items, ...(more && { cursor: cursors.encode({ after: scanned[limit - 1].seq }) }) }, 200);
+    const page = await readChangePage(store.storage, { ...list.page, after }, async (change) =>
+      (path === undefined || change.paths.includes(path)) && (await visible(change)) ? eventFrame(change) : undefined,
+    );
+    if ((await feedFloor(store.storage)) > after) throw resyncRequired(`The changes after ${after} were compacted away.`, store.seq);
+    return c.json(list.body(page.items, page.last), 200);
   });
-}
-
-function resumePoint(position: { after?: unknown }): number {
-  if (!Number.isSafeInteger(position.after)) throw new ApiError('invalid_cursor', 'The cursor is not one this store issued.');
-  return position.after as number;
 }
 
 /** `seq` is where a client continues from once it has read the current state again. */

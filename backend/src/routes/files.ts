@@ -1,17 +1,18 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Api, AppEnv } from '../http/env.js';
-import { pageQuery } from '../http/page-query.js';
+import { indexPosition, pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import { changeMedia, listRevisions, readMedia } from '../store/file-media.js';
 import {
   breadcrumbs, createFile, etagOf, fileInputSchema, fileKeySchema, kindSchema, listFiles, patchFile, readFiles, readVisibleFile,
-  type FileInput, type ListFilter, type ListPosition,
+  type FileInput,
 } from '../store/files.js';
 import { jsonValueSchema, patchBodySchema, patchRequestOf } from '../store/json-patch.js';
 import { trashFile } from '../store/trash.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
+import { hasBody } from '../http/shell.js';
 
 /**
  * `/files`: metadata of spaces and everything the app saves, and with `?alt=media` their
@@ -50,12 +51,6 @@ const listQuery = pageQuery.extend({
   since: z.coerce.number().int().min(0).optional(),
 });
 
-/** A list cursor carries its filter, so `?cursor=` alone reads the next page. */
-interface FilesCursor {
-  filter: ListFilter;
-  position: ListPosition;
-}
-
 /** Validates a body whose shape depends on the query (`alt=media`), as the route validators would. */
 function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body);
@@ -64,20 +59,17 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   throw new ApiError('validation_failed', 'The request is not valid.', { errors });
 }
 
+/** The body of a route whose schema depends on the query: the shell has capped, parsed and depth-checked it. */
 const readJson = async (c: Context<AppEnv>) => {
-  const text = await c.req.text();
-  if (text === '') throw new ApiError('validation_failed', 'A JSON body is required.', { errors: [{ path: 'json', message: 'required' }] });
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ApiError('malformed_json', 'The request body is not valid JSON.');
-  }
+  if (!hasBody(c)) throw new ApiError('validation_failed', 'A JSON body is required.', { errors: [{ path: 'json', message: 'required' }] });
+  return (await c.req.json()) as unknown;
 };
 
 export function registerFiles(api: Api, services: Services): void {
   const { store, cursors, config } = services;
   const location = (key: string) => `${config.prefix}/files/${key}`;
-  const sizes = { metadata: config.limits.metadataBytes, media: config.limits.mediaBytes };
+  const metadataLimits = { maxBytes: config.limits.metadataBytes, maxDepth: config.limits.jsonDepth };
+  const mediaLimits = { maxBytes: config.limits.mediaBytes, maxDepth: config.limits.jsonDepth };
 
   api.openapi(
     createRoute({
@@ -92,12 +84,11 @@ export function registerFiles(api: Api, services: Services): void {
       responses: { 200: jsonResponse(pageOf(FileSchema), 'One page of files'), ...notVisible },
     }),
     async (c) => {
-      const { cursor, limit, ...filter } = c.req.valid('query');
-      const resume = cursors.resume<FilesCursor>(cursor);
-      const listFilter = resume?.filter ?? filter;
-      const result = await listFiles(store.storage, c.get('caller').user, listFilter, { limit, position: resume?.position });
-      const next = result.next && cursors.encode({ filter: listFilter, position: result.next } satisfies FilesCursor);
-      return c.json({ items: result.items, ...(next ? { cursor: next } : {}) }, 200);
+      const { cursor, limit, ...filters } = c.req.valid('query');
+      const user = c.get('caller').user;
+      const list = cursors.open({ route: '/files', user }, indexPosition, { cursor, limit, filters });
+      const result = await listFiles(store.storage, user, list.filters, list.page);
+      return c.json(list.body(result.items, result.last), 200);
     },
   );
 
@@ -114,7 +105,7 @@ export function registerFiles(api: Api, services: Services): void {
         201: jsonResponse(FileSchema, 'The created file'),
         400: { description: 'Invalid body, or the parent is not a space (`parent_not_space`)' },
         404: { description: 'No such parent space the caller can see' },
-        409: { description: 'The key is in use (`key_conflict`)' },
+        409: { description: 'The key is or was used by a file, or history is attached to it (`key_conflict`)' },
       },
     }),
     async (c) => {
@@ -124,7 +115,7 @@ export function registerFiles(api: Api, services: Services): void {
         asked === 'media'
           ? (({ meta, media: value }) => ({ input: meta, media: { value } }))(parseBody(createWithMedia, body))
           : { input: parseBody(fileInputSchema, body) };
-      const record = await createFile(store, c.get('caller').user, { parent, input, media });
+      const record = await createFile(store, c.get('caller').user, { parent, input, media }, metadataLimits);
       c.header('Location', location(record.key));
       c.header('ETag', etagOf(record.version));
       return c.json(record, 201);
@@ -187,11 +178,11 @@ export function registerFiles(api: Api, services: Services): void {
       const request = patchRequestOf(c.req.valid('json'));
       const ifMatch = c.req.header('If-Match');
       if (c.req.valid('query').alt === 'media') {
-        const { media, revert } = await changeMedia(store, user, key, { patch: request }, { ifMatch, maxBytes: sizes.media });
+        const { media, revert } = await changeMedia(store, user, key, { patch: request }, { ifMatch, ...mediaLimits });
         c.header('ETag', etagOf(media.version));
         return c.json({ value: media.value, version: media.version, revert }, 200);
       }
-      const { record, revert } = await patchFile(store, user, key, request, { ifMatch, maxBytes: sizes.metadata });
+      const { record, revert } = await patchFile(store, user, key, request, { ifMatch, ...metadataLimits });
       c.header('ETag', etagOf(record.version));
       return c.json({ ...record, revert }, 200);
     },
@@ -213,7 +204,7 @@ export function registerFiles(api: Api, services: Services): void {
     async (c) => {
       const body = await readJson(c);
       const ifMatch = c.req.header('If-Match');
-      const { media, revert } = await changeMedia(store, c.get('caller').user, c.req.valid('param').key, { replace: body }, { ifMatch, maxBytes: sizes.media });
+      const { media, revert } = await changeMedia(store, c.get('caller').user, c.req.valid('param').key, { replace: body }, { ifMatch, ...mediaLimits });
       c.header('ETag', etagOf(media.version));
       return c.json({ value: media.value, version: media.version, revert }, 200);
     },
@@ -250,8 +241,10 @@ export function registerFiles(api: Api, services: Services): void {
     async (c) => {
       const { key } = c.req.valid('param');
       const { cursor, limit } = c.req.valid('query');
-      const result = await listRevisions(store.storage, c.get('caller').user, key, limit, cursors.resume<string>(cursor));
-      return c.json(cursors.page(result.items as never[], result.last), 200);
+      const user = c.get('caller').user;
+      const list = cursors.open({ route: `/files/${key}/revisions`, user }, indexPosition, { cursor, limit, filters: {} });
+      const result = await listRevisions(store.storage, user, key, list.page);
+      return c.json(list.body(result.items as never[], result.last), 200);
     },
   );
 

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
-import { pageQuery } from '../http/page-query.js';
+import { indexPosition, pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import {
@@ -58,19 +58,18 @@ const HistoryEntrySchema = HistoryInputSchema.extend({
   created: z.number(),
 }).openapi('HistoryEntry');
 
+/** `type` is `user` unless stated; with a cursor, the filters not stated are the cursor's. */
 const listQuery = pageQuery
   .extend({
-    type: z.enum(historyScopes).default('user'),
+    type: z.enum(historyScopes).optional(),
     id: scopeId.optional(),
     query: z.string().min(1).max(512).optional(),
     since: z.coerce.number().int().min(0).max(MAX_SORTABLE_TIME).optional(),
   })
-  .refine((list) => list.type === 'user' || list.id !== undefined, { message: 'required unless type is user', path: ['id'] });
-
-/** A list cursor carries the list it continues, so `?cursor=` alone reads the next page. */
-interface HistoryCursor extends HistoryListQuery {
-  after: string;
-}
+  .refine((list) => (list.type ?? 'user') === 'user' || list.id !== undefined || list.cursor !== undefined, {
+    message: 'required unless type is user',
+    path: ['id'],
+  });
 
 const keyParam = { params: z.object({ key: historyKey }) };
 const keyList = z.array(historyKey).min(1).max(MAX_BATCH);
@@ -137,12 +136,14 @@ export function registerHistory(api: Api, services: Services): void {
     async (c) => {
       const caller = c.get('caller');
       const { cursor, limit, ...asked } = c.req.valid('query');
-      const { after, ...list }: Partial<HistoryCursor> = cursor ? cursors.decode<HistoryCursor>(cursor) : asked;
-      if (list.type === 'user' && list.id !== undefined && list.id !== caller.user) {
+      const filters = { ...asked, type: asked.type ?? (cursor === undefined ? 'user' : undefined) };
+      const list = cursors.open({ route: '/history', user: caller.user }, indexPosition, { cursor, limit, filters });
+      const query = list.filters as HistoryListQuery;
+      if (query.type === 'user' && query.id !== undefined && query.id !== caller.user) {
         throw new ApiError('forbidden_role', 'A user’s history is listed by that user only.');
       }
-      const page = await listHistory(store.storage, accessOf(caller.user), list as HistoryListQuery, { limit, after });
-      return c.json(cursors.page(page.items, page.last && { ...list, after: page.last }), 200);
+      const page = await listHistory(store.storage, accessOf(caller.user), query, list.page);
+      return c.json(list.body(page.items, page.last), 200);
     },
   );
 

@@ -1,10 +1,11 @@
 import { z } from '@hono/zod-openapi';
-import { attemptsByAddress, countAttempt } from '../auth/attempts.js';
+import { attemptsByAddress, clientAddress, refuseWhileWaiting } from '../auth/attempts.js';
+import { isLoopbackAddress } from '../auth/login-throttle.js';
 import { requireAdmin } from '../auth/accounts.js';
 import { verifyPassword } from '../auth/passwords.js';
 import type { Api } from '../http/env.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
-import { pageQuery } from '../http/page-query.js';
+import { indexPosition, pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import { createSession, listUserSessions, pruneExpiredSessions, renewSession, revokeSession, type SessionRecord } from '../store/sessions.js';
@@ -35,7 +36,7 @@ export function registerSessions(api: Api, services: Services): void {
     createRoute({
       method: 'post',
       path: '/sessions',
-      summary: 'Log in with a user name and password (multi-user); rate-limited per address and per account',
+      summary: 'Log in with a user name and password (multi-user); rate-limited per address, per user name and address, and slowed per user name',
       middleware: [attemptsByAddress(accounts.attemptsByAddress)] as const,
       request: jsonBody(Login),
       responses: {
@@ -46,11 +47,14 @@ export function registerSessions(api: Api, services: Services): void {
     }),
     async (c) => {
       const { username, password } = c.req.valid('json');
-      countAttempt(accounts.attemptsByAccount, username.toLowerCase());
+      const [name, address] = [username.toLowerCase(), clientAddress(c)];
       const user = await findUserByName(store.storage, username);
+      refuseWhileWaiting(accounts.logins.wait(name, address, !!user?.admin && isLoopbackAddress(address)));
       if (!(await verifyPassword(user?.passwordHash, password)) || !user) {
+        accounts.logins.failed(name, address);
         throw new ApiError('invalid_credentials', 'The user name or password is wrong.');
       }
+      accounts.logins.succeeded(name, address);
       // Logins are rare, so each one also clears a bounded batch of expired sessions.
       await pruneExpiredSessions(store);
       const body = await issueSession(services, user);
@@ -100,9 +104,9 @@ export function registerSessions(api: Api, services: Services): void {
     async (c) => {
       requireAdmin(c.get('caller'));
       const { user, limit, cursor } = c.req.valid('query');
-      const after = cursors.resume<string>(cursor);
-      const page = await listUserSessions(store.storage, user, limit, after);
-      return c.json(cursors.page(page.sessions, page.last), 200);
+      const list = cursors.open({ route: '/sessions', user: c.get('caller').user }, indexPosition, { cursor, limit, filters: { user } });
+      const page = await listUserSessions(store.storage, user, list.page);
+      return c.json(list.body(page.items, page.last), 200);
     },
   );
 

@@ -1,6 +1,5 @@
-import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
-import { pageQuery } from '../http/page-query.js';
+import { indexPosition, pageQuery } from '../http/page-query.js';
 import type { Services } from '../http/services.js';
 import { listShared } from '../store/sharing.js';
 import { FileSchema } from './files.js';
@@ -19,8 +18,10 @@ export function registerShared(api: Api, services: Services): void {
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid('query');
-      const result = await listShared(store.storage, c.get('caller').user, limit, cursors.resume<string>(cursor));
-      return c.json(cursors.page(result.items, result.last), 200);
+      const user = c.get('caller').user;
+      const list = cursors.open({ route: '/shared', user }, indexPosition, { cursor, limit, filters: {} });
+      const result = await listShared(store.storage, user, list.page);
+      return c.json(list.body(result.items, result.last), 200);
     },
   );
 }

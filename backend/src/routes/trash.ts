@@ -1,13 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
-import { pageQuery } from '../http/page-query.js';
+import { indexPosition, pageQuery } from '../http/page-query.js';
 import type { Services } from '../http/services.js';
 import { fileKeySchema } from '../store/files.js';
 import { deleteFromTrash, emptyTrash, listTrash, restoreFile } from '../store/trash.js';
 import { FileSchema } from './files.js';
 import { createRoute, jsonResponse, pageOf } from '../http/openapi.js';
 
-/** `/trash`: what the caller moved to trash, addressed by the file's own key. */
+/** `/trash`: what the caller moved to trash and still owns, addressed by the file's own key. */
 
 const keyParam = { params: z.object({ key: fileKeySchema }) };
 const notInTrash = { 404: { description: 'No such file in trash that the caller can see' }, 403: { description: 'Not an owner of the file' } };
@@ -25,8 +25,10 @@ export function registerTrash(api: Api, services: Services): void {
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid('query');
-      const result = await listTrash(store.storage, c.get('caller').user, limit, cursors.resume<string>(cursor));
-      return c.json(cursors.page(result.items, result.last), 200);
+      const user = c.get('caller').user;
+      const list = cursors.open({ route: '/trash', user }, indexPosition, { cursor, limit, filters: {} });
+      const result = await listTrash(store.storage, user, list.page);
+      return c.json(list.body(result.items, result.last), 200);
     },
   );
 

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { LOCAL_OWNER } from '../auth/caller.js';
 import type { Api } from '../http/env.js';
 import { createRoute, jsonResponse, pageOf } from '../http/openapi.js';
-import { pageQuery } from '../http/page-query.js';
+import { indexPosition, pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import { getUser, listUsers, publicUser, type PublicUser } from '../store/users.js';
@@ -44,13 +44,13 @@ export function registerUsers(api: Api, services: Services): void {
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const page = await listUsers(store.storage, limit, cursors.resume<string>(cursor));
-      const items = page.entries.map(([, user]) => publicUser(user));
-      if (page.last !== undefined) return c.json(cursors.page(items, page.last), 200);
+      const list = cursors.open({ route: '/users', user: c.get('caller').user }, indexPosition, { cursor, limit, filters: {} });
+      const { items, last } = await listUsers(store.storage, list.page);
+      if (last !== undefined) return c.json(list.body(items, last), 200);
       // The owner has no account, yet teammates share files with it: it follows the last account,
       // on a page of its own when the accounts fill this one.
-      if (items.length === limit) return c.json(cursors.page(items, items[limit - 1].key), 200);
-      return c.json(cursors.page([...items, owner], undefined), 200);
+      if (items.length === limit) return c.json(list.body(items, items[limit - 1].key), 200);
+      return c.json(list.body([...items, owner], undefined), 200);
     },
   );
 

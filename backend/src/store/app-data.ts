@@ -1,6 +1,7 @@
 import { ApiError } from '../http/problem.js';
+import { checkSize, type DocumentLimits } from './document-limits.js';
 import { applyJsonPatch, type PatchRequest, type PatchOperation } from './json-patch.js';
-import { readFilteredPage, readPage } from './paging.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { sortableTime, timeOrderedKey } from './time-keys.js';
@@ -54,6 +55,28 @@ const COUNTER_KEY = 'app-data:counter';
 const prefixOf = (scope: AppScope) => `${scope.user}\0${scope.appId}\0${scope.collection}\0`;
 const rangeOf = (prefix: string, from = prefix) => ({ gte: from, lt: `${prefix.slice(0, -1)}\x01` });
 export const appUpdatedKey = (prefix: string, record: AppRecord) => `${prefix}${sortableTime(record.updated)}\0${record.key}`;
+/** The record key an index key (live or by-updated) names. */
+const recordKeyOf = (indexKey: string) => indexKey.slice(indexKey.lastIndexOf('\0') + 1);
+
+/**
+ * Reads a page of the scope's records through one of its indexes. Positions are relative to the
+ * scope: the page resumes at `prefix + after` and its `last` leaves the prefix out, and records are
+ * read as `prefix + record key`, so that a position can neither reveal nor reach another scope.
+ */
+async function readScopePage<T>(
+  storage: Storage,
+  prefix: string,
+  index: string,
+  range: { gte: string; lt: string },
+  page: PageRequest & { budget?: number },
+  keep: (record: AppRecord) => boolean,
+): Promise<Page<AppRecord>> {
+  const result = await readPage<T, AppRecord>(storage, index, range, { ...page, after: page.after === undefined ? undefined : prefix + page.after }, async (chunk) => {
+    const records = await storage.getMany<AppRecord>(appDataSections.records, chunk.map(([indexKey]) => prefix + recordKeyOf(indexKey)));
+    return records.map((record) => (record && keep(record) ? record : undefined));
+  });
+  return result.last === undefined ? result : { ...result, last: result.last.slice(prefix.length) };
+}
 
 const notFound = (key: string) => new ApiError('app_record_not_found', `There is no record ${key} here.`, { extra: { key } });
 
@@ -162,15 +185,17 @@ export function patchAppRecord(
   scope: AppScope,
   key: string,
   request: PatchRequest,
+  limits: DocumentLimits,
 ): Promise<{ record: AppRecord; revert: PatchOperation[] }> {
   const prefix = prefixOf(scope);
   return store.mutate(async (m) => {
     const previous = await readAppRecord(store.storage, scope, key);
-    const { document, revert } = applyJsonPatch(previous, request.patch, protectedAppFields);
+    const { document, revert } = applyJsonPatch(previous, request.patch, { protectedFields: protectedAppFields, maxDepth: limits.maxDepth });
     if (typeof document?.info?.name !== 'string') {
       throw new ApiError('invalid_patch', 'A record must keep info.name, a string.');
     }
     const record: AppRecord = { ...document, updated: nextUpdated(m, previous) };
+    checkSize(record, limits.maxBytes, 'An app record');
     putRecord(m, prefix, record, previous);
     change(m, scope, 'patch', key, { ...request, revert });
     return { record, revert };
@@ -186,16 +211,13 @@ export async function listAppRecords(
   storage: Storage,
   scope: AppScope,
   since: number | undefined,
-  page: { limit: number; after?: string },
-): Promise<{ items: AppRecord[]; last?: string }> {
+  page: PageRequest,
+): Promise<Page<AppRecord>> {
   const prefix = prefixOf(scope);
-  const { entries, last } =
-    since === undefined
-      ? await readPage<number>(storage, appDataSections.live, rangeOf(prefix), page.limit, page.after)
-      : await readPage<string>(storage, appDataSections.byUpdated, rangeOf(prefix, prefix + sortableTime(since)), page.limit, page.after);
-  const keys = entries.map(([indexKey]) => prefix + indexKey.slice(indexKey.lastIndexOf('\0') + 1));
-  const records = await storage.getMany<AppRecord>(appDataSections.records, keys);
-  return { items: records.filter((record): record is AppRecord => record !== undefined), last };
+  const all = () => true;
+  return since === undefined
+    ? readScopePage(storage, prefix, appDataSections.live, rangeOf(prefix), page, all)
+    : readScopePage(storage, prefix, appDataSections.byUpdated, rangeOf(prefix, prefix + sortableTime(since)), page, all);
 }
 
 /** Reads at most this many records per query request; a sparse match returns a short page with a cursor. */
@@ -215,18 +237,11 @@ export async function queryAppRecords(
   storage: Storage,
   scope: AppScope,
   text: string,
-  page: { limit: number; after?: string },
-): Promise<{ items: AppRecord[]; last?: string }> {
+  page: PageRequest,
+): Promise<Page<AppRecord>> {
   const prefix = prefixOf(scope);
   const needle = text.toLowerCase();
-  return readFilteredPage<number, AppRecord>(
-    storage,
-    appDataSections.live,
-    rangeOf(prefix),
-    { ...page, budget: APP_QUERY_SCAN_BUDGET },
-    async (chunk) => {
-      const records = await storage.getMany<AppRecord>(appDataSections.records, chunk.map(([key]) => key));
-      return records.map((record) => (record && searchedText(record).includes(needle) ? record : undefined));
-    },
+  return readScopePage(storage, prefix, appDataSections.live, rangeOf(prefix), { ...page, budget: APP_QUERY_SCAN_BUDGET }, (record) =>
+    searchedText(record).includes(needle),
   );
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import { seqKey, type Change } from './changes.js';
+import { readPage, type PageRequest } from './paging.js';
 import type { Storage, StorageReader } from './storage.js';
 import type { Store } from './store.js';
 
@@ -22,11 +23,30 @@ export async function feedFloor(storage: StorageReader): Promise<number> {
   return (await storage.get<number>('meta', floorKey)) ?? 0;
 }
 
-/** Up to `limit` changes with a seq above `after`, in seq order. */
-export async function readChanges(storage: Storage, after: number, limit: number): Promise<Change[]> {
-  const changes: Change[] = [];
-  for await (const [, change] of storage.entries<Change>('changes', { gt: seqKey(after), limit })) changes.push(change);
-  return changes;
+/**
+ * Up to `limit` feed entries (seq key, change) with a seq above `after` (and at most `until`), in
+ * seq order, read from storage as the caller consumes them: memory does not grow with `limit`.
+ */
+export function streamChanges(storage: Storage, after: number, range: { limit: number; until?: number }): AsyncIterable<[string, Change]> {
+  return storage.entries<Change>('changes', { gt: seqKey(after), limit: range.limit, ...(range.until !== undefined && { lte: seqKey(range.until) }) });
+}
+
+/**
+ * One page of the changes after seq `page.after`, as `select` shows them (`undefined` for one the
+ * reader may not see). It scans `limit` changes at most; `last`, the seq to continue after, is
+ * absent on the last page.
+ */
+export async function readChangePage<R>(
+  storage: Storage,
+  page: PageRequest<number>,
+  select: (change: Change) => Promise<R | undefined>,
+): Promise<{ items: R[]; last?: number }> {
+  const result = await readPage<Change, R>(storage, 'changes', {}, { ...page, after: seqKey(page.after ?? 0) }, async (chunk) => {
+    const shown: (R | undefined)[] = [];
+    for (const [, change] of chunk) shown.push(await select(change));
+    return shown;
+  });
+  return result.last === undefined ? { items: result.items } : { items: result.items, last: Number(result.last) };
 }
 
 /**

@@ -1,8 +1,9 @@
 import { ApiError } from '../http/problem.js';
+import { checkSize, type DocumentLimits } from './document-limits.js';
 import { below, fileSections, pad, SEP, type FileRecord, type MediaRecord, type Revision } from './file-records.js';
 import { checkVersion, parentOf, putRecord, readVisibleFile, requireRole, touched } from './files.js';
 import { applyJsonPatch, type PatchOperation, type PatchRequest } from './json-patch.js';
-import { readPage } from './paging.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Store } from './store.js';
 
@@ -32,7 +33,7 @@ export async function changeMedia(
   user: string,
   key: string,
   change: { replace: unknown } | { patch: PatchRequest },
-  options: { ifMatch?: string; maxBytes: number },
+  options: { ifMatch?: string } & DocumentLimits,
 ): Promise<{ media: MediaRecord; revert: PatchOperation[] }> {
   return store.mutate(async (m) => {
     // The role is checked before anything is parsed or applied: a reader's patch changes nothing.
@@ -46,14 +47,12 @@ export async function changeMedia(
     let outcome: { document: unknown; revert: PatchOperation[] };
     if ('patch' in change) {
       patch = change.patch.patch;
-      outcome = applyJsonPatch(previous, patch);
+      outcome = applyJsonPatch(previous, patch, { maxDepth: options.maxDepth });
     } else {
       patch = [{ op: 'replace', path: '', value: change.replace }] as PatchOperation[];
       outcome = { document: change.replace, revert: [{ op: 'replace', path: '', value: previous }] as PatchOperation[] };
     }
-    if (JSON.stringify(outcome.document).length > options.maxBytes) {
-      throw new ApiError('payload_too_large', 'The contents would be larger than this store accepts.');
-    }
+    checkSize(outcome.document, options.maxBytes, 'A file’s contents');
     const media: MediaRecord = { value: outcome.document, version: (current?.version ?? 0) + 1, updated: m.now };
     const app = 'patch' in change ? { app: change.patch.app, appVersion: change.patch.appVersion } : {};
     const revision: Revision = { version: media.version, patch, revert: outcome.revert, user, time: m.now, ...app };
@@ -71,9 +70,7 @@ export async function changeMedia(
 }
 
 /** One page of a file's revisions, newest first (readers and above). */
-export async function listRevisions(storage: Storage, user: string, key: string, limit: number, after?: string): Promise<{ items: Revision[]; last?: string }> {
+export async function listRevisions(storage: Storage, user: string, key: string, page: PageRequest): Promise<Page<Revision>> {
   await readVisibleFile(storage, user, key);
-  if (after !== undefined && !after.startsWith(`${key}${SEP}`)) throw new ApiError('invalid_cursor', 'The cursor belongs to another listing.');
-  const page = await readPage<Revision>(storage, fileSections.revisions, { ...below(key), reverse: true }, limit, after);
-  return { items: page.entries.map(([, revision]) => revision), last: page.last };
+  return readPage<Revision, Revision>(storage, fileSections.revisions, { ...below(key), reverse: true }, page, async (chunk) => chunk.map(([, revision]) => revision));
 }

@@ -15,6 +15,10 @@
  * | `grants-by-user` | `{user}\0{key}` | `Role` (what `GET /shared` lists) |
  * | `trash` | file key | `TrashEntry` (roots of trashed subtrees) |
  * | `trash-by-user` | `{user}\0{time, 16 digits}\0{key}` | key (what `GET /trash` lists) |
+ * | `file-keys-retired` | file key | time of the purge (a key deleted for good is never reused) |
+ *
+ * A key names one file for good: the change feed, history attachments and any other data kept
+ * by file key outlive a purge, and would otherwise be handed to whoever created the key next.
  *
  * `parentId` is the parent space's key, or `rootOf(owner)` for a file at its owner's root.
  *
@@ -41,6 +45,7 @@ export const fileSections = {
   grantsByUser: 'grants-by-user',
   trash: 'trash',
   trashByUser: 'trash-by-user',
+  retiredKeys: 'file-keys-retired',
 } as const;
 
 export const SPACE_KIND = 'Core#Space';

@@ -6,8 +6,10 @@ import {
   below, fileSections, pad, parentIdOf, protectedFileFields, rootOf, SEP, SEP_END, SPACE_KIND,
   type ChildEntry, type FileRecord, type MediaRecord,
 } from './file-records.js';
+import { checkSize, type DocumentLimits } from './document-limits.js';
+import { hasAttachments } from './history.js';
 import { applyJsonPatch, type PatchRequest } from './json-patch.js';
-import { readFilteredPage } from './paging.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { KeyRange, Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { withFields } from './with-fields.js';
@@ -114,13 +116,23 @@ function newRecord(input: FileInput, key: string, owner: string, parents: string
 }
 
 /**
+ * Whether a key was ever used for a file (in trash or not, or deleted for good: see
+ * file-records.ts) or for history that a file with this key would show to its readers.
+ */
+async function keyUsed(storage: Storage, key: string): Promise<boolean> {
+  const [file, retired, attached] = await Promise.all([storage.get(fileSections.files, key), storage.get(fileSections.retiredKeys, key), hasAttachments(storage, key)]);
+  return file !== undefined || retired !== undefined || attached;
+}
+
+/**
  * Creates a file (and, when `media` is given, its contents) in one batch. The parent must be a
- * live space the user may write to; a client key must be unused, trash included.
+ * live space the user may write to; a client key must never have been used, trash included.
  */
 export async function createFile(
   store: Store,
   user: string,
   options: { parent?: string; input: FileInput; media?: { value: unknown } },
+  limits: DocumentLimits,
 ): Promise<FileRecord> {
   return store.mutate(async (m) => {
     let parents: string[] = [];
@@ -133,10 +145,12 @@ export async function createFile(
       parents = [...parent.parents, parent.key];
     }
     const key = options.input.key;
-    if (key !== undefined && (await store.storage.get(fileSections.files, key))) {
-      throw new ApiError('key_conflict', `A file with the key ${key} exists already.`);
+    if (key !== undefined && (await keyUsed(store.storage, key))) {
+      throw new ApiError('key_conflict', `The key ${key} is taken: a file has or had it, or history is filed under it. Choose another.`);
     }
-    return stageNewFile(m, { ...options, owner: user, parents });
+    const record = stageNewFile(m, { ...options, owner: user, parents });
+    checkSize(record, limits.maxBytes, 'A file’s metadata');
+    return record;
   });
 }
 
@@ -161,22 +175,20 @@ export async function patchFile(
   user: string,
   key: string,
   request: PatchRequest,
-  options: { ifMatch?: string; maxBytes: number },
+  options: { ifMatch?: string } & DocumentLimits,
 ): Promise<{ record: FileRecord; revert: unknown[] }> {
   return store.mutate(async (m) => {
     const file = await readVisibleFile(store.storage, user, key);
     requireRole(file, 'writer', 'edit');
     checkVersion(options.ifMatch, file.record.version);
-    const { document, revert } = applyJsonPatch(file.record, request.patch, protectedFileFields);
+    const { document, revert } = applyJsonPatch(file.record, request.patch, { protectedFields: protectedFileFields, maxDepth: options.maxDepth });
     const valid = patchedFileSchema.safeParse(document);
     if (!valid.success) {
       throw new ApiError('invalid_patch', 'The patched file would not be valid.', {
         errors: valid.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
       });
     }
-    if (JSON.stringify(document).length > options.maxBytes) {
-      throw new ApiError('payload_too_large', 'The patched file would be larger than this store accepts.');
-    }
+    checkSize(document, options.maxBytes, 'A file’s metadata');
     const record = touched(document, user, m.now);
     putRecord(m, record, file.record);
     m.change({
@@ -211,13 +223,6 @@ export interface ListFilter {
   since?: number;
 }
 
-/** Where a listing resumes: the index it reads, its parent, and the last index key returned. */
-export interface ListPosition {
-  index: string;
-  parentId: string;
-  after: string;
-}
-
 /** How many index entries one page may read while filtering by `query`. */
 const SCAN_BUDGET = 2000;
 
@@ -231,8 +236,8 @@ export async function listFiles(
   storage: Storage,
   user: string,
   filter: ListFilter,
-  page: { limit: number; position?: ListPosition },
-): Promise<{ items: FileRecord[]; next?: ListPosition }> {
+  page: PageRequest,
+): Promise<Page<FileRecord>> {
   const parentId = filter.parent ?? rootOf(user);
   let index: string;
   let range: KeyRange;
@@ -246,10 +251,6 @@ export async function listFiles(
     index = fileSections.children;
     range = below(parentId);
   }
-  const position = page.position;
-  if (position && (position.index !== index || position.parentId !== parentId)) {
-    throw new ApiError('invalid_cursor', 'The cursor belongs to another listing.');
-  }
   const needle = filter.query?.toLowerCase();
   const matches = (entry: ChildEntry) =>
     (filter.kind === undefined || entry.kind === filter.kind) &&
@@ -262,10 +263,10 @@ export async function listFiles(
   };
   // The parent's visibility is checked while the page is read: one storage round trip less.
   const [result] = await Promise.all([
-    readFilteredPage(storage, index, range, { limit: page.limit, budget: SCAN_BUDGET, after: position?.after }, selectRecords),
+    readPage(storage, index, range, { ...page, budget: SCAN_BUDGET }, selectRecords),
     filter.parent === undefined ? undefined : readVisibleFile(storage, user, filter.parent),
   ]);
-  return { items: result.items, next: result.last === undefined ? undefined : { index, parentId, after: result.last } };
+  return result;
 }
 
 /** The ancestors the caller can see, root-most first, then the file itself. */

@@ -1,8 +1,8 @@
 import { ApiError } from '../http/problem.js';
 import { atLeast, canRead, roleOf } from './access.js';
 import type { ChangeInput } from './changes.js';
-import { fileSections } from './file-records.js';
-import { readFilteredPage } from './paging.js';
+import { below, fileSections } from './file-records.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { sortableTime, timeOrderedKey } from './time-keys.js';
@@ -12,10 +12,12 @@ import { withFields } from './with-fields.js';
  * The request history: every request a user sends, the highest-volume data of the store.
  *
  * Layout: `history` holds the entries by key, and the key starts with the entry's time, so that
- * section is also the store-wide age order that retention prunes from. One index per list type
- * (`history-by-user|app|space|project|request`) maps `<scope>\0<entry key>` to what visibility
- * needs; iterating it backwards lists one scope newest first at the cost of the page. The key
- * counter and the entry count live in `meta` under `history`.
+ * section is also the store-wide age order that age retention prunes from. One index per list
+ * type (`history-by-user|app|space|project|request`) maps `<scope>\0<entry key>` to what
+ * visibility needs; iterating it backwards lists one scope newest first at the cost of the page,
+ * and `history-by-user` forwards is one user's age order, which count retention prunes from.
+ * `history-counts` holds each user's entry count, kept in the batch of every write. The key
+ * counter lives in `meta` under `history`.
  */
 
 export const HISTORY_KIND = 'Core#HttpHistory';
@@ -63,22 +65,22 @@ export function historyAccessOf(storage: Storage, user: string): HistoryAccess {
 }
 
 export interface HistoryRetention {
-  /** Keep at most this many entries in the store; 0 keeps any number. */
-  maxEntries: number;
+  /** Keep at most this many entries of each user; 0 keeps any number. A user's writes never evict another's entries. */
+  maxEntriesPerUser: number;
   /** Remove entries older than this; 0 keeps them whatever their age. */
   maxAgeMs: number;
 }
 
 export const HISTORY_ENTRIES = 'history';
 export const historyIndexOf = (scope: HistoryScope) => `history-by-${scope}`;
-/** The store-wide counters, kept in `meta` and updated in the batch of every change. */
+/** Entries per user: user key -> count. */
+export const HISTORY_COUNTS = 'history-counts';
+/** The key counter, kept in `meta` and updated in the batch of every write. */
 export const HISTORY_STATE_KEY = 'history';
 
 export interface HistoryState {
   /** The last key counter handed out (keys never reuse one). */
   counter: number;
-  /** How many entries the store holds, for the max-entries retention. */
-  count: number;
 }
 
 /** An index value: enough to decide visibility without reading the entry. */
@@ -111,7 +113,39 @@ export function historyIndexKeys(entry: HistoryEntry): [string, string][] {
 }
 
 async function readState(storage: Storage): Promise<HistoryState> {
-  return (await storage.get<HistoryState>('meta', HISTORY_STATE_KEY)) ?? { counter: 0, count: 0 };
+  return (await storage.get<HistoryState>('meta', HISTORY_STATE_KEY)) ?? { counter: 0 };
+}
+
+async function countOf(storage: Storage, user: string): Promise<number> {
+  return (await storage.get<number>(HISTORY_COUNTS, user)) ?? 0;
+}
+
+/** Adds `added` to each user's count, in the mutation's batch (mutations run one at a time). */
+async function addToCounts(m: Mutation, storage: Storage, added: Map<string, number>): Promise<void> {
+  for (const [user, delta] of added) {
+    const count = (await countOf(storage, user)) + delta;
+    if (count > 0) m.put(HISTORY_COUNTS, user, count);
+    else m.del(HISTORY_COUNTS, user);
+  }
+}
+
+/**
+ * Builds `history-counts` from the user index, for data written before it existed: one pass in
+ * key order, where each user's keys are contiguous, writing each user's count as it completes.
+ */
+export async function countHistoryPerUser(storage: Storage): Promise<void> {
+  let user: string | undefined;
+  let count = 0;
+  const flush = () => (user === undefined ? Promise.resolve() : storage.write([{ type: 'put', section: HISTORY_COUNTS, key: user, value: count }]));
+  for await (const indexKey of storage.keys(historyIndexOf('user'))) {
+    const owner = indexKey.slice(0, indexKey.indexOf('\0'));
+    if (owner !== user) {
+      await flush();
+      [user, count] = [owner, 0];
+    }
+    count += 1;
+  }
+  await flush();
 }
 
 /** The space and project an entry is attached to: their readers see the entry too. */
@@ -125,10 +159,16 @@ function changeOf(operation: 'created' | 'deleted', entry: HistoryEntry): Change
   return { operation, kind: HISTORY_KIND, id: entry.key, paths: ['/history'], visibility: files.length ? { user: entry.user, files } : { user: entry.user } };
 }
 
-function removeEntry(m: Mutation, entry: HistoryEntry): void {
-  m.del(HISTORY_ENTRIES, entry.key);
-  for (const [section, key] of historyIndexKeys(entry)) m.del(section, key);
-  m.change(changeOf('deleted', entry));
+/** Removes entries and their index keys and takes them off their users' counts, in the mutation's batch. */
+async function removeEntries(m: Mutation, storage: Storage, entries: HistoryEntry[]): Promise<void> {
+  const removed = new Map<string, number>();
+  for (const entry of entries) {
+    m.del(HISTORY_ENTRIES, entry.key);
+    for (const [section, key] of historyIndexKeys(entry)) m.del(section, key);
+    m.change(changeOf('deleted', entry));
+    removed.set(entry.user, (removed.get(entry.user) ?? 0) - 1);
+  }
+  await addToCounts(m, storage, removed);
 }
 
 /** Visibility of an entry to one caller, answering each space or project once per request. */
@@ -141,6 +181,17 @@ function visibilityChecker(access: HistoryAccess): (entry: IndexValue) => Promis
   };
   return async (entry) =>
     entry.user === access.user || (!!entry.space && (await readable(entry.space))) || (!!entry.project && (await readable(entry.project)));
+}
+
+/**
+ * Whether any entry is attached to this id as its space or project: a file created later with
+ * this key must not take it (see `createFile`), or it would show those entries to its readers.
+ */
+export async function hasAttachments(storage: Storage, id: string): Promise<boolean> {
+  for (const scope of ['space', 'project'] as const) {
+    for await (const _attached of storage.keys(historyIndexOf(scope), { ...below(id), limit: 1 })) return true;
+  }
+  return false;
 }
 
 const notFound = (key: string) => new ApiError('history_entry_not_found', `There is no history entry ${key}.`, { extra: { key } });
@@ -161,9 +212,10 @@ async function checkAttachments(storage: Storage, access: HistoryAccess, inputs:
 
 /** Stores entries of the caller in one batch and returns them in order. */
 export async function createHistory(store: Store, access: HistoryAccess, inputs: HistoryInput[]): Promise<HistoryEntry[]> {
-  await checkAttachments(store.storage, access, inputs);
   const { user } = access;
   return store.mutate(async (m) => {
+    // In the batch: no file can take an attached key between this check and the write.
+    await checkAttachments(store.storage, access, inputs);
     const state = await readState(store.storage);
     const entries = inputs.map((input, index) => {
       const created = input.created ?? m.now;
@@ -174,7 +226,8 @@ export async function createHistory(store: Store, access: HistoryAccess, inputs:
       m.change(changeOf('created', entry));
       return entry;
     });
-    m.put('meta', HISTORY_STATE_KEY, { counter: state.counter + inputs.length, count: state.count + inputs.length });
+    m.put('meta', HISTORY_STATE_KEY, { counter: state.counter + inputs.length });
+    await addToCounts(m, store.storage, new Map([[user, inputs.length]]));
     return entries;
   });
 }
@@ -200,9 +253,7 @@ export function deleteHistory(store: Store, access: HistoryAccess, keys: string[
       const writable = entry.user === access.user || (!!entry.space && (await access.canWrite(entry.space))) || (!!entry.project && (await access.canWrite(entry.project)));
       if (!writable) throw new ApiError('forbidden_role', `Only its user or a writer of its space or project removes history entry ${entry.key}.`);
     }
-    for (const entry of entries as HistoryEntry[]) removeEntry(m, entry);
-    const state = await readState(store.storage);
-    m.put('meta', HISTORY_STATE_KEY, { ...state, count: state.count - entries.length });
+    await removeEntries(m, store.storage, entries as HistoryEntry[]);
   });
 }
 
@@ -236,8 +287,8 @@ export async function listHistory(
   storage: Storage,
   access: HistoryAccess,
   list: HistoryListQuery,
-  page: { limit: number; after?: string },
-): Promise<{ items: HistoryEntry[]; last?: string }> {
+  page: PageRequest,
+): Promise<Page<HistoryEntry>> {
   const prefix = scopePrefix(list.type, access.user, list.id);
   const range = {
     gte: list.since === undefined ? prefix : prefix + sortableTime(list.since),
@@ -246,7 +297,7 @@ export async function listHistory(
   };
   const visible = visibilityChecker(access);
   const text = list.query?.toLowerCase();
-  return readFilteredPage<IndexValue, HistoryEntry>(
+  return readPage<IndexValue, HistoryEntry>(
     storage,
     historyIndexOf(list.type),
     range,
@@ -260,49 +311,99 @@ export async function listHistory(
   );
 }
 
-/**
- * Removes the oldest entries beyond the retention limits, at most `chunk` per batch so that
- * requests interleave with a long prune (`stopped` ends it between batches). Entries go strictly
- * oldest first, by their time. Returns how many it removed.
- */
-export async function pruneHistory(
-  store: Store,
-  retention: HistoryRetention,
-  now: number,
-  chunk = 1000,
-  stopped: () => boolean = () => false,
-): Promise<number> {
-  const cutoff = retention.maxAgeMs ? sortableTime(now - retention.maxAgeMs) : undefined;
+/** Whether the oldest entry is older than `cutoff`, from one key. */
+async function hasEntryBefore(storage: Storage, cutoff: string): Promise<boolean> {
+  for await (const oldest of storage.keys(HISTORY_ENTRIES, { limit: 1 })) return oldest < cutoff;
+  return false;
+}
+
+export interface PruneOptions {
+  /** Only these users' counts are checked (those who just wrote); every user's when absent. */
+  users?: Iterable<string>;
+  /** Entries removed per batch, so that requests interleave with a long prune. */
+  chunk?: number;
+  /** Ends the prune between batches. */
+  stopped?: () => boolean;
+}
+
+/** Runs `batch` until it removes less than a chunk or the prune is stopped; returns the total removed. */
+async function inBatches(batch: () => Promise<number>, chunk: number, stopped: () => boolean): Promise<number> {
   let removed = 0;
   for (;;) {
-    const count = await store.mutate(async (m) => {
-      const state = await readState(store.storage);
-      const excess = retention.maxEntries ? state.count - retention.maxEntries : 0;
-      const doomed: HistoryEntry[] = [];
-      for await (const [key, entry] of store.storage.entries<HistoryEntry>(HISTORY_ENTRIES, { limit: chunk })) {
-        if (doomed.length >= excess && !(cutoff && key < cutoff)) break;
-        doomed.push(entry);
-      }
-      for (const entry of doomed) removeEntry(m, entry);
-      if (doomed.length) m.put('meta', HISTORY_STATE_KEY, { ...state, count: state.count - doomed.length });
-      return doomed.length;
-    });
+    const count = await batch();
     removed += count;
     if (count < chunk || stopped()) return removed;
   }
 }
 
-/** Whether the retention limits are exceeded, from the counters and the oldest key: no scan. */
-async function pruneNeeded(storage: Storage, retention: HistoryRetention, now: number): Promise<boolean> {
-  const state = await readState(storage);
-  if (retention.maxEntries && state.count > retention.maxEntries) return true;
-  if (!retention.maxAgeMs) return false;
-  for await (const oldest of storage.keys(HISTORY_ENTRIES, { limit: 1 })) return oldest < sortableTime(now - retention.maxAgeMs);
-  return false;
+/** Removes one user's oldest entries beyond `max`, reading only that user's index. */
+async function pruneUser(store: Store, user: string, max: number, chunk: number, stopped: () => boolean): Promise<number> {
+  // Checked before queueing a batch behind requests' writes: most writes leave their user within the limit.
+  if ((await countOf(store.storage, user)) <= max) return 0;
+  return inBatches(
+    () =>
+      store.mutate(async (m) => {
+        const excess = Math.min((await countOf(store.storage, user)) - max, chunk);
+        if (excess <= 0) return 0;
+        const keys: string[] = [];
+        for await (const indexKey of store.storage.keys(historyIndexOf('user'), { gt: `${user}\0`, lt: `${user}\x01`, limit: excess })) {
+          keys.push(indexKey.slice(user.length + 1));
+        }
+        const entries = (await store.storage.getMany<HistoryEntry>(HISTORY_ENTRIES, keys)).filter((entry) => entry !== undefined);
+        await removeEntries(m, store.storage, entries);
+        return entries.length;
+      }),
+    chunk,
+    stopped,
+  );
+}
+
+/** The users with a count above `max`, a page at a time: reads the counts, not the entries. */
+async function* usersOver(storage: Storage, max: number, page = 100): AsyncIterable<string> {
+  let after: string | undefined;
+  for (;;) {
+    let read = 0;
+    for await (const [user, count] of storage.entries<number>(HISTORY_COUNTS, { ...(after === undefined ? {} : { gt: after }), limit: page })) {
+      [after, read] = [user, read + 1];
+      if (count > max) yield user;
+    }
+    if (read < page) return;
+  }
+}
+
+/**
+ * Removes entries beyond the retention limits, at most `chunk` per batch: first every entry
+ * older than the maximum age (store-wide, by time), then each user's oldest entries beyond the
+ * per-user maximum, taken from that user's own entries only. Returns how many it removed.
+ */
+export async function pruneHistory(store: Store, retention: HistoryRetention, now: number, options: PruneOptions = {}): Promise<number> {
+  const { chunk = 1000, stopped = () => false } = options;
+  let removed = 0;
+  const cutoff = retention.maxAgeMs ? sortableTime(now - retention.maxAgeMs) : undefined;
+  if (cutoff && (await hasEntryBefore(store.storage, cutoff))) {
+    removed += await inBatches(
+      () =>
+        store.mutate(async (m) => {
+          const entries: HistoryEntry[] = [];
+          for await (const [, entry] of store.storage.entries<HistoryEntry>(HISTORY_ENTRIES, { lt: cutoff, limit: chunk })) entries.push(entry);
+          await removeEntries(m, store.storage, entries);
+          return entries.length;
+        }),
+      chunk,
+      stopped,
+    );
+  }
+  const max = retention.maxEntriesPerUser;
+  if (!max) return removed;
+  for await (const user of options.users ?? usersOver(store.storage, max)) {
+    if (stopped()) break;
+    removed += await pruneUser(store, user, max, chunk, stopped);
+  }
+  return removed;
 }
 
 export interface HistoryRetentionTask {
-  /** Checks the limits soon (coalesced): after every history write and once an hour. */
+  /** Checks the age and every user's count soon (coalesced); after a write only the writer's count is checked. */
   trigger(): void;
   /** Resolves when no prune is running. */
   idle(): Promise<void>;
@@ -324,14 +425,22 @@ export function startHistoryRetention(
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
+  // Writers since the last prune; every user's count is checked at start and on the timer.
+  const writers = new Set<string>();
+  let everyone = true;
   const run = async () => {
     do {
       again = false;
-      if (await pruneNeeded(store.storage, retention, clock())) await pruneHistory(store, retention, clock(), 1000, () => stopped);
+      const users = everyone ? undefined : [...writers];
+      everyone = false;
+      writers.clear();
+      await pruneHistory(store, retention, clock(), { users, stopped: () => stopped });
     } while (again && !stopped);
   };
-  const trigger = () => {
-    if (stopped || (!retention.maxEntries && !retention.maxAgeMs)) return;
+  const check = (users?: string[]) => {
+    if (stopped || (!retention.maxEntriesPerUser && !retention.maxAgeMs)) return;
+    if (users) for (const user of users) writers.add(user);
+    else everyone = true;
     if (running) {
       again = true;
       return;
@@ -341,12 +450,15 @@ export function startHistoryRetention(
       .finally(() => (running = undefined));
   };
   const unsubscribe = store.onChanges((changes) => {
-    if (changes.some((change) => change.kind === HISTORY_KIND && change.operation === 'created')) trigger();
+    const users = changes.flatMap((change) =>
+      change.kind === HISTORY_KIND && change.operation === 'created' && 'user' in change.visibility ? [change.visibility.user] : [],
+    );
+    if (users.length) check(users);
   });
-  const timer = setInterval(trigger, options.intervalMs ?? 60 * 60 * 1000).unref();
-  trigger();
+  const timer = setInterval(() => check(), options.intervalMs ?? 60 * 60 * 1000).unref();
+  check();
   return {
-    trigger,
+    trigger: () => check(),
     idle: async () => {
       while (running) await running;
     },

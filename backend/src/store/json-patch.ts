@@ -1,6 +1,7 @@
 import jsonpatch from 'fast-json-patch';
 import { z } from 'zod';
 import { ApiError } from '../http/problem.js';
+import { checkDepth } from './document-limits.js';
 
 /**
  * RFC 6902 JSON Patch for every patchable record (file metadata, file contents, app data):
@@ -96,9 +97,16 @@ function revertOf(before: unknown, after: unknown): PatchOperation[] {
 /**
  * Applies `patch` to `document` without modifying it. Fields in `protectedFields` cannot be
  * touched (400 `protected_field`); a failing operation, `test` included, fails the whole patch
- * (400 `invalid_patch`) and nothing changes. `revert` covers only client-visible fields.
+ * (400 `invalid_patch`) and nothing changes. `revert` covers only client-visible fields. A patch
+ * can nest a document deeper than any body (`copy` a subtree into itself): a result deeper than
+ * `maxDepth` is refused (400 `too_deep`) before anything walks it recursively.
  */
-export function applyJsonPatch<T>(document: T, patch: PatchOperation[], protectedFields: ReadonlySet<string> = new Set()): PatchOutcome<T> {
+export function applyJsonPatch<T>(
+  document: T,
+  patch: PatchOperation[],
+  options: { protectedFields?: ReadonlySet<string>; maxDepth: number },
+): PatchOutcome<T> {
+  const protectedFields = options.protectedFields ?? new Set<string>();
   checkProtected(patch, protectedFields);
   const isRecord = isContainer(document) && !Array.isArray(document);
   const server: Record<string, unknown> = {};
@@ -123,6 +131,7 @@ export function applyJsonPatch<T>(document: T, patch: PatchOperation[], protecte
       extra: { reason: failure.name },
     });
   }
+  checkDepth(patched, options.maxDepth);
   const revert = revertOf(client, patched);
   const result = isRecord && isContainer(patched) && !Array.isArray(patched) ? { ...patched, ...server } : patched;
   return { document: result as T, revert };

@@ -1,3 +1,4 @@
+import { countHistoryPerUser } from './history.js';
 import { NewerStoreError } from './open-errors.js';
 import type { Storage } from './storage.js';
 
@@ -13,6 +14,7 @@ export interface Migration {
 
 export const migrations: Migration[] = [
   { version: 1, description: 'initial layout', up: async () => {} },
+  { version: 2, description: 'history entry counts per user, for per-user retention', up: (storage) => countHistoryPerUser(storage) },
 ];
 
 /** Called once before the first migration of an existing store runs: the moment to back it up. */

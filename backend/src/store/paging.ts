@@ -1,69 +1,86 @@
 import type { KeyRange, Storage } from './storage.js';
 
-export interface Page<T> {
-  entries: [string, T][];
-  /** The last key of this page when more entries follow; absent on the last page. */
+/** What a list asks for: at most `limit` items and about `bytes` of their JSON, resuming after `after`. */
+export interface PageRequest<P = string> {
+  limit: number;
+  /**
+   * A page ends before the item that would take its items' JSON past this; the first item always
+   * comes. Every HTTP list sets it (see `Cursors.open`); an in-process reader may leave it out.
+   */
+  bytes?: number;
+  after?: P;
+}
+
+/** One page of a list; `last`, where the next page resumes, is absent on the last page. */
+export interface Page<R> {
+  items: R[];
   last?: string;
 }
 
 /**
- * Reads one page of a section in key order (or reverse), resuming strictly after `after`.
- * Reads `limit + 1` entries so the last page is known without another read.
+ * Reads up to `count` entries of a range in key order (or reverse), strictly after `after`, and
+ * says whether more follow. `after` only ever narrows the range: both of its bounds stay, so no
+ * position, however forged, reads outside it.
  */
-export async function readPage<T>(
-  storage: Storage,
-  section: string,
-  range: KeyRange,
-  limit: number,
-  after?: string,
-): Promise<Page<T>> {
-  const bounded: KeyRange = { ...range, limit: limit + 1 };
+async function readEntries<T>(storage: Storage, section: string, range: KeyRange, count: number, after?: string) {
+  const bounded: KeyRange = { ...range, limit: count + 1 };
   if (after !== undefined) {
     if (range.reverse) {
-      delete bounded.lte;
-      bounded.lt = range.lt !== undefined && range.lt < after ? range.lt : after;
+      const upper = range.lt ?? range.lte;
+      if (upper === undefined || after <= upper) {
+        delete bounded.lte;
+        bounded.lt = after;
+      }
     } else {
-      delete bounded.gte;
-      bounded.gt = range.gt !== undefined && range.gt > after ? range.gt : after;
+      const lower = range.gt ?? range.gte;
+      if (lower === undefined || after >= lower) {
+        delete bounded.gte;
+        bounded.gt = after;
+      }
     }
   }
   const entries: [string, T][] = [];
   for await (const entry of storage.entries<T>(section, bounded)) entries.push(entry);
-  if (entries.length <= limit) return { entries };
-  entries.length = limit;
-  return { entries, last: entries[limit - 1][0] };
+  const more = entries.length > count;
+  if (more) entries.length = count;
+  return { entries, more };
 }
 
 /**
- * A page of the entries `select` keeps (it maps each read chunk to results, `undefined` for one
- * left out), for lists that filter an index (visibility, a text query). It reads at most `budget`
- * entries, so a sparse filter costs a bounded scan: the page may then come back short, or empty,
- * with `last` set so that the client continues from there.
+ * One page of a list read from an index range: `select` maps each read chunk to the listed items
+ * (`undefined` for an entry left out: not visible, not matching, dangling). A page ends at `limit`
+ * items, at the byte budget, or after `budget` index entries (default `limit`), so a sparse filter
+ * costs a bounded scan: the page may then come back short, or empty, with `last` set so that the
+ * client continues from there.
  */
-export async function readFilteredPage<T, R>(
+export async function readPage<T, R>(
   storage: Storage,
   section: string,
   range: KeyRange,
-  options: { limit: number; budget: number; after?: string },
+  page: PageRequest & { budget?: number },
   select: (chunk: [string, T][]) => Promise<(R | undefined)[]>,
-): Promise<{ items: R[]; last?: string }> {
-  const { limit, budget } = options;
+): Promise<Page<R>> {
+  const { limit, budget = limit } = page;
   const items: R[] = [];
-  let after = options.after;
+  let bytes = 0;
+  let after = page.after;
   let scanned = 0;
   for (;;) {
-    const page = await readPage<T>(storage, section, range, Math.min(limit, budget - scanned), after);
-    const selected = await select(page.entries);
+    const { entries, more } = await readEntries<T>(storage, section, range, Math.min(limit, budget - scanned), after);
+    const selected = await select(entries);
     for (let i = 0; i < selected.length; i++) {
       const item = selected[i];
       if (item === undefined) continue;
+      const size = page.bytes === undefined ? 0 : Buffer.byteLength(JSON.stringify(item));
+      if (items.length > 0 && bytes + size > (page.bytes ?? Infinity)) return { items, last: after };
       items.push(item);
-      const more = i < page.entries.length - 1 || page.last !== undefined;
-      if (items.length === limit) return more ? { items, last: page.entries[i][0] } : { items };
+      bytes += size;
+      after = entries[i][0];
+      if (items.length === limit) return more || i < entries.length - 1 ? { items, last: after } : { items };
     }
-    if (page.last === undefined) return { items };
-    scanned += page.entries.length;
-    after = page.last;
+    if (!more) return { items };
+    scanned += entries.length;
+    after = entries[entries.length - 1][0];
     if (scanned >= budget) return { items, last: after };
   }
 }

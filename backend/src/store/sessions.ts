@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readPage } from './paging.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Mutation, Store } from './store.js';
 import type { Storage } from './storage.js';
 
@@ -62,10 +62,10 @@ export function revokeSession(store: Store, id: string): Promise<boolean> {
 }
 
 /** One page of a user's sessions, in id order. */
-export async function listUserSessions(storage: Storage, user: string, limit: number, after?: string) {
-  const page = await readPage<string>(storage, byUser, { gte: `${user}:`, lt: `${user};` }, limit, after);
-  const records = await storage.getMany<SessionRecord>(sessions, page.entries.map(([, id]) => id));
-  return { sessions: records.filter((s): s is SessionRecord => s !== undefined), last: page.last };
+export function listUserSessions(storage: Storage, user: string, page: PageRequest): Promise<Page<SessionRecord>> {
+  return readPage<string, SessionRecord>(storage, byUser, { gte: `${user}:`, lt: `${user};` }, page, (chunk) =>
+    storage.getMany<SessionRecord>(sessions, chunk.map(([, id]) => id)),
+  );
 }
 
 /** Deletes up to `limit` expired sessions (oldest first); returns how many. Bounded work per call. */

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { ApiError } from '../http/problem.js';
 import { grantsOn, putGrant, removeGrant, roleSchema, type Grant } from './access.js';
 import { below, fileSections, SEP, type FileRecord } from './file-records.js';
 import { filePaths, parentOf, readVisibleFile, requireRole } from './files.js';
-import { readFilteredPage } from './paging.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Store } from './store.js';
 
@@ -63,10 +62,8 @@ export async function changeGrants(store: Store, user: string, key: string, oper
 }
 
 /** Files granted to the user directly (not through `anyone`), one page in key order; trashed ones are left out. */
-export async function listShared(storage: Storage, user: string, limit: number, after?: string): Promise<{ items: FileRecord[]; last?: string }> {
-  const range = below(user);
-  if (after !== undefined && !after.startsWith(`${user}${SEP}`)) throw new ApiError('invalid_cursor', 'The cursor belongs to another listing.');
-  return readFilteredPage<string, FileRecord>(storage, fileSections.grantsByUser, range, { limit, budget: 2000, after }, async (chunk) => {
+export async function listShared(storage: Storage, user: string, page: PageRequest): Promise<Page<FileRecord>> {
+  return readPage<string, FileRecord>(storage, fileSections.grantsByUser, below(user), { ...page, budget: 2000 }, async (chunk) => {
     const records = await storage.getMany<FileRecord>(fileSections.files, chunk.map(([indexKey]) => indexKey.slice(indexKey.lastIndexOf(SEP) + 1)));
     return records.map((record) => (record && !record.deleted ? record : undefined));
   });

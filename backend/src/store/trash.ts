@@ -2,7 +2,7 @@ import { ApiError } from '../http/problem.js';
 import { removeGrant, roleOfRecord, type Grant } from './access.js';
 import { below, fileSections, pad, parentIdOf, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from './file-records.js';
 import { checkVersion, deleteListed, filePaths, parentOf, putListed, readVisibleFile, requireRole } from './files.js';
-import { readPage } from './paging.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { withFields } from './with-fields.js';
@@ -11,7 +11,9 @@ import { withFields } from './with-fields.js';
  * Trash: deleting a file moves it and its whole subtree out of every listing (records stay, with
  * `deleted: true`); the subtree's root is the trash entry, listed for the user who deleted it.
  * A file trashed on its own before its space was trashed stays its own entry: restoring the space
- * leaves it in trash. Emptying removes records, contents, revisions and grants for good.
+ * leaves it in trash. Emptying removes records, contents, revisions and grants for good, and
+ * retires the keys (see file-records.ts). Every route acts only on entries the caller owns now:
+ * an entry stays in the trash of whoever trashed it, and a revoked owner loses it with the role.
  */
 
 const keyOf = (indexKey: string) => indexKey.slice(indexKey.lastIndexOf(SEP) + 1);
@@ -70,11 +72,20 @@ async function readTrashed(storage: Storage, user: string, key: string): Promise
   return { record, entry };
 }
 
-/** One page of the user's trash entries, most recently trashed last. */
-export async function listTrash(storage: Storage, user: string, limit: number, after?: string): Promise<{ items: FileRecord[]; last?: string }> {
-  const page = await readPage<string>(storage, fileSections.trashByUser, below(user), limit, after);
-  const records = await storage.getMany<FileRecord>(fileSections.files, page.entries.map(([, key]) => key));
-  return { items: records.filter((record): record is FileRecord => record !== undefined), last: page.last };
+/** The records of these keys that the user owns now (`undefined` for the others), in order. */
+async function ownedNow(storage: Storage, user: string, keys: string[]): Promise<(FileRecord | undefined)[]> {
+  const records = await storage.getMany<FileRecord>(fileSections.files, keys);
+  return Promise.all(records.map(async (record) => (record && (await roleOfRecord(storage, user, record)) === 'owner' ? record : undefined)));
+}
+
+/** How many trash index entries one page may read while leaving out those the caller no longer owns. */
+const TRASH_SCAN_BUDGET = 2000;
+
+/** One page of the user's trash entries that the user still owns, most recently trashed last. */
+export async function listTrash(storage: Storage, user: string, page: PageRequest): Promise<Page<FileRecord>> {
+  return readPage<string, FileRecord>(storage, fileSections.trashByUser, below(user), { ...page, budget: TRASH_SCAN_BUDGET }, (chunk) =>
+    ownedNow(storage, user, chunk.map(([, key]) => key)),
+  );
 }
 
 /**
@@ -104,12 +115,16 @@ export async function restoreFile(store: Store, user: string, key: string): Prom
   });
 }
 
-/** Stages the permanent removal of a trashed subtree: records, contents, revisions, grants, indexes. */
+/**
+ * Stages the permanent removal of a trashed subtree: records, contents, revisions, grants,
+ * indexes; its keys are retired in the same batch, so nobody can take over what stays behind.
+ */
 async function purge(storage: Storage, m: Mutation, root: FileRecord): Promise<void> {
   const records = await subtree(storage, root, fileSections.trashedChildren);
   const entries = await storage.getMany<TrashEntry>(fileSections.trash, records.map((record) => record.key));
   for (const [i, record] of records.entries()) {
     m.del(fileSections.files, record.key);
+    m.put(fileSections.retiredKeys, record.key, m.now);
     m.del(fileSections.media, record.key);
     m.del(fileSections.trashedChildren, trashedChildKey(record));
     for await (const revision of storage.keys(fileSections.revisions, below(record.key))) m.del(fileSections.revisions, revision);
@@ -130,13 +145,13 @@ export async function deleteFromTrash(store: Store, user: string, key: string): 
   });
 }
 
-/** Deletes every entry of the user's trash for good, in one batch. */
+/** Deletes every entry of the user's trash that the user still owns for good, in one batch; answers how many. */
 export async function emptyTrash(store: Store, user: string): Promise<number> {
   return store.mutate(async (m) => {
     const keys: string[] = [];
     for await (const [, key] of store.storage.entries<string>(fileSections.trashByUser, below(user))) keys.push(key);
-    const records = await store.storage.getMany<FileRecord>(fileSections.files, keys);
-    for (const record of records) if (record) await purge(store.storage, m, record);
-    return keys.length;
+    const owned = (await ownedNow(store.storage, user, keys)).filter((record): record is FileRecord => record !== undefined);
+    for (const record of owned) await purge(store.storage, m, record);
+    return owned.length;
   });
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../http/problem.js';
-import { readPage } from './paging.js';
+import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Mutation, Store } from './store.js';
 import type { Storage } from './storage.js';
 
@@ -44,9 +44,9 @@ export async function findUserByName(storage: Storage, username: string): Promis
   return key === undefined ? undefined : getUser(storage, key);
 }
 
-/** One page of accounts in key order. */
-export function listUsers(storage: Storage, limit: number, after?: string) {
-  return readPage<UserRecord>(storage, users, {}, limit, after);
+/** One page of accounts in key order, as others may see them. */
+export function listUsers(storage: Storage, page: PageRequest): Promise<Page<PublicUser>> {
+  return readPage<UserRecord, PublicUser>(storage, users, {}, page, async (chunk) => chunk.map(([, user]) => publicUser(user)));
 }
 
 /**

@@ -5,7 +5,7 @@ import { feedFloor } from './change-feed.js';
 import { seqKey, type Change } from './changes.js';
 import { fileSections, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from './file-records.js';
 import { childEntryOf, liveIndexKeys } from './files.js';
-import { HISTORY_ENTRIES, HISTORY_STATE_KEY, historyIndexKeys, historyIndexOf, historyIndexValue, historyScopes, type HistoryEntry, type HistoryState } from './history.js';
+import { HISTORY_COUNTS, HISTORY_ENTRIES, historyIndexKeys, historyIndexOf, historyIndexValue, historyScopes, type HistoryEntry } from './history.js';
 import { migrations } from './migrations.js';
 import { expiryKey, sessionSections, type SessionRecord } from './sessions.js';
 import type { Storage, StorageReader } from './storage.js';
@@ -125,6 +125,33 @@ const fileExists = (what: string, section: string): SectionCheck => async (reade
   }
 };
 
+/**
+ * Each user's history count (what per-user retention trusts) must equal their entries in the user
+ * index, and a user with entries must have one; a zero count is deleted, never stored.
+ */
+async function checkHistoryCounts(reader: StorageReader, report: Report): Promise<void> {
+  const entries = new Map<string, number>();
+  for await (const indexKey of reader.keys(historyIndexOf('user'))) {
+    const user = indexKey.slice(0, indexKey.indexOf(SEP));
+    entries.set(user, (entries.get(user) ?? 0) + 1);
+  }
+  for await (const [user, count] of reader.entries<number>(HISTORY_COUNTS)) {
+    const held = entries.get(user) ?? 0;
+    if (held === 0) report(HISTORY_COUNTS, user, `counts ${count} history entries for a user who has none`);
+    else if (count !== held) report(HISTORY_COUNTS, user, `counts ${count} history entries, the user has ${held}`);
+    entries.delete(user);
+  }
+  for (const [user, held] of entries) report(HISTORY_COUNTS, user, `no count for a user with ${held} history entries`);
+}
+
+/** A purged file's key is retired for good: no file may hold it again. */
+async function checkRetiredKeys(reader: StorageReader, report: Report): Promise<void> {
+  for await (const keys of chunksOf(reader.keys(fileSections.retiredKeys))) {
+    const files = await reader.getMany(fileSections.files, keys);
+    keys.forEach((key, i) => files[i] !== undefined && report(fileSections.retiredKeys, key, 'a retired file key is held by a file'));
+  }
+}
+
 async function checkChangeFeed(reader: StorageReader, report: Report): Promise<void> {
   const floor = await feedFloor(reader);
   let expected = floor + 1;
@@ -154,10 +181,6 @@ const sectionChecks = new Map<string, SectionCheck>([
     const version = await reader.get<number>('meta', 'schemaVersion');
     const known = migrations.at(-1)?.version ?? 0;
     if (version !== undefined && version > known) report('meta', 'schemaVersion', `schema ${version} is newer than this api-store knows (${known})`);
-    const state = await reader.get<HistoryState>('meta', HISTORY_STATE_KEY);
-    let count = 0;
-    for await (const _ of reader.keys(HISTORY_ENTRIES)) count += 1;
-    if ((state?.count ?? 0) !== count) report('meta', HISTORY_STATE_KEY, `counts ${state?.count ?? 0} history entries, the store holds ${count}`);
   }],
   ['changes', checkChangeFeed],
   ['invites', async () => {}],
@@ -174,6 +197,7 @@ const sectionChecks = new Map<string, SectionCheck>([
     (index) => [index, indexCheck<FileRecord>(index, fileSections.files, keyAfterLastSep, (record) => (record.deleted ? [] : liveIndexKeys(record).map(([, key]) => key)), childEntryOf)] as const,
   ),
   [fileSections.trashedChildren, indexCheck<FileRecord>(fileSections.trashedChildren, fileSections.files, keyAfterLastSep, (record) => (record.deleted ? [trashedChildKey(record)] : []))],
+  [fileSections.retiredKeys, checkRetiredKeys],
   [fileSections.media, fileExists('contents', fileSections.media)],
   [fileSections.revisions, fileExists('revision', fileSections.revisions)],
   [fileSections.grants, recordCheck<Grant>(fileSections.grants, (grant, key) => (grant.type === 'user' ? [[fileSections.grantsByUser, `${grant.id}${SEP}${key.slice(0, key.indexOf(SEP))}`]] : []), async (grant, key, reader, report) => {
@@ -215,6 +239,7 @@ const sectionChecks = new Map<string, SectionCheck>([
     const keysIn = (entry: HistoryEntry) => historyIndexKeys(entry).filter(([section]) => section === index).map(([, key]) => key);
     return [index, indexCheck<HistoryEntry>(index, HISTORY_ENTRIES, keyAfterLastSep, keysIn, historyIndexValue)] as const;
   }),
+  [HISTORY_COUNTS, checkHistoryCounts],
 
   [sessionSections.sessions, recordCheck<SessionRecord>(sessionSections.sessions, (session) => [
     [sessionSections.byUser, `${session.user}:${session.id}`],

@@ -1,5 +1,6 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureDataDir } from '../data-dir.js';
 import { migrations } from './migrations.js';
 import { ForeignDataError, NewerStoreError, StoreCorruptedError } from './open-errors.js';
 import { openLevelStorage } from './level-storage.js';
@@ -7,9 +8,10 @@ import type { Storage } from './storage.js';
 import { knownSections } from './verify.js';
 
 /**
- * A data directory: the LevelDB in `db` and the few files api-store keeps beside it. Opening one
- * refuses, without writing anything, a folder that holds other things, a `db` that is not a
- * LevelDB, and a LevelDB with records api-store never writes.
+ * Whether a folder is api-store's data directory: the LevelDB in `db` and the few files api-store
+ * keeps beside it. Opening one refuses, before writing anything, a folder that holds other things,
+ * a `db` that is not a LevelDB, and a LevelDB with records api-store never writes. Making the
+ * folders private is `ensureDataDir`'s job (../data-dir.ts).
  */
 export const dataDirEntries: ReadonlySet<string> = new Set(['db', 'backups', 'server.json', 'session.key', 'lan-key.pem', 'lan-cert.pem']);
 
@@ -28,14 +30,13 @@ async function entriesOf(dir: string): Promise<string[] | undefined> {
 /** Opens (creating it when new) the store of a data directory, after checking that it is one. */
 export async function openDataDir(dataDir: string, options: { sync: boolean }): Promise<Storage> {
   const entries = await entriesOf(dataDir);
-  if (entries === undefined) await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const foreign = (entries ?? []).filter((name) => !dataDirEntries.has(name));
   if (foreign.length && !entries?.includes('db')) {
     throw new ForeignDataError(dataDir, `it holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''} and no store`);
   }
-  const location = join(dataDir, 'db');
-  const dbFiles = await entriesOf(location);
-  if (dbFiles?.length && !dbFiles.includes('CURRENT')) throw new StoreCorruptedError(location, 'its files are there but LevelDB’s CURRENT file is missing');
+  const dbFiles = await entriesOf(join(dataDir, 'db'));
+  if (dbFiles?.length && !dbFiles.includes('CURRENT')) throw new StoreCorruptedError(join(dataDir, 'db'), 'its files are there but LevelDB’s CURRENT file is missing');
+  const location = await ensureDataDir(dataDir);
   const storage = await openLevelStorage(location, options);
   try {
     await checkOwnership(storage, location);

@@ -1,6 +1,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensurePrivateDir } from '../data-dir.js';
+import { ensurePrivateDir, isUnfinishedPrivateFile } from '../data-dir.js';
 import type { Logger } from '../logger.js';
 import type { Storage } from '../store/storage.js';
 import { writeBackup } from './format.js';
@@ -86,7 +86,7 @@ export async function pruneSnapshots(dir: string, keep: number): Promise<string[
   const seen = new Map<string, number>();
   const removed: string[] = [];
   for (const name of await readdir(dir)) {
-    if (name.startsWith('api-store-') && name.endsWith('.partial')) await rm(join(dir, name), { force: true });
+    if (isUnfinishedPrivateFile(name, 'api-store-')) await rm(join(dir, name), { force: true });
   }
   for (const snapshot of await listSnapshots(dir)) {
     const group = groupOf(snapshot.reason);

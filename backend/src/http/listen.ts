@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { ListenerSockets } from '../events/sockets.js';
+import { answerClientErrors } from './client-errors.js';
 
 export interface Listening {
   server: Server;
@@ -19,6 +20,7 @@ export interface Listening {
 export function listen(app: Hono<any> & { sockets?: ListenerSockets }, host: string, port: number, createServer: typeof createAdaptorServer = createAdaptorServer): Promise<Listening> {
   const server = createServer({ fetch: app.fetch, hostname: host }) as Server;
   app.sockets?.inject(server);
+  answerClientErrors(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

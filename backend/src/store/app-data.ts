@@ -47,13 +47,13 @@ export interface AppScope {
   collection: AppCollection;
 }
 
-const sections = { records: 'app-records', live: 'app-records-live', byUpdated: 'app-records-by-updated' } as const;
+export const appDataSections = { records: 'app-records', live: 'app-records-live', byUpdated: 'app-records-by-updated' } as const;
 /** The key counter (keys never reuse one), in `meta`. */
 const COUNTER_KEY = 'app-data:counter';
 
 const prefixOf = (scope: AppScope) => `${scope.user}\0${scope.appId}\0${scope.collection}\0`;
 const rangeOf = (prefix: string, from = prefix) => ({ gte: from, lt: `${prefix.slice(0, -1)}\x01` });
-const updatedKey = (prefix: string, record: AppRecord) => `${prefix}${sortableTime(record.updated)}\0${record.key}`;
+export const appUpdatedKey = (prefix: string, record: AppRecord) => `${prefix}${sortableTime(record.updated)}\0${record.key}`;
 
 const notFound = (key: string) => new ApiError('app_record_not_found', `There is no record ${key} here.`, { extra: { key } });
 
@@ -66,11 +66,11 @@ function clientFields(input: AppRecordInput): AppRecordInput {
 
 /** Stages a record and its indexes; `previous` is the stored version it replaces. */
 function putRecord(m: Mutation, prefix: string, record: AppRecord, previous?: AppRecord): void {
-  m.put(sections.records, prefix + record.key, record);
-  if (record.deleted) m.del(sections.live, prefix + record.key);
-  else m.put(sections.live, prefix + record.key, 1);
-  if (previous) m.del(sections.byUpdated, updatedKey(prefix, previous));
-  m.put(sections.byUpdated, updatedKey(prefix, record), record.key);
+  m.put(appDataSections.records, prefix + record.key, record);
+  if (record.deleted) m.del(appDataSections.live, prefix + record.key);
+  else m.put(appDataSections.live, prefix + record.key, 1);
+  if (previous) m.del(appDataSections.byUpdated, appUpdatedKey(prefix, previous));
+  m.put(appDataSections.byUpdated, appUpdatedKey(prefix, record), record.key);
 }
 
 /** The next `updated` of a record: the mutation's time, but always later than the last one. */
@@ -105,7 +105,7 @@ export function createAppRecords(store: Store, scope: AppScope, inputs: AppRecor
 /** Records by key, `null` where there is none or it is deleted. */
 export async function readAppRecords(storage: Storage, scope: AppScope, keys: string[]): Promise<(AppRecord | null)[]> {
   const prefix = prefixOf(scope);
-  const records = await storage.getMany<AppRecord>(sections.records, keys.map((key) => prefix + key));
+  const records = await storage.getMany<AppRecord>(appDataSections.records, keys.map((key) => prefix + key));
   return records.map((record) => (record && !record.deleted ? record : null));
 }
 
@@ -119,7 +119,7 @@ export async function readAppRecord(storage: Storage, scope: AppScope, key: stri
 /** Reads the stored records (tombstones included) for a batch; any missing key fails it. */
 async function storedRecords(storage: Storage, prefix: string, keys: string[]): Promise<AppRecord[]> {
   const unique = [...new Set(keys)];
-  const records = await storage.getMany<AppRecord>(sections.records, unique.map((key) => prefix + key));
+  const records = await storage.getMany<AppRecord>(appDataSections.records, unique.map((key) => prefix + key));
   return records.map((record, index) => {
     if (!record) throw notFound(unique[index]);
     return record;
@@ -191,10 +191,10 @@ export async function listAppRecords(
   const prefix = prefixOf(scope);
   const { entries, last } =
     since === undefined
-      ? await readPage<number>(storage, sections.live, rangeOf(prefix), page.limit, page.after)
-      : await readPage<string>(storage, sections.byUpdated, rangeOf(prefix, prefix + sortableTime(since)), page.limit, page.after);
+      ? await readPage<number>(storage, appDataSections.live, rangeOf(prefix), page.limit, page.after)
+      : await readPage<string>(storage, appDataSections.byUpdated, rangeOf(prefix, prefix + sortableTime(since)), page.limit, page.after);
   const keys = entries.map(([indexKey]) => prefix + indexKey.slice(indexKey.lastIndexOf('\0') + 1));
-  const records = await storage.getMany<AppRecord>(sections.records, keys);
+  const records = await storage.getMany<AppRecord>(appDataSections.records, keys);
   return { items: records.filter((record): record is AppRecord => record !== undefined), last };
 }
 
@@ -221,11 +221,11 @@ export async function queryAppRecords(
   const needle = text.toLowerCase();
   return readFilteredPage<number, AppRecord>(
     storage,
-    sections.live,
+    appDataSections.live,
     rangeOf(prefix),
     { ...page, budget: APP_QUERY_SCAN_BUDGET },
     async (chunk) => {
-      const records = await storage.getMany<AppRecord>(sections.records, chunk.map(([key]) => key));
+      const records = await storage.getMany<AppRecord>(appDataSections.records, chunk.map(([key]) => key));
       return records.map((record) => (record && searchedText(record).includes(needle) ? record : undefined));
     },
   );

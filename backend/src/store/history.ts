@@ -69,12 +69,12 @@ export interface HistoryRetention {
   maxAgeMs: number;
 }
 
-const ENTRIES = 'history';
-const indexOf = (scope: HistoryScope) => `history-by-${scope}`;
+export const HISTORY_ENTRIES = 'history';
+export const historyIndexOf = (scope: HistoryScope) => `history-by-${scope}`;
 /** The store-wide counters, kept in `meta` and updated in the batch of every change. */
-const STATE_KEY = 'history';
+export const HISTORY_STATE_KEY = 'history';
 
-interface HistoryState {
+export interface HistoryState {
   /** The last key counter handed out (keys never reuse one). */
   counter: number;
   /** How many entries the store holds, for the max-entries retention. */
@@ -95,20 +95,20 @@ function scopePrefix(scope: HistoryScope, user: string, id: string | undefined):
   return `${id}\0`;
 }
 
-function indexEntries(entry: HistoryEntry): [string, string][] {
+export function historyIndexKeys(entry: HistoryEntry): [string, string][] {
   const entries: [string, string][] = [
-    [indexOf('user'), `${entry.user}\0${entry.key}`],
-    [indexOf('app'), `${entry.user}\0${entry.app}\0${entry.key}`],
+    [historyIndexOf('user'), `${entry.user}\0${entry.key}`],
+    [historyIndexOf('app'), `${entry.user}\0${entry.app}\0${entry.key}`],
   ];
   for (const scope of ['space', 'project', 'request'] as const) {
     const id = entry[scope];
-    if (id) entries.push([indexOf(scope), `${id}\0${entry.key}`]);
+    if (id) entries.push([historyIndexOf(scope), `${id}\0${entry.key}`]);
   }
   return entries;
 }
 
 async function readState(storage: Storage): Promise<HistoryState> {
-  return (await storage.get<HistoryState>('meta', STATE_KEY)) ?? { counter: 0, count: 0 };
+  return (await storage.get<HistoryState>('meta', HISTORY_STATE_KEY)) ?? { counter: 0, count: 0 };
 }
 
 /** The space and project an entry is attached to: their readers see the entry too. */
@@ -123,8 +123,8 @@ function changeOf(operation: 'created' | 'deleted', entry: HistoryEntry): Change
 }
 
 function removeEntry(m: Mutation, entry: HistoryEntry): void {
-  m.del(ENTRIES, entry.key);
-  for (const [section, key] of indexEntries(entry)) m.del(section, key);
+  m.del(HISTORY_ENTRIES, entry.key);
+  for (const [section, key] of historyIndexKeys(entry)) m.del(section, key);
   m.change(changeOf('deleted', entry));
 }
 
@@ -166,19 +166,19 @@ export async function createHistory(store: Store, access: HistoryAccess, inputs:
       const created = input.created ?? m.now;
       const entry: HistoryEntry = withFields(input, { kind: HISTORY_KIND, key: timeOrderedKey(created, state.counter + index + 1), user, created });
       const value: IndexValue = { user, space: entry.space, project: entry.project };
-      m.put(ENTRIES, entry.key, entry);
-      for (const [section, key] of indexEntries(entry)) m.put(section, key, value);
+      m.put(HISTORY_ENTRIES, entry.key, entry);
+      for (const [section, key] of historyIndexKeys(entry)) m.put(section, key, value);
       m.change(changeOf('created', entry));
       return entry;
     });
-    m.put('meta', STATE_KEY, { counter: state.counter + inputs.length, count: state.count + inputs.length });
+    m.put('meta', HISTORY_STATE_KEY, { counter: state.counter + inputs.length, count: state.count + inputs.length });
     return entries;
   });
 }
 
 /** One entry the caller can see, or 404 `history_entry_not_found`. */
 export async function readHistory(storage: Storage, access: HistoryAccess, key: string): Promise<HistoryEntry> {
-  const entry = await storage.get<HistoryEntry>(ENTRIES, key);
+  const entry = await storage.get<HistoryEntry>(HISTORY_ENTRIES, key);
   if (!entry || !(await visibilityChecker(access)(entry))) throw notFound(key);
   return entry;
 }
@@ -190,7 +190,7 @@ export async function readHistory(storage: Storage, access: HistoryAccess, key: 
 export function deleteHistory(store: Store, access: HistoryAccess, keys: string[]): Promise<void> {
   return store.mutate(async (m) => {
     const unique = [...new Set(keys)];
-    const entries = await store.storage.getMany<HistoryEntry>(ENTRIES, unique);
+    const entries = await store.storage.getMany<HistoryEntry>(HISTORY_ENTRIES, unique);
     const visible = visibilityChecker(access);
     for (const [index, entry] of entries.entries()) {
       if (!entry || !(await visible(entry))) throw notFound(unique[index]);
@@ -199,7 +199,7 @@ export function deleteHistory(store: Store, access: HistoryAccess, keys: string[
     }
     for (const entry of entries as HistoryEntry[]) removeEntry(m, entry);
     const state = await readState(store.storage);
-    m.put('meta', STATE_KEY, { ...state, count: state.count - entries.length });
+    m.put('meta', HISTORY_STATE_KEY, { ...state, count: state.count - entries.length });
   });
 }
 
@@ -245,13 +245,13 @@ export async function listHistory(
   const text = list.query?.toLowerCase();
   return readFilteredPage<IndexValue, HistoryEntry>(
     storage,
-    indexOf(list.type),
+    historyIndexOf(list.type),
     range,
     { ...page, budget: HISTORY_SCAN_BUDGET },
     async (chunk) => {
       const shown = await Promise.all(chunk.map(([, value]) => visible(value)));
       const keys = chunk.map(([indexKey]) => indexKey.slice(indexKey.lastIndexOf('\0') + 1));
-      const entries = await storage.getMany<HistoryEntry>(ENTRIES, keys);
+      const entries = await storage.getMany<HistoryEntry>(HISTORY_ENTRIES, keys);
       return entries.map((entry, index) => (entry && shown[index] && (!text || matchesQuery(entry, text)) ? entry : undefined));
     },
   );
@@ -276,12 +276,12 @@ export async function pruneHistory(
       const state = await readState(store.storage);
       const excess = retention.maxEntries ? state.count - retention.maxEntries : 0;
       const doomed: HistoryEntry[] = [];
-      for await (const [key, entry] of store.storage.entries<HistoryEntry>(ENTRIES, { limit: chunk })) {
+      for await (const [key, entry] of store.storage.entries<HistoryEntry>(HISTORY_ENTRIES, { limit: chunk })) {
         if (doomed.length >= excess && !(cutoff && key < cutoff)) break;
         doomed.push(entry);
       }
       for (const entry of doomed) removeEntry(m, entry);
-      if (doomed.length) m.put('meta', STATE_KEY, { ...state, count: state.count - doomed.length });
+      if (doomed.length) m.put('meta', HISTORY_STATE_KEY, { ...state, count: state.count - doomed.length });
       return doomed.length;
     });
     removed += count;
@@ -294,7 +294,7 @@ async function pruneNeeded(storage: Storage, retention: HistoryRetention, now: n
   const state = await readState(storage);
   if (retention.maxEntries && state.count > retention.maxEntries) return true;
   if (!retention.maxAgeMs) return false;
-  for await (const oldest of storage.keys(ENTRIES, { limit: 1 })) return oldest < sortableTime(now - retention.maxAgeMs);
+  for await (const oldest of storage.keys(HISTORY_ENTRIES, { limit: 1 })) return oldest < sortableTime(now - retention.maxAgeMs);
   return false;
 }
 

@@ -1,5 +1,5 @@
 import { Level } from 'level';
-import type { KeyRange, Storage, WriteOp } from './storage.js';
+import type { KeyRange, Storage, StorageReader, StoredRecord, WriteOp } from './storage.js';
 
 /** Raised when another process holds the data directory's LevelDB lock. */
 export class StoreLockedError extends Error {
@@ -33,22 +33,38 @@ export async function openLevelStorage(location: string, options: { sync: boolea
     return sub;
   };
 
-  return {
+  type Snapshot = ReturnType<typeof db.snapshot>;
+  /** Reads of the live database, or of one snapshot of it. */
+  const reader = (snapshot?: Snapshot): StorageReader => ({
     // A single-key read is served synchronously: LevelDB answers from its cache in ~2 µs, where the
     // thread-pool round trip of the async get costs ~10 µs of CPU, on the hottest path (GET /files/{key}).
     async get<T>(name: string, key: string) {
       const sub = section(name);
+      if (snapshot) return (await sub.get(key, { snapshot })) as T | undefined;
       if (sub.status !== 'open') await sub.open();
       return sub.getSync(key) as T | undefined;
     },
     async getMany<T>(name: string, keys: string[]) {
-      return (await section(name).getMany(keys)) as (T | undefined)[];
+      return (await section(name).getMany(keys, { snapshot })) as (T | undefined)[];
     },
     entries<T>(name: string, range: KeyRange = {}) {
-      return section(name).iterator(range) as unknown as AsyncIterable<[string, T]>;
+      return section(name).iterator({ ...range, snapshot }) as unknown as AsyncIterable<[string, T]>;
     },
     keys(name: string, range: KeyRange = {}) {
-      return section(name).keys(range);
+      return section(name).keys({ ...range, snapshot });
+    },
+    // One iterator over the root database: sublevel keys are `!section!key`, so root order is
+    // section order, then key order.
+    async *records(): AsyncIterable<StoredRecord> {
+      for await (const [raw, json] of db.iterator({ snapshot })) yield { ...splitSectionKey(raw), value: JSON.parse(json) };
+    },
+  });
+
+  return {
+    ...reader(),
+    async snapshot() {
+      const snapshot = db.snapshot();
+      return { ...reader(snapshot), close: () => snapshot.close() };
     },
     // One chained batch on the root database, with keys prefixed and values JSON-encoded here:
     // the same bytes as a sublevel's `put`, but an array batch with `sublevel` options costs
@@ -72,4 +88,11 @@ export async function openLevelStorage(location: string, options: { sync: boolea
     },
     close: () => db.close(),
   };
+}
+
+/** The section and key of a root key written through a sublevel (`!section!key`). */
+function splitSectionKey(raw: string): { section: string; key: string } {
+  const end = raw.indexOf('!', 1);
+  if (raw[0] !== '!' || end < 0) return { section: '', key: raw };
+  return { section: raw.slice(1, end), key: raw.slice(end + 1) };
 }

@@ -3,10 +3,9 @@ import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { openLevelStorage } from '../../backend/src/store/level-storage.js';
 import { verifyStore } from '../../backend/src/store/verify.js';
-import { exitOf, forkBackend, nextMessage } from './backend-process.js';
+import { exitOf, startBackendOn } from './backend-process.js';
 import { makeTempDir } from './store.js';
 
 /**
@@ -17,24 +16,8 @@ import { makeTempDir } from './store.js';
  * feed must have no gap. "Random moments" come from counting acknowledgements, not from timers.
  */
 
-export interface Backend {
-  child: ChildProcess;
-  port: number;
-  token: string;
-}
-
-/** A backend child on `dataDir`; every child goes into `children` so the caller can reap it. */
-export async function startBackendOn(dataDir: string, children: Set<ChildProcess>): Promise<Backend> {
-  const token = createLaunchToken();
-  const child = forkBackend();
-  children.add(child);
-  child.send({ type: 'start', config: { dataDir, token, logLevel: 'silent' } });
-  const { port } = await nextMessage(child, 'ready');
-  return { child, port, token };
-}
-
 /** A small seeded generator (mulberry32): the same seed replays the same workload. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

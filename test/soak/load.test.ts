@@ -4,8 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import WebSocket from 'ws';
-import { exitOf } from '../helpers/backend-process.js';
-import { startBackendOn, type Backend } from '../helpers/crash-workload.js';
+import { exitOf, startBackendOn, type Backend } from '../helpers/backend-process.js';
 import { makeTempDir } from '../helpers/store.js';
 
 /**

@@ -10,6 +10,7 @@ import type { StoreConnection } from '../preload/api.js';
 import { appScheme, rendererUrl, serveAppFile } from './app-protocol.js';
 import { backendLogDefaults, desktopLogLevel, rotatingLog } from './backend-log.js';
 import { storeConnection } from './connection.js';
+import { backUpNow, showBackups } from './backups.js';
 import { createInvite } from './invite.js';
 import { appOrigins, connectionBroadcaster, handleConnectionRequests } from './ipc.js';
 import { stopStoreBeforeQuit } from './lifecycle.js';
@@ -76,6 +77,8 @@ function startDesktop(): void {
       copyLanAddress: () => clipboard.writeText(supervisor.state.lan.url ?? ''),
       inviteTeammate: () => void inviteTeammate(connectionOf(supervisor.state)),
       openDataFolder: () => void shell.openPath(dataDir),
+      backUpNow: () => void backUpFromTray(connectionOf(supervisor.state)),
+      showBackups: () => void showBackups(dataDir, (path) => shell.openPath(path)).catch((error: Error) => dialog.showErrorBox('The backups folder could not be opened', error.message)),
       restartStore: () => supervisor.start(),
       quit: () => app.quit(),
     });
@@ -94,6 +97,17 @@ function startDesktop(): void {
     supervisor.start();
     openWindow();
   });
+}
+
+async function backUpFromTray(connection: StoreConnection | null): Promise<void> {
+  if (!connection) return;
+  try {
+    const backup = await backUpNow(connection);
+    const size = `${(backup.size / 1024).toFixed(1)} KB`;
+    await dialog.showMessageBox({ type: 'info', title: 'Backup written', message: 'The store was backed up', detail: `${backup.name} (${size}), in the backups folder. Restore it with api-store restore.`, buttons: ['OK'] });
+  } catch (error) {
+    dialog.showErrorBox('No backup was written', (error as Error).message);
+  }
 }
 
 async function inviteTeammate(connection: StoreConnection | null): Promise<void> {

@@ -6,7 +6,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
 import { LOCAL_OWNER } from './auth/caller.js';
 import { UsageError } from './cli-args.js';
 import { configSchema, defaultDataDir } from './config.js';
@@ -15,7 +14,9 @@ import { exportPostman } from './projects/export/postman.js';
 import { applyImport, planImport } from './projects/import/index.js';
 import { exportStoreFormat } from './projects/export/api-store.js';
 import { fileSections, type FileRecord } from './store/file-records.js';
-import { openLevelStorage, StoreLockedError } from './store/level-storage.js';
+import { openDataDir } from './store/open-data-dir.js';
+import { StoreLockedError } from './store/open-errors.js';
+import { runningServerOn } from './running-server.js';
 import { Store } from './store/store.js';
 
 export interface TransferIo {
@@ -24,7 +25,6 @@ export interface TransferIo {
 }
 
 const formats = ['api-store', 'postman-v2.1'] as const;
-const serverInfo = z.object({ url: z.string().url(), token: z.string().min(1) });
 
 function parse(argv: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>) {
   try {
@@ -35,11 +35,10 @@ function parse(argv: string[], options: NonNullable<NonNullable<Parameters<typeo
 }
 
 /** The running store's address and token, for when the data dir is locked by it. */
-async function runningServer(dataDir: string): Promise<z.infer<typeof serverInfo>> {
-  const text = await readFile(join(dataDir, 'server.json'), 'utf8').catch(() => undefined);
-  const parsed = text === undefined ? undefined : serverInfo.safeParse(JSON.parse(text));
-  if (!parsed?.success) throw new StoreLockedError(dataDir);
-  return parsed.data;
+async function runningServer(dataDir: string): Promise<{ url: string; token: string }> {
+  const server = await runningServerOn(dataDir, process.env);
+  if (!server?.token) throw new StoreLockedError(dataDir);
+  return { url: server.url, token: server.token };
 }
 
 async function callServer(dataDir: string, path: string, init: RequestInit = {}): Promise<unknown> {
@@ -54,7 +53,7 @@ async function callServer(dataDir: string, path: string, init: RequestInit = {})
 async function withStore<T>(dataDir: string, work: (store: Store) => Promise<T>, locked: () => Promise<T>): Promise<T> {
   let storage;
   try {
-    storage = await openLevelStorage(join(dataDir, 'db'), { sync: true });
+    storage = await openDataDir(dataDir, { sync: true });
   } catch (error) {
     if (error instanceof StoreLockedError) return locked();
     throw error;

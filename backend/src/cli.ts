@@ -7,11 +7,14 @@ import { configSchema } from './config.js';
 import { runAdminCommand } from './cli-admin.js';
 import { runHelp, runProjectCommand } from './cli-run.js';
 import { describeError, runExportCommand, runImportCommand } from './cli-transfer.js';
+import { CommandFailed, runBackupCommand } from './cli-backup.js';
+import { BackupFileError } from './backup/format.js';
+import { RestoreTargetError } from './backup/restore.js';
 import { UntrustedPathError, writePrivateFile } from './data-dir.js';
 import { loadCertificate } from './lan/tls.js';
 import { createLogger } from './logger.js';
 import { startStore } from './server.js';
-import { StoreLockedError } from './store/level-storage.js';
+import { StoreOpenError } from './store/open-errors.js';
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`api-store: ${message}\n`);
@@ -45,9 +48,13 @@ async function main(): Promise<void> {
       });
       return;
     }
+    if (['backup', 'restore', 'verify'].includes(process.argv[2])) {
+      process.exitCode = await runBackupCommand(process.argv[2], process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
+      return;
+    }
     args = parseServerArgs(process.argv.slice(2));
   } catch (error) {
-    if (error instanceof StoreLockedError || error instanceof UntrustedPathError) fail(error.message);
+    if (error instanceof StoreOpenError || error instanceof BackupFileError || error instanceof RestoreTargetError || error instanceof CommandFailed || error instanceof UntrustedPathError) fail(error.message);
     if (error instanceof UsageError) fail(`${error.message}\n\n${process.argv[2] === 'run' ? runHelp : serverHelp}`, 2);
     throw error;
   }
@@ -68,7 +75,7 @@ async function main(): Promise<void> {
   try {
     running = await startStore(config, createLogger(config.logLevel));
   } catch (error) {
-    if (error instanceof StoreLockedError) fail(error.message);
+    if (error instanceof StoreOpenError) fail(error.message);
     fail(`the store could not start: ${(error as Error).message}`);
   }
 

@@ -63,6 +63,15 @@ export const configSchema = z.object({
     .prefault({}),
   /** Background upkeep (history retention of every user, feed compaction) first runs this long after the start. */
   maintenance: z.object({ firstRunDelayMs: z.number().int().nonnegative().default(30_000) }).prefault({}),
+  /** The store's own backups in `<dataDir>/backups/`: daily, before every schema migration, and on request. */
+  backups: z
+    .object({
+      /** Backups kept per kind (daily, manual, before a migration); older ones are removed. */
+      keep: z.number().int().positive().default(7),
+      /** How often the daily backup checks whether a day has passed. */
+      checkEveryMs: z.number().int().positive().default(60 * 60 * 1000),
+    })
+    .prefault({}),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** `POST /proxy`: teammates of a shared store reach only public addresses unless this allows more. */
   proxy: z

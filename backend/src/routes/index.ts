@@ -3,6 +3,7 @@ import type { Api } from '../http/env.js';
 import type { Services } from '../http/services.js';
 import { registerAppData } from './app-data.js';
 import { registerAuth } from './auth.js';
+import { registerBackups } from './backups.js';
 import { registerChanges } from './changes.js';
 import { registerEvents } from './events.js';
 import { registerExport } from './export.js';
@@ -35,4 +36,5 @@ export function registerRoutes(api: Api, services: Services, sockets: ListenerSo
   registerUsers(api, services);
   registerAuth(api, services);
   registerProxy(api, services);
+  registerBackups(api, services);
 }

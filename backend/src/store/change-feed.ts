@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
 import { seqKey, type Change } from './changes.js';
 import { readPage, type PageRequest } from './paging.js';
-import type { Storage } from './storage.js';
+import type { Storage, StorageReader } from './storage.js';
 import type { Store } from './store.js';
 
 /**
@@ -19,7 +19,7 @@ export interface FeedRetention {
 }
 
 /** The highest seq compaction removed (0 when nothing was): `since` must be at least this. */
-export async function feedFloor(storage: Storage): Promise<number> {
+export async function feedFloor(storage: StorageReader): Promise<number> {
   return (await storage.get<number>('meta', floorKey)) ?? 0;
 }
 

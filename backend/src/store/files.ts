@@ -66,7 +66,7 @@ export function checkVersion(ifMatch: string | undefined, version: number): void
 export const etagOf = (version: number) => `"${version}"`;
 
 /** The three live listing index entries of a file: by key, by kind, by update time. */
-function liveIndexKeys(record: FileRecord): [string, string][] {
+export function liveIndexKeys(record: FileRecord): [string, string][] {
   const parentId = parentIdOf(record);
   return [
     [fileSections.children, `${parentId}${SEP}${record.key}`],
@@ -75,7 +75,7 @@ function liveIndexKeys(record: FileRecord): [string, string][] {
   ];
 }
 
-const childEntryOf = (record: FileRecord): ChildEntry => ({
+export const childEntryOf = (record: FileRecord): ChildEntry => ({
   kind: record.kind,
   name: record.info.name,
   ...(record.info.description !== undefined ? { description: record.info.description } : {}),

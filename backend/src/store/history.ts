@@ -71,24 +71,27 @@ export interface HistoryRetention {
   maxAgeMs: number;
 }
 
-const ENTRIES = 'history';
-const indexOf = (scope: HistoryScope) => `history-by-${scope}`;
+export const HISTORY_ENTRIES = 'history';
+export const historyIndexOf = (scope: HistoryScope) => `history-by-${scope}`;
 /** Entries per user: user key -> count. */
-const COUNTS = 'history-counts';
+export const HISTORY_COUNTS = 'history-counts';
 /** The key counter, kept in `meta` and updated in the batch of every write. */
-const STATE_KEY = 'history';
+export const HISTORY_STATE_KEY = 'history';
 
-interface HistoryState {
+export interface HistoryState {
   /** The last key counter handed out (keys never reuse one). */
   counter: number;
 }
 
 /** An index value: enough to decide visibility without reading the entry. */
-interface IndexValue {
+export interface IndexValue {
   user: string;
   space?: string;
   project?: string;
 }
+
+/** What every index entry of `entry` holds. */
+export const historyIndexValue = (entry: HistoryEntry): IndexValue => ({ user: entry.user, space: entry.space, project: entry.project });
 
 /** Index keys end in `\0<entry key>`; scope ids cannot contain control characters. */
 function scopePrefix(scope: HistoryScope, user: string, id: string | undefined): string {
@@ -97,32 +100,32 @@ function scopePrefix(scope: HistoryScope, user: string, id: string | undefined):
   return `${id}\0`;
 }
 
-function indexEntries(entry: HistoryEntry): [string, string][] {
+export function historyIndexKeys(entry: HistoryEntry): [string, string][] {
   const entries: [string, string][] = [
-    [indexOf('user'), `${entry.user}\0${entry.key}`],
-    [indexOf('app'), `${entry.user}\0${entry.app}\0${entry.key}`],
+    [historyIndexOf('user'), `${entry.user}\0${entry.key}`],
+    [historyIndexOf('app'), `${entry.user}\0${entry.app}\0${entry.key}`],
   ];
   for (const scope of ['space', 'project', 'request'] as const) {
     const id = entry[scope];
-    if (id) entries.push([indexOf(scope), `${id}\0${entry.key}`]);
+    if (id) entries.push([historyIndexOf(scope), `${id}\0${entry.key}`]);
   }
   return entries;
 }
 
 async function readState(storage: Storage): Promise<HistoryState> {
-  return (await storage.get<HistoryState>('meta', STATE_KEY)) ?? { counter: 0 };
+  return (await storage.get<HistoryState>('meta', HISTORY_STATE_KEY)) ?? { counter: 0 };
 }
 
 async function countOf(storage: Storage, user: string): Promise<number> {
-  return (await storage.get<number>(COUNTS, user)) ?? 0;
+  return (await storage.get<number>(HISTORY_COUNTS, user)) ?? 0;
 }
 
 /** Adds `added` to each user's count, in the mutation's batch (mutations run one at a time). */
 async function addToCounts(m: Mutation, storage: Storage, added: Map<string, number>): Promise<void> {
   for (const [user, delta] of added) {
     const count = (await countOf(storage, user)) + delta;
-    if (count > 0) m.put(COUNTS, user, count);
-    else m.del(COUNTS, user);
+    if (count > 0) m.put(HISTORY_COUNTS, user, count);
+    else m.del(HISTORY_COUNTS, user);
   }
 }
 
@@ -133,8 +136,8 @@ async function addToCounts(m: Mutation, storage: Storage, added: Map<string, num
 export async function countHistoryPerUser(storage: Storage): Promise<void> {
   let user: string | undefined;
   let count = 0;
-  const flush = () => (user === undefined ? Promise.resolve() : storage.write([{ type: 'put', section: COUNTS, key: user, value: count }]));
-  for await (const indexKey of storage.keys(indexOf('user'))) {
+  const flush = () => (user === undefined ? Promise.resolve() : storage.write([{ type: 'put', section: HISTORY_COUNTS, key: user, value: count }]));
+  for await (const indexKey of storage.keys(historyIndexOf('user'))) {
     const owner = indexKey.slice(0, indexKey.indexOf('\0'));
     if (owner !== user) {
       await flush();
@@ -160,8 +163,8 @@ function changeOf(operation: 'created' | 'deleted', entry: HistoryEntry): Change
 async function removeEntries(m: Mutation, storage: Storage, entries: HistoryEntry[]): Promise<void> {
   const removed = new Map<string, number>();
   for (const entry of entries) {
-    m.del(ENTRIES, entry.key);
-    for (const [section, key] of indexEntries(entry)) m.del(section, key);
+    m.del(HISTORY_ENTRIES, entry.key);
+    for (const [section, key] of historyIndexKeys(entry)) m.del(section, key);
     m.change(changeOf('deleted', entry));
     removed.set(entry.user, (removed.get(entry.user) ?? 0) - 1);
   }
@@ -186,7 +189,7 @@ function visibilityChecker(access: HistoryAccess): (entry: IndexValue) => Promis
  */
 export async function hasAttachments(storage: Storage, id: string): Promise<boolean> {
   for (const scope of ['space', 'project'] as const) {
-    for await (const _attached of storage.keys(indexOf(scope), { ...below(id), limit: 1 })) return true;
+    for await (const _attached of storage.keys(historyIndexOf(scope), { ...below(id), limit: 1 })) return true;
   }
   return false;
 }
@@ -217,13 +220,13 @@ export async function createHistory(store: Store, access: HistoryAccess, inputs:
     const entries = inputs.map((input, index) => {
       const created = input.created ?? m.now;
       const entry: HistoryEntry = withFields(input, { kind: HISTORY_KIND, key: timeOrderedKey(created, state.counter + index + 1), user, created });
-      const value: IndexValue = { user, space: entry.space, project: entry.project };
-      m.put(ENTRIES, entry.key, entry);
-      for (const [section, key] of indexEntries(entry)) m.put(section, key, value);
+      const value = historyIndexValue(entry);
+      m.put(HISTORY_ENTRIES, entry.key, entry);
+      for (const [section, key] of historyIndexKeys(entry)) m.put(section, key, value);
       m.change(changeOf('created', entry));
       return entry;
     });
-    m.put('meta', STATE_KEY, { counter: state.counter + inputs.length });
+    m.put('meta', HISTORY_STATE_KEY, { counter: state.counter + inputs.length });
     await addToCounts(m, store.storage, new Map([[user, inputs.length]]));
     return entries;
   });
@@ -231,7 +234,7 @@ export async function createHistory(store: Store, access: HistoryAccess, inputs:
 
 /** One entry the caller can see, or 404 `history_entry_not_found`. */
 export async function readHistory(storage: Storage, access: HistoryAccess, key: string): Promise<HistoryEntry> {
-  const entry = await storage.get<HistoryEntry>(ENTRIES, key);
+  const entry = await storage.get<HistoryEntry>(HISTORY_ENTRIES, key);
   if (!entry || !(await visibilityChecker(access)(entry))) throw notFound(key);
   return entry;
 }
@@ -243,7 +246,7 @@ export async function readHistory(storage: Storage, access: HistoryAccess, key: 
 export function deleteHistory(store: Store, access: HistoryAccess, keys: string[]): Promise<void> {
   return store.mutate(async (m) => {
     const unique = [...new Set(keys)];
-    const entries = await store.storage.getMany<HistoryEntry>(ENTRIES, unique);
+    const entries = await store.storage.getMany<HistoryEntry>(HISTORY_ENTRIES, unique);
     const visible = visibilityChecker(access);
     for (const [index, entry] of entries.entries()) {
       if (!entry || !(await visible(entry))) throw notFound(unique[index]);
@@ -296,13 +299,13 @@ export async function listHistory(
   const text = list.query?.toLowerCase();
   return readPage<IndexValue, HistoryEntry>(
     storage,
-    indexOf(list.type),
+    historyIndexOf(list.type),
     range,
     { ...page, budget: HISTORY_SCAN_BUDGET },
     async (chunk) => {
       const shown = await Promise.all(chunk.map(([, value]) => visible(value)));
       const keys = chunk.map(([indexKey]) => indexKey.slice(indexKey.lastIndexOf('\0') + 1));
-      const entries = await storage.getMany<HistoryEntry>(ENTRIES, keys);
+      const entries = await storage.getMany<HistoryEntry>(HISTORY_ENTRIES, keys);
       return entries.map((entry, index) => (entry && shown[index] && (!text || matchesQuery(entry, text)) ? entry : undefined));
     },
   );
@@ -310,7 +313,7 @@ export async function listHistory(
 
 /** Whether the oldest entry is older than `cutoff`, from one key. */
 async function hasEntryBefore(storage: Storage, cutoff: string): Promise<boolean> {
-  for await (const oldest of storage.keys(ENTRIES, { limit: 1 })) return oldest < cutoff;
+  for await (const oldest of storage.keys(HISTORY_ENTRIES, { limit: 1 })) return oldest < cutoff;
   return false;
 }
 
@@ -343,10 +346,10 @@ async function pruneUser(store: Store, user: string, max: number, chunk: number,
         const excess = Math.min((await countOf(store.storage, user)) - max, chunk);
         if (excess <= 0) return 0;
         const keys: string[] = [];
-        for await (const indexKey of store.storage.keys(indexOf('user'), { gt: `${user}\0`, lt: `${user}\x01`, limit: excess })) {
+        for await (const indexKey of store.storage.keys(historyIndexOf('user'), { gt: `${user}\0`, lt: `${user}\x01`, limit: excess })) {
           keys.push(indexKey.slice(user.length + 1));
         }
-        const entries = (await store.storage.getMany<HistoryEntry>(ENTRIES, keys)).filter((entry) => entry !== undefined);
+        const entries = (await store.storage.getMany<HistoryEntry>(HISTORY_ENTRIES, keys)).filter((entry) => entry !== undefined);
         await removeEntries(m, store.storage, entries);
         return entries.length;
       }),
@@ -360,7 +363,7 @@ async function* usersOver(storage: Storage, max: number, page = 100): AsyncItera
   let after: string | undefined;
   for (;;) {
     let read = 0;
-    for await (const [user, count] of storage.entries<number>(COUNTS, { ...(after === undefined ? {} : { gt: after }), limit: page })) {
+    for await (const [user, count] of storage.entries<number>(HISTORY_COUNTS, { ...(after === undefined ? {} : { gt: after }), limit: page })) {
       [after, read] = [user, read + 1];
       if (count > max) yield user;
     }
@@ -382,7 +385,7 @@ export async function pruneHistory(store: Store, retention: HistoryRetention, no
       () =>
         store.mutate(async (m) => {
           const entries: HistoryEntry[] = [];
-          for await (const [, entry] of store.storage.entries<HistoryEntry>(ENTRIES, { lt: cutoff, limit: chunk })) entries.push(entry);
+          for await (const [, entry] of store.storage.entries<HistoryEntry>(HISTORY_ENTRIES, { lt: cutoff, limit: chunk })) entries.push(entry);
           await removeEntries(m, store.storage, entries);
           return entries.length;
         }),

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { stream } from 'hono/streaming';
 import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
@@ -82,6 +83,18 @@ async function recordInHistory(store: Store, user: string, from: Attachment, sen
  * and private targets, as a local API client must; teammates on a shared store may not, unless
  * the operator allows it.
  */
+/**
+ * Aborts once the client is gone before its answer is complete. Read from Node's response:
+ * `c.req.raw.signal` would build a Fetch Request over a body the shell has already read.
+ */
+function clientGone(outgoing: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  outgoing.once('close', () => {
+    if (!outgoing.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
 export function registerProxy(api: Api, { config, store }: Services): void {
   const { allowPrivateTargets, maxResponseBytes, ...defaults } = config.proxy;
   const forAdmin = createRequestSender({ allowPrivateTargets: true, maxResponseBytes });
@@ -91,7 +104,7 @@ export function registerProxy(api: Api, { config, store }: Services): void {
     const input = c.req.valid('json');
     const send = caller.admin ? forAdmin : forTeammates;
     if ('kind' in input && input.kind === 'Core#HttpProject') {
-      const signal = c.req.raw.signal;
+      const signal = clientGone(c.env.outgoing);
       let plan;
       try {
         plan = planProjectRun((await readMedia(store.storage, caller.user, input.pid)).value, input);

@@ -51,6 +51,7 @@ test('a client that reconnects with since gets exactly the 500 changes it missed
     assert.deepEqual(replayed.map((frame) => frame.id), missed);
     assert.deepEqual(replayed.map((frame) => frame.seq), missed.map((_, i) => last + 1 + i));
     assert.ok(replayed.every((frame) => frame.type === 'event' && frame.operation === 'created'));
+    assert.deepEqual(await again.next(), { type: 'replayed', path: '/history', seq: last + 500 });
 
     // Live changes follow the replay on the same socket.
     const live = await addHistory(store, 501);

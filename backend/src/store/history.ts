@@ -150,10 +150,16 @@ function attachedFiles(entry: { space?: string; project?: string }): string[] {
   return [entry.space, entry.project].filter((id): id is string => !!id);
 }
 
-/** Who hears of an entry's changes: as with reading it, its user and the readers of `attachedFiles`. */
+/**
+ * Who hears of an entry's changes: as with reading it, its user and the readers of `attachedFiles`.
+ * A `created` change carries the entry, as a file's carries its record.
+ */
 function changeOf(operation: 'created' | 'deleted', entry: HistoryEntry): ChangeInput {
   const files = attachedFiles(entry);
-  return { operation, kind: HISTORY_KIND, id: entry.key, paths: ['/history'], visibility: files.length ? { user: entry.user, files } : { user: entry.user } };
+  return {
+    operation, kind: HISTORY_KIND, id: entry.key, ...(operation === 'created' && { data: entry }), paths: ['/history'],
+    visibility: files.length ? { user: entry.user, files } : { user: entry.user },
+  };
 }
 
 /** Removes entries and their index keys and takes them off their users' counts, in the mutation's batch. */

@@ -3,7 +3,8 @@ import { atLeast, canRead, roleOf } from './access.js';
 import type { ChangeInput } from './changes.js';
 import { below, fileSections } from './file-records.js';
 import { readPage, type Page, type PageRequest } from './paging.js';
-import type { Storage } from './storage.js';
+import { MAX_TERM, matchesTerms, termQueryOf, termsOf } from './search-terms.js';
+import type { Storage, WriteOp } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { sortableTime, timeOrderedKey } from './time-keys.js';
 import { withFields } from './with-fields.js';
@@ -18,6 +19,11 @@ import { withFields } from './with-fields.js';
  * and `history-by-user` forwards is one user's age order, which count retention prunes from.
  * `history-counts` holds each user's entry count, kept in the batch of every write. The key
  * counter lives in `meta` under `history`.
+ *
+ * Search: `history-words-by-{scope}` maps `<scope>\0<term>\0<entry key>` to the same value, for
+ * every search term of the entry (see search-terms.ts: words of its URL, method, headers and text
+ * bodies), under each scope it is listed in. Like the scope indexes they are written and removed
+ * in the entry's batch, so a query reads the entries of one scope holding one term, newest first.
  */
 
 export const HISTORY_KIND = 'Core#HttpHistory';
@@ -73,6 +79,7 @@ export interface HistoryRetention {
 
 const ENTRIES = 'history';
 const indexOf = (scope: HistoryScope) => `history-by-${scope}`;
+const wordIndexOf = (scope: HistoryScope) => `history-words-by-${scope}`;
 /** Entries per user: user key -> count. */
 const COUNTS = 'history-counts';
 /** The key counter, kept in `meta` and updated in the batch of every write. */
@@ -97,16 +104,45 @@ function scopePrefix(scope: HistoryScope, user: string, id: string | undefined):
   return `${id}\0`;
 }
 
-function indexEntries(entry: HistoryEntry): [string, string][] {
-  const entries: [string, string][] = [
-    [indexOf('user'), `${entry.user}\0${entry.key}`],
-    [indexOf('app'), `${entry.user}\0${entry.app}\0${entry.key}`],
+/** The scopes an entry is listed in, with their key prefixes. */
+function scopesOf(entry: HistoryEntry): [HistoryScope, string][] {
+  const scopes: [HistoryScope, string][] = [
+    ['user', scopePrefix('user', entry.user, undefined)],
+    ['app', scopePrefix('app', entry.user, entry.app)],
   ];
   for (const scope of ['space', 'project', 'request'] as const) {
     const id = entry[scope];
-    if (id) entries.push([indexOf(scope), `${id}\0${entry.key}`]);
+    if (id) scopes.push([scope, scopePrefix(scope, entry.user, id)]);
   }
-  return entries;
+  return scopes;
+}
+
+/** The search index keys of an entry: one per scope and search term. */
+function wordIndexEntries(entry: HistoryEntry): [string, string][] {
+  const terms = [...termsOf(searchedTexts(entry))];
+  return scopesOf(entry).flatMap(([scope, prefix]) => terms.map((term): [string, string] => [wordIndexOf(scope), `${prefix}${term}\0${entry.key}`]));
+}
+
+/** Every index key of an entry: one per scope, and its search index keys. */
+function indexEntries(entry: HistoryEntry): [string, string][] {
+  return [...scopesOf(entry).map(([scope, prefix]): [string, string] => [indexOf(scope), prefix + entry.key]), ...wordIndexEntries(entry)];
+}
+
+/** Bodies are searched when they are text: a string payload with a textual content type, or none. */
+const TEXT_TYPE = /^\s*content-type\s*:\s*(text\/|[^\n]*(json|xml|javascript|yaml|x-www-form-urlencoded|graphql))/im;
+const NO_TYPE = /^\s*content-type\s*:/im;
+
+function textBody(headers: string, payload: unknown): string[] {
+  if (typeof payload !== 'string') return [];
+  return TEXT_TYPE.test(headers) || !NO_TYPE.test(headers) ? [payload.slice(0, 64 * 1024)] : [];
+}
+
+/** What a history query searches: the URL, method, headers and text bodies of the request and response. */
+function searchedTexts(entry: Pick<HistoryEntry, 'log'>): string[] {
+  const { request, response } = entry.log;
+  const texts = [request.url, request.method, request.headers, ...textBody(request.headers, request.payload)];
+  if (response) texts.push(response.headers, ...textBody(response.headers, response.payload));
+  return texts.filter((text) => typeof text === 'string');
 }
 
 async function readState(storage: Storage): Promise<HistoryState> {
@@ -143,6 +179,25 @@ export async function countHistoryPerUser(storage: Storage): Promise<void> {
     count += 1;
   }
   await flush();
+}
+
+/**
+ * Builds the `history-words-by-*` indexes for entries written before they existed, `batch`
+ * entries per write (migration 4).
+ */
+export async function indexHistoryWords(storage: Storage, batch = 500): Promise<void> {
+  let after = '';
+  for (;;) {
+    const ops: WriteOp[] = [];
+    let read = 0;
+    for await (const [key, entry] of storage.entries<HistoryEntry>(ENTRIES, { gt: after, limit: batch })) {
+      const value: IndexValue = { user: entry.user, space: entry.space, project: entry.project };
+      for (const [section, indexKey] of wordIndexEntries(entry)) ops.push({ type: 'put', section, key: indexKey, value });
+      [after, read] = [key, read + 1];
+    }
+    await storage.write(ops);
+    if (read < batch) return;
+  }
 }
 
 /** The space and project an entry is attached to: their readers see the entry too. */
@@ -264,22 +319,18 @@ export interface HistoryListQuery {
   type: HistoryScope;
   /** The space, project, request or app; unused for `user` (always the caller). */
   id?: string;
-  /** Case-insensitive text matched against the request's URL and method. */
+  /** Words matched against the URL, method, headers and text bodies (see search-terms.ts). */
   query?: string;
   /** Only entries created at or after this time (ms). */
   since?: number;
 }
 
 /**
- * Reads indexes at most this many entries per list request when filtering (by visibility or by
- * `query`), so a sparse match returns a short page with a cursor instead of scanning further.
+ * Reads indexes at most this many entries per list request when filtering by visibility (or by a
+ * query's words beyond the one its index is read for), so that a sparse match returns a short
+ * page with a cursor instead of scanning further.
  */
 export const HISTORY_SCAN_BUDGET = 2000;
-
-function matchesQuery(entry: HistoryEntry, text: string): boolean {
-  const { url, method } = entry.log.request;
-  return url.toLowerCase().includes(text) || method.toLowerCase().includes(text);
-}
 
 /**
  * One page of a scope's entries the caller can see, newest first. `user` and `app` lists read the
@@ -292,24 +343,31 @@ export async function listHistory(
   list: HistoryListQuery,
   page: PageRequest,
 ): Promise<Page<HistoryEntry>> {
-  const prefix = scopePrefix(list.type, access.user, list.id);
+  const search = list.query === undefined ? undefined : termQueryOf(list.query);
+  if (list.query !== undefined && !search) return { items: [] };
+  // With a query, the scope's entries holding its term; else all of the scope's entries.
+  const prefix = scopePrefix(list.type, access.user, list.id) + (search ? `${search.term}\0` : '');
   const range = {
     gte: list.since === undefined ? prefix : prefix + sortableTime(list.since),
     lt: `${prefix.slice(0, -1)}\x01`,
     reverse: true,
   };
   const visible = visibilityChecker(access);
-  const text = list.query?.toLowerCase();
   return readPage<IndexValue, HistoryEntry>(
     storage,
-    indexOf(list.type),
+    search ? wordIndexOf(list.type) : indexOf(list.type),
     range,
     { ...page, budget: HISTORY_SCAN_BUDGET },
     async (chunk) => {
       const shown = await Promise.all(chunk.map(([, value]) => visible(value)));
       const keys = chunk.map(([indexKey]) => indexKey.slice(indexKey.lastIndexOf('\0') + 1));
       const entries = await storage.getMany<HistoryEntry>(ENTRIES, keys);
-      return entries.map((entry, index) => (entry && shown[index] && (!text || matchesQuery(entry, text)) ? entry : undefined));
+      const matches = (entry: HistoryEntry) => {
+        if (!search || (search.words.length === 1 && search.term.length < MAX_TERM)) return true;
+        const texts = searchedTexts(entry);
+        return matchesTerms(search, termsOf(texts), texts);
+      };
+      return entries.map((entry, index) => (entry && shown[index] && matches(entry) ? entry : undefined));
     },
   );
 }

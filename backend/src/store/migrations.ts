@@ -1,4 +1,5 @@
-import { countHistoryPerUser } from './history.js';
+import { indexChangesByPath } from './change-feed.js';
+import { countHistoryPerUser, indexHistoryWords } from './history.js';
 import type { Storage } from './storage.js';
 
 /**
@@ -14,6 +15,8 @@ export interface Migration {
 export const migrations: Migration[] = [
   { version: 1, description: 'initial layout', up: async () => {} },
   { version: 2, description: 'history entry counts per user, for per-user retention', up: (storage) => countHistoryPerUser(storage) },
+  { version: 3, description: 'the change feed indexed by event path, for GET /changes?path=', up: (storage) => indexChangesByPath(storage) },
+  { version: 4, description: 'history search terms indexed per scope, for GET /history?query=', up: (storage) => indexHistoryWords(storage) },
 ];
 
 export async function migrate(storage: Storage, list: Migration[] = migrations): Promise<number> {

@@ -81,7 +81,11 @@ test('changes committed while a replay runs arrive once, with no gap', async () 
     assert.equal((await socket.command(0, '/history', { since: 0 })).type, 'ack');
     await writes;
     const total = store.running.services.store.seq;
-    const seqs = (await socket.take(total)).map((frame) => frame.seq);
+    // The replay's end comes between the changes it read and the ones held meanwhile.
+    const frames = await socket.take(total + 1);
+    const end = frames.findIndex((frame) => frame.type === 'replayed');
+    assert.deepEqual(frames[end], { type: 'replayed', path: '/history', seq: frames[end - 1].seq });
+    const seqs = frames.filter((frame) => frame.type === 'event').map((frame) => frame.seq);
     assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1));
     assert.equal(socket.pending, 0);
     await Promise.all([socket.close(), watcher.close()]);

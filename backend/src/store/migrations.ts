@@ -1,4 +1,5 @@
 import { indexChangesByPath } from './change-feed.js';
+import { indexFileWords } from './file-search.js';
 import { countHistoryPerUser, indexHistoryWords } from './history.js';
 import type { Storage } from './storage.js';
 
@@ -17,6 +18,7 @@ export const migrations: Migration[] = [
   { version: 2, description: 'history entry counts per user, for per-user retention', up: (storage) => countHistoryPerUser(storage) },
   { version: 3, description: 'the change feed indexed by event path, for GET /changes?path=', up: (storage) => indexChangesByPath(storage) },
   { version: 4, description: 'history search terms indexed per scope, for GET /history?query=', up: (storage) => indexHistoryWords(storage) },
+  { version: 5, description: 'file names and descriptions indexed by search term and scope, for GET /files?query=', up: (storage) => indexFileWords(storage) },
 ];
 
 export async function migrate(storage: Storage, list: Migration[] = migrations): Promise<number> {

@@ -74,6 +74,7 @@ describe('a filtered first page holds the first match after 5,000 records that d
     // Word prefixes match; a word must start a word of the name.
     assert.deepEqual((await page(store, '/files?query=shav%20YAK')).items.map((item) => item.key), [deep]);
     assert.deepEqual((await page(store, '/files?query=having')).items, []);
+    assert.deepEqual((await page(store, '/files?query=unrelated%204999&limit=3')).items.map((item) => item.info?.name), ['unrelated 4999']);
   });
 
   test('GET /history?query=, by URL, header and text body, in every scope', async () => {
@@ -98,6 +99,9 @@ describe('a filtered first page holds the first match after 5,000 records that d
     }
     assert.deepEqual(await hits('type=user&query=binaryword'), [], 'a binary body is not searched');
     assert.deepEqual(await hits('type=user&query=needle%20nowhere'), []);
+    // A common word with a rare one: the rare one's entries decide what the page costs.
+    const rare = (await page(store, '/history?type=user&limit=3&query=example%20NOISE%2017')).items as unknown as { log: { request: { url: string } } }[];
+    assert.deepEqual(rare.map((item) => item.log.request.url), ['https://noise.example.test/17']);
     for (const scope of ['type=app&id=search-test', 'type=space&id=sp1', 'type=project&id=pr1', 'type=request&id=rq1']) {
       assert.deepEqual(await hits(`${scope}&query=fragile`), [key], scope);
     }

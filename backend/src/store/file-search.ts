@@ -1,6 +1,6 @@
-import { below, fileSections, parentIdOf, rootOf, SEP, SEP_END, SPACE_KIND, type FileRecord } from './file-records.js';
-import { readPageFrom, type EntrySource, type Page, type PageRequest } from './paging.js';
-import { MAX_TERM, matchesTerms, termQueryOf, termsOf } from './search-terms.js';
+import { below, fileSections, parentIdOf, rootOf, SEP, SPACE_KIND, type FileRecord } from './file-records.js';
+import { readPageFrom, type Page, type PageRequest } from './paging.js';
+import { intersection, matchesLongWords, mergedSources, termQueryOf, termsOf } from './search-terms.js';
 import type { Storage, WriteOp } from './storage.js';
 import type { Mutation } from './store.js';
 
@@ -43,26 +43,6 @@ async function workspaceScopes(storage: Storage, user: string): Promise<string[]
   return [...scopes];
 }
 
-/**
- * The file keys under one term in several scopes, merged in key order without repeats: each
- * read takes `count + 1` keys after `after` from every scope.
- */
-function mergedScopes(storage: Storage, scopes: string[], term: string): EntrySource<string> {
-  const prefixes = scopes.map((scope) => `${scope}${SEP}${term}${SEP}`);
-  return async (count, after) => {
-    const found = await Promise.all(
-      prefixes.map(async (prefix) => {
-        const keys: string[] = [];
-        const range = { gt: prefix + (after ?? ''), lt: prefix.slice(0, -1) + SEP_END, limit: count + 1 };
-        for await (const indexKey of storage.keys(fileSections.words, range)) keys.push(indexKey.slice(prefix.length));
-        return keys;
-      }),
-    );
-    const keys = [...new Set(found.flat())].sort().slice(0, count + 1);
-    return { entries: keys.slice(0, count).map((key): [string, string] => [key, key]), more: keys.length > count };
-  };
-}
-
 export interface SearchFilter {
   query: string;
   /** Only the direct children of this space (checked visible by the caller); the whole workspace when absent. */
@@ -75,23 +55,26 @@ export interface SearchFilter {
 const SEARCH_SCAN_BUDGET = 2000;
 
 /**
- * One page of the files the caller can read whose name or description match the query, in key
- * order: the index entries of the query's term in the caller's scopes (or the parent's), checked
- * against the other filters. Files holding no word of the query cost nothing.
+ * One page of the files the caller can read whose name or description hold every word of the
+ * query, in key order: the files holding all the query's terms in each of the caller's scopes (or
+ * in the parent's), merged, then checked against the other filters. Files holding no word of the
+ * query cost nothing.
  */
 export async function searchFiles(storage: Storage, user: string, filter: SearchFilter, page: PageRequest): Promise<Page<FileRecord>> {
   const search = termQueryOf(filter.query);
   if (!search) return { items: [] };
   const scopes = filter.parent === undefined ? await workspaceScopes(storage, user) : [filter.parent];
-  const exact = search.words.length === 1 && search.term.length < MAX_TERM;
+  const source = mergedSources(
+    scopes.map((scope) => intersection(storage, fileSections.words, search.terms.map((term) => `${scope}${SEP}${term}${SEP}`), { reverse: false })),
+  );
   const matches = (record: FileRecord | undefined): record is FileRecord =>
     !!record &&
     !record.deleted &&
     (filter.parent === undefined || parentIdOf(record) === filter.parent) &&
     (filter.kind === undefined || record.kind === filter.kind) &&
     (filter.since === undefined || record.updated > filter.since) &&
-    (exact || matchesTerms(search, termsOf(textsOf(record)), textsOf(record)));
-  return readPageFrom(mergedScopes(storage, scopes, search.term), { ...page, budget: SEARCH_SCAN_BUDGET }, async (chunk) => {
+    matchesLongWords(search, () => textsOf(record));
+  return readPageFrom(source, { ...page, budget: SEARCH_SCAN_BUDGET }, async (chunk) => {
     const records = await storage.getMany<FileRecord>(fileSections.files, chunk.map(([key]) => key));
     return records.map((record) => (matches(record) ? record : undefined));
   });

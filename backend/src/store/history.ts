@@ -2,8 +2,8 @@ import { ApiError } from '../http/problem.js';
 import { atLeast, canRead, roleOf } from './access.js';
 import type { ChangeInput } from './changes.js';
 import { below, fileSections } from './file-records.js';
-import { readPage, type Page, type PageRequest } from './paging.js';
-import { MAX_TERM, matchesTerms, termQueryOf, termsOf } from './search-terms.js';
+import { readPage, readPageFrom, type Page, type PageRequest } from './paging.js';
+import { intersection, matchesLongWords, termQueryOf, termsOf } from './search-terms.js';
 import type { Storage, WriteOp } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { sortableTime, timeOrderedKey } from './time-keys.js';
@@ -326,9 +326,9 @@ export interface HistoryListQuery {
 }
 
 /**
- * Reads indexes at most this many entries per list request when filtering by visibility (or by a
- * query's words beyond the one its index is read for), so that a sparse match returns a short
- * page with a cursor instead of scanning further.
+ * Reads indexes at most this many entries per list request when filtering by visibility (in
+ * space, project and request lists, which hold everyone's entries), so that a sparse match returns
+ * a short page with a cursor instead of scanning further.
  */
 export const HISTORY_SCAN_BUDGET = 2000;
 
@@ -343,33 +343,29 @@ export async function listHistory(
   list: HistoryListQuery,
   page: PageRequest,
 ): Promise<Page<HistoryEntry>> {
-  const search = list.query === undefined ? undefined : termQueryOf(list.query);
-  if (list.query !== undefined && !search) return { items: [] };
-  // With a query, the scope's entries holding its term; else all of the scope's entries.
-  const prefix = scopePrefix(list.type, access.user, list.id) + (search ? `${search.term}\0` : '');
-  const range = {
-    gte: list.since === undefined ? prefix : prefix + sortableTime(list.since),
-    lt: `${prefix.slice(0, -1)}\x01`,
-    reverse: true,
-  };
+  const prefix = scopePrefix(list.type, access.user, list.id);
+  const from = list.since === undefined ? '' : sortableTime(list.since);
   const visible = visibilityChecker(access);
-  return readPage<IndexValue, HistoryEntry>(
-    storage,
-    search ? wordIndexOf(list.type) : indexOf(list.type),
-    range,
-    { ...page, budget: HISTORY_SCAN_BUDGET },
-    async (chunk) => {
-      const shown = await Promise.all(chunk.map(([, value]) => visible(value)));
-      const keys = chunk.map(([indexKey]) => indexKey.slice(indexKey.lastIndexOf('\0') + 1));
-      const entries = await storage.getMany<HistoryEntry>(ENTRIES, keys);
-      const matches = (entry: HistoryEntry) => {
-        if (!search || (search.words.length === 1 && search.term.length < MAX_TERM)) return true;
-        const texts = searchedTexts(entry);
-        return matchesTerms(search, termsOf(texts), texts);
-      };
-      return entries.map((entry, index) => (entry && shown[index] && matches(entry) ? entry : undefined));
-    },
-  );
+  const budgeted = { ...page, budget: HISTORY_SCAN_BUDGET };
+  if (list.query !== undefined) {
+    const search = termQueryOf(list.query);
+    if (!search) return { items: [] };
+    // The scope's entries holding every term of the query, newest first.
+    const source = intersection(storage, wordIndexOf(list.type), search.terms.map((term) => `${prefix}${term}\0`), { reverse: true, from });
+    return readPageFrom(source, budgeted, async (chunk) => {
+      const entries = await storage.getMany<HistoryEntry>(ENTRIES, chunk.map(([key]) => key));
+      return Promise.all(
+        entries.map(async (entry) => (entry && (await visible(entry)) && matchesLongWords(search, () => searchedTexts(entry)) ? entry : undefined)),
+      );
+    });
+  }
+  const range = { gte: prefix + from, lt: `${prefix.slice(0, -1)}\x01`, reverse: true };
+  return readPage<IndexValue, HistoryEntry>(storage, indexOf(list.type), range, budgeted, async (chunk) => {
+    const shown = await Promise.all(chunk.map(([, value]) => visible(value)));
+    const keys = chunk.map(([indexKey]) => indexKey.slice(indexKey.lastIndexOf('\0') + 1));
+    const entries = await storage.getMany<HistoryEntry>(ENTRIES, keys);
+    return entries.map((entry, index) => (entry && shown[index] ? entry : undefined));
+  });
 }
 
 /** Whether the oldest entry is older than `cutoff`, from one key. */

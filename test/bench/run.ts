@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   events: () => import('./suites/events.js'),
   files: () => import('./suites/files.js'),
   history: () => import('./suites/history.js'),
+  search: () => import('./suites/search.js'),
 };
 
 const chosen = process.argv.slice(2);

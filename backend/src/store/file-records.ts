@@ -8,7 +8,7 @@
  * | `file-children` | `{parentId}\0{key}` | `ChildEntry` (live files only; the listing by key) |
  * | `file-children-by-kind` | `{parentId}\0{kind}\0{key}` | key |
  * | `file-children-by-updated` | `{parentId}\0{updated, 16 digits}\0{key}` | key (the `since` listing) |
- * | `file-words` | `{scope}\0{term}\0{key}` | kind (live files; the search index, see file-search.ts) |
+ * | `file-words` | `{scope}\0{term}\0{key}` | 0 (live files; the search index, see file-search.ts) |
  * | `file-trashed-children` | `{parentId}\0{key}` | key (trashed files, to walk a trashed subtree) |
  * | `file-media` | file key | `MediaRecord` (the file's contents) |
  * | `file-revisions` | `{key}\0{media version, 16 digits}` | `Revision` |

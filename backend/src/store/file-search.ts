@@ -26,7 +26,7 @@ function searchKeys(record: FileRecord): string[] {
 }
 
 export function putSearchTerms(m: Mutation, record: FileRecord): void {
-  for (const key of searchKeys(record)) m.put(fileSections.words, key, record.kind);
+  for (const key of searchKeys(record)) m.put(fileSections.words, key, 0);
 }
 
 export function deleteSearchTerms(m: Mutation, record: FileRecord): void {
@@ -87,7 +87,7 @@ export async function indexFileWords(storage: Storage, batch = 500): Promise<voi
     const ops: WriteOp[] = [];
     let read = 0;
     for await (const [key, record] of storage.entries<FileRecord>(fileSections.files, { gt: after, limit: batch })) {
-      if (!record.deleted) for (const wordKey of searchKeys(record)) ops.push({ type: 'put', section: fileSections.words, key: wordKey, value: record.kind });
+      if (!record.deleted) for (const wordKey of searchKeys(record)) ops.push({ type: 'put', section: fileSections.words, key: wordKey, value: 0 });
       [after, read] = [key, read + 1];
     }
     await storage.write(ops);

@@ -20,9 +20,9 @@ import { withFields } from './with-fields.js';
  * `history-counts` holds each user's entry count, kept in the batch of every write. The key
  * counter lives in `meta` under `history`.
  *
- * Search: `history-words-by-{scope}` maps `<scope>\0<term>\0<entry key>` to the same value, for
- * every search term of the entry (see search-terms.ts: words of its URL, method, headers and text
- * bodies), under each scope it is listed in. Like the scope indexes they are written and removed
+ * Search: `history-words-by-{scope}` holds `<scope>\0<term>\0<entry key>` (value 0), for
+ * every search term of the entry (see search-terms.ts: words and word prefixes of its URL and
+ * method, whole words of its headers and text bodies), under each scope it is listed in. Like the scope indexes they are written and removed
  * in the entry's batch, so a query reads the entries of one scope holding one term, newest first.
  */
 
@@ -119,13 +119,21 @@ function scopesOf(entry: HistoryEntry): [HistoryScope, string][] {
 
 /** The search index keys of an entry: one per scope and search term. */
 function wordIndexEntries(entry: HistoryEntry): [string, string][] {
-  const terms = [...termsOf(searchedTexts(entry))];
+  const { request } = entry.log;
+  // The URL and method by word prefixes, the rest by whole words: headers and bodies hold many
+  // more words, and each prefix is one more index key in every write.
+  const terms = [...termsOf([request.url, request.method], searchedTexts(entry).slice(2))];
   return scopesOf(entry).flatMap(([scope, prefix]) => terms.map((term): [string, string] => [wordIndexOf(scope), `${prefix}${term}\0${entry.key}`]));
 }
 
-/** Every index key of an entry: one per scope, and its search index keys. */
+/** The list index keys of an entry: one per scope. */
+function scopeIndexEntries(entry: HistoryEntry): [string, string][] {
+  return scopesOf(entry).map(([scope, prefix]) => [indexOf(scope), prefix + entry.key]);
+}
+
+/** Every index key of an entry. */
 function indexEntries(entry: HistoryEntry): [string, string][] {
-  return [...scopesOf(entry).map(([scope, prefix]): [string, string] => [indexOf(scope), prefix + entry.key]), ...wordIndexEntries(entry)];
+  return [...scopeIndexEntries(entry), ...wordIndexEntries(entry)];
 }
 
 /** Bodies are searched when they are text: a string payload with a textual content type, or none. */
@@ -137,7 +145,7 @@ function textBody(headers: string, payload: unknown): string[] {
   return TEXT_TYPE.test(headers) || !NO_TYPE.test(headers) ? [payload.slice(0, 64 * 1024)] : [];
 }
 
-/** What a history query searches: the URL, method, headers and text bodies of the request and response. */
+/** What a history query searches: the URL, method (first), headers and text bodies of the request and response. */
 function searchedTexts(entry: Pick<HistoryEntry, 'log'>): string[] {
   const { request, response } = entry.log;
   const texts = [request.url, request.method, request.headers, ...textBody(request.headers, request.payload)];
@@ -191,8 +199,7 @@ export async function indexHistoryWords(storage: Storage, batch = 500): Promise<
     const ops: WriteOp[] = [];
     let read = 0;
     for await (const [key, entry] of storage.entries<HistoryEntry>(ENTRIES, { gt: after, limit: batch })) {
-      const value: IndexValue = { user: entry.user, space: entry.space, project: entry.project };
-      for (const [section, indexKey] of wordIndexEntries(entry)) ops.push({ type: 'put', section, key: indexKey, value });
+      for (const [section, indexKey] of wordIndexEntries(entry)) ops.push({ type: 'put', section, key: indexKey, value: 0 });
       [after, read] = [key, read + 1];
     }
     await storage.write(ops);
@@ -280,7 +287,9 @@ export async function createHistory(store: Store, access: HistoryAccess, inputs:
       const entry: HistoryEntry = withFields(input, { kind: HISTORY_KIND, key: timeOrderedKey(created, state.counter + index + 1), user, created });
       const value: IndexValue = { user, space: entry.space, project: entry.project };
       m.put(ENTRIES, entry.key, entry);
-      for (const [section, key] of indexEntries(entry)) m.put(section, key, value);
+      for (const [section, key] of scopeIndexEntries(entry)) m.put(section, key, value);
+      // A search reads the entries themselves: the search keys carry no value.
+      for (const [section, key] of wordIndexEntries(entry)) m.put(section, key, 0);
       m.change(changeOf('created', entry));
       return entry;
     });

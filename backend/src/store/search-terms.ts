@@ -3,7 +3,8 @@
  * letters and digits, lower-cased); a record is indexed under each word and each of the word's
  * prefixes of `MIN_PREFIX` characters or more, all cut to `MAX_TERM` characters. A query matches
  * a record when each of its words starts one of the record's words: `exam` finds
- * `api.example.com`, and a word of one or two characters matches only a word equal to it.
+ * `api.example.com`. A word of one or two characters, and a word with a digit in it (`v2`,
+ * `4242`, a hex id), matches only a word equal to it.
  *
  * Index keys are `{scope}\0{term}\0{record key}`, so each term's records are in key order and a
  * search joins the query's terms (see `intersection`): what the first page costs depends on the
@@ -20,18 +21,25 @@ export const MAX_TERM = 32;
 const MAX_TERMS = 1000;
 
 const WORD = /[\p{L}\p{N}]+/gu;
+const HAS_DIGIT = /\p{N}/u;
 
 export function wordsOf(text: string): string[] {
   return text.toLowerCase().match(WORD) ?? [];
 }
 
-/** The index terms of some texts (duplicates removed), at most `MAX_TERMS`. */
-export function termsOf(texts: string[]): Set<string> {
+/**
+ * The index terms of some texts (duplicates removed), at most `MAX_TERMS`; the words of
+ * `wholeWordTexts` are indexed without their prefixes (found by whole words only).
+ */
+export function termsOf(texts: string[], wholeWordTexts: string[] = []): Set<string> {
   const terms = new Set<string>();
-  for (const text of texts) {
+  for (const [index, text] of [...texts, ...wholeWordTexts].entries()) {
+    const prefixes = index < texts.length;
     for (const word of wordsOf(text)) {
       const cut = word.slice(0, MAX_TERM);
-      for (let length = Math.min(MIN_PREFIX, cut.length); length <= cut.length; length++) {
+      // Words with digits (ids, numbers, hex) are found whole: their prefixes would be many and rarely searched.
+      const shortest = !prefixes || HAS_DIGIT.test(cut) ? cut.length : Math.min(MIN_PREFIX, cut.length);
+      for (let length = shortest; length <= cut.length; length++) {
         terms.add(cut.slice(0, length));
         if (terms.size >= MAX_TERMS) return terms;
       }

@@ -11,7 +11,7 @@ import { ratio, sequentialLatency, startBenchProcess, type BenchProcess } from '
 const FILES = 100_000;
 const HISTORY_SMALL = 10_000;
 /** The largest history this bench seeds; override with SEARCH_BENCH_HISTORY (e.g. 1000000). */
-const HISTORY_LARGE = Number(process.env.SEARCH_BENCH_HISTORY ?? 200_000);
+const HISTORY_LARGE = Number(process.env.SEARCH_BENCH_HISTORY ?? 100_000);
 const REQUESTS = 300;
 
 interface SearchServer {

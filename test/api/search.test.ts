@@ -105,6 +105,7 @@ describe('a filtered first page holds the first match after 5,000 records that d
     for (const scope of ['type=app&id=search-test', 'type=space&id=sp1', 'type=project&id=pr1', 'type=request&id=rq1']) {
       assert.deepEqual(await hits(`${scope}&query=fragile`), [key], scope);
     }
+    assert.deepEqual(await hits('type=app&id=other-app&query=fragile'), [], 'another app of the same user');
     assert.deepEqual(await hits(`type=user&query=noise&since=${Date.now() + 60_000}`), []);
   });
 
@@ -186,7 +187,7 @@ describe('index entries go with their records', () => {
       const body = historyInput('https://removable.example.test/a', { headers: 'x-tag: vanishing' });
       const created = await store.api('/history', { method: 'POST', body: { ...body, space: 'sp9' } });
       const { key } = (await created.json()) as { key: string };
-      const sections = ['history-words-by-user', 'history-words-by-app', 'history-words-by-space'];
+      const sections = ['history-words-by-user', 'history-words-by-space'];
       for (const section of sections) assert.ok((await keysWith(inner.storage, section, key)).length > 0, section);
       assert.equal((await store.api(`/history/${key}`, { method: 'DELETE' })).status, 204);
       for (const section of sections) assert.deepEqual(await keysWith(inner.storage, section, key), [], section);
@@ -230,7 +231,7 @@ test('a store written by schema 2 gets the path, history and file indexes at ope
   const [nested] = await seedFiles(inner, LOCAL_OWNER, ['Nested heirloom'], [space]);
   // Back to the layout of schema 2: none of the three indexes.
   const drop = [];
-  for (const section of ['changes-by-path', 'history-words-by-user', 'history-words-by-app', 'file-words']) {
+  for (const section of ['changes-by-path', 'history-words-by-user', 'file-words']) {
     for await (const key of inner.storage.keys(section)) drop.push({ type: 'del' as const, section, key });
   }
   assert.ok(drop.length > 10);

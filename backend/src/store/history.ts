@@ -22,7 +22,8 @@ import { withFields } from './with-fields.js';
  *
  * Search: `history-words-by-{scope}` holds `<scope>\0<term>\0<entry key>` (value 0), for
  * every search term of the entry (see search-terms.ts: words and word prefixes of its URL and
- * method, whole words of its headers and text bodies), under each scope it is listed in. Like the scope indexes they are written and removed
+ * method, whole words of its headers and text bodies), under each scope it is listed in but `app`:
+ * the user's index holds the app as one more term (see `appTerm`). Like the scope indexes they are written and removed
  * in the entry's batch, so a query reads the entries of one scope holding one term, newest first.
  */
 
@@ -117,13 +118,24 @@ function scopesOf(entry: HistoryEntry): [HistoryScope, string][] {
   return scopes;
 }
 
-/** The search index keys of an entry: one per scope and search term. */
+/**
+ * The app an entry came from, as one more term of the user's search index: an app's search is
+ * the user's joined with it, where a word index per app would double the keys of every write.
+ * Words are letters and digits only, so no word is taken for it.
+ */
+const appTerm = (app: string) => `\u0002${app}`;
+
+/** The search index keys of an entry: one per search term in each scope but `app` (see `appTerm`). */
 function wordIndexEntries(entry: HistoryEntry): [string, string][] {
   const { request } = entry.log;
   // The URL and method by word prefixes, the rest by whole words: headers and bodies hold many
   // more words, and each prefix is one more index key in every write.
   const terms = [...termsOf([request.url, request.method], searchedTexts(entry).slice(2))];
-  return scopesOf(entry).flatMap(([scope, prefix]) => terms.map((term): [string, string] => [wordIndexOf(scope), `${prefix}${term}\0${entry.key}`]));
+  return scopesOf(entry)
+    .filter(([scope]) => scope !== 'app')
+    .flatMap(([scope, prefix]) =>
+      (scope === 'user' ? [...terms, appTerm(entry.app)] : terms).map((term): [string, string] => [wordIndexOf(scope), `${prefix}${term}\0${entry.key}`]),
+    );
 }
 
 /** The list index keys of an entry: one per scope. */
@@ -360,7 +372,9 @@ export async function listHistory(
     const search = termQueryOf(list.query);
     if (!search) return { items: [] };
     // The scope's entries holding every term of the query, newest first.
-    const source = intersection(storage, wordIndexOf(list.type), search.terms.map((term) => `${prefix}${term}\0`), { reverse: true, from });
+    const [scope, scoped, terms] =
+      list.type === 'app' ? (['user', scopePrefix('user', access.user, undefined), [...search.terms, appTerm(list.id ?? '')]] as const) : ([list.type, prefix, search.terms] as const);
+    const source = intersection(storage, wordIndexOf(scope), terms.map((term) => `${scoped}${term}\0`), { reverse: true, from });
     return readPageFrom(source, budgeted, async (chunk) => {
       const entries = await storage.getMany<HistoryEntry>(ENTRIES, chunk.map(([key]) => key));
       return Promise.all(

@@ -20,11 +20,12 @@ import { withFields } from './with-fields.js';
  * `history-counts` holds each user's entry count, kept in the batch of every write. The key
  * counter lives in `meta` under `history`.
  *
- * Search: `history-words-by-{scope}` holds `<scope>\0<term>\0<entry key>` (value 0), for
- * every search term of the entry (see search-terms.ts: words and word prefixes of its URL and
- * method, whole words of its headers and text bodies), under each scope it is listed in but `app`:
- * the user's index holds the app as one more term (see `appTerm`). Like the scope indexes they are written and removed
- * in the entry's batch, so a query reads the entries of one scope holding one term, newest first.
+ * Search: `history-words-by-{scope}` holds `<scope>\0<term>\0<entry key>` (value 0) for every
+ * search term of the entry (see search-terms.ts: words and word prefixes of its URL and method,
+ * whole words of its headers and text bodies) under each scope it is listed in but `app`, whose
+ * search uses the user's index, where the app is one more term (see `appTerm`). Written and
+ * removed in the entry's batch like the scope indexes; a query joins its terms' ranges of one
+ * scope, newest first.
  */
 
 export const HISTORY_KIND = 'Core#HttpHistory';

@@ -159,6 +159,15 @@ describe('workspace search across users', () => {
     const bobsInSpace = await create(bob, 'Quarterly notes', { parent: inner });
     assert.deepEqual(await search(bob, 'quarterly'), [bobs, deep, described, bobsInSpace].sort());
     assert.deepEqual(await search(alice, 'quarterly'), [deep, described, secret, bobsInSpace].sort());
+    // Page by page through the merged scopes: each file once, in key order.
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const { body } = await team.call(bob, `/files?query=quarterly&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      paged.push(...(body.items as { key: string }[]).map((item) => item.key));
+      cursor = body.cursor;
+    } while (cursor);
+    assert.deepEqual(paged, [bobs, deep, described, bobsInSpace].sort());
 
     // A rename moves the file in the index; trash takes it out, restore puts it back.
     assert.equal((await team.call(alice, `/files/${deep}`, { method: 'PATCH', body: { patch: [{ op: 'replace', path: '/info/name', value: 'Annual report' }] } })).status, 200);

@@ -77,7 +77,7 @@ async function seedLists(team: Team, caller: SignedInUser, other: SignedInUser):
     { name: 'files by kind', route: '/files', path: '/files?kind=Core%23HttpProject' },
     { name: 'files of a space', route: '/files', path: `/files?parent=${space.key}` },
     { name: 'files since', route: '/files', path: '/files?since=0' },
-    { name: 'files by query', route: '/files', path: '/files?query=e' },
+    { name: 'files by query', route: '/files', path: '/files?query=child' },
     { name: 'revisions', route: `/files/${withMedia.key}/revisions`, path: `/files/${withMedia.key}/revisions` },
     { name: 'revisions of another file', route: `/files/${plain.key}/revisions`, path: `/files/${plain.key}/revisions` },
     { name: 'shared', route: '/shared', path: '/shared' },

@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   bodies: () => import('./suites/bodies.js'),
   history: () => import('./suites/history.js'),
   proxy: () => import('./suites/proxy.js'),
+  search: () => import('./suites/search.js'),
 };
 
 const chosen = process.argv.slice(2);

@@ -8,6 +8,7 @@ import {
 } from './file-records.js';
 import { checkSize, type DocumentLimits } from './document-limits.js';
 import { checkFileContents } from '../projects/project-document.js';
+import { deleteSearchTerms, putSearchTerms, searchFiles } from './file-search.js';
 import { hasAttachments } from './history.js';
 import { applyJsonPatch, type PatchRequest } from './json-patch.js';
 import { readPage, type Page, type PageRequest } from './paging.js';
@@ -84,10 +85,12 @@ export const childEntryOf = (record: FileRecord): ChildEntry => ({
 export function putListed(m: Mutation, record: FileRecord): void {
   const entry = childEntryOf(record);
   for (const [section, key] of liveIndexKeys(record)) m.put(section, key, entry);
+  putSearchTerms(m, record);
 }
 
 export function deleteListed(m: Mutation, record: FileRecord): void {
   for (const [section, key] of liveIndexKeys(record)) m.del(section, key);
+  deleteSearchTerms(m, record);
 }
 
 export const filePaths = (key: string) => ['/files', `/files/${key}`];
@@ -222,23 +225,22 @@ export async function readFiles(storage: Storage, user: string, keys: string[]):
 }
 
 export interface ListFilter {
-  /** A space the caller can read; the caller's root when absent. */
+  /** A space the caller can read; the caller's root when absent (with `query`, every file the caller can read). */
   parent?: string;
   kind?: string;
-  /** Case-insensitive substring of the name or description. */
+  /** Words of the name or description (see search-terms.ts). */
   query?: string;
   /** Only files updated after this time (ms). */
   since?: number;
 }
 
-/** How many index entries one page may read while filtering by `query`. */
+/** How many index entries one page may read while leaving out other kinds (`since` with `kind`). */
 const SCAN_BUDGET = 2000;
 
 /**
  * One page of a space's children (or the caller's root), reading the index that fits the filter:
- * by update time for `since`, by kind for `kind`, by key otherwise; `query` filters index entries
- * (which carry the name and description) within a bounded scan, so every page costs at most
- * `SCAN_BUDGET` index reads plus one read per returned file.
+ * by update time for `since`, by kind for `kind`, by key otherwise. With `query` it is a search
+ * (see file-search.ts): of the parent's children, or of every file the caller can read.
  */
 export async function listFiles(
   storage: Storage,
@@ -246,6 +248,11 @@ export async function listFiles(
   filter: ListFilter,
   page: PageRequest,
 ): Promise<Page<FileRecord>> {
+  const parentCheck = filter.parent === undefined ? undefined : readVisibleFile(storage, user, filter.parent);
+  if (filter.query !== undefined) {
+    const [result] = await Promise.all([searchFiles(storage, user, { ...filter, query: filter.query }, page), parentCheck]);
+    return result;
+  }
   const parentId = filter.parent ?? rootOf(user);
   let index: string;
   let range: KeyRange;
@@ -259,21 +266,15 @@ export async function listFiles(
     index = fileSections.children;
     range = below(parentId);
   }
-  const needle = filter.query?.toLowerCase();
-  const matches = (entry: ChildEntry) =>
-    (filter.kind === undefined || entry.kind === filter.kind) &&
-    (needle === undefined || entry.name.toLowerCase().includes(needle) || (entry.description?.toLowerCase().includes(needle) ?? false));
+  // Only `since` with `kind` leaves index entries out (other kinds), within `SCAN_BUDGET`.
   const selectRecords = async (chunk: [string, ChildEntry][]) => {
-    const keys = chunk.map(([indexKey, entry]) => (matches(entry) ? indexKey.slice(indexKey.lastIndexOf(SEP) + 1) : undefined));
+    const keys = chunk.map(([indexKey, entry]) => (filter.kind === undefined || entry.kind === filter.kind ? indexKey.slice(indexKey.lastIndexOf(SEP) + 1) : undefined));
     const records = await storage.getMany<FileRecord>(fileSections.files, keys.filter((key): key is string => key !== undefined));
     let next = 0;
     return keys.map((key) => (key === undefined ? undefined : (records[next++] ?? undefined)));
   };
   // The parent's visibility is checked while the page is read: one storage round trip less.
-  const [result] = await Promise.all([
-    readPage(storage, index, range, { ...page, budget: SCAN_BUDGET }, selectRecords),
-    filter.parent === undefined ? undefined : readVisibleFile(storage, user, filter.parent),
-  ]);
+  const [result] = await Promise.all([readPage(storage, index, range, { ...page, budget: SCAN_BUDGET }, selectRecords), parentCheck]);
   return result;
 }
 

@@ -2,8 +2,9 @@ import { ApiError } from '../http/problem.js';
 import { atLeast, canRead, roleOf } from './access.js';
 import type { ChangeInput } from './changes.js';
 import { below, fileSections } from './file-records.js';
-import { readPage, type Page, type PageRequest } from './paging.js';
-import type { Storage } from './storage.js';
+import { readPage, readPageFrom, type Page, type PageRequest } from './paging.js';
+import { intersection, matchesLongWords, termQueryOf, termsOf } from './search-terms.js';
+import type { Storage, WriteOp } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { sortableTime, timeOrderedKey } from './time-keys.js';
 import { withFields } from './with-fields.js';
@@ -18,6 +19,13 @@ import { withFields } from './with-fields.js';
  * and `history-by-user` forwards is one user's age order, which count retention prunes from.
  * `history-counts` holds each user's entry count, kept in the batch of every write. The key
  * counter lives in `meta` under `history`.
+ *
+ * Search: `history-words-by-{scope}` holds `<scope>\0<term>\0<entry key>` (value 0) for every
+ * search term of the entry (see search-terms.ts: words and word prefixes of its URL and method,
+ * whole words of its headers and text bodies) under each scope it is listed in but `app`, whose
+ * search uses the user's index, where the app is one more term (see `appTerm`). Written and
+ * removed in the entry's batch like the scope indexes; a query joins its terms' ranges of one
+ * scope, newest first.
  */
 
 export const HISTORY_KIND = 'Core#HttpHistory';
@@ -73,6 +81,7 @@ export interface HistoryRetention {
 
 export const HISTORY_ENTRIES = 'history';
 export const historyIndexOf = (scope: HistoryScope) => `history-by-${scope}`;
+export const historyWordIndexOf = (scope: HistoryScope) => `history-words-by-${scope}`;
 /** Entries per user: user key -> count. */
 export const HISTORY_COUNTS = 'history-counts';
 /** The key counter, kept in `meta` and updated in the batch of every write. */
@@ -100,16 +109,64 @@ function scopePrefix(scope: HistoryScope, user: string, id: string | undefined):
   return `${id}\0`;
 }
 
-export function historyIndexKeys(entry: HistoryEntry): [string, string][] {
-  const entries: [string, string][] = [
-    [historyIndexOf('user'), `${entry.user}\0${entry.key}`],
-    [historyIndexOf('app'), `${entry.user}\0${entry.app}\0${entry.key}`],
+/** The scopes an entry is listed in, with their key prefixes. */
+function scopesOf(entry: HistoryEntry): [HistoryScope, string][] {
+  const scopes: [HistoryScope, string][] = [
+    ['user', scopePrefix('user', entry.user, undefined)],
+    ['app', scopePrefix('app', entry.user, entry.app)],
   ];
   for (const scope of ['space', 'project', 'request'] as const) {
     const id = entry[scope];
-    if (id) entries.push([historyIndexOf(scope), `${id}\0${entry.key}`]);
+    if (id) scopes.push([scope, scopePrefix(scope, entry.user, id)]);
   }
-  return entries;
+  return scopes;
+}
+
+/**
+ * The app an entry came from, as one more term of the user's search index: an app's search is
+ * the user's joined with it, where a word index per app would double the keys of every write.
+ * Words are letters and digits only, so no word is taken for it.
+ */
+const appTerm = (app: string) => `\u0002${app}`;
+
+/** The search index keys of an entry: one per search term in each scope but `app` (see `appTerm`). */
+export function historyWordKeys(entry: HistoryEntry): [string, string][] {
+  const { request } = entry.log;
+  // The URL and method by word prefixes, the rest by whole words: headers and bodies hold many
+  // more words, and each prefix is one more index key in every write.
+  const terms = [...termsOf([request.url, request.method], searchedTexts(entry).slice(2))];
+  return scopesOf(entry)
+    .filter(([scope]) => scope !== 'app')
+    .flatMap(([scope, prefix]) =>
+      (scope === 'user' ? [...terms, appTerm(entry.app)] : terms).map((term): [string, string] => [historyWordIndexOf(scope), `${prefix}${term}\0${entry.key}`]),
+    );
+}
+
+/** The list index keys of an entry: one per scope. */
+export function historyIndexKeys(entry: HistoryEntry): [string, string][] {
+  return scopesOf(entry).map(([scope, prefix]) => [historyIndexOf(scope), prefix + entry.key]);
+}
+
+/** Every index key of an entry. */
+function indexEntries(entry: HistoryEntry): [string, string][] {
+  return [...historyIndexKeys(entry), ...historyWordKeys(entry)];
+}
+
+/** Bodies are searched when they are text: a string payload with a textual content type, or none. */
+const TEXT_TYPE = /^\s*content-type\s*:\s*(text\/|[^\n]*(json|xml|javascript|yaml|x-www-form-urlencoded|graphql))/im;
+const NO_TYPE = /^\s*content-type\s*:/im;
+
+function textBody(headers: string, payload: unknown): string[] {
+  if (typeof payload !== 'string') return [];
+  return TEXT_TYPE.test(headers) || !NO_TYPE.test(headers) ? [payload.slice(0, 64 * 1024)] : [];
+}
+
+/** What a history query searches: the URL, method (first), headers and text bodies of the request and response. */
+function searchedTexts(entry: Pick<HistoryEntry, 'log'>): string[] {
+  const { request, response } = entry.log;
+  const texts = [request.url, request.method, request.headers, ...textBody(request.headers, request.payload)];
+  if (response) texts.push(response.headers, ...textBody(response.headers, response.payload));
+  return texts.filter((text) => typeof text === 'string');
 }
 
 async function readState(storage: Storage): Promise<HistoryState> {
@@ -148,15 +205,39 @@ export async function countHistoryPerUser(storage: Storage): Promise<void> {
   await flush();
 }
 
+/**
+ * Builds the `history-words-by-*` indexes for entries written before they existed, `batch`
+ * entries per write (migration 4).
+ */
+export async function indexHistoryWords(storage: Storage, batch = 500): Promise<void> {
+  let after = '';
+  for (;;) {
+    const ops: WriteOp[] = [];
+    let read = 0;
+    for await (const [key, entry] of storage.entries<HistoryEntry>(HISTORY_ENTRIES, { gt: after, limit: batch })) {
+      for (const [section, indexKey] of historyWordKeys(entry)) ops.push({ type: 'put', section, key: indexKey, value: 0 });
+      [after, read] = [key, read + 1];
+    }
+    await storage.write(ops);
+    if (read < batch) return;
+  }
+}
+
 /** The space and project an entry is attached to: their readers see the entry too. */
 function attachedFiles(entry: { space?: string; project?: string }): string[] {
   return [entry.space, entry.project].filter((id): id is string => !!id);
 }
 
-/** Who hears of an entry's changes: as with reading it, its user and the readers of `attachedFiles`. */
+/**
+ * Who hears of an entry's changes: as with reading it, its user and the readers of `attachedFiles`.
+ * A `created` change carries the entry, as a file's carries its record.
+ */
 function changeOf(operation: 'created' | 'deleted', entry: HistoryEntry): ChangeInput {
   const files = attachedFiles(entry);
-  return { operation, kind: HISTORY_KIND, id: entry.key, paths: ['/history'], visibility: files.length ? { user: entry.user, files } : { user: entry.user } };
+  return {
+    operation, kind: HISTORY_KIND, id: entry.key, ...(operation === 'created' && { data: entry }), paths: ['/history'],
+    visibility: files.length ? { user: entry.user, files } : { user: entry.user },
+  };
 }
 
 /** Removes entries and their index keys and takes them off their users' counts, in the mutation's batch. */
@@ -164,7 +245,7 @@ async function removeEntries(m: Mutation, storage: Storage, entries: HistoryEntr
   const removed = new Map<string, number>();
   for (const entry of entries) {
     m.del(HISTORY_ENTRIES, entry.key);
-    for (const [section, key] of historyIndexKeys(entry)) m.del(section, key);
+    for (const [section, key] of indexEntries(entry)) m.del(section, key);
     m.change(changeOf('deleted', entry));
     removed.set(entry.user, (removed.get(entry.user) ?? 0) - 1);
   }
@@ -223,6 +304,8 @@ export async function createHistory(store: Store, access: HistoryAccess, inputs:
       const value = historyIndexValue(entry);
       m.put(HISTORY_ENTRIES, entry.key, entry);
       for (const [section, key] of historyIndexKeys(entry)) m.put(section, key, value);
+      // A search reads the entries themselves: the search keys carry no value.
+      for (const [section, key] of historyWordKeys(entry)) m.put(section, key, 0);
       m.change(changeOf('created', entry));
       return entry;
     });
@@ -261,22 +344,18 @@ export interface HistoryListQuery {
   type: HistoryScope;
   /** The space, project, request or app; unused for `user` (always the caller). */
   id?: string;
-  /** Case-insensitive text matched against the request's URL and method. */
+  /** Words matched against the URL, method, headers and text bodies (see search-terms.ts). */
   query?: string;
   /** Only entries created at or after this time (ms). */
   since?: number;
 }
 
 /**
- * Reads indexes at most this many entries per list request when filtering (by visibility or by
- * `query`), so a sparse match returns a short page with a cursor instead of scanning further.
+ * Reads indexes at most this many entries per list request when filtering by visibility (in
+ * space, project and request lists, which hold everyone's entries), so that a sparse match returns
+ * a short page with a cursor instead of scanning further.
  */
 export const HISTORY_SCAN_BUDGET = 2000;
-
-function matchesQuery(entry: HistoryEntry, text: string): boolean {
-  const { url, method } = entry.log.request;
-  return url.toLowerCase().includes(text) || method.toLowerCase().includes(text);
-}
 
 /**
  * One page of a scope's entries the caller can see, newest first. `user` and `app` lists read the
@@ -290,25 +369,30 @@ export async function listHistory(
   page: PageRequest,
 ): Promise<Page<HistoryEntry>> {
   const prefix = scopePrefix(list.type, access.user, list.id);
-  const range = {
-    gte: list.since === undefined ? prefix : prefix + sortableTime(list.since),
-    lt: `${prefix.slice(0, -1)}\x01`,
-    reverse: true,
-  };
+  const from = list.since === undefined ? '' : sortableTime(list.since);
   const visible = visibilityChecker(access);
-  const text = list.query?.toLowerCase();
-  return readPage<IndexValue, HistoryEntry>(
-    storage,
-    historyIndexOf(list.type),
-    range,
-    { ...page, budget: HISTORY_SCAN_BUDGET },
-    async (chunk) => {
-      const shown = await Promise.all(chunk.map(([, value]) => visible(value)));
-      const keys = chunk.map(([indexKey]) => indexKey.slice(indexKey.lastIndexOf('\0') + 1));
-      const entries = await storage.getMany<HistoryEntry>(HISTORY_ENTRIES, keys);
-      return entries.map((entry, index) => (entry && shown[index] && (!text || matchesQuery(entry, text)) ? entry : undefined));
-    },
-  );
+  const budgeted = { ...page, budget: HISTORY_SCAN_BUDGET };
+  if (list.query !== undefined) {
+    const search = termQueryOf(list.query);
+    if (!search) return { items: [] };
+    // The scope's entries holding every term of the query, newest first.
+    const [scope, scoped, terms] =
+      list.type === 'app' ? (['user', scopePrefix('user', access.user, undefined), [...search.terms, appTerm(list.id ?? '')]] as const) : ([list.type, prefix, search.terms] as const);
+    const source = intersection(storage, historyWordIndexOf(scope), terms.map((term) => `${scoped}${term}\0`), { reverse: true, from });
+    return readPageFrom(source, budgeted, async (chunk) => {
+      const entries = await storage.getMany<HistoryEntry>(HISTORY_ENTRIES, chunk.map(([key]) => key));
+      return Promise.all(
+        entries.map(async (entry) => (entry && (await visible(entry)) && matchesLongWords(search, () => searchedTexts(entry)) ? entry : undefined)),
+      );
+    });
+  }
+  const range = { gte: prefix + from, lt: `${prefix.slice(0, -1)}\x01`, reverse: true };
+  return readPage<IndexValue, HistoryEntry>(storage, historyIndexOf(list.type), range, budgeted, async (chunk) => {
+    const shown = await Promise.all(chunk.map(([, value]) => visible(value)));
+    const keys = chunk.map(([indexKey]) => indexKey.slice(indexKey.lastIndexOf('\0') + 1));
+    const entries = await storage.getMany<HistoryEntry>(HISTORY_ENTRIES, keys);
+    return entries.map((entry, index) => (entry && shown[index] ? entry : undefined));
+  });
 }
 
 /** Whether the oldest entry is older than `cutoff`, from one key. */

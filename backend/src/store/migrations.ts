@@ -1,4 +1,6 @@
-import { countHistoryPerUser } from './history.js';
+import { indexChangesByPath } from './change-feed.js';
+import { indexFileWords } from './file-search.js';
+import { countHistoryPerUser, indexHistoryWords } from './history.js';
 import { NewerStoreError } from './open-errors.js';
 import type { Storage } from './storage.js';
 
@@ -15,6 +17,9 @@ export interface Migration {
 export const migrations: Migration[] = [
   { version: 1, description: 'initial layout', up: async () => {} },
   { version: 2, description: 'history entry counts per user, for per-user retention', up: (storage) => countHistoryPerUser(storage) },
+  { version: 3, description: 'the change feed indexed by event path, for GET /changes?path=', up: (storage) => indexChangesByPath(storage) },
+  { version: 4, description: 'history search terms indexed per scope, for GET /history?query=', up: (storage) => indexHistoryWords(storage) },
+  { version: 5, description: 'file names and descriptions indexed by search term and scope, for GET /files?query=', up: (storage) => indexFileWords(storage) },
 ];
 
 /** Called once before the first migration of an existing store runs: the moment to back it up. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { seqKey, type Change, type ChangeInput } from './changes.js';
+import { CHANGES_BY_PATH, pathIndexKeys, seqKey, type Change, type ChangeInput } from './changes.js';
 import { migrate, migrations, type BeforeMigration, type Migration } from './migrations.js';
 import type { Storage, WriteOp } from './storage.js';
 import { withFields } from './with-fields.js';
@@ -82,7 +82,10 @@ export class Store {
       del: (section, key) => ops.push({ type: 'del', section, key }),
       change: (input) => changes.push(withFields(input, { seq: this.lastSeq + changes.length + 1, time: now })),
     });
-    for (const change of changes) ops.push({ type: 'put', section: 'changes', key: seqKey(change.seq), value: change });
+    for (const change of changes) {
+      ops.push({ type: 'put', section: 'changes', key: seqKey(change.seq), value: change });
+      for (const key of pathIndexKeys(change)) ops.push({ type: 'put', section: CHANGES_BY_PATH, key, value: change.seq });
+    }
     await this.storage.write(ops);
     this.lastSeq += changes.length;
     if (changes.length) for (const listener of this.listeners) listener(changes);

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { grantKey, type Grant } from './access.js';
 import { appDataSections, appUpdatedKey, type AppRecord } from './app-data.js';
 import { feedFloor } from './change-feed.js';
-import { seqKey, type Change } from './changes.js';
+import { CHANGES_BY_PATH, pathIndexKeys, seqKey, type Change } from './changes.js';
 import { fileSections, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from './file-records.js';
+import { fileSearchKeys } from './file-search.js';
 import { childEntryOf, liveIndexKeys } from './files.js';
-import { HISTORY_COUNTS, HISTORY_ENTRIES, historyIndexKeys, historyIndexOf, historyIndexValue, historyScopes, type HistoryEntry } from './history.js';
+import { HISTORY_COUNTS, HISTORY_ENTRIES, historyIndexKeys, historyIndexOf, historyIndexValue, historyScopes, historyWordIndexOf, historyWordKeys, type HistoryEntry } from './history.js';
 import { migrations } from './migrations.js';
 import { expiryKey, sessionSections, type SessionRecord } from './sessions.js';
 import type { Storage, StorageReader } from './storage.js';
@@ -116,7 +117,9 @@ function recordCheck<R>(section: string, indexesOf: (record: R, key: string) => 
 }
 
 const fileIndexes = (record: FileRecord): [string, string][] =>
-  record.deleted ? [[fileSections.trashedChildren, trashedChildKey(record)]] : liveIndexKeys(record);
+  record.deleted
+    ? [[fileSections.trashedChildren, trashedChildKey(record)]]
+    : [...liveIndexKeys(record), ...fileSearchKeys(record).map((key): [string, string] => [fileSections.words, key])];
 
 const fileExists = (what: string, section: string): SectionCheck => async (reader, report) => {
   for await (const keys of chunksOf(reader.keys(section))) {
@@ -183,6 +186,7 @@ const sectionChecks = new Map<string, SectionCheck>([
     if (version !== undefined && version > known) report('meta', 'schemaVersion', `schema ${version} is newer than this api-store knows (${known})`);
   }],
   ['changes', checkChangeFeed],
+  [CHANGES_BY_PATH, indexCheck<Change>(CHANGES_BY_PATH, 'changes', keyAfterLastSep, (change) => pathIndexKeys(change))],
   ['invites', async () => {}],
 
   [fileSections.files, recordCheck<FileRecord>(fileSections.files, fileIndexes, async (record, key, reader, report) => {
@@ -233,7 +237,16 @@ const sectionChecks = new Map<string, SectionCheck>([
     (record, key) => [appUpdatedKey(key.slice(0, key.length - record.key.length), record)],
   )],
 
-  [HISTORY_ENTRIES, recordCheck<HistoryEntry>(HISTORY_ENTRIES, historyIndexKeys)],
+  [fileSections.words, indexCheck<FileRecord>(fileSections.words, fileSections.files, keyAfterLastSep, (record) => (record.deleted ? [] : fileSearchKeys(record)))],
+
+  [HISTORY_ENTRIES, recordCheck<HistoryEntry>(HISTORY_ENTRIES, (entry) => [...historyIndexKeys(entry), ...historyWordKeys(entry)])],
+  ...historyScopes
+    .filter((scope) => scope !== 'app')
+    .map((scope) => {
+      const index = historyWordIndexOf(scope);
+      const keysIn = (entry: HistoryEntry) => historyWordKeys(entry).filter(([section]) => section === index).map(([, key]) => key);
+      return [index, indexCheck<HistoryEntry>(index, HISTORY_ENTRIES, keyAfterLastSep, keysIn)] as const;
+    }),
   ...historyScopes.map((scope) => {
     const index = historyIndexOf(scope);
     const keysIn = (entry: HistoryEntry) => historyIndexKeys(entry).filter(([section]) => section === index).map(([, key]) => key);

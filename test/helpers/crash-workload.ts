@@ -147,7 +147,7 @@ export async function killRestartRounds(t: TestContext, options: { kills: number
           const file: TrackedFile = { key: uuidFrom(random), worker };
           file.pending = { name: `file ${counter}`, media: { n: counter, text: 'x'.repeat(int(0, 4000)) }, deleted: false };
           files.push(file);
-          const meta = { key: file.key, kind: 'Core#HttpProject', info: { name: file.pending.name } };
+          const meta = { key: file.key, kind: 'Core#Note', info: { name: file.pending.name } };
           if ((await write('/files?alt=media', 'POST', { meta, media: file.pending.media }, 201)) === null) return;
           file.acked = file.pending;
           file.pending = undefined;

@@ -70,7 +70,7 @@ async function httpClient(backend: Backend, id: number, until: number, samples: 
   };
   const files: string[] = [];
   for (let n = 0; Date.now() < until && failures.length === 0; n++) {
-    const created = await call('/files?alt=media', 'POST', { meta: { kind: 'Core#HttpProject', info: { name: `soak ${id}-${n}` } }, media: { n, items: Array(20).fill('x'.repeat(50)) } }, [201]);
+    const created = await call('/files?alt=media', 'POST', { meta: { kind: 'Core#Note', info: { name: `soak ${id}-${n}` } }, media: { n, items: Array(20).fill('x'.repeat(50)) } }, [201]);
     files.push(created.key as string);
     const key = files[n % files.length];
     await call(`/files/${key}`, 'PATCH', [{ op: 'replace', path: '/info/name', value: `renamed ${n}` }]);

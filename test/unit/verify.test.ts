@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
-import { seqKey } from '../../backend/src/store/changes.js';
+import { CHANGES_BY_PATH, pathIndexKeys, seqKey, type Change } from '../../backend/src/store/changes.js';
 import { openLevelStorage } from '../../backend/src/store/level-storage.js';
 import type { WriteOp } from '../../backend/src/store/storage.js';
 import { Store } from '../../backend/src/store/store.js';
@@ -67,7 +67,11 @@ test('media without metadata is reported', async () => {
 
 test('a gap in the change feed is reported, and so is an empty feed under a floor', async () => {
   const middle = Math.floor(store.seq / 2);
-  let problems = await problemsAfter([{ type: 'del', section: 'changes', key: seqKey(middle) }]);
+  const lost = (await store.storage.get<Change>('changes', seqKey(middle)))!;
+  let problems = await problemsAfter([
+    { type: 'del', section: 'changes', key: seqKey(middle) },
+    ...pathIndexKeys(lost).map((key): WriteOp => ({ type: 'del', section: CHANGES_BY_PATH, key })),
+  ]);
   assert.deepEqual(problems, [`changes ${JSON.stringify(seqKey(middle + 1))}: gap in the change feed: seq ${middle}..${middle} missing`]);
   const all: WriteOp[] = [];
   for await (const key of store.storage.keys('changes')) all.push({ type: 'del', section: 'changes', key });

@@ -50,7 +50,7 @@ before(async () => {
   await store.api('/files', { method: 'POST', body: { kind: 'Core#Space', info: { name: 'second space' } } });
   const file = await store.api(`/files?alt=media&parent=${real.space}`, {
     method: 'POST',
-    body: { meta: { kind: 'Core#HttpProject', info: { name: 'project' } }, media: { list: [1, 2, 3] } },
+    body: { meta: { kind: 'Core#Note', info: { name: 'project' } }, media: { list: [1, 2, 3] } },
   });
   real.file = ((await file.json()) as { key: string }).key;
   const history = await store.api('/history', {
@@ -305,7 +305,7 @@ test('cursors and query values of every list: tampered, foreign or wrong-typed o
 test('JSON nested 3,000 and 10,000 levels deep, in any body, is stored or refused with a 4xx problem+json, never a 500', async () => {
   const targets: [string, string, (nested: string) => string][] = [
     ['POST', '/files', (nested) => `{"kind":"Core#HttpProject","info":{"name":"n"},"d":${nested}}`],
-    ['POST', '/files?alt=media', (nested) => `{"meta":{"kind":"Core#HttpProject","info":{"name":"n"}},"media":${nested}}`],
+    ['POST', '/files?alt=media', (nested) => `{"meta":{"kind":"Core#Note","info":{"name":"n"}},"media":${nested}}`],
     ['PUT', `/files/${real.file}?alt=media`, (nested) => nested],
     ['PATCH', `/files/${real.file}`, (nested) => `[{"op":"add","path":"/d","value":${nested}}]`],
     ['PATCH', `/files/${real.file}?alt=media`, (nested) => `[{"op":"add","path":"/d","value":${nested}}]`],

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const source = (path: string) => fileURLToPath(new URL(`../backend/src/${path}`, import.meta.url));
 
 /** Packages that must be loaded from node_modules, never bundled. */
-export const externalPackages = ['level', 'classic-level', '@node-rs/argon2'];
+export const externalPackages = ['level', 'classic-level', '@node-rs/argon2', 'curlconverter'];
 
 export function backendBuildOptions(outdir: string): BuildOptions {
   return {

@@ -3,7 +3,6 @@ import type { Api } from '../http/env.js';
 import { createRoute, jsonResponse } from '../http/openapi.js';
 import type { Services } from '../http/services.js';
 import { historyHarStream } from '../projects/export/har.js';
-import { exportPostman } from '../projects/export/postman.js';
 import { exportStoreFormat } from '../projects/export/api-store.js';
 import { fileKeySchema } from '../store/files.js';
 import { historyAccessOf, historyScopes } from '../store/history.js';
@@ -34,6 +33,8 @@ export function registerExport(api: Api, services: Services): void {
       const { key } = c.req.valid('param');
       const user = c.get('caller').user;
       if (c.req.valid('query').format === 'postman-v2.1') {
+        // The Postman mapping shares its tables with the importer, which loads Postman's SDK: on first use.
+        const { exportPostman } = await import('../projects/export/postman.js');
         const collection = await exportPostman(store.storage, user, key);
         c.header('Content-Disposition', attachment(String((collection.info as { name: string }).name), 'postman_collection.json'));
         return c.json(collection, 200);

@@ -1,4 +1,3 @@
-import { toHarStringWarn } from 'curlconverter';
 import { HTTP_PROJECT_KIND, type Payload } from '../project-document.js';
 import { ProjectBuilder } from '../project-builder.js';
 import { isObject } from './detect.js';
@@ -65,7 +64,9 @@ export function importHar(value: unknown, format: ImportFormat = 'har-1.2', name
   return { format, files: [{ kind: HTTP_PROJECT_KIND, meta: { info: { name: creator } }, contents: builder.document }], skipped };
 }
 
-export function importCurl(command: string): ImportPlan {
+export async function importCurl(command: string): Promise<ImportPlan> {
+  // curlconverter brings a shell parser with native bindings: loaded only for a cURL import.
+  const { toHarStringWarn } = await import('curlconverter');
   let har: string;
   let warnings: [string, string][];
   try {

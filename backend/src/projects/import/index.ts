@@ -6,10 +6,8 @@ import { checkFileContents } from '../project-document.js';
 import { detectFormat, type ImportSource } from './detect.js';
 import { importCurl, importHar } from './har.js';
 import { importInsomniaV4, importInsomniaV5 } from './insomnia.js';
-import { importOpenApi } from './openapi.js';
 import { importFailed, type ImportFormat, type ImportPlan, type Skipped } from './plan.js';
 import { ApiError } from '../../http/problem.js';
-import { importPostmanCollection, importPostmanEnvironment } from './postman.js';
 import { importProjectDocument, importStoreFormat } from './store-format.js';
 
 export type { ImportSource } from './detect.js';
@@ -30,7 +28,8 @@ export async function planImport(source: ImportSource, maxDepth: number): Promis
   }
 }
 
-function mapSource(format: ImportFormat, value: unknown): ImportPlan | Promise<ImportPlan> {
+/** Postman's SDK and the OpenAPI parser are large: each loads with the first import that needs it. */
+async function mapSource(format: ImportFormat, value: unknown): Promise<ImportPlan> {
   switch (format) {
     case 'api-store':
       return importStoreFormat(value);
@@ -38,9 +37,9 @@ function mapSource(format: ImportFormat, value: unknown): ImportPlan | Promise<I
       return importProjectDocument(value);
     case 'postman-collection-v2.0':
     case 'postman-collection-v2.1':
-      return importPostmanCollection(value, format);
+      return (await import('./postman.js')).importPostmanCollection(value, format);
     case 'postman-environment':
-      return importPostmanEnvironment(value);
+      return (await import('./postman.js')).importPostmanEnvironment(value);
     case 'insomnia-v4':
       return importInsomniaV4(value);
     case 'insomnia-v5':
@@ -49,7 +48,7 @@ function mapSource(format: ImportFormat, value: unknown): ImportPlan | Promise<I
       return importHar(value);
     case 'openapi-3':
     case 'swagger-2.0':
-      return importOpenApi(value, format);
+      return (await import('./openapi.js')).importOpenApi(value, format);
     case 'curl':
       return importCurl(value as string);
   }

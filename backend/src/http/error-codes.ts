@@ -41,6 +41,7 @@ export const errorCodes = {
   protected_field: { status: 400, title: 'Protected Field' },
   invalid_patch: { status: 400, title: 'Invalid Patch' },
   version_conflict: { status: 412, title: 'Version Conflict' },
+  contents_not_json: { status: 409, title: 'Contents Are Not JSON' },
   // history and app data
   history_entry_not_found: { status: 404, title: 'History Entry Not Found' },
   app_record_not_found: { status: 404, title: 'App Record Not Found' },

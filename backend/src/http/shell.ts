@@ -37,7 +37,7 @@ export function hardShell(tls: boolean, log: Logger): MiddlewareHandler<AppEnv> 
   };
 }
 
-const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type);
+export const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type);
 
 /** Whether a request carries a body, from its headers alone: touching c.req.raw would make the adapter build a full Request. */
 export function hasBody(c: Context<AppEnv>): boolean {
@@ -47,8 +47,15 @@ export function hasBody(c: Context<AppEnv>): boolean {
   return !(length === '0' || (length === undefined && c.req.header('Transfer-Encoding') === undefined));
 }
 
-/** The routes whose body is a file's contents when asked with `?alt=media` (routes/files.ts). */
-const mediaRoutes = new Set(['POST /files', 'PUT /files/:key', 'PATCH /files/:key']);
+/**
+ * The routes whose body is a file's contents when asked with `?alt=media` (routes/files.ts).
+ * `anyType`: the contents may be of any type; a body that is not JSON reaches the route unparsed.
+ */
+const mediaRoutes = new Map<string, { anyType: boolean }>([
+  ['POST /files', { anyType: false }],
+  ['PUT /files/:key', { anyType: true }],
+  ['PATCH /files/:key', { anyType: false }],
+]);
 
 /** The route a request reached, as `METHOD /path/:param` below the prefix; none when only middleware matched (404, 405). */
 function routeOf(c: Context<AppEnv>, prefix: string): string | undefined {
@@ -56,28 +63,37 @@ function routeOf(c: Context<AppEnv>, prefix: string): string | undefined {
   return route && route.path.startsWith(prefix) ? `${route.method} ${route.path.slice(prefix.length)}` : undefined;
 }
 
+const megabytes = (bytes: number) => `${Math.round((bytes / (1024 * 1024)) * 100) / 100} MB`;
+
 /**
- * Bodies are JSON only, size-capped and depth-capped. The cap comes from the route the request
- * reached: a file's contents (`?alt=media` on a media route) up to `mediaBytes`, every other
- * body up to `metadataBytes`. The body is parsed here, once: the route's validator and
- * `c.req.json()` read the parsed value from Hono's body cache. A body that reaches no route is
- * not read at all.
+ * Bodies are size-capped and, but for contents of any type, JSON only and depth-capped. The cap
+ * comes from the route the request reached: a file's contents (`?alt=media` on a media route) up
+ * to `mediaBytes`, every other body up to `metadataBytes`. A JSON body is parsed here, once: the
+ * route's validator and `c.req.json()` read the parsed value from Hono's body cache. A body that
+ * reaches no route is not read at all.
  */
 export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; jsonDepth: number }, prefix: string): MiddlewareHandler<AppEnv> {
-  const tooLarge = () => {
-    throw new ApiError('payload_too_large', 'The request body is larger than this store accepts.');
-  };
-  const metadata = bodyLimit({ maxSize: limits.metadataBytes, onError: tooLarge });
-  const media = bodyLimit({ maxSize: limits.mediaBytes, onError: tooLarge });
+  const capOf = (maxSize: number, what: string) =>
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new ApiError('payload_too_large', `The request body is larger than ${maxSize} bytes (${megabytes(maxSize)}), the most this store accepts for ${what}.`, {
+          extra: { limit: maxSize },
+        });
+      },
+    });
+  const metadata = capOf(limits.metadataBytes, 'this request');
+  const media = capOf(limits.mediaBytes, 'a file’s contents');
   return function acceptJsonBody(c, next) {
     if (!hasBody(c)) return next();
+    const route = routeOf(c, prefix);
+    const contents = route !== undefined && c.req.query('alt') === 'media' ? mediaRoutes.get(route) : undefined;
     const type = c.req.header('Content-Type');
     if (!type || !isJson(type)) {
+      if (contents?.anyType) return media(c, next);
       throw new ApiError('unsupported_media_type', 'Request bodies must be JSON (Content-Type: application/json).');
     }
-    const route = routeOf(c, prefix);
-    const cap = route !== undefined && mediaRoutes.has(route) && c.req.query('alt') === 'media' ? media : metadata;
-    return cap(c, async () => {
+    return (contents ? media : metadata)(c, async () => {
       if (route !== undefined) checkDepth(await parsedBody(c), limits.jsonDepth);
       await next();
     });

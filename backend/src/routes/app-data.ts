@@ -19,15 +19,19 @@ import {
   type AppScope,
 } from '../store/app-data.js';
 import { patchBodySchema, patchOperationSchema, patchRequestOf } from '../store/json-patch.js';
+import { clientKeySchema } from '../store/files.js';
 import { MAX_SORTABLE_TIME } from '../store/time-keys.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
 
 /** An app's id: URL-safe, as it appears in the path. */
 const appId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'must be letters, digits, ".", "_", "~" or "-"');
-const recordKey = z.string().min(1).max(64);
+/** The store's keys and clients' own; `query` would be shadowed by the query route. */
+const recordKey = clientKeySchema.refine((key) => key !== 'query', 'is reserved (GET …/query lists matches)');
 const MAX_BATCH = 1000;
 
-const AppRecordInputSchema = z.looseObject({ info: z.looseObject({ name: z.string() }) }).openapi('AppRecordInput');
+const AppRecordInputSchema = z
+  .looseObject({ key: recordKey.optional().openapi({ description: 'A client key, kept exactly; 409 `key_conflict` when a record here has or had it' }), info: z.looseObject({ name: z.string() }) })
+  .openapi('AppRecordInput');
 const AppRecordSchema = AppRecordInputSchema.extend({
   key: z.string(),
   created: z.number(),

@@ -4,15 +4,17 @@ import type { Api, AppEnv } from '../http/env.js';
 import { indexPosition, pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
-import { changeMedia, listRevisions, readMedia } from '../store/file-media.js';
+import { changeMedia, listRevisions, readMedia, type MediaChange } from '../store/file-media.js';
+import type { MediaRecord } from '../store/file-records.js';
 import {
   breadcrumbs, createFile, etagOf, fileInputSchema, fileKeySchema, kindSchema, listFiles, patchFile, readFiles, readVisibleFile,
   type FileInput,
 } from '../store/files.js';
-import { jsonValueSchema, patchBodySchema, patchRequestOf } from '../store/json-patch.js';
+import { jsonValueSchema, patchBodySchema, patchRequestOf, type PatchOperation } from '../store/json-patch.js';
 import { trashFile } from '../store/trash.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
-import { hasBody } from '../http/shell.js';
+import { hasBody, isJson } from '../http/shell.js';
+import { prefersMinimal } from '../http/prefer.js';
 
 /**
  * `/files`: metadata of spaces and everything the app saves, and with `?alt=media` their
@@ -65,6 +67,27 @@ const readJson = async (c: Context<AppEnv>) => {
   return (await c.req.json()) as unknown;
 };
 
+/** A Content-Type as a client may send it: `type/subtype` and parameters. */
+const mediaTypePattern = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+\s*(;.*)?$/;
+
+/** The contents a PUT sends: a JSON document, or the bytes of any other type (octet-stream when none is named). */
+async function contentsOf(c: Context<AppEnv>): Promise<MediaChange> {
+  const type = c.req.header('Content-Type')?.trim() || 'application/octet-stream';
+  if (isJson(type)) return { replace: await readJson(c) };
+  if (type.length > 256 || !mediaTypePattern.test(type)) throw new ApiError('unsupported_media_type', 'The Content-Type is not a media type such as application/yaml.');
+  return { bytes: Buffer.from(await c.req.arrayBuffer()), type };
+}
+
+/**
+ * The answer to a contents change: the version and `revert`, and unless the client asked for
+ * `return=minimal`, the JSON contents (the bytes of other types are read with GET).
+ */
+function mediaAnswer(c: Context<AppEnv>, media: MediaRecord, revert: PatchOperation[]) {
+  c.header('ETag', etagOf(media.version));
+  const answer = { version: media.version, revert, ...(media.type === undefined ? {} : { type: media.type }) };
+  return c.json(prefersMinimal(c) || media.type !== undefined ? answer : { value: media.value, ...answer }, 200);
+}
+
 export function registerFiles(api: Api, services: Services): void {
   const { store, cursors, config } = services;
   const location = (key: string) => `${config.prefix}/files/${key}`;
@@ -98,7 +121,7 @@ export function registerFiles(api: Api, services: Services): void {
       path: '/files',
       summary: 'Create a file in a space (or at the caller’s root)',
       description:
-        'The body is the file’s metadata (`kind`, `info.name`, an optional UUID `key`, any other JSON); with `?alt=media` it ' +
+        'The body is the file’s metadata (`kind`, `info.name`, an optional URL-safe client `key`, kept exactly, any other JSON); with `?alt=media` it ' +
         'is `{meta, media}` and creates the contents in the same write. Server-owned fields in the body are ignored.',
       request: { query: alt.extend({ parent: fileKeySchema.optional() }) },
       responses: {
@@ -147,6 +170,7 @@ export function registerFiles(api: Api, services: Services): void {
       if (c.req.valid('query').alt === 'media') {
         const media = await readMedia(store.storage, user, key);
         c.header('ETag', etagOf(media.version));
+        if (media.type !== undefined) return c.body(Buffer.from(media.value as string, 'base64'), 200, { 'Content-Type': media.type });
         return c.json(media.value as object, 200);
       }
       const { record } = await readVisibleFile(store.storage, user, key);
@@ -179,12 +203,11 @@ export function registerFiles(api: Api, services: Services): void {
       const ifMatch = c.req.header('If-Match');
       if (c.req.valid('query').alt === 'media') {
         const { media, revert } = await changeMedia(store, user, key, { patch: request }, { ifMatch, ...mediaLimits });
-        c.header('ETag', etagOf(media.version));
-        return c.json({ value: media.value, version: media.version, revert }, 200);
+        return mediaAnswer(c, media, revert);
       }
       const { record, revert } = await patchFile(store, user, key, request, { ifMatch, ...metadataLimits });
       c.header('ETag', etagOf(record.version));
-      return c.json({ ...record, revert }, 200);
+      return c.json(prefersMinimal(c) ? { version: record.version, revert } : { ...record, revert }, 200);
     },
   );
 
@@ -202,11 +225,9 @@ export function registerFiles(api: Api, services: Services): void {
       },
     }),
     async (c) => {
-      const body = await readJson(c);
       const ifMatch = c.req.header('If-Match');
-      const { media, revert } = await changeMedia(store, c.get('caller').user, c.req.valid('param').key, { replace: body }, { ifMatch, ...mediaLimits });
-      c.header('ETag', etagOf(media.version));
-      return c.json({ value: media.value, version: media.version, revert }, 200);
+      const { media, revert } = await changeMedia(store, c.get('caller').user, c.req.valid('param').key, await contentsOf(c), { ifMatch, ...mediaLimits });
+      return mediaAnswer(c, media, revert);
     },
   );
 

@@ -22,32 +22,42 @@ const scopeId = z.string().min(1).max(256).regex(/^[^\x00-\x1f]*$/, 'must not co
 const historyKey = z.string().min(1).max(64);
 const MAX_BATCH = 1000;
 
+/** Core writes an empty string for an id it does not have: the same as leaving it out. */
+const optionalScopeId = z.union([scopeId, z.literal('')]).optional();
+
+/**
+ * Core's `IHttpHistory` with its `IRequestLog`: the sent request, and a response (`timings`
+ * optional, as some HTTP clients cannot give them) or an error response (`status` 0 and `error`)
+ * for a request that failed. A failed request is history too.
+ */
 const HistoryInputSchema = z
   .looseObject({
     kind: z.literal(HISTORY_KIND).optional(),
-    app: scopeId,
+    app: optionalScopeId,
     log: z.looseObject({
       request: z.looseObject({
         url: z.string().min(1),
-        method: z.string().min(1).max(64),
-        headers: z.string(),
+        method: z.string().min(1).max(64).optional(),
+        headers: z.string().optional(),
         payload: z.unknown().optional(),
         startTime: z.number(),
       }),
       response: z
         .looseObject({
           status: z.number().int(),
-          statusText: z.string(),
-          headers: z.string(),
+          statusText: z.string().optional(),
+          headers: z.string().optional(),
           payload: z.unknown().optional(),
-          timings: z.looseObject({}),
+          timings: z.looseObject({}).optional(),
+          loadingTime: z.number().optional(),
+          error: z.union([z.string(), z.looseObject({ message: z.string() })]).optional(),
         })
         .optional(),
     }),
     created: z.number().int().min(0).max(MAX_SORTABLE_TIME).optional(),
-    space: scopeId.optional(),
-    project: scopeId.optional(),
-    request: scopeId.optional(),
+    space: optionalScopeId,
+    project: optionalScopeId,
+    request: optionalScopeId,
   })
   .openapi('HistoryInput');
 

@@ -27,10 +27,21 @@ export type HistoryScope = (typeof historyScopes)[number];
 
 /** What a client sends: the request log, the app that sent it and what it was attached to. */
 export interface HistoryInput {
-  app: string;
+  /** The app that sent the request; core leaves it out for requests of a space. */
+  app?: string;
   log: {
-    request: { url: string; method: string; headers: string; payload?: unknown; startTime: number; [field: string]: unknown };
-    response?: { status: number; statusText: string; headers: string; payload?: unknown; timings: object; [field: string]: unknown };
+    request: { url: string; method?: string; headers?: string; payload?: unknown; startTime: number; [field: string]: unknown };
+    /** A response, or for a failed request an error response: `status` 0 with `error`. */
+    response?: {
+      status: number;
+      statusText?: string;
+      headers?: string;
+      payload?: unknown;
+      timings?: Record<string, unknown>;
+      loadingTime?: number;
+      error?: string | { message: string; [field: string]: unknown };
+      [field: string]: unknown;
+    };
     [field: string]: unknown;
   };
   /** When the request was made; the store's time when absent. */
@@ -98,10 +109,8 @@ function scopePrefix(scope: HistoryScope, user: string, id: string | undefined):
 }
 
 function indexEntries(entry: HistoryEntry): [string, string][] {
-  const entries: [string, string][] = [
-    [indexOf('user'), `${entry.user}\0${entry.key}`],
-    [indexOf('app'), `${entry.user}\0${entry.app}\0${entry.key}`],
-  ];
+  const entries: [string, string][] = [[indexOf('user'), `${entry.user}\0${entry.key}`]];
+  if (entry.app) entries.push([indexOf('app'), `${entry.user}\0${entry.app}\0${entry.key}`]);
   for (const scope of ['space', 'project', 'request'] as const) {
     const id = entry[scope];
     if (id) entries.push([indexOf(scope), `${id}\0${entry.key}`]);
@@ -207,9 +216,18 @@ async function checkAttachments(storage: Storage, access: HistoryAccess, inputs:
   }
 }
 
+const scopeFields = ['app', 'space', 'project', 'request'] as const;
+
+/** Core writes `""` for an id it does not have: the entry is stored without it. */
+function withoutEmptyIds(input: HistoryInput): HistoryInput {
+  if (scopeFields.every((field) => input[field] !== '')) return input;
+  return Object.fromEntries(Object.entries(input).filter(([field, value]) => !(value === '' && (scopeFields as readonly string[]).includes(field)))) as HistoryInput;
+}
+
 /** Stores entries of the caller in one batch and returns them in order. */
-export async function createHistory(store: Store, access: HistoryAccess, inputs: HistoryInput[]): Promise<HistoryEntry[]> {
+export async function createHistory(store: Store, access: HistoryAccess, given: HistoryInput[]): Promise<HistoryEntry[]> {
   const { user } = access;
+  const inputs = given.map(withoutEmptyIds);
   return store.mutate(async (m) => {
     // In the batch: no file can take an attached key between this check and the write.
     await checkAttachments(store.storage, access, inputs);
@@ -271,7 +289,7 @@ export interface HistoryListQuery {
 export const HISTORY_SCAN_BUDGET = 2000;
 
 function matchesQuery(entry: HistoryEntry, text: string): boolean {
-  const { url, method } = entry.log.request;
+  const { url, method = 'GET' } = entry.log.request;
   return url.toLowerCase().includes(text) || method.toLowerCase().includes(text);
 }
 

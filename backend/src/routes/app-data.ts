@@ -40,6 +40,7 @@ const AppRecordSchema = AppRecordInputSchema.extend({
 }).openapi('AppRecord');
 
 const listSchema = pageOf(AppRecordSchema);
+const keyConflict = { 409: { description: 'A client `key` is taken by a record here, deleted ones included, or given twice (`key_conflict`)' } };
 const keyList = z.array(recordKey).min(1).max(MAX_BATCH);
 
 
@@ -82,7 +83,7 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       tags: tag,
       summary: 'Create a record',
       request: { params: appParams, ...jsonBody(AppRecordInputSchema) },
-      responses: { 201: jsonResponse(AppRecordSchema, 'The created record') },
+      responses: { 201: jsonResponse(AppRecordSchema, 'The created record'), ...keyConflict },
     }),
     async (c) => {
       const { appId: id } = c.req.valid('param');
@@ -99,7 +100,7 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       tags: tag,
       summary: `Create up to ${MAX_BATCH} records in one atomic batch`,
       request: { params: appParams, ...jsonBody(z.array(AppRecordInputSchema).min(1).max(MAX_BATCH)) },
-      responses: { 200: jsonResponse(z.object({ items: z.array(AppRecordSchema) }), 'The created records, in order') },
+      responses: { 200: jsonResponse(z.object({ items: z.array(AppRecordSchema) }), 'The created records, in order'), ...keyConflict },
     }),
     async (c) => {
       const records = await createAppRecords(store, scopeOf(c, c.req.valid('param').appId), c.req.valid('json') as AppRecordInput[]);

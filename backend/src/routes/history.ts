@@ -82,6 +82,7 @@ const listQuery = pageQuery
   });
 
 const keyParam = { params: z.object({ key: historyKey }) };
+const attachmentErrors = { 404: { description: 'The `space` or `project` is a file the caller cannot read (`file_not_found`)' } };
 const keyList = z.array(historyKey).min(1).max(MAX_BATCH);
 
 export function registerHistory(api: Api, services: Services): void {
@@ -94,7 +95,7 @@ export function registerHistory(api: Api, services: Services): void {
       path: '/history',
       summary: 'Log one request',
       request: jsonBody(HistoryInputSchema),
-      responses: { 201: jsonResponse(HistoryEntrySchema, 'The stored entry') },
+      responses: { 201: jsonResponse(HistoryEntrySchema, 'The stored entry'), ...attachmentErrors },
     }),
     async (c) => {
       const [entry] = await createHistory(store, accessOf(c.get('caller').user), [c.req.valid('json') as HistoryInput]);
@@ -109,7 +110,7 @@ export function registerHistory(api: Api, services: Services): void {
       path: '/history/batch/create',
       summary: `Log up to ${MAX_BATCH} requests in one atomic batch`,
       request: jsonBody(z.array(HistoryInputSchema).min(1).max(MAX_BATCH)),
-      responses: { 200: jsonResponse(z.object({ items: z.array(z.string()) }), 'The keys of the stored entries, in order') },
+      responses: { 200: jsonResponse(z.object({ items: z.array(z.string()) }), 'The keys of the stored entries, in order'), ...attachmentErrors },
     }),
     async (c) => {
       const entries = await createHistory(store, accessOf(c.get('caller').user), c.req.valid('json') as HistoryInput[]);

@@ -37,7 +37,11 @@ const proxy = createRoute({
   path: '/proxy',
   summary: "Sends an HTTP request for the app and returns the response with timings",
   request: jsonBody(ProxyRequest),
-  responses: { 200: jsonResponse(ProxyResponse, 'The target server answered') },
+  responses: {
+    200: jsonResponse(ProxyResponse, 'The target server answered'),
+    403: { description: 'The target is a loopback or private address this caller may not reach (`proxy_target_forbidden`), or the Host or Origin is not allowed' },
+    502: { description: 'The request failed: no connection, a timeout, or a response larger than the store accepts (`proxy_failed`)' },
+  },
 });
 
 /**

@@ -120,6 +120,7 @@ export function openApiDocument(api: OpenAPIHono<AppEnv>, info: { version: strin
       version: info.version,
       description: 'The local backend of the API Client: files (spaces, projects and their contents), sharing, trash, request history, app data, sessions and a change feed.',
       contact: { name: 'API Client team', url: 'https://github.com/api-client/api-store' },
+      license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
     },
     servers: [{ url: info.prefix || '/', description: 'This store (relative to its address)' }],
     security: [{ bearer: [] }],

@@ -131,6 +131,8 @@ describe('what core produces is stored', () => {
     assert.equal(read.status, 200);
     assert.equal(read.headers.get('Content-Type'), 'application/yaml; charset=utf-8');
     assert.equal(read.headers.get('ETag'), '"1"');
+    assert.equal(read.headers.get('Content-Disposition'), 'attachment');
+    assert.equal(read.headers.get('X-Content-Type-Options'), 'nosniff');
     assert.equal(await read.text(), yaml);
 
     const bytes = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) % 256);
@@ -187,6 +189,11 @@ describe('what core produces is stored', () => {
 
     const meta = await store.api(`/files/${created.key}`, { method: 'PATCH', headers: { Prefer: 'return=minimal' }, body: [{ op: 'add', path: '/info/description', value: 'd' }] });
     assert.deepEqual(await json(meta, 200), { version: 4, revert: [{ op: 'remove', path: '/info/description' }] }, 'contents changes count in the metadata version too');
+
+    const record = await json(await store.api('/app/api-client/requests', { method: 'POST', body: { info: { name: 'r' } } }), 201);
+    const appPatch = await store.api(`/app/api-client/requests/${record.key}`, { method: 'PATCH', headers: { Prefer: 'return=minimal' }, body: [{ op: 'replace', path: '/info/name', value: 's' }] });
+    assert.equal(appPatch.headers.get('Preference-Applied'), 'return=minimal');
+    assert.deepEqual(Object.keys(await json(appPatch, 200)).sort(), ['revert', 'updated']);
 
     const full = await store.api(`/files/${created.key}?alt=media`, { method: 'PATCH', body: [{ op: 'add', path: '/items/-', value: 'x' }] });
     assert.equal(full.headers.get('Preference-Applied'), null);

@@ -22,6 +22,7 @@ import { patchBodySchema, patchOperationSchema, patchRequestOf } from '../store/
 import { clientKeySchema } from '../store/files.js';
 import { MAX_SORTABLE_TIME } from '../store/time-keys.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
+import { prefersMinimal } from '../http/prefer.js';
 
 /** An app's id: URL-safe, as it appears in the path. */
 const appId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'must be letters, digits, ".", "_", "~" or "-"');
@@ -199,16 +200,20 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       path: `${base}/{key}`,
       tags: tag,
       summary: 'Apply an RFC 6902 patch; the answer carries `revert`, the patch that undoes it',
+      description: 'With `Prefer: return=minimal` (`Preference-Applied`) the answer holds only `updated` and `revert`.',
       request: { params: recordParams, ...jsonBody(patchBodySchema) },
       responses: {
-        200: jsonResponse(AppRecordSchema.extend({ revert: z.array(patchOperationSchema) }), 'The patched record and its revert patch'),
+        200: jsonResponse(
+          z.union([AppRecordSchema.extend({ revert: z.array(patchOperationSchema) }), z.object({ updated: z.number(), revert: z.array(patchOperationSchema) })]),
+          'The patched record and its revert patch, or with `return=minimal` its `updated` and the revert patch',
+        ),
         404: { description: 'No such record' },
       },
     }),
     async (c) => {
       const { appId: id, key } = c.req.valid('param');
       const { record, revert } = await patchAppRecord(store, scopeOf(c, id), key, patchRequestOf(c.req.valid('json')), recordLimits);
-      return c.json({ ...record, revert }, 200);
+      return c.json(prefersMinimal(c) ? { updated: record.updated, revert } : { ...record, revert }, 200);
     },
   );
 

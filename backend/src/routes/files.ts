@@ -204,7 +204,8 @@ export function registerFiles(api: Api, services: Services): void {
       if (c.req.valid('query').alt === 'media') {
         const media = await readMedia(store.storage, user, key);
         c.header('ETag', etagOf(media.version));
-        if (media.type !== undefined) return c.body(Buffer.from(media.value as string, 'base64'), 200, { 'Content-Type': media.type });
+        // `attachment`: a browser saves contents of a client-chosen type (text/html, say) instead of rendering them as the store's page.
+        if (media.type !== undefined) return c.body(Buffer.from(media.value as string, 'base64'), 200, { 'Content-Type': media.type, 'Content-Disposition': 'attachment' });
         return c.json(media.value as object, 200);
       }
       const { record } = await readVisibleFile(store.storage, user, key);

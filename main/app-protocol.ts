@@ -18,18 +18,39 @@ const contentTypes: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-const notFound = () => new Response('Not found', { status: 404, headers: { 'Content-Type': 'text/plain' } });
+/**
+ * The renderer's policy, sent with every `app://` response: a `<meta>` tag covers only HTML and
+ * cannot say `frame-ancestors`. Pages talk only to the store on loopback.
+ */
+export const contentSecurityPolicy =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src http://127.0.0.1:* ws://127.0.0.1:*; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+function respond(body: BodyInit, status: number, type: string): Response {
+  return new Response(body, { status, headers: { 'Content-Type': type, 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': contentSecurityPolicy } });
+}
+
+const notFound = () => respond('Not found', 404, 'text/plain');
+
+/** The file a URL path names, or undefined for a malformed one (a stray `%`). */
+function decodedPath(pathname: string): string | undefined {
+  try {
+    return decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Answers one `app://` request with a file under `root`; nothing outside `root` is reachable. */
 export async function serveAppFile(requestUrl: string, root: string): Promise<Response> {
-  const url = new URL(requestUrl);
-  if (url.host !== appHost) return notFound();
+  const url = URL.canParse(requestUrl) ? new URL(requestUrl) : undefined;
+  const path = url && decodedPath(url.pathname);
+  if (!url || url.host !== appHost || path === undefined) return notFound();
   const base = resolve(root);
-  const file = resolve(base, `.${decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)}`);
+  const file = resolve(base, `.${path}`);
   const type = contentTypes[extname(file)];
   if (!file.startsWith(base + sep) || !type) return notFound();
   try {
-    return new Response(await readFile(file), { headers: { 'Content-Type': type, 'X-Content-Type-Options': 'nosniff' } });
+    return respond(await readFile(file), 200, type);
   } catch {
     return notFound();
   }

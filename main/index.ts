@@ -2,14 +2,15 @@
  * Electron main entry: wires the real Electron objects into the parts in this folder, which
  * take them as parameters (and are tested without Electron).
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeImage, protocol, session, shell, Tray, utilityProcess } from 'electron';
 import { createLaunchToken } from '../backend/src/auth/local-token.js';
 import type { StoreConnection } from '../preload/api.js';
 import { appScheme, rendererUrl, serveAppFile } from './app-protocol.js';
+import { backendLogDefaults, desktopLogLevel, rotatingLog } from './backend-log.js';
 import { storeConnection } from './connection.js';
+import { backUpNow, showBackups } from './backups.js';
 import { createInvite } from './invite.js';
 import { appOrigins, connectionBroadcaster, handleConnectionRequests } from './ipc.js';
 import { stopStoreBeforeQuit } from './lifecycle.js';
@@ -17,10 +18,10 @@ import { appArgv, runServerMode, wantsServerMode } from './server-mode.js';
 import { Supervisor, type SupervisorState } from './supervisor.js';
 import { TrayController } from './tray.js';
 import { utilityProcessForker } from './utility-backend.js';
-import { keepToAppPages, refusePermissionRequests, windowOptions } from './window.js';
+import { keepToAppPages, restrictPermissions, windowOptions } from './window.js';
 
 const compiled = dirname(fileURLToPath(import.meta.url)); // out/main
-const backendEntry = join(compiled, '../backend/src/child.js');
+const backendEntry = join(compiled, '../backend/child.js'); // the bundle (build/bundle-backend.ts)
 const preloadFile = join(compiled, '../preload/index.cjs');
 
 /** Kept here for the app's lifetime: a Tray without a reference is garbage-collected. */
@@ -60,13 +61,13 @@ function startDesktop(): void {
     const dataDir = join(app.getPath('userData'), 'store');
     const rendererRoot = join(app.getAppPath(), 'renderer-stub');
     protocol.handle(appScheme.scheme, (request) => serveAppFile(request.url, rendererRoot));
-    refusePermissionRequests(session.defaultSession);
+    restrictPermissions(session.defaultSession);
 
-    mkdirSync(app.getPath('logs'), { recursive: true });
-    const log = createWriteStream(join(app.getPath('logs'), 'backend.log'), { flags: 'a' });
+    // Inside userData on every platform (macOS would put logs in ~/Library/Logs), private, rotated.
+    const log = rotatingLog({ dir: join(app.getPath('userData'), 'logs'), ...backendLogDefaults });
     const supervisor = new Supervisor({
-      fork: utilityProcessForker(utilityProcess.fork, backendEntry, log),
-      config: { ...endpoint, dataDir, port: 0, allowedOrigins: appOrigins },
+      fork: utilityProcessForker(utilityProcess.fork, backendEntry, log, process.env),
+      config: { ...endpoint, dataDir, port: 0, allowedOrigins: appOrigins, logLevel: desktopLogLevel },
     });
     handleConnectionRequests(ipcMain, () => connectionOf(supervisor.state));
     const broadcast = connectionBroadcaster(() => BrowserWindow.getAllWindows());
@@ -76,6 +77,8 @@ function startDesktop(): void {
       copyLanAddress: () => clipboard.writeText(supervisor.state.lan.url ?? ''),
       inviteTeammate: () => void inviteTeammate(connectionOf(supervisor.state)),
       openDataFolder: () => void shell.openPath(dataDir),
+      backUpNow: () => void backUpFromTray(connectionOf(supervisor.state)),
+      showBackups: () => void showBackups(dataDir, (path) => shell.openPath(path)).catch((error: Error) => dialog.showErrorBox('The backups folder could not be opened', error.message)),
       restartStore: () => supervisor.start(),
       quit: () => app.quit(),
     });
@@ -94,6 +97,17 @@ function startDesktop(): void {
     supervisor.start();
     openWindow();
   });
+}
+
+async function backUpFromTray(connection: StoreConnection | null): Promise<void> {
+  if (!connection) return;
+  try {
+    const backup = await backUpNow(connection);
+    const size = `${(backup.size / 1024).toFixed(1)} KB`;
+    await dialog.showMessageBox({ type: 'info', title: 'Backup written', message: 'The store was backed up', detail: `${backup.name} (${size}), in the backups folder. Restore it with api-store restore.`, buttons: ['OK'] });
+  } catch (error) {
+    dialog.showErrorBox('No backup was written', (error as Error).message);
+  }
 }
 
 async function inviteTeammate(connection: StoreConnection | null): Promise<void> {

@@ -6,6 +6,10 @@ export interface TrayActions {
   copyLanAddress(): void;
   inviteTeammate(): void;
   openDataFolder(): void;
+  /** Ask the running store for a backup into its backups folder. */
+  backUpNow(): void;
+  /** Open the backups folder. */
+  showBackups(): void;
   /** Start the store again after the supervisor gave up. */
   restartStore(): void;
   quit(): void;
@@ -59,6 +63,9 @@ export function trayMenuTemplate(state: SupervisorState, actions: TrayActions): 
     { type: 'separator' },
     ...lanItems(state, actions),
     { type: 'separator' },
+    // The store takes its backups itself, so only a running one can.
+    { label: 'Back up now', enabled: state.status === 'running', click: () => actions.backUpNow() },
+    { label: 'Show backups', click: () => actions.showBackups() },
     { label: 'Open data folder', click: () => actions.openDataFolder() },
     { label: 'Quit', click: () => actions.quit() },
   ];

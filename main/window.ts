@@ -20,10 +20,21 @@ export function keepToAppPages(webContents: Pick<WebContents, 'setWindowOpenHand
 }
 
 /**
- * The app's pages need no camera, notifications, geolocation…: every permission request is
- * refused. (Electron 43 and later enforce Chromium's Local Network Access, so the pages' calls to
- * 127.0.0.1 will need the loopback-network permission granted here for app:// frames.)
+ * Chromium's Local Network Access permissions, which Electron 43 and later enforce: the app's
+ * pages need them to call the store on 127.0.0.1. Strings, because the typings of the Electron in
+ * use do not list them yet.
  */
-export function refusePermissionRequests(session: Pick<Session, 'setPermissionRequestHandler'>): void {
-  session.setPermissionRequestHandler((_webContents, _permission, answer) => answer(false));
+const localNetworkPermissions: readonly string[] = ['local-network-access', 'local-network', 'loopback-network'];
+
+/**
+ * The app's pages need no camera, notifications, geolocation, USB…: every permission check and
+ * device request is refused, and a permission request is granted only for local network access,
+ * and only to the app's own pages.
+ */
+export function restrictPermissions(session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler' | 'setDevicePermissionHandler'>): void {
+  session.setPermissionRequestHandler((_webContents, permission, answer, details) =>
+    answer(localNetworkPermissions.includes(permission) && isAppFrame({ url: details.requestingUrl }, appOrigins)),
+  );
+  session.setPermissionCheckHandler(() => false);
+  session.setDevicePermissionHandler(() => false);
 }

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from './config.js';
 
@@ -6,6 +7,15 @@ export const serverHelp = `Usage: api-store --server [options]
        api-store mode "multi-user" [options]      (net-store style; same as --server --mode multi-user)
        api-store admin create --username <name> [--name <display name>] [--data-dir <path>]
                                                   (the first admin of a multi-user store; password on stdin)
+       api-store import <file> [--space <key>] [--data-dir <path>]
+                                                  (Postman, Insomnia, HAR, OpenAPI, Swagger, cURL or api-store file)
+       api-store export <key> [--format api-store|postman-v2.1] [--out <file>] [--data-dir <path>]
+       api-store backup --out <file> [--data-dir <path>]
+                                                  (a consistent backup, whether the store runs or not)
+       api-store restore <file> [--data-dir <empty or new path>]
+                                                  (checks the file's checksum first; never into a used dir)
+       api-store verify [--data-dir <path>]       (checks every record and index of a stopped store;
+                                                  exits 1 when it finds a problem)
 
 Runs the store headless. Prints the address; the token is in <data-dir>/server.json (mode 0600)
 unless API_STORE_TOKEN is set. In multi-user mode teammates sign in instead (POST /v1/sessions),
@@ -27,7 +37,8 @@ Options:
   --oidc-client-secret <secret>  prefer API_STORE_OIDC_CLIENT_SECRET: argv is visible to other users
   --session-secret <secret>      session signing key (at least 32 characters); prefer
                          API_STORE_SESSION_SECRET, or nothing: a key is generated in the data dir
-  --insecure-http        multi-user over plain HTTP (only behind a TLS proxy or on a trusted network)
+  --insecure-http        multi-user over plain HTTP, or single-user on a --host other than loopback
+                         (only behind a TLS proxy or on a trusted network)
   --allow-origin <origin>  let a browser page of this origin (e.g. http://localhost:3000) call the
                          API, with CORS; repeat for more origins
   --max-body-mb <n>      largest request body other than a file's contents, in MB (default 1)
@@ -75,6 +86,30 @@ function secretOf(flag: string, fromArgv: string | undefined, envName: string, e
 }
 
 export class UsageError extends Error {}
+
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+function isLoopback(host: string): boolean {
+  const address = host.replace(/^\[(.*)\]$/, '$1');
+  if (address === 'localhost') return true;
+  const family = isIP(address);
+  return family !== 0 && loopback.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Single-user mode has no accounts and no TLS: the launch token is the whole of its security, so
+ * it would cross the network in clear text. Teammates get multi-user mode instead.
+ */
+function refusePlainHttpOffLoopback(host: string | undefined, mode: 'server' | 'multi-user', insecureHttp: boolean): void {
+  if (host === undefined || mode !== 'server' || insecureHttp || isLoopback(host)) return;
+  throw new UsageError(
+    `--host ${host} is not a loopback address, and single-user mode serves its API and launch token over plain HTTP. ` +
+      'To share the store with teammates, use multi-user mode (--mode multi-user: accounts and TLS). ' +
+      'To serve single-user over plain HTTP anyway (behind a TLS proxy or on a trusted network), add --insecure-http.',
+  );
+}
 
 /** Config paths that do not spell their flag: the token and the multi-user settings. */
 const configSources: Record<string, string> = {
@@ -160,18 +195,21 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     clientSecret: secretOf('oidc-client-secret', values['oidc-client-secret'], 'API_STORE_OIDC_CLIENT_SECRET', env, warnings),
     redirectBase: values['oidc-redirect-base'],
   };
+  const mode = modeOf(modeArgument ?? values.mode);
+  const insecureHttp = values['insecure-http'] ?? false;
+  refusePlainHttpOffLoopback(values.host, mode, insecureHttp);
   return {
     help: values.help ?? false,
     server: (values.server ?? false) || command === 'mode',
     warnings,
     config: {
-      mode: modeOf(modeArgument ?? values.mode),
+      mode,
       auth: {
         type: values['auth-type'],
         oidc: values['auth-type'] === 'oidc' ? oidc : undefined,
         sessionSecret: secretOf('session-secret', values['session-secret'], 'API_STORE_SESSION_SECRET', env, warnings),
       },
-      insecureHttp: values['insecure-http'] ?? false,
+      insecureHttp,
       allowedOrigins: (values['allow-origin'] ?? []).map(originOf),
       limits: { metadataBytes: bytesOf('max-body-mb', values['max-body-mb']), mediaBytes: bytesOf('max-media-mb', values['max-media-mb']) },
       dataDir: values['data-dir'] ?? defaultDataDir(env),

@@ -30,6 +30,8 @@ export const configSchema = z.object({
       jsonDepth: z.number().int().positive().default(100),
       /** A list page ends before the item that would take its items' JSON past this (its first item always comes). */
       pageBytes: z.number().int().positive().default(4 * 1024 * 1024),
+      /** Multi-user listeners answer 429 to a user with this many requests in flight already (the local owner has no limit). */
+      concurrentRequestsPerUser: z.number().int().positive().default(32),
     })
     .prefault({}),
   /**
@@ -52,11 +54,38 @@ export const configSchema = z.object({
       /** A socket with more unsent data than this is closed with 1013. */
       maxBufferedBytes: z.number().int().positive().default(4 * 1024 * 1024),
       heartbeatMs: z.number().int().positive().default(30_000),
+      /** A socket opened beyond either limit is closed with 1013 at once. */
+      maxSocketsPerUser: z.number().int().positive().default(20),
+      maxSockets: z.number().int().positive().default(1000),
+      /** A `since` replay covers at most this many feed entries; an older `since` gets resync_required (GET /changes pages through any length). */
+      maxReplayEntries: z.number().int().positive().default(10_000),
+    })
+    .prefault({}),
+  /** Background upkeep (history retention of every user, feed compaction) first runs this long after the start. */
+  maintenance: z.object({ firstRunDelayMs: z.number().int().nonnegative().default(30_000) }).prefault({}),
+  /** The store's own backups in `<dataDir>/backups/`: daily, before every schema migration, and on request. */
+  backups: z
+    .object({
+      /** Backups kept per kind (daily, manual, before a migration); older ones are removed. */
+      keep: z.number().int().positive().default(7),
+      /** How often the daily backup checks whether a day has passed. */
+      checkEveryMs: z.number().int().positive().default(60 * 60 * 1000),
     })
     .prefault({}),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** `POST /proxy`: teammates of a shared store reach only public addresses unless this allows more. */
-  proxy: z.object({ allowPrivateTargets: z.boolean().default(false) }).prefault({}),
+  proxy: z
+    .object({
+      allowPrivateTargets: z.boolean().default(false),
+      /** A request's timeout and redirect limit when it states none. */
+      timeoutMs: z.number().int().positive().default(30_000),
+      maxRedirects: z.number().int().min(0).default(10),
+      /** Response body bytes returned at most; a longer body comes back `truncated`, with its size. */
+      maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
+      /** Response bytes downloaded at most; beyond it the result is `response_too_large`. */
+      maxResponseBytes: z.number().int().positive().default(100 * 1024 * 1024),
+    })
+    .prefault({}),
   /** Accounts and sessions of multi-user mode (the LAN listener and `--mode multi-user`). */
   auth: z
     .object({

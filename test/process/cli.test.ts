@@ -1,39 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { parseServerArgs, UsageError } from '../../backend/src/cli-args.js';
 import { exitOf } from '../helpers/backend-process.js';
+import { outputOf, runCli, waitForLine } from '../helpers/cli-process.js';
 import { makeTempDir } from '../helpers/store.js';
-
-const bin = new URL('../../bin/api-store.js', import.meta.url).pathname;
-
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const { API_STORE_TOKEN: _ignored, ...rest } = process.env;
-  return spawn(process.execPath, [bin, ...args], { env: { ...rest, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** Collects a stream's text and resolves once a line matches. */
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (chunk) => {
-      text += chunk;
-      const match = text.match(pattern);
-      if (match) resolve(match);
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before printing ${pattern}: ${text}`)));
-  });
-}
-
-async function outputOf(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const { code } = await exitOf(child);
-  return { code, stdout, stderr };
-}
 
 test('api-store --server: server.json (0600), open and authenticated routes, a second server on the same dir fails clearly, SIGTERM exits 0', async (t) => {
   const dataDir = await makeTempDir();
@@ -109,7 +81,7 @@ test('--allow-origin lets a page of that origin call the loopback listener; --ma
   assert.equal(((await other.json()) as { code: string }).code, 'forbidden_origin');
 
   const post = (path: string, bytes: number) =>
-    fetch(`${url}${path}`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ meta: { kind: 'Core#HttpProject', info: { name: 'n' } }, media: 'x'.repeat(bytes) }) });
+    fetch(`${url}${path}`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ meta: { kind: 'Core#Note', info: { name: 'n' } }, media: 'x'.repeat(bytes) }) });
   const metadataCap = Math.floor(0.01 * 1024 * 1024);
   const tooLarge = await post('/files', metadataCap);
   assert.equal(tooLarge.status, 413);
@@ -124,4 +96,22 @@ test('--allow-origin lets a page of that origin call the loopback listener; --ma
     assert.equal(bad.code, 2, `${flag} ${value}`);
     assert.ok(bad.stderr.includes(flag), bad.stderr);
   }
+});
+
+test('single-user on a host other than loopback is refused without --insecure-http, pointing to multi-user mode', async (t) => {
+  for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]']) assert.equal(parseServerArgs(['--server', '--host', host]).config.host, host);
+  for (const host of ['0.0.0.0', '::', '192.168.1.20', 'my-laptop.local']) {
+    assert.throws(() => parseServerArgs(['--server', '--host', host]), UsageError, host);
+    assert.equal(parseServerArgs(['--server', '--host', host, '--insecure-http']).config.host, host);
+    assert.equal(parseServerArgs(['--server', '--mode', 'multi-user', '--host', host]).config.host, host);
+  }
+
+  const dataDir = await makeTempDir();
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const refused = await outputOf(runCli(['--server', '--host', '0.0.0.0', '--data-dir', dataDir]));
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--host 0\.0\.0\.0 is not a loopback address/);
+  assert.match(refused.stderr, /--mode multi-user/);
+  assert.match(refused.stderr, /--insecure-http/);
+  assert.deepEqual(await readdir(dataDir), [], 'nothing was started');
 });

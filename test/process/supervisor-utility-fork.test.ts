@@ -32,12 +32,19 @@ test('the utility-process adapter forks the entry with piped output and relays m
       forks.push({ modulePath, args, options });
       return child as never;
     },
-    '/app/out/backend/src/child.js',
+    '/app/out/backend/child.js',
     log,
+    { PATH: '/usr/bin', HOME: '/home/me', NODE_OPTIONS: '--require /tmp/evil.js', NODE_PATH: '/tmp/evil', ELECTRON_RUN_AS_NODE: '1', LANG: 'C' },
   );
   const backend = fork();
-  assert.deepEqual(forks, [{ modulePath: '/app/out/backend/src/child.js', args: [], options: { serviceName: 'api-store backend', stdio: 'pipe' } }]);
-  assert.ok(!('env' in (forks[0].options ?? {})), 'no env: nothing secret can travel there');
+  assert.deepEqual(forks, [
+    {
+      modulePath: '/app/out/backend/child.js',
+      args: [],
+      // The app's environment without the variables that make Node load code; nothing secret in it.
+      options: { serviceName: 'api-store backend', stdio: 'pipe', env: { PATH: '/usr/bin', HOME: '/home/me', LANG: 'C' } },
+    },
+  ]);
 
   backend.send({ type: 'shutdown' });
   assert.deepEqual(child.posted, [{ type: 'shutdown' }]);
@@ -65,10 +72,31 @@ test('kill() ends a live process with SIGKILL, not the SIGTERM that UtilityProce
   const real = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1 << 30); process.stdout.write('up')"], { stdio: ['ignore', 'pipe', 'ignore'] });
   await new Promise((resolve) => real.stdout.once('data', resolve));
   const child = new StandInUtilityProcess(real.pid);
-  const backend = utilityProcessForker(() => child as never, 'entry.js', new PassThrough())();
+  const backend = utilityProcessForker(() => child as never, 'entry.js', new PassThrough(), {})();
   const exited = new Promise<NodeJS.Signals | null>((resolve) => real.once('exit', (_code, signal) => resolve(signal)));
   backend.kill();
   assert.equal(await exited, 'SIGKILL');
   assert.equal(child.killed, false);
   backend.kill(); // already gone: no throw
+});
+
+test('a real child started with the forker\'s environment runs no NODE_OPTIONS code of the parent\'s environment', async () => {
+  const planted = { ...process.env, NODE_OPTIONS: '--require ./not-the-app.cjs', ELECTRON_RUN_AS_NODE: '1' };
+  let seen = '';
+  const backend = utilityProcessForker(
+    (_entry, _args, options) => {
+      // Node as the stand-in for the utility process: it would refuse to start with that NODE_OPTIONS.
+      const real = spawn(process.execPath, ['-e', "process.stdout.write(JSON.stringify([process.env.NODE_OPTIONS ?? null, process.env.ELECTRON_RUN_AS_NODE ?? null]))"], { env: options?.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      real.stdout.on('data', (chunk) => (seen += chunk));
+      const child = new StandInUtilityProcess(real.pid);
+      real.once('exit', (code) => child.emit('exit', code));
+      return child as never;
+    },
+    'entry.js',
+    new PassThrough(),
+    planted,
+  )();
+  const code = await new Promise<number | null>((resolve) => backend.onExit(resolve));
+  assert.equal(code, 0);
+  assert.equal(seen, '[null,null]');
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { serveAppFile } from '../../main/app-protocol.js';
-import { keepToAppPages, refusePermissionRequests, windowOptions } from '../../main/window.js';
+import { contentSecurityPolicy, serveAppFile } from '../../main/app-protocol.js';
+import { keepToAppPages, restrictPermissions, windowOptions } from '../../main/window.js';
 
 let dir: string;
 let root: string;
@@ -27,10 +27,23 @@ test('app://renderer/ serves the renderer folder with its content type', async (
   assert.equal(script.headers.get('Content-Type'), 'text/javascript; charset=utf-8');
 });
 
-test('nothing outside the renderer folder, on another host, or of an unknown type is served', async () => {
-  for (const url of ['app://renderer/../secret.txt', 'app://renderer/%2e%2e/secret.txt', 'app://renderer/..%2fsecret.txt', 'app://other/index.html', 'app://renderer/missing.html', 'app://renderer/index.html.bak']) {
+test('nothing outside the renderer folder, on another host, of an unknown type or with a malformed path is served', async () => {
+  for (const url of ['app://renderer/../secret.txt', 'app://renderer/%2e%2e/secret.txt', 'app://renderer/..%2fsecret.txt', 'app://other/index.html', 'app://renderer/missing.html', 'app://renderer/index.html.bak', 'app://renderer/%', 'app://renderer/%E0%A4%A.html', 'app://renderer/index%zz.html']) {
     assert.equal((await serveAppFile(url, root)).status, 404, url);
   }
+});
+
+test('every app:// response, pages, scripts and errors alike, carries the policy with frame-ancestors \'none\'', async () => {
+  for (const url of ['app://renderer/', 'app://renderer/app.js', 'app://renderer/missing.html', 'app://renderer/%', 'app://other/']) {
+    const response = await serveAppFile(url, root);
+    assert.equal(response.headers.get('Content-Security-Policy'), contentSecurityPolicy, url);
+  }
+  assert.match(contentSecurityPolicy, /(^|; )frame-ancestors 'none'(;|$)/);
+  // The header says at least what the page's own <meta> says, so neither is looser than the other.
+  const page = await readFile(new URL('../../renderer-stub/index.html', import.meta.url), 'utf8');
+  const meta = page.match(/http-equiv="Content-Security-Policy" content="([^"]+)"/)?.[1];
+  assert.ok(meta);
+  for (const directive of meta.split(/;\s*/)) assert.ok(contentSecurityPolicy.split('; ').includes(directive), directive);
 });
 
 test('windows are isolated and sandboxed, without Node', () => {
@@ -60,10 +73,26 @@ test('app pages cannot open pop-ups or navigate to other origins', () => {
   assert.equal(prevented('app://renderer/index.html'), false);
 });
 
-test('every permission request of a page is refused', () => {
-  let handler: ((webContents: unknown, permission: string, answer: (granted: boolean) => void) => void) | undefined;
-  refusePermissionRequests({ setPermissionRequestHandler: (h: typeof handler) => void (handler = h) } as never);
-  const answers: boolean[] = [];
-  for (const permission of ['media', 'notifications', 'geolocation']) handler?.({}, permission, (granted) => answers.push(granted));
-  assert.deepEqual(answers, [false, false, false]);
+test('permission checks and device requests are refused; a request is granted only for local network access from app://renderer', () => {
+  type RequestHandler = (webContents: unknown, permission: string, answer: (granted: boolean) => void, details: { requestingUrl: string }) => void;
+  let request: RequestHandler | undefined;
+  let check: ((webContents: unknown, permission: string, origin: string) => boolean) | undefined;
+  let device: ((details: unknown) => boolean) | undefined;
+  restrictPermissions({
+    setPermissionRequestHandler: (h: RequestHandler) => void (request = h),
+    setPermissionCheckHandler: (h: typeof check) => void (check = h),
+    setDevicePermissionHandler: (h: typeof device) => void (device = h),
+  } as never);
+  const granted = (permission: string, requestingUrl: string) => {
+    let answer: boolean | undefined;
+    request?.({}, permission, (value) => (answer = value), { requestingUrl });
+    return answer;
+  };
+  for (const permission of ['media', 'notifications', 'geolocation', 'openExternal', 'clipboard-read']) assert.equal(granted(permission, 'app://renderer/index.html'), false, permission);
+  for (const permission of ['local-network-access', 'local-network', 'loopback-network']) {
+    assert.equal(granted(permission, 'app://renderer/index.html'), true, permission);
+    for (const other of ['https://evil.example/', 'app://other/index.html', 'file:///index.html', 'not a url']) assert.equal(granted(permission, other), false, `${permission} for ${other}`);
+  }
+  for (const permission of ['media', 'local-network-access', 'hid', 'usb']) assert.equal(check?.({}, permission, 'app://renderer'), false, permission);
+  for (const deviceType of ['hid', 'serial', 'usb']) assert.equal(device?.({ deviceType, origin: 'app://renderer' }), false, deviceType);
 });

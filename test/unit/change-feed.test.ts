@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { compactChanges, feedFloor, readChanges } from '../../backend/src/store/change-feed.js';
+import { compactChanges, feedFloor, streamChanges } from '../../backend/src/store/change-feed.js';
 import { openLevelStorage } from '../../backend/src/store/level-storage.js';
 import { Store } from '../../backend/src/store/store.js';
 import { makeTempDir } from '../helpers/store.js';
@@ -12,6 +12,13 @@ const day = 24 * 60 * 60 * 1000;
 /** A store on a real temp LevelDB whose clock the test sets. */
 async function openStore(dir: string, clock: { now: number }): Promise<Store> {
   return Store.open(await openLevelStorage(join(dir, 'db'), { sync: false }), () => clock.now);
+}
+
+/** The seqs of the feed after `after`, as a replay or a page reads them. */
+async function seqsAfter(store: Store, after: number, range: { limit: number; until?: number }): Promise<number[]> {
+  const seqs: number[] = [];
+  for await (const [, change] of streamChanges(store.storage, after, range)) seqs.push(change.seq);
+  return seqs;
 }
 
 const addChanges = (store: Store, count: number) =>
@@ -30,7 +37,7 @@ test('compaction by age removes only entries older than the retention, in bounde
     clock.now = 12 * day;
     assert.equal(await compactChanges(store, { maxAgeMs: 5 * day, maxEntries: 1000 }, 4), 25);
     assert.equal(await feedFloor(store.storage), 25);
-    assert.deepEqual((await readChanges(store.storage, 0, 100)).map((c) => c.seq), [26, 27, 28, 29, 30]);
+    assert.deepEqual(await seqsAfter(store, 0, { limit: 100 }), [26, 27, 28, 29, 30]);
     assert.equal(await compactChanges(store, { maxAgeMs: 5 * day, maxEntries: 1000 }), 0, 'nothing more is due');
   } finally {
     await store.close();
@@ -50,7 +57,22 @@ test('compaction never removes the newest entry, so the seq survives a reopen', 
     store = await openStore(dir, clock);
     assert.equal(store.seq, 3);
     await addChanges(store, 1);
-    assert.deepEqual((await readChanges(store.storage, 0, 10)).map((c) => c.seq), [3, 4]);
+    assert.deepEqual(await seqsAfter(store, 0, { limit: 10 }), [3, 4]);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('streamChanges reads the range (after, until] and at most limit entries', async () => {
+  const dir = await makeTempDir();
+  const store = await openStore(dir, { now: 0 });
+  try {
+    await addChanges(store, 10);
+    assert.deepEqual(await seqsAfter(store, 2, { limit: 100, until: 5 }), [3, 4, 5]);
+    assert.deepEqual(await seqsAfter(store, 2, { limit: 2, until: 9 }), [3, 4]);
+    assert.deepEqual(await seqsAfter(store, 5, { limit: 100, until: 5 }), []);
+    assert.deepEqual(await seqsAfter(store, 8, { limit: 100 }), [9, 10]);
   } finally {
     await store.close();
     await rm(dir, { recursive: true, force: true });

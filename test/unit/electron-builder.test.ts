@@ -41,12 +41,64 @@ test('LevelDB\'s native prebuilds stay usable: no source rebuild, unpacked from 
 test('the packed files hold the entry points main/index.ts expects', () => {
   assert.equal(packageJson.main, 'out/main/index.js');
   const files: string[] = config.files;
-  for (const needed of ['out/main/**', 'out/backend/src/**', 'out/preload/**', 'renderer-stub/**']) assert.ok(files.includes(needed), needed);
+  for (const needed of ['out/main/**', 'out/backend/**', 'out/preload/**', 'renderer-stub/**']) assert.ok(files.includes(needed), needed);
   const main = read('main/index.ts');
-  assert.match(main, /'\.\.\/backend\/src\/child\.js'/);
+  assert.match(main, /'\.\.\/backend\/child\.js'/);
+  assert.match(read('build/bundle-backend.ts'), /out\/backend/);
   assert.match(main, /'\.\.\/preload\/index\.cjs'/);
   assert.match(read('build/bundle-preload.ts'), /out\/preload\/index\.cjs/);
   for (const file of files.filter((f) => f.startsWith('build/'))) assert.ok(existsSync(new URL(file, root)), file);
   assert.match(packageJson.scripts.build, /tsc -p tsconfig\.build\.json/);
+  assert.match(packageJson.scripts.build, /build\/bundle-backend\.ts/);
   assert.match(packageJson.scripts.dist, /electron-builder/);
+});
+
+test('the fuses close the ways to run other code as the app', () => {
+  assert.deepEqual(config.electronFuses, {
+    runAsNode: false,
+    enableNodeOptionsEnvironmentVariable: false,
+    enableNodeCliInspectArguments: false,
+    onlyLoadAppFromAsar: true,
+    enableEmbeddedAsarIntegrityValidation: true,
+    grantFileProtocolExtraPrivileges: false,
+    enableCookieEncryption: true,
+  });
+  // The app is packed into the asar archive that onlyLoadAppFromAsar and the integrity check need.
+  assert.equal(config.asar, true);
+  // The backend is forked with an environment without NODE_OPTIONS (test/process/supervisor-utility-fork.test.ts).
+  assert.match(read('main/index.ts'), /utilityProcessForker\(utilityProcess\.fork, backendEntry, \w+, process\.env\)/);
+});
+
+test('releases are signed or fail: hardened runtime with only allow-jit, notarization, Windows signing', async () => {
+  assert.equal(config.forceCodeSigning, true);
+  for (const platform of ['mac', 'win']) assert.notEqual(config[platform].forceCodeSigning, false, platform);
+  assert.equal(config.mac.hardenedRuntime, true);
+  assert.equal(config.mac.notarize, true);
+  assert.equal(config.mac.entitlements, 'build/entitlements.mac.plist');
+  assert.equal(config.mac.entitlementsInherit, 'build/entitlements.mac.plist');
+  const entitlements = read(config.mac.entitlements);
+  assert.deepEqual([...entitlements.matchAll(/<key>([^<]+)<\/key>\s*<(true|false)\/>/g)].map(([, key, value]) => [key, value]), [['com.apple.security.cs.allow-jit', 'true']]);
+  assert.doesNotMatch(entitlements, /disable-library-validation|allow-unsigned-executable-memory|allow-dyld-environment-variables/);
+  assert.deepEqual(config.win.signtoolOptions.signingHashAlgorithms, ['sha256']);
+  assert.match(config.win.signtoolOptions.rfc3161TimeStampServer, /^https?:\/\//);
+
+  // The afterSign hook fails a signed macOS build that could not be notarized.
+  assert.equal(config.afterSign, './build/require-notarization.cjs');
+  const hook = createRequire(import.meta.url)(new URL(config.afterSign, root).pathname);
+  const context = (electronPlatformName: string, forceCodeSigning: boolean) => ({ electronPlatformName, packager: { forceCodeSigning } });
+  const { APPLE_API_KEY: _a, APPLE_ID: _b, APPLE_KEYCHAIN: _c, ...noCredentials } = process.env;
+  assert.match(hook.missingNotarization('darwin', true, noCredentials), /signed but not notarized/);
+  assert.equal(hook.missingNotarization('darwin', true, { APPLE_API_KEY: 'k.p8', APPLE_API_KEY_ID: 'id', APPLE_API_ISSUER: 'issuer' }), undefined);
+  assert.match(hook.missingNotarization('darwin', true, { APPLE_API_KEY: 'k.p8' }), /not notarized/, 'an incomplete set does not count');
+  assert.equal(hook.missingNotarization('darwin', false, noCredentials), undefined, 'a try-out build with forceCodeSigning=false');
+  assert.equal(hook.missingNotarization('win32', true, noCredentials), undefined);
+  if (!process.env.APPLE_API_KEY && !process.env.APPLE_ID && !process.env.APPLE_KEYCHAIN) await assert.rejects(hook(context('darwin', true)), /not notarized/);
+  await hook(context('linux', true));
+
+  // `-c.forceCodeSigning=false` arrives as a string; electron-builder's validator (ajv with
+  // coerceTypes) makes it the boolean, so the try-out switch in the comment really switches.
+  const schema = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('app-builder-lib/scheme.json'), 'utf8'));
+  const overridden = { ...config, forceCodeSigning: 'false' };
+  assert.ok(new Ajv({ allErrors: true, coerceTypes: true, strict: false, allowUnionTypes: true }).compile(schema)(overridden));
+  assert.equal(overridden.forceCodeSigning, false);
 });

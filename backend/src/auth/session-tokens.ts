@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
+import { readPrivateFile, writePrivateFile } from '../data-dir.js';
 import type { Clock } from '../store/store.js';
 
 /** The audience of every session token; a token for another audience is not a session. */
@@ -49,19 +49,19 @@ export function createSessionTokens(key: Uint8Array, clock: Clock): SessionToken
 
 /**
  * The signing key: the operator's `--session-secret` when given, else 32 random bytes generated
- * once and kept in `<dataDir>/session.key` with mode 0600 (never in the store's own data).
+ * once and kept in `<dataDir>/session.key` with mode 0600 (never in the store's own data). A key
+ * that another user could have planted is refused: it would let them forge sessions.
  */
 export async function loadSessionKey(dataDir: string, configured?: string): Promise<Uint8Array> {
   if (configured) return new TextEncoder().encode(configured);
   const file = join(dataDir, 'session.key');
   try {
-    return Buffer.from((await readFile(file, 'utf8')).trim(), 'base64url');
+    return Buffer.from((await readPrivateFile(file)).trim(), 'base64url');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const key = randomBytes(32);
-  // `wx`: if two starts race, one fails here instead of both writing different keys.
-  await writeFile(file, key.toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
-  await chmod(file, 0o600);
+  // Two starts cannot race here: the caller holds the store's LevelDB lock.
+  await writePrivateFile(file, key.toString('base64url') + '\n');
   return key;
 }

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { ErrorCode } from '../http/error-codes.js';
 import type { Change } from '../store/changes.js';
-import { feedFloor, readChanges } from '../store/change-feed.js';
+import { feedFloor, streamChanges } from '../store/change-feed.js';
 import { eventFrame, visibilityFor } from './delivery.js';
 import type { EventHub } from './hub.js';
 import { fileKeyOf, isObservablePath } from './paths.js';
@@ -19,8 +19,11 @@ const example = '{"kind":"Core#BackendCommand","cmd":0,"path":"/files","since":0
 /** A socket observes at most this many paths at once, so its bookkeeping stays small. */
 const maxObservedPaths = 256;
 
-/** Replays read the feed this many changes at a time, waiting for the client between pages. */
-const replayPage = 500;
+/** Replays read the feed this many entries at a time, letting other work run between slices. */
+const replaySlice = 500;
+
+/** A replay reads on only while the socket has less than this unsent (or half the 1013 limit): it goes at the client's pace. */
+const replayHighWaterBytes = 256 * 1024;
 
 /**
  * One event socket of one user: its observed paths, the commands it sends, and what it is sent.
@@ -143,36 +146,55 @@ export class Connection {
     if (since < (await feedFloor(this.hub.store.storage))) {
       return this.error('resync_required', `The change feed no longer holds the changes after ${since}: read the current state again, then observe without since.`, path);
     }
+    // Changes after `until` reach this socket live (held until the replay ends), so the replay
+    // reads a known number of entries, whoever can see them: too many, and it does not start.
+    // (`since` may be ahead of the hub: GET /changes reads committed changes not delivered yet.)
+    const until = Math.max(this.hub.position, since);
+    if (until - since > this.hub.maxReplayEntries) {
+      return this.error(
+        'resync_required',
+        `More than ${this.hub.maxReplayEntries} changes happened after ${since}: read the current state again (or page through GET /changes), then observe without since.`,
+        path,
+      );
+    }
     this.ack(cmd, path);
-    await this.replay(path, since);
+    await this.replay(path, since, until);
   }
 
-  private async replay(path: string, since: number): Promise<void> {
+  /**
+   * Sends the changes in (since, until] on `path` that the user may see. The feed is read in
+   * slices with a turn of the event loop between them, one entry at a time, and no faster than
+   * the socket drains, so a replay neither holds up other requests nor buffers the feed.
+   */
+  private async replay(path: string, since: number, until: number): Promise<void> {
     this.observed.set(path, since);
     this.held = [];
     this.heldBytes = 0;
     try {
       let after = since;
-      for (;;) {
-        const page = await readChanges(this.hub.store.storage, after, replayPage);
-        if ((await feedFloor(this.hub.store.storage)) > after) {
+      while (after < until) {
+        const visible = visibilityFor(this.user, this.hub.canRead);
+        const sliceStart = after;
+        for await (const [, change] of streamChanges(this.hub.store.storage, after, { until, limit: replaySlice })) {
+          if (!this.open) return;
+          this.hub.replayedEntries += 1;
+          // The feed has no gaps but the one compaction leaves below its floor.
+          if (change.seq !== after + 1) break;
+          after = change.seq;
+          if (change.paths.includes(path) && !this.covers(change, path) && (await visible(change))) {
+            await this.sendPaced(JSON.stringify(eventFrame(change)));
+          }
+        }
+        if (!this.open) return;
+        if (after === sliceStart) {
           this.observed.delete(path);
           return this.error('resync_required', 'The change feed was compacted during the replay: read the current state again.', path);
         }
-        const visible = visibilityFor(this.user, this.hub.canRead);
-        let sent: Promise<void> | undefined;
-        for (const change of page) {
-          if (!this.open) return;
-          if (change.paths.includes(path) && !this.covers(change, path) && (await visible(change))) {
-            sent = this.sendAndWait(JSON.stringify(eventFrame(change)));
-          }
-        }
-        // Pace the replay to what the client reads; a client that stops reading is closed by the held limit.
-        await sent;
-        if (page.length) after = page[page.length - 1].seq;
-        if (page.length < replayPage) break;
+        await new Promise((resolve) => setImmediate(resolve));
       }
-      this.observed.set(path, after);
+      this.observed.set(path, until);
+      // Marks the end of the replay: what follows on this path is live.
+      this.send(JSON.stringify({ type: 'replayed', path, seq: until }));
     } finally {
       this.release();
     }
@@ -200,8 +222,12 @@ export class Connection {
     if (this.socket.bufferedAmount > this.hub.maxBufferedBytes) this.fellBehind();
   }
 
-  private sendAndWait(text: string): Promise<void> {
-    return new Promise((resolve) => this.send(text, () => resolve()));
+  /** Sends a frame; when the socket has much unsent, waits until that frame is handed to the network. */
+  private sendPaced(text: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.send(text, () => resolve());
+      if (this.socket.bufferedAmount <= Math.min(replayHighWaterBytes, this.hub.maxBufferedBytes / 2)) resolve();
+    });
   }
 
   private ack(cmd: z.infer<typeof commandSchema>['cmd'], path: string): void {

@@ -11,6 +11,11 @@ export interface EventHubOptions {
   maxBufferedBytes: number;
   /** Every interval each socket is pinged; one that has not answered the previous ping is dropped. */
   heartbeatMs: number;
+  /** Sockets beyond these are closed with 1013 as soon as they open. */
+  maxSocketsPerUser: number;
+  maxSockets: number;
+  /** A `since` replay reads at most this many feed entries; an older `since` must resync. */
+  maxReplayEntries: number;
   log: Logger;
 }
 
@@ -28,6 +33,8 @@ export class EventHub {
   private readonly heartbeat: NodeJS.Timeout;
   /** The seq of the latest change whose delivery has started; a path observed now gets the later ones. */
   position: number;
+  /** Feed entries read by `since` replays since the store started (what replays cost, for operators and tests). */
+  replayedEntries = 0;
 
   constructor(
     readonly store: Store,
@@ -51,13 +58,36 @@ export class EventHub {
     return this.options.maxBufferedBytes;
   }
 
+  get maxReplayEntries(): number {
+    return this.options.maxReplayEntries;
+  }
+
   canRead: CanRead = (user, fileKey) => this.options.canRead(user, fileKey);
 
-  /** Starts serving an authenticated socket for `user`. */
-  connect(socket: WebSocket, user: string, stillSignedIn: () => Promise<boolean>): Connection {
+  /**
+   * Starts serving an authenticated socket for `user`, or closes it with 1013 when the user or
+   * the store has as many sockets as allowed. The count is taken when the socket opens, so it is
+   * exact whatever happens to upgrades on their way.
+   */
+  connect(socket: WebSocket, user: string, stillSignedIn: () => Promise<boolean>): Connection | undefined {
+    if (this.connections.size >= this.options.maxSockets) {
+      socket.close(1013, 'The store has too many event sockets open: try again later.');
+      return undefined;
+    }
+    if (this.socketsOf(user) >= this.options.maxSocketsPerUser) {
+      socket.close(1013, `You have ${this.options.maxSocketsPerUser} event sockets open: close one first.`);
+      return undefined;
+    }
     const connection = new Connection(socket, user, stillSignedIn, this);
     this.connections.add(connection);
     return connection;
+  }
+
+  /** How many event sockets `user` has open. */
+  socketsOf(user: string): number {
+    let count = 0;
+    for (const connection of this.connections) if (connection.user === user) count += 1;
+    return count;
   }
 
   forget(connection: Connection): void {

@@ -13,6 +13,7 @@ import type { AppEnv } from './env.js';
 import { errorCodes, type ErrorCode } from './error-codes.js';
 import { ApiError, problemResponse } from './problem.js';
 import type { Services } from './services.js';
+import { limitConcurrentRequests } from './request-limit.js';
 import { hardShell, jsonBodies } from './shell.js';
 import { openApiDocument } from './openapi.js';
 
@@ -75,6 +76,8 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
       allowQueryToken: (path) => path === `${prefix}/events`,
     }),
   );
+  // Teammates share the store's capacity; the local owner's own app is not limited.
+  if (config.mode === 'multi-user') app.use(limitConcurrentRequests(config.limits.concurrentRequestsPerUser));
   app.use(jsonBodies(config.limits, prefix));
 
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });

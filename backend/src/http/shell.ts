@@ -1,5 +1,5 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { METHOD_NAME_ALL } from 'hono/router';
 import { matchedRoutes } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
@@ -57,6 +57,13 @@ const mediaRoutes = new Map<string, { anyType: boolean }>([
   ['PATCH /files/:key', { anyType: false }],
 ]);
 
+/**
+ * Routes that also take text bodies, which the route itself parses, with the media cap: an
+ * import reads YAML (Insomnia v5, OpenAPI) and cURL command lines (routes/import.ts).
+ */
+const textRoutes = new Set(['POST /import']);
+const isText = (type: string) => /^(application\/(x-)?yaml|text\/(x-)?yaml|text\/plain)\s*(;|$)/i.test(type);
+
 /** The route a request reached, as `METHOD /path/:param` below the prefix; none when only middleware matched (404, 405). */
 function routeOf(c: Context<AppEnv>, prefix: string): string | undefined {
   const route = matchedRoutes(c).filter((candidate) => candidate.method !== METHOD_NAME_ALL).at(-1);
@@ -65,44 +72,75 @@ function routeOf(c: Context<AppEnv>, prefix: string): string | undefined {
 
 const megabytes = (bytes: number) => `${Math.round((bytes / (1024 * 1024)) * 100) / 100} MB`;
 
+const tooLarge = (cap: number, what: string) =>
+  new ApiError('payload_too_large', `The request body is larger than ${cap} bytes (${megabytes(cap)}), the most this store accepts for ${what}.`, { extra: { limit: cap } });
+
 /**
- * Bodies are size-capped and, but for contents of any type, JSON only and depth-capped. The cap
- * comes from the route the request reached: a file's contents (`?alt=media` on a media route) up
- * to `mediaBytes`, every other body up to `metadataBytes`. A JSON body is parsed here, once: the
- * route's validator and `c.req.json()` read the parsed value from Hono's body cache. A body that
- * reaches no route is not read at all.
+ * Bodies are size-capped and, but for text imports and contents of any type, JSON only and
+ * depth-capped. The cap comes from the route the request reached: a file's contents (`?alt=media`
+ * on a media route) and imports up to `mediaBytes`, every other body up to `metadataBytes`. The
+ * body is read here, once, straight from Node's request (no Fetch Request is built for it) and put
+ * in Hono's body cache, where the route's validator and `c.req.json()` find it. A body that
+ * reaches no route is read up to the cap, not parsed.
  */
 export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; jsonDepth: number }, prefix: string): MiddlewareHandler<AppEnv> {
-  const capOf = (maxSize: number, what: string) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new ApiError('payload_too_large', `The request body is larger than ${maxSize} bytes (${megabytes(maxSize)}), the most this store accepts for ${what}.`, {
-          extra: { limit: maxSize },
-        });
-      },
-    });
-  const metadata = capOf(limits.metadataBytes, 'this request');
-  const media = capOf(limits.mediaBytes, 'a file’s contents');
-  return function acceptJsonBody(c, next) {
+  return async function acceptJsonBody(c, next) {
     if (!hasBody(c)) return next();
     const route = routeOf(c, prefix);
     const contents = route !== undefined && c.req.query('alt') === 'media' ? mediaRoutes.get(route) : undefined;
+    const textRoute = route !== undefined && textRoutes.has(route);
     const type = c.req.header('Content-Type');
-    if (!type || !isJson(type)) {
-      if (contents?.anyType) return media(c, next);
-      throw new ApiError('unsupported_media_type', 'Request bodies must be JSON (Content-Type: application/json).');
+    const json = type !== undefined && isJson(type);
+    const text = textRoute && type !== undefined && isText(type);
+    if (!json && !text && !contents?.anyType) {
+      const accepted = textRoute ? 'JSON, YAML or text' : 'JSON (Content-Type: application/json)';
+      throw new ApiError('unsupported_media_type', `Request bodies must be ${accepted}.`);
     }
-    return (contents ? media : metadata)(c, async () => {
-      if (route !== undefined) checkDepth(await parsedBody(c), limits.jsonDepth);
-      await next();
-    });
+    const [cap, what] = contents || textRoute ? [limits.mediaBytes, 'a file’s contents or an import'] : [limits.metadataBytes, 'this request'];
+    if (Number(c.req.header('Content-Length')) > cap) throw tooLarge(cap, what);
+    const bytes = await readBody(c.env.incoming, cap, () => tooLarge(cap, what));
+    if (route === undefined) return next();
+    // Hono keeps promises in its body cache (`c.req.json()` chains on it), though it types them as values.
+    if (json || text) {
+      const body = bytes.toString('utf8');
+      // A text body is parsed (and depth-checked) by its route.
+      if (json) checkDepth(parseJson(body), limits.jsonDepth);
+      c.req.bodyCache.text = Promise.resolve(body) as unknown as string;
+    } else {
+      c.req.bodyCache.arrayBuffer = Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as unknown as ArrayBuffer;
+    }
+    await next();
   };
 }
 
-async function parsedBody(c: Context<AppEnv>): Promise<unknown> {
+/**
+ * The whole body, refused as soon as it passes `cap` bytes. The stream is then paused: the
+ * listener reads and discards the rest once the answer is sent (listen.ts).
+ */
+function readBody(incoming: IncomingMessage, cap: number, tooLarge: () => ApiError): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (settle: () => void) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      settle();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= cap) return void chunks.push(chunk);
+      incoming.pause();
+      done(() => reject(tooLarge()));
+    };
+    const onEnd = () => done(() => resolve(Buffer.concat(chunks, size)));
+    const onError = (error: Error) => done(() => reject(error));
+    const onClose = () => done(() => reject(new Error('The client closed the request before its body ended.')));
+    incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+function parseJson(text: string): unknown {
   try {
-    return await c.req.json();
+    return JSON.parse(text);
   } catch {
     throw new ApiError('malformed_json', 'The request body is not valid JSON.');
   }

@@ -23,7 +23,6 @@ export interface LanSharingOptions {
   createApp(host: string, port: () => number): Parameters<typeof listen>[0];
   dataDir: string;
   prefix: string;
-  version: string;
   /** `--insecure-http`: plain HTTP instead of TLS. */
   insecureHttp: boolean;
   responder: MdnsResponder;
@@ -92,7 +91,9 @@ export function createLanSharing(options: LanSharingOptions): LanSharing {
         name: `api-store on ${hostname()}`,
         type: 'api-store',
         port: lanPort,
-        txt: { path: options.prefix, version: options.version, scheme, ...(certificate ? { fingerprint: certificate.fingerprint } : {}) },
+        // No version: it would tell everyone on the network which release to attack. The
+        // fingerprint only helps a client tell stores apart; clients pin the invite's.
+        txt: { path: options.prefix, scheme, ...(certificate ? { fingerprint: certificate.fingerprint } : {}) },
       });
       current = { listening, advert, host, port, status: started };
       options.log.info('LAN sharing on', { url: started.url });

@@ -1,10 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { generate } from 'selfsigned';
+import { readPrivateFile, writePrivateFile } from '../data-dir.js';
 import { listen, type Listening } from '../http/listen.js';
 
 export interface Certificate {
@@ -23,16 +22,19 @@ function withFingerprint(key: string, cert: string): Certificate {
 }
 
 /**
- * The listener's self-signed certificate: generated on first use and kept in the data dir (key
- * 0600), so its fingerprint stays the same across restarts and teammates pin it once.
+ * The listener's self-signed certificate: generated on first use and kept in the data dir (0600,
+ * and refused when another user could have planted it: a planted key impersonates the listener),
+ * so its fingerprint stays the same across restarts and teammates pin it once.
  */
 export async function loadCertificate(dataDir: string): Promise<Certificate> {
   try {
-    const [key, cert] = await Promise.all([readFile(join(dataDir, keyFile), 'utf8'), readFile(join(dataDir, certFile), 'utf8')]);
+    const [key, cert] = await Promise.all([readPrivateFile(join(dataDir, keyFile)), readPrivateFile(join(dataDir, certFile))]);
     return withFingerprint(key, cert);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+  // selfsigned (and its X.509 stack) is loaded only the first time a certificate is made.
+  const { generate } = await import('./selfsigned.js');
   const now = Date.now();
   const generated = await generate([{ name: 'commonName', value: `api-store on ${hostname()}` }], {
     keyType: 'ec',
@@ -46,9 +48,8 @@ export async function loadCertificate(dataDir: string): Promise<Certificate> {
       { name: 'subjectAltName', altNames: [{ type: 2, value: hostname() }, { type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
     ],
   });
-  await writeFile(join(dataDir, keyFile), generated.private, { mode: 0o600 });
-  await chmod(join(dataDir, keyFile), 0o600);
-  await writeFile(join(dataDir, certFile), generated.cert);
+  await writePrivateFile(join(dataDir, keyFile), generated.private);
+  await writePrivateFile(join(dataDir, certFile), generated.cert);
   return withFingerprint(generated.private, generated.cert);
 }
 

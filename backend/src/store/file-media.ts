@@ -1,4 +1,5 @@
 import { ApiError } from '../http/problem.js';
+import { checkFileContents } from '../projects/project-document.js';
 import { checkByteSize, checkSize, type DocumentLimits } from './document-limits.js';
 import { below, fileSections, pad, SEP, type FileRecord, type MediaRecord, type Revision } from './file-records.js';
 import { checkVersion, parentOf, putRecord, readVisibleFile, requireRole, touched } from './files.js';
@@ -65,6 +66,7 @@ export async function changeMedia(
       patch = [{ op: 'replace', path: '', value: document }] as PatchOperation[];
       outcome = { document, revert: [{ op: 'replace', path: '', value: previous }] as PatchOperation[] };
     }
+    checkFileContents(file.record.kind, outcome.document);
     const type = 'bytes' in change ? change.type : undefined;
     const media: MediaRecord = { value: outcome.document, version: (current?.version ?? 0) + 1, updated: m.now, ...(type ? { type } : {}) };
     const app = 'patch' in change ? { app: change.patch.app, appVersion: change.patch.appVersion } : {};

@@ -39,6 +39,10 @@ Options:
                          API_STORE_SESSION_SECRET, or nothing: a key is generated in the data dir
   --insecure-http        multi-user over plain HTTP, or single-user on a --host other than loopback
                          (only behind a TLS proxy or on a trusted network)
+  --allow-origin <origin>  let a browser page of this origin (e.g. http://localhost:3000) call the
+                         API, with CORS; repeat for more origins
+  --max-body-mb <n>      largest request body other than a file's contents, in MB (default 1)
+  --max-media-mb <n>     largest file contents (?alt=media), in MB (default 10)
   -h, --help             show this help
 `;
 
@@ -60,6 +64,8 @@ export interface ServerArgs {
       sessionSecret?: string;
     };
     insecureHttp: boolean;
+    allowedOrigins: string[];
+    limits: { metadataBytes?: number; mediaBytes?: number };
   };
   /** Things to tell the operator, e.g. that a secret was given on the command line. */
   warnings: string[];
@@ -122,6 +128,24 @@ export function configSource(path: PropertyKey[]): string {
   return configSources[key] ?? `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 }
 
+/** An origin as browsers send it: scheme://host[:port], nothing after. */
+function originOf(value: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+$/i.test(value)) {
+    throw new UsageError(`--allow-origin must be an origin such as http://localhost:3000, not "${value}"`);
+  }
+  return value;
+}
+
+/** A size flag in MB as bytes. */
+function bytesOf(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const megabytes = Number(value);
+  if (!(Number.isFinite(megabytes) && megabytes > 0 && megabytes <= 1024)) {
+    throw new UsageError(`--${flag} must be a number of megabytes above 0 and at most 1024, not "${value}"`);
+  }
+  return Math.floor(megabytes * 1024 * 1024);
+}
+
 export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerArgs {
   let values;
   let positionals: string[];
@@ -146,6 +170,9 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         'oidc-redirect-base': { type: 'string' },
         'session-secret': { type: 'string' },
         'insecure-http': { type: 'boolean', default: false },
+        'allow-origin': { type: 'string', multiple: true },
+        'max-body-mb': { type: 'string' },
+        'max-media-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -183,6 +210,8 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         sessionSecret: secretOf('session-secret', values['session-secret'], 'API_STORE_SESSION_SECRET', env, warnings),
       },
       insecureHttp,
+      allowedOrigins: (values['allow-origin'] ?? []).map(originOf),
+      limits: { metadataBytes: bytesOf('max-body-mb', values['max-body-mb']), mediaBytes: bytesOf('max-media-mb', values['max-media-mb']) },
       dataDir: values['data-dir'] ?? defaultDataDir(env),
       host: values.host,
       port,

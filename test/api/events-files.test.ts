@@ -49,12 +49,20 @@ async function nothingBefore(store: TestStore, socket: EventSocket, user: string
   assert.equal((await socket.command(1, '/history')).type, 'ack');
 }
 
+/** Accounts whose keys are their names, so that grants (which must name an existing user) reach the users of `users`. */
+async function seedAccounts(store: TestStore, names: string[]): Promise<void> {
+  await store.running.services.store.mutate(async (m) => {
+    for (const name of names) m.put('users', name, { key: name, name, admin: false, created: m.now });
+  });
+}
+
 const pick = (frame: Frame) => ({ operation: frame.operation, id: frame.id });
 
 describe('file events in local mode', () => {
   let store: TestStore;
   before(async () => {
     store = await startTestStore({}, { authenticator: users });
+    await seedAccounts(store, ['alice', 'bob', 'dora', 'finn']);
   });
   after(() => store.stop());
 
@@ -132,6 +140,7 @@ describe('permission filtering across users', () => {
   let store: TestStore;
   before(async () => {
     store = await startTestStore({}, { authenticator: users });
+    await seedAccounts(store, ['alice', 'bob', 'dora', 'finn']);
   });
   after(() => store.stop());
 

@@ -35,7 +35,7 @@ export async function populateStore(store: Store, owner = 'owner'): Promise<Popu
   await trashFile(store, owner, trashed.key);
   const purged = await createFile(store, owner, { parent: space.key, input: { kind: 'Core#Project', info: { name: 'Purged' } } }, limits);
   await trashFile(store, owner, purged.key);
-  await deleteFromTrash(store, owner, purged.key);
+  await deleteFromTrash(store, owner, [purged.key]);
   await createHistory(store, historyAccessOf(store.storage, owner), [
     { app: 'app', log: { request: { url: 'https://a.test/', method: 'GET', headers: '', startTime: 1 } }, space: space.key, project: project.key, request: 'r1' },
     { app: 'app', log: { request: { url: 'https://b.test/', method: 'POST', headers: '', startTime: 2 } } },

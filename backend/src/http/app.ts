@@ -15,6 +15,7 @@ import { ApiError, problemResponse } from './problem.js';
 import type { Services } from './services.js';
 import { limitConcurrentRequests } from './request-limit.js';
 import { hardShell, jsonBodies } from './shell.js';
+import { openApiDocument } from './openapi.js';
 
 export interface ListenerOptions {
   /** Loopback listeners check Host against the loopback names (DNS rebinding). */
@@ -82,7 +83,8 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
   const sockets = createListenerSockets(app, maxCommandBytes, listener.authenticator);
   registerRoutes(api, services, sockets);
-  api.doc('/openapi.json', { openapi: '3.0.0', info: { title: 'api-store', version: services.version } });
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  api.get('/openapi.json', (c) => c.json((document ??= openApiDocument(api, { version: services.version, prefix }))));
   app.route(prefix, api);
 
   app.notFound((c) => problemResponse(c, new ApiError('not_found', 'There is nothing at this path.')));

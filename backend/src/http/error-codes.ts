@@ -42,6 +42,7 @@ export const errorCodes = {
   protected_field: { status: 400, title: 'Protected Field' },
   invalid_patch: { status: 400, title: 'Invalid Patch' },
   version_conflict: { status: 412, title: 'Version Conflict' },
+  contents_not_json: { status: 409, title: 'Contents Are Not JSON' },
   invalid_project_document: { status: 400, title: 'Invalid Project Document' },
   // import and export
   import_unsupported_format: { status: 400, title: 'Unsupported Import Format' },

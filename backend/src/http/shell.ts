@@ -47,8 +47,15 @@ export function hasBody(c: Context<AppEnv>): boolean {
   return !(length === '0' || (length === undefined && c.req.header('Transfer-Encoding') === undefined));
 }
 
-/** The routes whose body is a file's contents when asked with `?alt=media` (routes/files.ts). */
-const mediaRoutes = new Set(['POST /files', 'PUT /files/:key', 'PATCH /files/:key']);
+/**
+ * The routes whose body is a file's contents when asked with `?alt=media` (routes/files.ts).
+ * `anyType`: the contents may be of any type; a body that is not JSON reaches the route unparsed.
+ */
+const mediaRoutes = new Map<string, { anyType: boolean }>([
+  ['POST /files', { anyType: false }],
+  ['PUT /files/:key', { anyType: true }],
+  ['PATCH /files/:key', { anyType: false }],
+]);
 
 /**
  * Routes that also take text bodies, which the route itself parses, with the media cap: an
@@ -63,43 +70,54 @@ function routeOf(c: Context<AppEnv>, prefix: string): string | undefined {
   return route && route.path.startsWith(prefix) ? `${route.method} ${route.path.slice(prefix.length)}` : undefined;
 }
 
-const tooLarge = () => new ApiError('payload_too_large', 'The request body is larger than this store accepts.');
+const megabytes = (bytes: number) => `${Math.round((bytes / (1024 * 1024)) * 100) / 100} MB`;
+
+const tooLarge = (cap: number, what: string) =>
+  new ApiError('payload_too_large', `The request body is larger than ${cap} bytes (${megabytes(cap)}), the most this store accepts for ${what}.`, { extra: { limit: cap } });
 
 /**
- * Bodies are JSON only, size-capped and depth-capped. The cap comes from the route the request
- * reached: a file's contents (`?alt=media` on a media route) up to `mediaBytes`, every other
- * body up to `metadataBytes`. The body is read here, once, straight from Node's request (no
- * Fetch Request is built for it) and put in Hono's body cache, where the route's validator and
- * `c.req.json()` find it. A body that reaches no route is read up to the cap, not parsed.
+ * Bodies are size-capped and, but for text imports and contents of any type, JSON only and
+ * depth-capped. The cap comes from the route the request reached: a file's contents (`?alt=media`
+ * on a media route) and imports up to `mediaBytes`, every other body up to `metadataBytes`. The
+ * body is read here, once, straight from Node's request (no Fetch Request is built for it) and put
+ * in Hono's body cache, where the route's validator and `c.req.json()` find it. A body that
+ * reaches no route is read up to the cap, not parsed.
  */
 export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; jsonDepth: number }, prefix: string): MiddlewareHandler<AppEnv> {
   return async function acceptJsonBody(c, next) {
     if (!hasBody(c)) return next();
-    const type = c.req.header('Content-Type');
     const route = routeOf(c, prefix);
+    const contents = route !== undefined && c.req.query('alt') === 'media' ? mediaRoutes.get(route) : undefined;
     const textRoute = route !== undefined && textRoutes.has(route);
+    const type = c.req.header('Content-Type');
+    const json = type !== undefined && isJson(type);
     const text = textRoute && type !== undefined && isText(type);
-    if (!text && (!type || !isJson(type))) {
+    if (!json && !text && !contents?.anyType) {
       const accepted = textRoute ? 'JSON, YAML or text' : 'JSON (Content-Type: application/json)';
       throw new ApiError('unsupported_media_type', `Request bodies must be ${accepted}.`);
     }
-    const cap = textRoute || (route !== undefined && mediaRoutes.has(route) && c.req.query('alt') === 'media') ? limits.mediaBytes : limits.metadataBytes;
-    if (Number(c.req.header('Content-Length')) > cap) throw tooLarge();
-    const body = await readBody(c.env.incoming, cap);
+    const [cap, what] = contents || textRoute ? [limits.mediaBytes, 'a file’s contents or an import'] : [limits.metadataBytes, 'this request'];
+    if (Number(c.req.header('Content-Length')) > cap) throw tooLarge(cap, what);
+    const bytes = await readBody(c.env.incoming, cap, () => tooLarge(cap, what));
     if (route === undefined) return next();
-    // A text body is parsed (and depth-checked) by its route.
-    if (!text) checkDepth(parseJson(body), limits.jsonDepth);
     // Hono keeps promises in its body cache (`c.req.json()` chains on it), though it types them as values.
-    c.req.bodyCache.text = Promise.resolve(body) as unknown as string;
+    if (json || text) {
+      const body = bytes.toString('utf8');
+      // A text body is parsed (and depth-checked) by its route.
+      if (json) checkDepth(parseJson(body), limits.jsonDepth);
+      c.req.bodyCache.text = Promise.resolve(body) as unknown as string;
+    } else {
+      c.req.bodyCache.arrayBuffer = Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as unknown as ArrayBuffer;
+    }
     await next();
   };
 }
 
 /**
- * The whole body as text, refused as soon as it passes `cap` bytes. The stream is then paused:
- * the listener reads and discards the rest once the answer is sent (listen.ts).
+ * The whole body, refused as soon as it passes `cap` bytes. The stream is then paused: the
+ * listener reads and discards the rest once the answer is sent (listen.ts).
  */
-function readBody(incoming: IncomingMessage, cap: number): Promise<string> {
+function readBody(incoming: IncomingMessage, cap: number, tooLarge: () => ApiError): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -113,7 +131,7 @@ function readBody(incoming: IncomingMessage, cap: number): Promise<string> {
       incoming.pause();
       done(() => reject(tooLarge()));
     };
-    const onEnd = () => done(() => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    const onEnd = () => done(() => resolve(Buffer.concat(chunks, size)));
     const onError = (error: Error) => done(() => reject(error));
     const onClose = () => done(() => reject(new Error('The client closed the request before its body ended.')));
     incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);

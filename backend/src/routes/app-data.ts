@@ -19,15 +19,20 @@ import {
   type AppScope,
 } from '../store/app-data.js';
 import { patchBodySchema, patchOperationSchema, patchRequestOf } from '../store/json-patch.js';
+import { clientKeySchema } from '../store/files.js';
 import { MAX_SORTABLE_TIME } from '../store/time-keys.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
+import { prefersMinimal } from '../http/prefer.js';
 
 /** An app's id: URL-safe, as it appears in the path. */
 const appId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'must be letters, digits, ".", "_", "~" or "-"');
-const recordKey = z.string().min(1).max(64);
+/** The store's keys and clients' own; `query` would be shadowed by the query route. */
+const recordKey = clientKeySchema.refine((key) => key !== 'query', 'is reserved (GET …/query lists matches)');
 const MAX_BATCH = 1000;
 
-const AppRecordInputSchema = z.looseObject({ info: z.looseObject({ name: z.string() }) }).openapi('AppRecordInput');
+const AppRecordInputSchema = z
+  .looseObject({ key: recordKey.optional().openapi({ description: 'A client key, kept exactly; 409 `key_conflict` when a record here has or had it' }), info: z.looseObject({ name: z.string() }) })
+  .openapi('AppRecordInput');
 const AppRecordSchema = AppRecordInputSchema.extend({
   key: z.string(),
   created: z.number(),
@@ -36,6 +41,7 @@ const AppRecordSchema = AppRecordInputSchema.extend({
 }).openapi('AppRecord');
 
 const listSchema = pageOf(AppRecordSchema);
+const keyConflict = { 409: { description: 'A client `key` is taken by a record here, deleted ones included, or given twice (`key_conflict`)' } };
 const keyList = z.array(recordKey).min(1).max(MAX_BATCH);
 
 
@@ -78,7 +84,7 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       tags: tag,
       summary: 'Create a record',
       request: { params: appParams, ...jsonBody(AppRecordInputSchema) },
-      responses: { 201: jsonResponse(AppRecordSchema, 'The created record') },
+      responses: { 201: jsonResponse(AppRecordSchema, 'The created record'), ...keyConflict },
     }),
     async (c) => {
       const { appId: id } = c.req.valid('param');
@@ -95,7 +101,7 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       tags: tag,
       summary: `Create up to ${MAX_BATCH} records in one atomic batch`,
       request: { params: appParams, ...jsonBody(z.array(AppRecordInputSchema).min(1).max(MAX_BATCH)) },
-      responses: { 200: jsonResponse(z.object({ items: z.array(AppRecordSchema) }), 'The created records, in order') },
+      responses: { 200: jsonResponse(z.object({ items: z.array(AppRecordSchema) }), 'The created records, in order'), ...keyConflict },
     }),
     async (c) => {
       const records = await createAppRecords(store, scopeOf(c, c.req.valid('param').appId), c.req.valid('json') as AppRecordInput[]);
@@ -194,16 +200,20 @@ function registerCollection(api: Api, services: Services, collection: AppCollect
       path: `${base}/{key}`,
       tags: tag,
       summary: 'Apply an RFC 6902 patch; the answer carries `revert`, the patch that undoes it',
+      description: 'With `Prefer: return=minimal` (`Preference-Applied`) the answer holds only `updated` and `revert`.',
       request: { params: recordParams, ...jsonBody(patchBodySchema) },
       responses: {
-        200: jsonResponse(AppRecordSchema.extend({ revert: z.array(patchOperationSchema) }), 'The patched record and its revert patch'),
+        200: jsonResponse(
+          z.union([AppRecordSchema.extend({ revert: z.array(patchOperationSchema) }), z.object({ updated: z.number(), revert: z.array(patchOperationSchema) })]),
+          'The patched record and its revert patch, or with `return=minimal` its `updated` and the revert patch',
+        ),
         404: { description: 'No such record' },
       },
     }),
     async (c) => {
       const { appId: id, key } = c.req.valid('param');
       const { record, revert } = await patchAppRecord(store, scopeOf(c, id), key, patchRequestOf(c.req.valid('json')), recordLimits);
-      return c.json({ ...record, revert }, 200);
+      return c.json(prefersMinimal(c) ? { updated: record.updated, revert } : { ...record, revert }, 200);
     },
   );
 

@@ -63,7 +63,7 @@ export function registerAuth(api: Api, services: Services): void {
       summary: 'Create an account with an invite code; rate-limited per address',
       middleware: [attemptsByAddress(accounts.attemptsByAddress)] as const,
       request: jsonBody(Redemption),
-      responses: { 201: jsonResponse(PublicUserSchema, 'The new account'), 400: { description: 'Invalid or spent code' }, 409: { description: 'User name taken' } },
+      responses: { 201: jsonResponse(PublicUserSchema, 'The new account'), 400: { description: 'Invalid or spent code (`invalid_invite`)' }, 409: { description: 'User name taken (`username_taken`)' }, 429: { description: 'Too many attempts from this address (`too_many_attempts`); see Retry-After' } },
     }),
     async (c) => {
       const { code, username, name, password } = c.req.valid('json');
@@ -95,7 +95,7 @@ export function registerAuth(api: Api, services: Services): void {
       summary: 'Finish an OpenID Connect login: checks state, exchanges the code, verifies the ID token and nonce, creates the user on first login',
       middleware: [attemptsByAddress(accounts.attemptsByAddress)] as const,
       request: { query: OidcCallback },
-      responses: { 200: jsonResponse(SessionTokenSchema, 'A new session'), 401: { description: 'The login failed' } },
+      responses: { 200: jsonResponse(SessionTokenSchema, 'A new session'), 401: { description: 'The login failed (`oidc_login_failed`)' }, 404: { description: 'OIDC is not configured (`oidc_not_configured`)' }, 429: { description: 'Too many attempts from this address (`too_many_attempts`); see Retry-After' } },
     }),
     async (c) => {
       const client = oidcClient();

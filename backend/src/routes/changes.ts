@@ -36,6 +36,7 @@ const listChanges = createRoute({
   },
   responses: {
     200: jsonResponse(pageOf(Event), 'Changes the caller may see, in seq order; a page may hold fewer than `limit` items and still have a cursor'),
+    410: { description: 'The feed no longer holds the changes after `since`, or never did (`resync_required`, with the current `seq`)' },
   },
 });
 

@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi';
 import type { WebSocket } from 'ws';
 import { credentialOf } from '../auth/authenticate.js';
 import type { Connection } from '../events/connection.js';
 import type { ListenerSockets } from '../events/sockets.js';
 import type { Api } from '../http/env.js';
+import { createRoute } from '../http/openapi.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 
@@ -33,15 +33,16 @@ export function registerEvents(api: Api, { events }: Services, sockets: Listener
       throw new ApiError('upgrade_required', 'GET /events is a WebSocket: open it with a WebSocket client.', { headers: { Upgrade: 'websocket' } });
     },
   );
-  api.openAPIRegistry.registerPath({
-    method: 'get',
-    path: '/events',
-    summary: 'Realtime events (WebSocket); the credential may be passed as ?token=',
-    request: { query: z.object({ token: z.string().optional() }) },
-    responses: {
-      101: { description: 'Switching to the WebSocket protocol' },
-      401: { description: 'No valid credential: the upgrade is refused' },
-      426: { description: 'Not a WebSocket upgrade' },
-    },
-  });
+  api.openAPIRegistry.registerPath(
+    createRoute({
+      method: 'get',
+      path: '/events',
+      summary: 'Realtime events (WebSocket); the credential may be passed as ?token=',
+      security: [{ bearer: [] }, { queryToken: [] }],
+      responses: {
+        101: { description: 'Switching to the WebSocket protocol' },
+        426: { description: 'Not a WebSocket upgrade (`upgrade_required`)' },
+      },
+    }),
+  );
 }

@@ -28,9 +28,9 @@ export function registerFileUsers(api: Api, services: Services): void {
       method: 'patch',
       path: '/files/{key}/users',
       summary: 'Grant or revoke roles: `[{op: "add", type: "user"|"anyone", id?, value: role}, {op: "remove", type, id?}]`',
-      description: 'Owners only. Grants may name any valid user key. All operations are applied in one write.',
+      description: 'Owners only. A grant must name an existing user (404 `user_not_found`). All operations are applied in one write, all or none.',
       request: { params: keyParam, ...jsonBody(grantOperationsSchema) },
-      responses: { 200: grants, 403: { description: 'Not an owner' }, ...notVisible },
+      responses: { 200: grants, 403: { description: 'Not an owner' }, 404: { description: 'No such file the caller can see, or a granted user does not exist (`user_not_found`)' } },
     }),
     async (c) => c.json({ items: await changeGrants(store, c.get('caller').user, c.req.valid('param').key, c.req.valid('json')) }, 200),
   );

@@ -4,15 +4,17 @@ import type { Api, AppEnv } from '../http/env.js';
 import { indexPosition, pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
-import { changeMedia, listRevisions, readMedia } from '../store/file-media.js';
+import { changeMedia, listRevisions, readMedia, type MediaChange } from '../store/file-media.js';
+import type { MediaRecord } from '../store/file-records.js';
 import {
   breadcrumbs, createFile, etagOf, fileInputSchema, fileKeySchema, kindSchema, listFiles, patchFile, readFiles, readVisibleFile,
   type FileInput,
 } from '../store/files.js';
-import { jsonValueSchema, patchBodySchema, patchRequestOf } from '../store/json-patch.js';
+import { jsonValueSchema, patchBodySchema, patchRequestOf, type PatchOperation } from '../store/json-patch.js';
 import { trashFile } from '../store/trash.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
-import { hasBody } from '../http/shell.js';
+import { hasBody, isJson } from '../http/shell.js';
+import { prefersMinimal } from '../http/prefer.js';
 
 /**
  * `/files`: metadata of spaces and everything the app saves, and with `?alt=media` their
@@ -35,13 +37,39 @@ export const FileSchema = z
   })
   .openapi('File');
 
-const MediaSchema = z.object({ value: z.unknown(), version: z.number(), revert: z.array(z.unknown()) }).openapi('FileContents');
+const MediaSchema = z
+  .object({
+    value: z.unknown().optional().openapi({ description: 'The JSON contents; absent with `Prefer: return=minimal` and for contents of other types' }),
+    version: z.number(),
+    revert: z.array(z.unknown()),
+    type: z.string().optional().openapi({ description: 'The Content-Type of contents that are not JSON' }),
+  })
+  .openapi('FileContents');
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+/** Contents of a type other than JSON, as bytes. */
+const bytes = { type: 'string' as const, format: 'binary' };
+/**
+ * Bodies whose shape depends on `?alt=media` are declared here for clients and validated by the
+ * route (`parseBody`), which knows which shape applies.
+ */
+const createBody = {
+  required: true,
+  description: 'The file’s metadata; with `?alt=media`, `{meta, media}`: its metadata and its JSON contents',
+  content: { 'application/json': { schema: { oneOf: [ref('FileInput'), ref('FileWithContents')] } } },
+};
+const contentsBody = {
+  required: true,
+  description: 'The new contents: a JSON document, or bytes of any other type, kept with their Content-Type',
+  content: { 'application/json': { schema: {} }, '*/*': { schema: bytes } },
+};
+const minimalHeader = z.object({ prefer: z.string().optional().openapi({ description: '`return=minimal`: answer the version and the revert only' }) });
 const notVisible = { 404: { description: 'No such file the caller can see (missing, in trash, or not shared)' } };
 
 const alt = z.object({ alt: z.literal('media').optional() });
 const keyParam = z.object({ key: fileKeySchema });
 /** Create with contents: `POST /files?alt=media` with `{meta, media}`. */
 const createWithMedia = z.object({ meta: fileInputSchema, media: jsonValueSchema });
+const conflict = { 409: { description: 'The key is or was used by a file, or history is attached to it (`key_conflict`)' } };
 const MAX_BATCH = 500;
 
 const listQuery = pageQuery.extend({
@@ -65,11 +93,34 @@ const readJson = async (c: Context<AppEnv>) => {
   return (await c.req.json()) as unknown;
 };
 
+/** A Content-Type as a client may send it: `type/subtype` and parameters. */
+const mediaTypePattern = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+\s*(;.*)?$/;
+
+/** The contents a PUT sends: a JSON document, or the bytes of any other type (octet-stream when none is named). */
+async function contentsOf(c: Context<AppEnv>): Promise<MediaChange> {
+  const type = c.req.header('Content-Type')?.trim() || 'application/octet-stream';
+  if (isJson(type)) return { replace: await readJson(c) };
+  if (type.length > 256 || !mediaTypePattern.test(type)) throw new ApiError('unsupported_media_type', 'The Content-Type is not a media type such as application/yaml.');
+  return { bytes: Buffer.from(await c.req.arrayBuffer()), type };
+}
+
+/**
+ * The answer to a contents change: the version and `revert`, and unless the client asked for
+ * `return=minimal`, the JSON contents (the bytes of other types are read with GET).
+ */
+function mediaAnswer(c: Context<AppEnv>, media: MediaRecord, revert: PatchOperation[]) {
+  c.header('ETag', etagOf(media.version));
+  const answer = { version: media.version, revert, ...(media.type === undefined ? {} : { type: media.type }) };
+  return c.json(prefersMinimal(c) || media.type !== undefined ? answer : { value: media.value, ...answer }, 200);
+}
+
 export function registerFiles(api: Api, services: Services): void {
   const { store, cursors, config } = services;
   const location = (key: string) => `${config.prefix}/files/${key}`;
   const metadataLimits = { maxBytes: config.limits.metadataBytes, maxDepth: config.limits.jsonDepth };
   const mediaLimits = { maxBytes: config.limits.mediaBytes, maxDepth: config.limits.jsonDepth };
+  api.openAPIRegistry.register('FileInput', fileInputSchema);
+  api.openAPIRegistry.register('FileWithContents', createWithMedia);
 
   api.openapi(
     createRoute({
@@ -99,14 +150,14 @@ export function registerFiles(api: Api, services: Services): void {
       path: '/files',
       summary: 'Create a file in a space (or at the caller’s root)',
       description:
-        'The body is the file’s metadata (`kind`, `info.name`, an optional UUID `key`, any other JSON); with `?alt=media` it ' +
+        'The body is the file’s metadata (`kind`, `info.name`, an optional URL-safe client `key`, kept exactly, any other JSON); with `?alt=media` it ' +
         'is `{meta, media}` and creates the contents in the same write. Server-owned fields in the body are ignored.',
-      request: { query: alt.extend({ parent: fileKeySchema.optional() }) },
+      request: { query: alt.extend({ parent: fileKeySchema.optional() }), body: createBody },
       responses: {
         201: jsonResponse(FileSchema, 'The created file'),
         400: { description: 'Invalid body, or the parent is not a space (`parent_not_space`)' },
         404: { description: 'No such parent space the caller can see' },
-        409: { description: 'The key is or was used by a file, or history is attached to it (`key_conflict`)' },
+        ...conflict,
       },
     }),
     async (c) => {
@@ -140,7 +191,13 @@ export function registerFiles(api: Api, services: Services): void {
       path: '/files/{key}',
       summary: 'A file’s metadata, or with `?alt=media` its contents',
       request: { params: keyParam, query: alt },
-      responses: { 200: jsonResponse(FileSchema, 'The file (ETag: its version)'), ...notVisible },
+      responses: {
+        200: {
+          description: 'The file (ETag: its version); with `?alt=media` its contents (ETag: their version) in their own Content-Type',
+          content: { 'application/json': { schema: { anyOf: [ref('File'), { description: 'With `?alt=media`: JSON contents' }] } }, '*/*': { schema: bytes } },
+        },
+        404: { description: 'No such file the caller can see, or with `?alt=media` it has no contents yet (`media_not_found`)' },
+      },
     }),
     async (c) => {
       const { key } = c.req.valid('param');
@@ -148,6 +205,8 @@ export function registerFiles(api: Api, services: Services): void {
       if (c.req.valid('query').alt === 'media') {
         const media = await readMedia(store.storage, user, key);
         c.header('ETag', etagOf(media.version));
+        // `attachment`: a browser saves contents of a client-chosen type (text/html, say) instead of rendering them as the store's page.
+        if (media.type !== undefined) return c.body(Buffer.from(media.value as string, 'base64'), 200, { 'Content-Type': media.type, 'Content-Disposition': 'attachment' });
         return c.json(media.value as object, 200);
       }
       const { record } = await readVisibleFile(store.storage, user, key);
@@ -164,11 +223,15 @@ export function registerFiles(api: Api, services: Services): void {
       description:
         'The body is `{app, appVersion, patch}` or a bare array of operations. Server-owned fields cannot be patched. The ' +
         'answer carries `revert`, a patch that restores the previous state. Writers and owners only.',
-      request: { params: keyParam, query: alt, ...jsonBody(patchBodySchema) },
+      request: { params: keyParam, query: alt, headers: minimalHeader, ...jsonBody(patchBodySchema) },
       responses: {
-        200: jsonResponse(z.union([FileSchema.extend({ revert: z.array(z.unknown()) }), MediaSchema]), 'The patched file (or contents) and `revert`'),
+        200: jsonResponse(
+          z.union([FileSchema.extend({ revert: z.array(z.unknown()) }), MediaSchema]),
+          'The patched file (or contents) and `revert`; with `Prefer: return=minimal` (`Preference-Applied`) the version and `revert` only',
+        ),
         400: { description: '`invalid_patch` or `protected_field`; nothing was changed' },
         403: { description: 'The caller may only read this file' },
+        409: { description: 'The contents are not JSON: replace them with PUT (`contents_not_json`)' },
         412: { description: 'If-Match names an older version (`version_conflict`)' },
         ...notVisible,
       },
@@ -180,12 +243,11 @@ export function registerFiles(api: Api, services: Services): void {
       const ifMatch = c.req.header('If-Match');
       if (c.req.valid('query').alt === 'media') {
         const { media, revert } = await changeMedia(store, user, key, { patch: request }, { ifMatch, ...mediaLimits });
-        c.header('ETag', etagOf(media.version));
-        return c.json({ value: media.value, version: media.version, revert }, 200);
+        return mediaAnswer(c, media, revert);
       }
       const { record, revert } = await patchFile(store, user, key, request, { ifMatch, ...metadataLimits });
       c.header('ETag', etagOf(record.version));
-      return c.json({ ...record, revert }, 200);
+      return c.json(prefersMinimal(c) ? { version: record.version, revert } : { ...record, revert }, 200);
     },
   );
 
@@ -194,20 +256,21 @@ export function registerFiles(api: Api, services: Services): void {
       method: 'put',
       path: '/files/{key}',
       summary: 'Replace a file’s contents (`?alt=media` required); stores a revision',
-      request: { params: keyParam, query: z.object({ alt: z.literal('media') }) },
+      description:
+        'The body is the new contents: JSON, or any other type, stored as bytes and given back with the same Content-Type (only JSON ' +
+        'contents take PATCH). With `Prefer: return=minimal` the answer holds the version and `revert` only.',
+      request: { params: keyParam, query: z.object({ alt: z.literal('media') }), headers: minimalHeader, body: contentsBody },
       responses: {
-        200: jsonResponse(MediaSchema, 'The new contents, their version and `revert`'),
+        200: jsonResponse(MediaSchema, 'The new contents (JSON only), their version and `revert`'),
         403: { description: 'The caller may only read this file' },
         412: { description: 'If-Match names an older version (`version_conflict`)' },
         ...notVisible,
       },
     }),
     async (c) => {
-      const body = await readJson(c);
       const ifMatch = c.req.header('If-Match');
-      const { media, revert } = await changeMedia(store, c.get('caller').user, c.req.valid('param').key, { replace: body }, { ifMatch, ...mediaLimits });
-      c.header('ETag', etagOf(media.version));
-      return c.json({ value: media.value, version: media.version, revert }, 200);
+      const { media, revert } = await changeMedia(store, c.get('caller').user, c.req.valid('param').key, await contentsOf(c), { ifMatch, ...mediaLimits });
+      return mediaAnswer(c, media, revert);
     },
   );
 

@@ -22,32 +22,42 @@ const scopeId = z.string().min(1).max(256).regex(/^[^\x00-\x1f]*$/, 'must not co
 const historyKey = z.string().min(1).max(64);
 const MAX_BATCH = 1000;
 
+/** Core writes an empty string for an id it does not have: the same as leaving it out. */
+const optionalScopeId = z.union([scopeId, z.literal('')]).optional();
+
+/**
+ * Core's `IHttpHistory` with its `IRequestLog`: the sent request, and a response (`timings`
+ * optional, as some HTTP clients cannot give them) or an error response (`status` 0 and `error`)
+ * for a request that failed. A failed request is history too.
+ */
 const HistoryInputSchema = z
   .looseObject({
     kind: z.literal(HISTORY_KIND).optional(),
-    app: scopeId,
+    app: optionalScopeId,
     log: z.looseObject({
       request: z.looseObject({
         url: z.string().min(1),
-        method: z.string().min(1).max(64),
-        headers: z.string(),
+        method: z.string().min(1).max(64).optional(),
+        headers: z.string().optional(),
         payload: z.unknown().optional(),
         startTime: z.number(),
       }),
       response: z
         .looseObject({
           status: z.number().int(),
-          statusText: z.string(),
-          headers: z.string(),
+          statusText: z.string().optional(),
+          headers: z.string().optional(),
           payload: z.unknown().optional(),
-          timings: z.looseObject({}),
+          timings: z.looseObject({}).optional(),
+          loadingTime: z.number().optional(),
+          error: z.union([z.string(), z.looseObject({ message: z.string() })]).optional(),
         })
         .optional(),
     }),
     created: z.number().int().min(0).max(MAX_SORTABLE_TIME).optional(),
-    space: scopeId.optional(),
-    project: scopeId.optional(),
-    request: scopeId.optional(),
+    space: optionalScopeId,
+    project: optionalScopeId,
+    request: optionalScopeId,
   })
   .openapi('HistoryInput');
 
@@ -72,6 +82,7 @@ const listQuery = pageQuery
   });
 
 const keyParam = { params: z.object({ key: historyKey }) };
+const attachmentErrors = { 404: { description: 'The `space` or `project` is a file the caller cannot read (`file_not_found`)' } };
 const keyList = z.array(historyKey).min(1).max(MAX_BATCH);
 
 export function registerHistory(api: Api, services: Services): void {
@@ -84,7 +95,7 @@ export function registerHistory(api: Api, services: Services): void {
       path: '/history',
       summary: 'Log one request',
       request: jsonBody(HistoryInputSchema),
-      responses: { 201: jsonResponse(HistoryEntrySchema, 'The stored entry') },
+      responses: { 201: jsonResponse(HistoryEntrySchema, 'The stored entry'), ...attachmentErrors },
     }),
     async (c) => {
       const [entry] = await createHistory(store, accessOf(c.get('caller').user), [c.req.valid('json') as HistoryInput]);
@@ -99,7 +110,7 @@ export function registerHistory(api: Api, services: Services): void {
       path: '/history/batch/create',
       summary: `Log up to ${MAX_BATCH} requests in one atomic batch`,
       request: jsonBody(z.array(HistoryInputSchema).min(1).max(MAX_BATCH)),
-      responses: { 200: jsonResponse(z.object({ items: z.array(z.string()) }), 'The keys of the stored entries, in order') },
+      responses: { 200: jsonResponse(z.object({ items: z.array(z.string()) }), 'The keys of the stored entries, in order'), ...attachmentErrors },
     }),
     async (c) => {
       const entries = await createHistory(store, accessOf(c.get('caller').user), c.req.valid('json') as HistoryInput[]);

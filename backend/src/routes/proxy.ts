@@ -60,7 +60,7 @@ async function recordInHistory(store: Store, user: string, from: Attachment, sen
                   statusText: response.statusText,
                   headers: headerBlock(response.headers),
                   ...(response.bodyEncoding === 'utf8' && !response.truncated ? { payload: response.body } : {}),
-                  timings: response.timings,
+                  timings: { ...response.timings },
                   size: response.size,
                 },
               }

@@ -3,13 +3,18 @@ import type { Api } from '../http/env.js';
 import { indexPosition, pageQuery } from '../http/page-query.js';
 import type { Services } from '../http/services.js';
 import { fileKeySchema } from '../store/files.js';
-import { deleteFromTrash, emptyTrash, listTrash, restoreFile } from '../store/trash.js';
+import { deleteFromTrash, emptyTrash, listTrash, restoreFile, restoreFiles } from '../store/trash.js';
 import { FileSchema } from './files.js';
-import { createRoute, jsonResponse, pageOf } from '../http/openapi.js';
+import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
 
 /** `/trash`: what the caller moved to trash and still owns, addressed by the file's own key. */
 
 const keyParam = { params: z.object({ key: fileKeySchema }) };
+const MAX_BATCH = 500;
+const keyList = z.array(fileKeySchema).min(1).max(MAX_BATCH);
+const TrashedFileSchema = FileSchema.extend({
+  trashed: z.object({ user: z.string(), time: z.number() }).openapi({ description: 'Who moved the file to trash, and when (ms)' }),
+}).openapi('TrashedFile');
 const notInTrash = { 404: { description: 'No such file in trash that the caller can see' }, 403: { description: 'Not an owner of the file' } };
 
 export function registerTrash(api: Api, services: Services): void {
@@ -21,7 +26,7 @@ export function registerTrash(api: Api, services: Services): void {
       path: '/trash',
       summary: 'One page of the caller’s trash, oldest first',
       request: { query: pageQuery },
-      responses: { 200: jsonResponse(pageOf(FileSchema), 'Trashed files (roots of trashed subtrees)') },
+      responses: { 200: jsonResponse(pageOf(TrashedFileSchema), 'Trashed files (roots of trashed subtrees), each with when and by whom it was deleted') },
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid('query');
@@ -49,6 +54,32 @@ export function registerTrash(api: Api, services: Services): void {
 
   api.openapi(
     createRoute({
+      method: 'post',
+      path: '/trash/batch/restore',
+      summary: `Restore up to ${MAX_BATCH} trashed files in one write, all or none`,
+      description: 'In the order given: a file may follow the space it was in. Each must be the caller’s to restore, as with `PUT /trash/{key}/restore`.',
+      request: jsonBody(keyList),
+      responses: { 200: jsonResponse(z.object({ items: z.array(FileSchema) }), 'The restored files, in order'), 409: { description: 'A file’s space is gone or in trash (`parent_gone`)' }, ...notInTrash },
+    }),
+    async (c) => c.json({ items: await restoreFiles(store, c.get('caller').user, c.req.valid('json')) }, 200),
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/trash/batch/delete',
+      summary: `Delete up to ${MAX_BATCH} trashed files and their subtrees for good, in one write, all or none`,
+      request: jsonBody(keyList),
+      responses: { 204: { description: 'Deleted' }, ...notInTrash },
+    }),
+    async (c) => {
+      await deleteFromTrash(store, c.get('caller').user, c.req.valid('json'));
+      return c.body(null, 204);
+    },
+  );
+
+  api.openapi(
+    createRoute({
       method: 'delete',
       path: '/trash/{key}',
       summary: 'Delete a trashed file and its subtree for good: contents, revisions and grants too',
@@ -56,7 +87,7 @@ export function registerTrash(api: Api, services: Services): void {
       responses: { 204: { description: 'Deleted' }, ...notInTrash },
     }),
     async (c) => {
-      await deleteFromTrash(store, c.get('caller').user, c.req.valid('param').key);
+      await deleteFromTrash(store, c.get('caller').user, [c.req.valid('param').key]);
       return c.body(null, 204);
     },
   );

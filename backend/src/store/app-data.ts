@@ -15,7 +15,7 @@ import { withFields } from './with-fields.js';
  * | section | key (after the scope) | value |
  * |---|---|---|
  * | `app-records` | record key | `AppRecord` (deleted ones stay as tombstones) |
- * | `app-records-live` | record key | 1 (live records: the plain list, in creation order) |
+ * | `app-records-live` | record key | 1 (live records: the plain list, in key order, which is creation order for the store's keys) |
  * | `app-records-by-updated` | `<updated, sortable>\0<key>` | key (every record: the `since` list) |
  */
 
@@ -29,6 +29,8 @@ export const appRecordKinds: Record<AppCollection, string> = { projects: 'Core#A
 export const protectedAppFields: ReadonlySet<string> = new Set(['key', 'created', 'updated', 'deleted']);
 
 export interface AppRecordInput {
+  /** A client key (URL-safe, checked at the edge), kept exactly; the store makes a time-ordered one otherwise. */
+  key?: string;
   info: { name: string; [field: string]: unknown };
   [field: string]: unknown;
 }
@@ -110,14 +112,35 @@ function change(m: Mutation, scope: AppScope, operation: 'created' | 'patch' | '
   });
 }
 
-/** Stores new records in one batch and returns them in order. */
+const keyConflict = (key: string) =>
+  new ApiError('key_conflict', `The key ${key} is taken by a record here (deleted ones included). Choose another.`, { extra: { key } });
+
+/**
+ * Client keys must be new to the scope, tombstones included (a syncing client would take the new
+ * record for the deleted one), and unique within the batch.
+ */
+async function checkClientKeys(storage: Storage, prefix: string, inputs: AppRecordInput[]): Promise<void> {
+  const keys = inputs.flatMap((input) => (input.key === undefined ? [] : [input.key]));
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (seen.has(key)) throw keyConflict(key);
+    seen.add(key);
+  }
+  const stored = await storage.getMany<AppRecord>(appDataSections.records, keys.map((key) => prefix + key));
+  const taken = stored.findIndex((record) => record !== undefined);
+  if (taken >= 0) throw keyConflict(keys[taken]);
+}
+
+/** Stores new records in one batch and returns them in order; a client's `key` is kept as given. */
 export function createAppRecords(store: Store, scope: AppScope, inputs: AppRecordInput[]): Promise<AppRecord[]> {
   const prefix = prefixOf(scope);
   return store.mutate(async (m) => {
+    await checkClientKeys(store.storage, prefix, inputs);
     const counter = (await store.storage.get<number>('meta', COUNTER_KEY)) ?? 0;
     m.put('meta', COUNTER_KEY, counter + inputs.length);
     return inputs.map((input, index) => {
-      const record: AppRecord = withFields(clientFields(input), { key: timeOrderedKey(m.now, counter + index + 1), created: m.now, updated: m.now });
+      const key = input.key ?? timeOrderedKey(m.now, counter + index + 1);
+      const record: AppRecord = withFields(clientFields(input), { key, created: m.now, updated: m.now });
       putRecord(m, prefix, record);
       change(m, scope, 'created', record.key, record);
       return record;

@@ -35,7 +35,12 @@ export function checkDepth(value: unknown, maxDepth: number): void {
  * checked where it comes in: bodies at the edge, patched documents by `applyJsonPatch`.)
  */
 export function checkSize(document: unknown, maxBytes: number, what: string): void {
-  if (Buffer.byteLength(JSON.stringify(document)) > maxBytes) {
-    throw new ApiError('payload_too_large', `${what} may take at most ${maxBytes} bytes.`);
+  checkByteSize(Buffer.byteLength(JSON.stringify(document)), maxBytes, what);
+}
+
+/** Refuses `bytes` beyond `maxBytes`, stating the limit. */
+export function checkByteSize(bytes: number, maxBytes: number, what: string): void {
+  if (bytes > maxBytes) {
+    throw new ApiError('payload_too_large', `${what} may take at most ${maxBytes} bytes; this one takes ${bytes}.`, { extra: { limit: maxBytes } });
   }
 }

@@ -1,6 +1,6 @@
 import { ApiError } from '../http/problem.js';
 import { checkFileContents } from '../projects/project-document.js';
-import { checkSize, type DocumentLimits } from './document-limits.js';
+import { checkByteSize, checkSize, type DocumentLimits } from './document-limits.js';
 import { below, fileSections, pad, SEP, type FileRecord, type MediaRecord, type Revision } from './file-records.js';
 import { checkVersion, parentOf, putRecord, readVisibleFile, requireRole, touched } from './files.js';
 import { applyJsonPatch, type PatchOperation, type PatchRequest } from './json-patch.js';
@@ -9,7 +9,8 @@ import type { Storage } from './storage.js';
 import type { Store } from './store.js';
 
 /**
- * A file's contents ("media"): any JSON value, versioned on its own. Every change stores a
+ * A file's contents ("media"): any JSON value, or bytes of any other type (kept in base64 with
+ * their Content-Type), versioned on their own. Only JSON contents take a patch. Every change stores a
  * revision (the patch, its revert, who and when) and refreshes the file's `updated` so that
  * `since` listings see it.
  */
@@ -25,15 +26,19 @@ export async function readMedia(storage: Storage, user: string, key: string): Pr
 
 export const revisionKey = (fileKey: string, version: number) => `${fileKey}${SEP}${pad(version)}`;
 
+/** A change of the contents: a new JSON document, a patch of the JSON document, or bytes of another type. */
+export type MediaChange = { replace: unknown } | { patch: PatchRequest } | { bytes: Buffer; type: string };
+
 /**
- * Replaces (`replace`) or patches (`patch`) the contents, writer and above, honouring `If-Match`
- * against the contents version. A `PUT` is recorded as a `replace` of the whole document.
+ * Replaces (`replace`, `bytes`) or patches (`patch`) the contents, writer and above, honouring
+ * `If-Match` against the contents version. A `PUT` is recorded as a `replace` of the whole
+ * document (of the base64 of bytes).
  */
 export async function changeMedia(
   store: Store,
   user: string,
   key: string,
-  change: { replace: unknown } | { patch: PatchRequest },
+  change: MediaChange,
   options: { ifMatch?: string } & DocumentLimits,
 ): Promise<{ media: MediaRecord; revert: PatchOperation[] }> {
   return store.mutate(async (m) => {
@@ -43,28 +48,37 @@ export async function changeMedia(
     const current = await store.storage.get<MediaRecord>(fileSections.media, key);
     if (!current && 'patch' in change) throw noContents(key);
     if (current) checkVersion(options.ifMatch, current.version);
+    if (current?.type !== undefined && 'patch' in change) {
+      throw new ApiError('contents_not_json', `The contents of ${key} are ${current.type}, not JSON: replace them with PUT.`, { extra: { type: current.type } });
+    }
     const previous = current?.value ?? null;
     let patch: PatchOperation[];
     let outcome: { document: unknown; revert: PatchOperation[] };
     if ('patch' in change) {
       patch = change.patch.patch;
       outcome = applyJsonPatch(previous, patch, { maxDepth: options.maxDepth });
+      checkSize(outcome.document, options.maxBytes, 'A file’s contents');
     } else {
-      patch = [{ op: 'replace', path: '', value: change.replace }] as PatchOperation[];
-      outcome = { document: change.replace, revert: [{ op: 'replace', path: '', value: previous }] as PatchOperation[] };
+      // Bytes are capped as sent, not as the larger base64 they are kept in.
+      if ('bytes' in change) checkByteSize(change.bytes.length, options.maxBytes, 'A file’s contents');
+      else checkSize(change.replace, options.maxBytes, 'A file’s contents');
+      const document = 'bytes' in change ? change.bytes.toString('base64') : change.replace;
+      patch = [{ op: 'replace', path: '', value: document }] as PatchOperation[];
+      outcome = { document, revert: [{ op: 'replace', path: '', value: previous }] as PatchOperation[] };
     }
-    checkSize(outcome.document, options.maxBytes, 'A file’s contents');
     checkFileContents(file.record.kind, outcome.document);
-    const media: MediaRecord = { value: outcome.document, version: (current?.version ?? 0) + 1, updated: m.now };
+    const type = 'bytes' in change ? change.type : undefined;
+    const media: MediaRecord = { value: outcome.document, version: (current?.version ?? 0) + 1, updated: m.now, ...(type ? { type } : {}) };
     const app = 'patch' in change ? { app: change.patch.app, appVersion: change.patch.appVersion } : {};
-    const revision: Revision = { version: media.version, patch, revert: outcome.revert, user, time: m.now, ...app };
+    const types = { ...(type ? { type } : {}), ...(current?.type ? { previousType: current.type } : {}) };
+    const revision: Revision = { version: media.version, patch, revert: outcome.revert, user, time: m.now, ...app, ...types };
     const record: FileRecord = touched(file.record, user, m.now);
     putRecord(m, record, file.record);
     m.put(fileSections.media, key, media);
     m.put(fileSections.revisions, revisionKey(key, media.version), revision);
     m.change({
       operation: 'patch', kind: record.kind, id: key, parent: parentOf(record),
-      data: { media: true, version: media.version, patch, revert: outcome.revert },
+      data: { media: true, version: media.version, patch, revert: outcome.revert, ...types },
       paths: [`/files/${key}`], visibility: { file: key },
     });
     return { media, revert: outcome.revert };

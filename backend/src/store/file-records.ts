@@ -83,7 +83,10 @@ export interface ChildEntry {
 }
 
 export interface MediaRecord {
+  /** JSON contents; contents of another type are their bytes in base64, with `type`. */
   value: unknown;
+  /** The Content-Type of contents that are not JSON; absent for JSON. */
+  type?: string;
   /** Bumped by every contents change; sent as the ETag of `?alt=media`. */
   version: number;
   updated: number;
@@ -98,6 +101,10 @@ export interface Revision {
   time: number;
   app?: string;
   appVersion?: string;
+  /** The type of contents that are not JSON this revision stored (its `patch` replaces `""` with their base64). */
+  type?: string;
+  /** The type of the replaced contents when they were not JSON (its `revert` holds their base64). */
+  previousType?: string;
 }
 
 export interface TrashEntry {

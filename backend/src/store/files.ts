@@ -16,14 +16,18 @@ import type { KeyRange, Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { withFields } from './with-fields.js';
 
-/** File keys: server-made UUIDs, or a client's UUID. URL-safe by construction. */
-export const fileKeySchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a file key');
+/**
+ * Client keys of files and app records: any URL-safe key (core's nanoids, Postman's ids, UUIDs),
+ * kept exactly as given. The server makes UUIDs.
+ */
+export const clientKeySchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be 1 to 128 letters, digits, "_" or "-"');
+export const fileKeySchema = clientKeySchema;
 export const kindSchema = z.string().regex(/^[A-Za-z0-9#._:-]{1,100}$/, 'must be a kind such as Core#Space');
 
 const infoSchema = z.looseObject({ name: z.string().min(1).max(1000), description: z.string().max(10_000).optional() });
 
 /** What a client sends to create a file; server-owned fields in it are ignored (overwritten). */
-export const fileInputSchema = z.looseObject({ key: z.uuid().optional(), kind: kindSchema, info: infoSchema });
+export const fileInputSchema = z.looseObject({ key: clientKeySchema.optional(), kind: kindSchema, info: infoSchema });
 export type FileInput = z.infer<typeof fileInputSchema>;
 
 /** What must still hold after a metadata patch. */

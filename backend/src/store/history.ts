@@ -35,10 +35,21 @@ export type HistoryScope = (typeof historyScopes)[number];
 
 /** What a client sends: the request log, the app that sent it and what it was attached to. */
 export interface HistoryInput {
-  app: string;
+  /** The app that sent the request; core leaves it out for requests of a space. */
+  app?: string;
   log: {
-    request: { url: string; method: string; headers: string; payload?: unknown; startTime: number; [field: string]: unknown };
-    response?: { status: number; statusText: string; headers: string; payload?: unknown; timings: object; [field: string]: unknown };
+    request: { url: string; method?: string; headers?: string; payload?: unknown; startTime: number; [field: string]: unknown };
+    /** A response, or for a failed request an error response: `status` 0 with `error`. */
+    response?: {
+      status: number;
+      statusText?: string;
+      headers?: string;
+      payload?: unknown;
+      timings?: Record<string, unknown>;
+      loadingTime?: number;
+      error?: string | { message: string; [field: string]: unknown };
+      [field: string]: unknown;
+    };
     [field: string]: unknown;
   };
   /** When the request was made; the store's time when absent. */
@@ -111,10 +122,8 @@ function scopePrefix(scope: HistoryScope, user: string, id: string | undefined):
 
 /** The scopes an entry is listed in, with their key prefixes. */
 function scopesOf(entry: HistoryEntry): [HistoryScope, string][] {
-  const scopes: [HistoryScope, string][] = [
-    ['user', scopePrefix('user', entry.user, undefined)],
-    ['app', scopePrefix('app', entry.user, entry.app)],
-  ];
+  const scopes: [HistoryScope, string][] = [['user', scopePrefix('user', entry.user, undefined)]];
+  if (entry.app) scopes.push(['app', scopePrefix('app', entry.user, entry.app)]);
   for (const scope of ['space', 'project', 'request'] as const) {
     const id = entry[scope];
     if (id) scopes.push([scope, scopePrefix(scope, entry.user, id)]);
@@ -134,11 +143,11 @@ export function historyWordKeys(entry: HistoryEntry): [string, string][] {
   const { request } = entry.log;
   // The URL and method by word prefixes, the rest by whole words: headers and bodies hold many
   // more words, and each prefix is one more index key in every write.
-  const terms = [...termsOf([request.url, request.method], searchedTexts(entry).slice(2))];
+  const terms = [...termsOf([request.url, request.method ?? ''], searchedTexts(entry).slice(2))];
   return scopesOf(entry)
     .filter(([scope]) => scope !== 'app')
     .flatMap(([scope, prefix]) =>
-      (scope === 'user' ? [...terms, appTerm(entry.app)] : terms).map((term): [string, string] => [historyWordIndexOf(scope), `${prefix}${term}\0${entry.key}`]),
+      (scope === 'user' && entry.app ? [...terms, appTerm(entry.app)] : terms).map((term): [string, string] => [historyWordIndexOf(scope), `${prefix}${term}\0${entry.key}`]),
     );
 }
 
@@ -164,9 +173,9 @@ function textBody(headers: string, payload: unknown): string[] {
 /** What a history query searches: the URL, method (first), headers and text bodies of the request and response. */
 function searchedTexts(entry: Pick<HistoryEntry, 'log'>): string[] {
   const { request, response } = entry.log;
-  const texts = [request.url, request.method, request.headers, ...textBody(request.headers, request.payload)];
-  if (response) texts.push(response.headers, ...textBody(response.headers, response.payload));
-  return texts.filter((text) => typeof text === 'string');
+  const texts = [request.url, request.method ?? '', request.headers, ...textBody(request.headers ?? '', request.payload)];
+  if (response) texts.push(response.headers, ...textBody(response.headers ?? '', response.payload));
+  return texts.filter((text): text is string => typeof text === 'string');
 }
 
 async function readState(storage: Storage): Promise<HistoryState> {
@@ -291,9 +300,18 @@ async function checkAttachments(storage: Storage, access: HistoryAccess, inputs:
   }
 }
 
+const scopeFields = ['app', 'space', 'project', 'request'] as const;
+
+/** Core writes `""` for an id it does not have: the entry is stored without it. */
+function withoutEmptyIds(input: HistoryInput): HistoryInput {
+  if (scopeFields.every((field) => input[field] !== '')) return input;
+  return Object.fromEntries(Object.entries(input).filter(([field, value]) => !(value === '' && (scopeFields as readonly string[]).includes(field)))) as HistoryInput;
+}
+
 /** Stores entries of the caller in one batch and returns them in order. */
-export async function createHistory(store: Store, access: HistoryAccess, inputs: HistoryInput[]): Promise<HistoryEntry[]> {
+export async function createHistory(store: Store, access: HistoryAccess, given: HistoryInput[]): Promise<HistoryEntry[]> {
   const { user } = access;
+  const inputs = given.map(withoutEmptyIds);
   return store.mutate(async (m) => {
     // In the batch: no file can take an attached key between this check and the write.
     await checkAttachments(store.storage, access, inputs);

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { LOCAL_OWNER } from '../auth/caller.js';
+import { ApiError } from '../http/problem.js';
+import { getUser } from './users.js';
 import { grantsOn, putGrant, removeGrant, roleSchema, type Grant } from './access.js';
 import { below, fileSections, SEP, type FileRecord } from './file-records.js';
 import { filePaths, parentOf, readVisibleFile, requireRole } from './files.js';
@@ -7,8 +10,8 @@ import type { Storage } from './storage.js';
 import type { Store } from './store.js';
 
 /**
- * Sharing a file: explicit grants to one user or to `anyone`, changed by owners only. Grants may
- * name any syntactically valid user key; whether the user exists is the accounts' business.
+ * Sharing a file: explicit grants to one user or to `anyone`, changed by owners only. A grant
+ * names a user who exists (an account, or the desktop owner); removing one names any user key.
  */
 
 export const userKeySchema = z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'must be a user key');
@@ -46,6 +49,10 @@ export async function changeGrants(store: Store, user: string, key: string, oper
     const file = await readVisibleFile(store.storage, user, key);
     requireRole(file, 'owner', 'share');
     const base = { kind: file.record.kind, id: key, parent: parentOf(file.record), paths: filePaths(key) };
+    const granted = [...new Set(operations.flatMap((op) => (op.op === 'add' && op.type === 'user' && op.id !== LOCAL_OWNER ? [op.id] : [])))];
+    const accounts = await Promise.all(granted.map((id) => getUser(store.storage, id)));
+    const missing = granted.find((_, index) => accounts[index] === undefined);
+    if (missing !== undefined) throw new ApiError('user_not_found', `There is no user ${missing}.`, { extra: { user: missing } });
     for (const op of operations) {
       const who = op.type === 'user' ? { type: op.type, id: op.id } : { type: op.type };
       if (op.op === 'add') {

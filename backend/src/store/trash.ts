@@ -81,11 +81,20 @@ async function ownedNow(storage: Storage, user: string, keys: string[]): Promise
 /** How many trash index entries one page may read while leaving out those the caller no longer owns. */
 const TRASH_SCAN_BUDGET = 2000;
 
+/** A file in trash as `GET /trash` lists it: with when and by whom it was deleted. */
+export type TrashedFile = FileRecord & { trashed: TrashEntry };
+
 /** One page of the user's trash entries that the user still owns, most recently trashed last. */
-export async function listTrash(storage: Storage, user: string, page: PageRequest): Promise<Page<FileRecord>> {
-  return readPage<string, FileRecord>(storage, fileSections.trashByUser, below(user), { ...page, budget: TRASH_SCAN_BUDGET }, (chunk) =>
-    ownedNow(storage, user, chunk.map(([, key]) => key)),
-  );
+export async function listTrash(storage: Storage, user: string, page: PageRequest): Promise<Page<TrashedFile>> {
+  return readPage<string, TrashedFile>(storage, fileSections.trashByUser, below(user), { ...page, budget: TRASH_SCAN_BUDGET }, async (chunk) => {
+    const records = await ownedNow(storage, user, chunk.map(([, key]) => key));
+    // The index key is `{user}\0{time}\0{key}`: the entry itself needs no read.
+    return records.map((record, index) => {
+      if (!record) return undefined;
+      const time = Number(chunk[index][0].slice(user.length + 1, chunk[index][0].lastIndexOf(SEP)));
+      return withFields(record, { trashed: { user, time } });
+    });
+  });
 }
 
 /**
@@ -93,25 +102,40 @@ export async function listTrash(storage: Storage, user: string, page: PageReques
  * live (409 `parent_gone` otherwise: restore the parent first).
  */
 export async function restoreFile(store: Store, user: string, key: string): Promise<FileRecord> {
+  const [restored] = await restoreFiles(store, user, [key]);
+  return restored;
+}
+
+/**
+ * Restores trash entries in one batch, all or none, in the order given: a file whose space is
+ * restored earlier in the same batch may follow it.
+ */
+export async function restoreFiles(store: Store, user: string, keys: string[]): Promise<FileRecord[]> {
   return store.mutate(async (m) => {
-    const { record: root, entry } = await readTrashed(store.storage, user, key);
-    const parentKey = parentOf(root);
-    if (parentKey !== undefined) {
-      const parent = await store.storage.get<FileRecord>(fileSections.files, parentKey);
-      if (!parent || parent.deleted) throw new ApiError('parent_gone', `The space ${parentKey} this file was in is gone or in trash; restore it first.`);
+    const restoredSpaces = new Set<string>();
+    const restored: FileRecord[] = [];
+    for (const key of new Set(keys)) {
+      const { record: root, entry } = await readTrashed(store.storage, user, key);
+      const parentKey = parentOf(root);
+      if (parentKey !== undefined && !restoredSpaces.has(parentKey)) {
+        const parent = await store.storage.get<FileRecord>(fileSections.files, parentKey);
+        if (!parent || parent.deleted) throw new ApiError('parent_gone', `The space ${parentKey} this file was in is gone or in trash; restore it first.`);
+      }
+      const isTrashEntry = async (children: string[]) => (await store.storage.getMany(fileSections.trash, children)).map((found) => found !== undefined);
+      for (const trashed of await subtree(store.storage, root, fileSections.trashedChildren, isTrashEntry)) {
+        const { deleted: _, ...record } = trashed;
+        m.put(fileSections.files, record.key, record);
+        putListed(m, record);
+        m.del(fileSections.trashedChildren, trashedChildKey(record));
+        m.change({ operation: 'created', kind: record.kind, id: record.key, parent: parentOf(record), data: record, paths: filePaths(record.key), visibility: { file: record.key } });
+        if (record.kind === SPACE_KIND) restoredSpaces.add(record.key);
+      }
+      m.del(fileSections.trash, key);
+      m.del(fileSections.trashByUser, trashByUserKey(entry, key));
+      const { deleted: _, ...file } = root;
+      restored.push(file as FileRecord);
     }
-    const isTrashEntry = async (keys: string[]) => (await store.storage.getMany(fileSections.trash, keys)).map((found) => found !== undefined);
-    for (const trashed of await subtree(store.storage, root, fileSections.trashedChildren, isTrashEntry)) {
-      const { deleted: _, ...record } = trashed;
-      m.put(fileSections.files, record.key, record);
-      putListed(m, record);
-      m.del(fileSections.trashedChildren, trashedChildKey(record));
-      m.change({ operation: 'created', kind: record.kind, id: record.key, parent: parentOf(record), data: record, paths: filePaths(record.key), visibility: { file: record.key } });
-    }
-    m.del(fileSections.trash, key);
-    m.del(fileSections.trashByUser, trashByUserKey(entry, key));
-    const { deleted: _, ...restored } = root;
-    return restored as FileRecord;
+    return restored;
   });
 }
 
@@ -119,7 +143,7 @@ export async function restoreFile(store: Store, user: string, key: string): Prom
  * Stages the permanent removal of a trashed subtree: records, contents, revisions, grants,
  * indexes; its keys are retired in the same batch, so nobody can take over what stays behind.
  */
-async function purge(storage: Storage, m: Mutation, root: FileRecord): Promise<void> {
+async function purge(storage: Storage, m: Mutation, root: FileRecord): Promise<string[]> {
   const records = await subtree(storage, root, fileSections.trashedChildren);
   const entries = await storage.getMany<TrashEntry>(fileSections.trash, records.map((record) => record.key));
   for (const [i, record] of records.entries()) {
@@ -135,13 +159,19 @@ async function purge(storage: Storage, m: Mutation, root: FileRecord): Promise<v
       m.del(fileSections.trashByUser, trashByUserKey(entry, record.key));
     }
   }
+  return records.map((record) => record.key);
 }
 
-/** Deletes a trash entry and its subtree for good (owner only). */
-export async function deleteFromTrash(store: Store, user: string, key: string): Promise<void> {
+/** Deletes trash entries and their subtrees for good (owner only), in one batch, all or none. */
+export async function deleteFromTrash(store: Store, user: string, keys: string[]): Promise<void> {
   await store.mutate(async (m) => {
-    const { record } = await readTrashed(store.storage, user, key);
-    await purge(store.storage, m, record);
+    const purged = new Set<string>();
+    for (const key of new Set(keys)) {
+      // A key purged with an entry above it earlier in the batch is gone already.
+      if (purged.has(key)) continue;
+      const { record } = await readTrashed(store.storage, user, key);
+      for (const key of await purge(store.storage, m, record)) purged.add(key);
+    }
   });
 }
 

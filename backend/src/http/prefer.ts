@@ -1,0 +1,15 @@
+import type { Context } from 'hono';
+import type { AppEnv } from './env.js';
+
+/**
+ * `Prefer: return=minimal` (RFC 7240): the client does not want the changed document back, only
+ * what it cannot know (the version and the revert). When honoured, the answer says so in
+ * `Preference-Applied`.
+ */
+export function prefersMinimal(c: Context<AppEnv>): boolean {
+  const prefer = c.req.header('Prefer');
+  if (!prefer) return false;
+  const minimal = prefer.split(',').some((preference) => /^\s*return\s*=\s*"?minimal"?\s*(;|$)/i.test(preference));
+  if (minimal) c.header('Preference-Applied', 'return=minimal');
+  return minimal;
+}

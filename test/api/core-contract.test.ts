@@ -120,7 +120,7 @@ describe('what core produces is stored', () => {
   });
 
   test('contents of any type: stored with their type and given back with the same Content-Type; PATCH only on JSON', async () => {
-    const file = await json(await store.api('/files', { method: 'POST', body: { kind: 'Core#HttpProject', info: { name: 'api.yaml' } } }), 201);
+    const file = await json(await store.api('/files', { method: 'POST', body: { kind: 'Core#Note', info: { name: 'api.yaml' } } }), 201);
     const url = `${store.baseUrl}/files/${file.key}?alt=media`;
     const auth = { Authorization: `Bearer ${store.token}` };
     const yaml = 'openapi: 3.0.0\ninfo:\n  title: ü\n';
@@ -175,7 +175,7 @@ describe('what core produces is stored', () => {
   });
 
   test('large documents: Prefer: return=minimal answers the version and the revert only; 413 states the limit', async () => {
-    const created = await json(await store.api('/files?alt=media', { method: 'POST', body: { meta: { kind: 'Core#HttpProject', info: { name: 'big' } }, media: { items: Array.from({ length: 500 }, (_, i) => `item ${i}`) } } }), 201);
+    const created = await json(await store.api('/files?alt=media', { method: 'POST', body: { meta: { kind: 'Core#Note', info: { name: 'big' } }, media: { items: Array.from({ length: 500 }, (_, i) => `item ${i}`) } } }), 201);
     const minimal = await store.api(`/files/${created.key}?alt=media`, { method: 'PATCH', headers: { Prefer: 'return=minimal' }, body: [{ op: 'replace', path: '/items/0', value: 'first' }] });
     assert.equal(minimal.headers.get('Preference-Applied'), 'return=minimal');
     assert.equal(minimal.headers.get('ETag'), '"2"');

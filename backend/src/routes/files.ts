@@ -68,7 +68,12 @@ const notVisible = { 404: { description: 'No such file the caller can see (missi
 const alt = z.object({ alt: z.literal('media').optional() });
 const keyParam = z.object({ key: fileKeySchema });
 /** Create with contents: `POST /files?alt=media` with `{meta, media}`. */
-const createWithMedia = z.object({ meta: fileInputSchema, media: jsonValueSchema });
+/**
+ * The store's file input, rebuilt here with the OpenAPI-aware zod: a schema made before
+ * @hono/zod-openapi extended zod (the store modules load first in some processes) cannot be registered.
+ */
+const fileInputDocument = z.looseObject(fileInputSchema.shape);
+const createWithMedia = z.object({ meta: fileInputDocument, media: jsonValueSchema });
 const conflict = { 409: { description: 'The key is or was used by a file, or history is attached to it (`key_conflict`)' } };
 const MAX_BATCH = 500;
 
@@ -119,7 +124,7 @@ export function registerFiles(api: Api, services: Services): void {
   const location = (key: string) => `${config.prefix}/files/${key}`;
   const metadataLimits = { maxBytes: config.limits.metadataBytes, maxDepth: config.limits.jsonDepth };
   const mediaLimits = { maxBytes: config.limits.mediaBytes, maxDepth: config.limits.jsonDepth };
-  api.openAPIRegistry.register('FileInput', fileInputSchema);
+  api.openAPIRegistry.register('FileInput', fileInputDocument);
   api.openAPIRegistry.register('FileWithContents', createWithMedia);
 
   api.openapi(

@@ -37,7 +37,18 @@ export function registerImport(api: Api, services: Services): void {
         'batch, or nothing: a file of no supported format gives `import_unsupported_format`, a broken one `import_failed` with ' +
         'the `format` tried and the `location` where it failed. The answer lists what was created and every part of the source ' +
         'that could not be mapped, with its location and the reason.',
-      request: { query: z.object({ parent: fileKeySchema.optional() }) },
+      request: {
+        query: z.object({ parent: fileKeySchema.optional() }),
+        body: {
+          required: true,
+          description: 'The file to import; a project document (`HttpProject`) is one of the formats',
+          content: {
+            'application/json': { schema: { anyOf: [{ $ref: '#/components/schemas/HttpProject' }, { type: 'object' }] } },
+            'application/yaml': { schema: { type: 'string' } },
+            'text/plain': { schema: { type: 'string' } },
+          },
+        },
+      },
       responses: {
         201: jsonResponse(ImportReportSchema, 'What was created, and what could not be mapped'),
         400: { description: '`import_unsupported_format` or `import_failed`; nothing was written' },

@@ -1,39 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { exitOf } from '../helpers/backend-process.js';
+import { outputOf, runCli, waitForLine } from '../helpers/cli-process.js';
 import { fixturesDir } from '../helpers/projects.js';
 import { makeTempDir } from '../helpers/store.js';
-
-const bin = new URL('../../bin/api-store.js', import.meta.url).pathname;
-
-function runCli(args: string[]): ChildProcess {
-  const { API_STORE_TOKEN: _ignored, ...env } = process.env;
-  return spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function outputOf(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const { code } = await exitOf(child);
-  return { code, stdout, stderr };
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (chunk) => {
-      text += chunk;
-      const match = text.match(pattern);
-      if (match) resolve(match);
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before printing ${pattern}: ${text}`)));
-  });
-}
 
 test('api-store import and export: offline on a stopped store, through the running server otherwise', async (t) => {
   const dataDir = await makeTempDir();

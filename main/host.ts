@@ -73,13 +73,13 @@ export async function createStoreHost(electron: HostElectron, options: StoreHost
   const endpoint = { host: '127.0.0.1', prefix: options.prefix ?? '/v1', token: createLaunchToken() };
   // Inside userData on every platform (macOS would put logs in ~/Library/Logs), private, rotated.
   const log = options.log ?? rotatingLog({ dir: join(app.getPath('userData'), 'logs'), ...backendLogDefaults });
-  const keepLanChoice = lanChoiceKeeper(dataDir, (error) => log.write(`api-store: the LAN choice could not be kept: ${error.message}\n`));
+  const lanChoice = lanChoiceKeeper(dataDir, (error) => log.write(`api-store: the LAN choice could not be kept: ${error.message}\n`));
 
   const supervisor = new Supervisor({
     fork: utilityProcessForker(utilityProcess.fork, backendEntry, log, process.env),
     config: { ...endpoint, dataDir, port: 0, allowedOrigins: origins, logLevel: desktopLogLevel, lan: options.lan },
     lan: await loadLanChoice(dataDir),
-    onLanChoice: (choice) => void keepLanChoice(choice),
+    onLanChoice: lanChoice.keep,
   });
   const connection = () => storeConnection(supervisor.state, endpoint);
   handleConnectionRequests(ipcMain, connection, origins);
@@ -98,6 +98,7 @@ export async function createStoreHost(electron: HostElectron, options: StoreHost
         openDataFolder: () => void shell.openPath(dataDir),
         restartStore: () => supervisor.start(),
       }),
-    beforeQuit: quitHandshake(app, supervisor),
+    // The last LAN choice reaches the disk before the app is gone.
+    beforeQuit: quitHandshake(app, { stop: () => supervisor.stop().finally(lanChoice.written) }),
   };
 }

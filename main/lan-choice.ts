@@ -21,11 +21,20 @@ export async function loadLanChoice(dataDir: string): Promise<LanChoice> {
   }
 }
 
+export interface LanChoiceKeeper {
+  keep(choice: LanChoice): void;
+  /** Resolves once every choice kept so far is on disk (or reported): waited for at quit. */
+  written(): Promise<void>;
+}
+
 /**
- * Returns a function that keeps each new choice. Writes go one after the other, so the file ends
- * with the last choice; a failed write is reported and the next one tries again.
+ * Keeps each new choice. Writes go one after the other, so the file ends with the last choice; a
+ * failed write is reported and the next one tries again.
  */
-export function lanChoiceKeeper(dataDir: string, onError: (error: Error) => void): (choice: LanChoice) => Promise<void> {
+export function lanChoiceKeeper(dataDir: string, onError: (error: Error) => void): LanChoiceKeeper {
   let writing = Promise.resolve();
-  return (choice) => (writing = writing.then(() => writePrivateFile(join(dataDir, lanChoiceFile), JSON.stringify(choice)).catch(onError)));
+  return {
+    keep: (choice) => void (writing = writing.then(() => writePrivateFile(join(dataDir, lanChoiceFile), JSON.stringify(choice)).catch(onError))),
+    written: () => writing,
+  };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pageOrigin, startHostApp, type HostApp } from '../../examples/host-app/app.js';
@@ -148,4 +149,27 @@ test('the host quits cleanly: the first quit waits for the store to stop, then t
   await host.quit;
   assert.equal(host.app.store.supervisor.state.status, 'stopped');
   assert.equal(await exited, 0, 'the backend closed the store and exited by itself');
+});
+
+test('when the remembered LAN port is taken at the next start, sharing comes on at a free one and that port is kept', async () => {
+  const userData = await userDataDir();
+  const first = await launch(userData);
+  await until(first.app, (s) => s.status === 'running');
+  first.trays[0].click('Share on LAN', true);
+  const sharing = await until(first.app, (s) => s.lan.enabled);
+  await quit(first);
+
+  const taken = Number(new URL(sharing.lan.url!).port);
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(taken, loopbackLan.host, resolve));
+  try {
+    const second = await launch(userData);
+    const restored = await until(second.app, (s) => s.lan.enabled);
+    const port = Number(new URL(restored.lan.url!).port);
+    assert.notEqual(port, taken);
+    await quit(second);
+    assert.deepEqual(JSON.parse(await readFile(join(second.app.store.dataDir, 'lan-sharing.json'), 'utf8')), { enabled: true, port });
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+  }
 });

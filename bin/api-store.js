@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // In a checkout, runs the TypeScript source through tsx, so the CLI is never a stale build;
-// where the source is not shipped (a packaged app), runs the compiled out/.
+// where the source is not shipped (a packaged app), runs the bundle in out/backend/.
 import { existsSync } from 'node:fs';
 
 const source = new URL('../backend/src/cli.ts', import.meta.url);
@@ -9,5 +9,5 @@ if (existsSync(source)) {
   register();
   await import(source.href);
 } else {
-  await import(new URL('../out/backend/src/cli.js', import.meta.url).href);
+  await import(new URL('../out/backend/cli.js', import.meta.url).href);
 }

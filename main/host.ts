@@ -11,6 +11,7 @@ import { ensureDataDir } from '../backend/src/data-dir.js';
 import type { StoreConnection } from '../preload/api.js';
 import { backendLogDefaults, desktopLogLevel, rotatingLog } from './backend-log.js';
 import { backendEntry } from './backend-entry.js';
+import { backUpFromMenu, showBackupsFromMenu } from './backups.js';
 import { storeConnection } from './connection.js';
 import { inviteTeammate } from './invite.js';
 import { connectionBroadcaster, handleConnectionRequests, type PageContents } from './ipc.js';
@@ -96,6 +97,8 @@ export async function createStoreHost(electron: HostElectron, options: StoreHost
         copyLanAddress: () => clipboard.writeText(supervisor.state.lan.url ?? ''),
         inviteTeammate: () => void inviteTeammate(connection(), dialog, clipboard),
         openDataFolder: () => void shell.openPath(dataDir),
+        backUpNow: () => void backUpFromMenu(connection(), dialog),
+        showBackups: () => void showBackupsFromMenu(dataDir, shell, dialog),
         restartStore: () => supervisor.start(),
       }),
     // The last LAN choice reaches the disk before the app is gone.

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 /**
  * `electron . --server`: the store headless inside the Electron binary, for machines that have
  * the app but not Node. It is the plain-Node `api-store --server` (backend/src/cli.ts) run in
@@ -23,5 +25,7 @@ export function wantsServerMode(args: readonly string[]): boolean {
  */
 export async function runServerMode(args: readonly string[]): Promise<void> {
   process.argv = [process.execPath, 'api-store', ...args];
-  await import('../backend/src/cli.js');
+  // Built (out/main/), the backend bundle sits beside main; from the sources there is none.
+  const bundle = new URL('../backend/cli.js', import.meta.url);
+  await (existsSync(bundle) ? import(bundle.href) : import('../backend/src/cli.js'));
 }

@@ -7,6 +7,10 @@ export interface StoreMenuActions {
   copyLanAddress(): void;
   inviteTeammate(): void;
   openDataFolder(): void;
+  /** Ask the running store for a backup into its backups folder. */
+  backUpNow(): void;
+  /** Open the backups folder. */
+  showBackups(): void;
   /** Start the store again after the supervisor gave up. */
   restartStore(): void;
 }
@@ -62,6 +66,9 @@ export function storeMenuItems(state: SupervisorState, actions: StoreMenuActions
     { type: 'separator' },
     ...lanItems(state, actions),
     { type: 'separator' },
+    // The store takes its backups itself, so only a running one can.
+    { label: 'Back up now', enabled: state.status === 'running', click: () => actions.backUpNow() },
+    { label: 'Show backups', click: () => actions.showBackups() },
     { label: 'Open data folder', click: () => actions.openDataFolder() },
   ];
 }

@@ -7,7 +7,7 @@ import { createLogger } from './logger.js';
 import { parentMessageSchema } from './process/messages.js';
 import { linkToParent } from './process/parent-link.js';
 import { startStore, type RunningStore } from './server.js';
-import { StoreLockedError } from './store/level-storage.js';
+import { StoreOpenError } from './store/open-errors.js';
 
 // Everything this process creates (LevelDB's files included) is the user's alone.
 process.umask(0o077);
@@ -53,7 +53,7 @@ parent.onMessage(async (data) => {
       running = await startStore(config.data, createLogger(config.data.logLevel));
       parent!.send({ type: 'ready', port: running.port });
     } catch (error) {
-      fatal(error instanceof StoreLockedError ? error.message : `The store could not start: ${(error as Error).message}`);
+      fatal(error instanceof StoreOpenError ? error.message : `The store could not start: ${(error as Error).message}`);
     }
   }
 });

@@ -4,8 +4,7 @@ import { z } from 'zod';
 import { hashPassword } from './auth/passwords.js';
 import { UsageError } from './cli-args.js';
 import { defaultDataDir } from './config.js';
-import { ensureDataDir } from './data-dir.js';
-import { openLevelStorage } from './store/level-storage.js';
+import { openDataDir } from './store/open-data-dir.js';
 import { Store } from './store/store.js';
 import { createUser } from './store/users.js';
 
@@ -43,7 +42,7 @@ export async function runAdminCommand(argv: string[], io: AdminIo): Promise<stri
   const checked = account.safeParse({ username, name: name ?? username, password: (await io.readPassword()).replace(/\r?\n$/, '') });
   if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
 
-  const storage = await openLevelStorage(await ensureDataDir(dataDir), { sync: true });
+  const storage = await openDataDir(dataDir, { sync: true });
   try {
     const store = await Store.open(storage);
     const { password, ...fields } = checked.data;

@@ -7,6 +7,15 @@ export const serverHelp = `Usage: api-store --server [options]
        api-store mode "multi-user" [options]      (net-store style; same as --server --mode multi-user)
        api-store admin create --username <name> [--name <display name>] [--data-dir <path>]
                                                   (the first admin of a multi-user store; password on stdin)
+       api-store import <file> [--space <key>] [--data-dir <path>]
+                                                  (Postman, Insomnia, HAR, OpenAPI, Swagger, cURL or api-store file)
+       api-store export <key> [--format api-store|postman-v2.1] [--out <file>] [--data-dir <path>]
+       api-store backup --out <file> [--data-dir <path>]
+                                                  (a consistent backup, whether the store runs or not)
+       api-store restore <file> [--data-dir <empty or new path>]
+                                                  (checks the file's checksum first; never into a used dir)
+       api-store verify [--data-dir <path>]       (checks every record and index of a stopped store;
+                                                  exits 1 when it finds a problem)
 
 Runs the store headless. Prints the address; the token is in <data-dir>/server.json (mode 0600)
 unless API_STORE_TOKEN is set. In multi-user mode teammates sign in instead (POST /v1/sessions),

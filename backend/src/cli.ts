@@ -5,11 +5,16 @@ import { createLaunchToken } from './auth/local-token.js';
 import { configSource, parseServerArgs, serverHelp, UsageError } from './cli-args.js';
 import { configSchema } from './config.js';
 import { runAdminCommand } from './cli-admin.js';
+import { runHelp, runProjectCommand } from './cli-run.js';
+import { describeError, runExportCommand, runImportCommand } from './cli-transfer.js';
+import { CommandFailed, runBackupCommand } from './cli-backup.js';
+import { BackupFileError } from './backup/format.js';
+import { RestoreTargetError } from './backup/restore.js';
 import { UntrustedPathError, writePrivateFile } from './data-dir.js';
 import { loadCertificate } from './lan/tls.js';
 import { createLogger } from './logger.js';
 import { startStore } from './server.js';
-import { StoreLockedError } from './store/level-storage.js';
+import { StoreOpenError } from './store/open-errors.js';
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`api-store: ${message}\n`);
@@ -31,10 +36,26 @@ async function main(): Promise<void> {
       await runAdminCommand(process.argv.slice(3), { env: process.env, readPassword: readStdin, stdout: (text) => process.stdout.write(text) });
       return;
     }
+    if (process.argv[2] === 'run') {
+      process.exitCode = await runProjectCommand(process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
+      return;
+    }
+    const transfer = { import: runImportCommand, export: runExportCommand }[process.argv[2]];
+    if (transfer) {
+      await transfer(process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) }).catch((error: unknown) => {
+        if (error instanceof UsageError) throw error;
+        fail(describeError(error));
+      });
+      return;
+    }
+    if (['backup', 'restore', 'verify'].includes(process.argv[2])) {
+      process.exitCode = await runBackupCommand(process.argv[2], process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
+      return;
+    }
     args = parseServerArgs(process.argv.slice(2));
   } catch (error) {
-    if (error instanceof StoreLockedError || error instanceof UntrustedPathError) fail(error.message);
-    if (error instanceof UsageError) fail(`${error.message}\n\n${serverHelp}`, 2);
+    if (error instanceof StoreOpenError || error instanceof BackupFileError || error instanceof RestoreTargetError || error instanceof CommandFailed || error instanceof UntrustedPathError) fail(error.message);
+    if (error instanceof UsageError) fail(`${error.message}\n\n${process.argv[2] === 'run' ? runHelp : serverHelp}`, 2);
     throw error;
   }
   if (args.help) {
@@ -54,7 +75,7 @@ async function main(): Promise<void> {
   try {
     running = await startStore(config, createLogger(config.logLevel));
   } catch (error) {
-    if (error instanceof StoreLockedError) fail(error.message);
+    if (error instanceof StoreOpenError) fail(error.message);
     fail(`the store could not start: ${(error as Error).message}`);
   }
 

@@ -61,9 +61,31 @@ export const configSchema = z.object({
       maxReplayEntries: z.number().int().positive().default(10_000),
     })
     .prefault({}),
+  /** Background upkeep (history retention of every user, feed compaction) first runs this long after the start. */
+  maintenance: z.object({ firstRunDelayMs: z.number().int().nonnegative().default(30_000) }).prefault({}),
+  /** The store's own backups in `<dataDir>/backups/`: daily, before every schema migration, and on request. */
+  backups: z
+    .object({
+      /** Backups kept per kind (daily, manual, before a migration); older ones are removed. */
+      keep: z.number().int().positive().default(7),
+      /** How often the daily backup checks whether a day has passed. */
+      checkEveryMs: z.number().int().positive().default(60 * 60 * 1000),
+    })
+    .prefault({}),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** `POST /proxy`: teammates of a shared store reach only public addresses unless this allows more. */
-  proxy: z.object({ allowPrivateTargets: z.boolean().default(false) }).prefault({}),
+  proxy: z
+    .object({
+      allowPrivateTargets: z.boolean().default(false),
+      /** A request's timeout and redirect limit when it states none. */
+      timeoutMs: z.number().int().positive().default(30_000),
+      maxRedirects: z.number().int().min(0).default(10),
+      /** Response body bytes returned at most; a longer body comes back `truncated`, with its size. */
+      maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
+      /** Response bytes downloaded at most; beyond it the result is `response_too_large`. */
+      maxResponseBytes: z.number().int().positive().default(100 * 1024 * 1024),
+    })
+    .prefault({}),
   /** Accounts and sessions of multi-user mode (the LAN listener and `--mode multi-user`). */
   auth: z
     .object({

@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -91,17 +91,23 @@ export async function ensureDataDir(dataDir: string): Promise<string> {
   return db;
 }
 
+const TEMP_SUFFIX = '.tmp';
+
+/** Whether a folder entry is what a crash left of a `writePrivateFile` of a file named `prefix`…. */
+export const isUnfinishedPrivateFile = (entry: string, prefix: string) => entry.startsWith(`.${prefix}`) && entry.endsWith(TEMP_SUFFIX);
+
 /**
- * Writes a secret as a new 0600 file beside `path` (created exclusively, never through a link),
- * then renames it into place: a link planted at `path` is replaced, not followed, and a reader
- * never sees a half-written file. The folder is expected to have passed `ensurePrivateDir`.
+ * Writes a secret (or a backup, streamed) as a new 0600 file beside `path` (created exclusively,
+ * never through a link), then renames it into place: a link planted at `path` is replaced, not
+ * followed, and a reader never sees a half-written file. The folder is expected to have passed
+ * `ensurePrivateDir`.
  */
-export async function writePrivateFile(path: string, content: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+export async function writePrivateFile(path: string, content: string | AsyncIterable<Uint8Array>): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | noFollow, 0o600);
   try {
     try {
-      await handle.writeFile(content);
+      await writeFile(handle, content);
       await handle.sync();
     } finally {
       await handle.close();

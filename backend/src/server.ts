@@ -1,8 +1,8 @@
 import { openAccounts, sessionAuthenticator } from './auth/accounts.js';
 import { localTokenAuthenticator } from './auth/local-token.js';
 import type { Authenticator } from './auth/caller.js';
+import { backupsDirOf, startBackups, takeSnapshot, type Backups } from './backup/snapshots.js';
 import type { StoreConfig } from './config.js';
-import { ensureDataDir } from './data-dir.js';
 import { EventHub } from './events/hub.js';
 import { createApp, type ListenerOptions } from './http/app.js';
 import { createCursors } from './http/cursor.js';
@@ -15,7 +15,8 @@ import type { Logger } from './logger.js';
 import { canRead } from './store/access.js';
 import { scheduleFeedCompaction } from './store/change-feed.js';
 import { startHistoryRetention } from './store/history.js';
-import { openLevelStorage } from './store/level-storage.js';
+import { openDataDir } from './store/open-data-dir.js';
+import type { Migration } from './store/migrations.js';
 import { Store, type Clock } from './store/store.js';
 import { version } from './version.js';
 
@@ -38,6 +39,8 @@ export interface StoreOptions {
    * several users over real HTTP without accounts. Never set by the CLI or the desktop app.
    */
   authenticator?: Authenticator;
+  /** The schema migrations; the store's own list unless a test brings one more. */
+  migrations?: Migration[];
 }
 
 /**
@@ -57,10 +60,21 @@ async function listenMain(app: ReturnType<typeof createApp>, config: StoreConfig
 
 /** Opens the store in `config.dataDir` and serves it on the main listener; LAN sharing starts off. */
 export async function startStore(config: StoreConfig, log: Logger, options: StoreOptions = {}): Promise<RunningStore> {
-  const storage = await openLevelStorage(await ensureDataDir(config.dataDir), { sync: config.durability === 'machine' });
+  const storage = await openDataDir(config.dataDir, { sync: config.durability === 'machine' });
   let port = 0;
+  // Stopped here when the start fails after its timer started.
+  let startedBackups: Backups | undefined;
   try {
-    const store = await Store.open(storage, options.clock);
+    const clock = options.clock ?? Date.now;
+    // An upgrade that goes wrong can be undone: the store as it was is backed up before migrating.
+    const store = await Store.open(storage, clock, {
+      migrations: options.migrations,
+      beforeMigration: async (from, to) => {
+        const snapshot = await takeSnapshot(storage, backupsDirOf(config.dataDir), `before-schema-${to}`, clock());
+        log.info('backup taken before migrating', { from, to, name: snapshot.name });
+      },
+    });
+    const backups = (startedBackups = startBackups(storage, { dataDir: config.dataDir, keep: config.backups.keep, checkEveryMs: config.backups.checkEveryMs, clock, log }));
     const accounts = await openAccounts(config, store);
     const events = new EventHub(store, {
       canRead: (user, fileKey) => canRead(storage, user, fileKey),
@@ -71,7 +85,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
       maxReplayEntries: config.events.maxReplayEntries,
       log,
     });
-    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor'), config.limits.pageBytes), log, version, port: () => port, accounts, events };
+    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor'), config.limits.pageBytes), log, version, port: () => port, accounts, events, backups };
     const main = mainListener(services);
     const extra = options.authenticator;
     const app = createApp(services, extra ? { ...main, authenticator: async (credential) => (await extra(credential)) ?? main.authenticator(credential) } : main);
@@ -95,12 +109,12 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
     const retention = startHistoryRetention(
       store,
       { maxEntriesPerUser: config.history.maxEntriesPerUser, maxAgeMs: config.history.maxAgeDays * 24 * 60 * 60 * 1000 },
-      { onError: (error) => log.error('history retention failed', { error: String(error) }) },
+      { onError: (error) => log.error('history retention failed', { error: String(error) }), firstRunDelayMs: config.maintenance.firstRunDelayMs },
     );
     const stopFeedCompaction = scheduleFeedCompaction(
       store,
       { maxEntries: config.events.retentionEntries, maxAgeMs: config.events.retentionDays * 24 * 60 * 60 * 1000 },
-      config.events.compactEveryMs,
+      { everyMs: config.events.compactEveryMs, firstRunDelayMs: config.maintenance.firstRunDelayMs },
       log,
     );
     log.info('listening', { host: config.host, port, prefix: config.prefix, mode: config.mode });
@@ -117,11 +131,14 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
           events.stop();
           await stopFeedCompaction();
           await retention.stop();
+          await backups.stop();
           await store.close();
           log.info('stopped');
+          await log.flush();
         })()),
     };
   } catch (error) {
+    await startedBackups?.stop();
     await storage.close();
     throw error;
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { EventSocket } from '../helpers/event-socket.js';
+import { startTestStore, type TestStore } from '../helpers/store.js';
 import { startTeam, type Team } from '../helpers/team.js';
 
 /**
@@ -10,7 +11,8 @@ import { startTeam, type Team } from '../helpers/team.js';
  */
 
 const MiB = 1024 * 1024;
-const project = (name: string, extra: Record<string, unknown> = {}) => ({ kind: 'Core#HttpProject', info: { name }, ...extra });
+/** A kind whose contents are free-form JSON (a project's contents must be a project document). */
+const note = (name: string, extra: Record<string, unknown> = {}) => ({ kind: 'Core#Note', info: { name }, ...extra });
 const historyEntry = (extra: Record<string, unknown> = {}) => ({
   app: 'api-client',
   log: { request: { url: 'https://example.com/', method: 'GET', headers: '', startTime: 1 } },
@@ -38,7 +40,7 @@ describe('body caps come from the route', () => {
   });
 
   test('a 9 MiB metadata document inside a create with contents is refused, and nothing is stored', async () => {
-    const body = { meta: project('huge', { padding: 'x'.repeat(9 * MiB) }), media: { requests: [] } };
+    const body = { meta: note('huge', { padding: 'x'.repeat(9 * MiB) }), media: { requests: [] } };
     const { status, body: problem } = await team.call(team.bob, '/files?alt=media', { method: 'POST', body });
     assert.equal(status, 413);
     assert.equal(problem.code, 'payload_too_large');
@@ -47,7 +49,7 @@ describe('body caps come from the route', () => {
   });
 
   test('contents up to the media cap are accepted on the contents routes', async () => {
-    const created = await team.call(team.alice, '/files?alt=media', { method: 'POST', body: { meta: project('big contents'), media: { data: 'x'.repeat(3 * MiB) } } });
+    const created = await team.call(team.alice, '/files?alt=media', { method: 'POST', body: { meta: note('big contents'), media: { data: 'x'.repeat(3 * MiB) } } });
     assert.equal(created.status, 201);
     const url = `/files/${created.body.key}?alt=media`;
     assert.equal((await team.call(team.alice, url, { method: 'PUT', body: { data: 'y'.repeat(4 * MiB) } })).status, 200);
@@ -57,7 +59,7 @@ describe('body caps come from the route', () => {
   test('metadata grown past the cap by patches is refused, counted in bytes, and the file keeps its last version', async () => {
     // 300,000 three-byte characters: 900 KB, under the 1 MiB body cap, in 300,000 string characters.
     const chunk = '€'.repeat(300_000);
-    const created = await team.call(team.alice, '/files', { method: 'POST', body: project('growing', { part1: chunk }) });
+    const created = await team.call(team.alice, '/files', { method: 'POST', body: note('growing', { part1: chunk }) });
     assert.equal(created.status, 201);
     const url = `/files/${created.body.key}`;
     const patched = await team.call(team.alice, url, { method: 'PATCH', body: [{ op: 'add', path: '/part2', value: chunk }] });
@@ -77,7 +79,7 @@ describe('JSON nested too deeply is refused at the edge', () => {
   after(() => team.stop());
 
   test('5,000 nested arrays get 400 too_deep on every route that stores a body, and the store keeps serving', async () => {
-    const created = await team.call(team.bob, '/files?alt=media', { method: 'POST', body: { meta: project('target'), media: {} } });
+    const created = await team.call(team.bob, '/files?alt=media', { method: 'POST', body: { meta: note('target'), media: {} } });
     assert.equal(created.status, 201);
     const key = created.body.key as string;
     const deep = nestedArrays(5000);
@@ -85,8 +87,8 @@ describe('JSON nested too deeply is refused at the edge', () => {
       ['PUT', `/files/${key}?alt=media`, deep],
       ['PATCH', `/files/${key}?alt=media`, `[{"op":"add","path":"/a","value":${deep}}]`],
       ['PATCH', `/files/${key}`, `[{"op":"add","path":"/a","value":${deep}}]`],
-      ['POST', '/files', JSON.stringify(project('deep')).replace(/}$/, `,"deep":${deep}}`)],
-      ['POST', '/files?alt=media', `{"meta":${JSON.stringify(project('deep'))},"media":${deep}}`],
+      ['POST', '/files', JSON.stringify(note('deep')).replace(/}$/, `,"deep":${deep}}`)],
+      ['POST', '/files?alt=media', `{"meta":${JSON.stringify(note('deep'))},"media":${deep}}`],
       ['POST', '/history', JSON.stringify(historyEntry()).replace(/}$/, `,"deep":${deep}}`)],
       ['POST', '/history/batch/create', `[${JSON.stringify(historyEntry()).replace(/}$/, `,"deep":${deep}}`)}]`],
       ['POST', '/app/api-client/projects', `{"info":{"name":"deep"},"deep":${deep}}`],
@@ -112,7 +114,7 @@ describe('JSON nested too deeply is refused at the edge', () => {
       ops.push({ op: 'copy', from: '/b', path: `/b${'/0'.repeat(steps)}/-` });
       depth += steps + 1;
     }
-    const created = await team.call(team.bob, '/files?alt=media', { method: 'POST', body: { meta: project('grown'), media: {} } });
+    const created = await team.call(team.bob, '/files?alt=media', { method: 'POST', body: { meta: note('grown'), media: {} } });
     const record = await team.call(team.bob, '/app/api-client/projects', { method: 'POST', body: { info: { name: 'grown' } } });
     for (const target of [`/files/${created.body.key}?alt=media`, `/files/${created.body.key}`, `/app/api-client/projects/${record.body.key}`]) {
       const answer = await team.call(team.bob, target, { method: 'PATCH', body: ops });
@@ -151,12 +153,69 @@ describe('JSON nested too deeply is refused at the edge', () => {
 
   test('nesting up to the limit is accepted', async () => {
     // The limit (100) counts the body's own levels: {meta, media} is one, so the contents may nest 99.
-    const created = await team.call(team.alice, '/files?alt=media', { method: 'POST', body: `{"meta":${JSON.stringify(project('nested'))},"media":${nestedArrays(99)}}`, headers: { 'Content-Type': 'application/json' } });
+    const created = await team.call(team.alice, '/files?alt=media', { method: 'POST', body: `{"meta":${JSON.stringify(note('nested'))},"media":${nestedArrays(99)}}`, headers: { 'Content-Type': 'application/json' } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const read = await team.call(team.alice, `/files/${created.body.key}?alt=media`);
     assert.equal(JSON.stringify(read.body), nestedArrays(99));
-    const tooDeep = await team.call(team.alice, '/files?alt=media', { method: 'POST', body: `{"meta":${JSON.stringify(project('nested'))},"media":${nestedArrays(100)}}`, headers: { 'Content-Type': 'application/json' } });
+    const tooDeep = await team.call(team.alice, '/files?alt=media', { method: 'POST', body: `{"meta":${JSON.stringify(note('nested'))},"media":${nestedArrays(100)}}`, headers: { 'Content-Type': 'application/json' } });
     assert.equal(tooDeep.status, 400);
     assert.equal(tooDeep.body.code, 'too_deep');
   });
+});
+
+describe('bodies are read straight from the Node request, with the cap, type and syntax answers', () => {
+  const cap = 4096;
+  let store: TestStore;
+  let key: string;
+  before(async () => {
+    store = await startTestStore({ limits: { metadataBytes: cap } });
+    const created = await store.api('/files', { method: 'POST', body: note('target') });
+    assert.equal(created.status, 201);
+    key = ((await created.json()) as { key: string }).key;
+  });
+  after(() => store.stop());
+
+  /** JSON padded with trailing spaces to exactly `size` bytes: the body is that long, the document stays small. */
+  const padded = (value: unknown, size: number) => {
+    const text = JSON.stringify(value);
+    return text + ' '.repeat(size - Buffer.byteLength(text));
+  };
+  /** The same bytes without Content-Length: the reader has to count while it reads. */
+  const streamed = (text: string) =>
+    new ReadableStream({
+      start(controller) {
+        const bytes = new TextEncoder().encode(text);
+        for (let at = 0; at < bytes.length; at += 1000) controller.enqueue(bytes.slice(at, at + 1000));
+        controller.close();
+      },
+    });
+  const send = (method: string, path: string, body: BodyInit, type = 'application/json') =>
+    fetch(`${store.baseUrl}${path}`, { method, body, duplex: 'half', headers: { Authorization: `Bearer ${store.token}`, 'Content-Type': type } } as RequestInit);
+  const cases = [
+    { method: 'POST', path: () => '/files', value: () => note('at the cap'), ok: 201 },
+    { method: 'PATCH', path: () => `/files/${key}`, value: () => [{ op: 'replace', path: '/info/name', value: 'patched at the cap' }], ok: 200 },
+  ];
+
+  for (const { method, path, value, ok } of cases) {
+    test(`${method} /files: exactly the cap is accepted, one byte more is 413, with and without Content-Length`, async () => {
+      for (const body of [(text: string) => text, streamed]) {
+        const at = await send(method, path(), body(padded(value(), cap)));
+        assert.equal(at.status, ok, await at.clone().text());
+        await at.arrayBuffer();
+        const over = await send(method, path(), body(padded(value(), cap + 1)));
+        assert.equal(over.status, 413);
+        assert.equal(((await over.json()) as { code: string }).code, 'payload_too_large');
+      }
+    });
+
+    test(`${method} /files: a wrong type is 415, malformed JSON 400, a valid but wrong document 400 validation_failed`, async () => {
+      const wrongType = await send(method, path(), JSON.stringify(value()), 'text/plain');
+      assert.deepEqual([wrongType.status, ((await wrongType.json()) as { code: string }).code], [415, 'unsupported_media_type']);
+      const malformed = await send(method, path(), '{"kind": "Core#HttpProject", ');
+      assert.deepEqual([malformed.status, ((await malformed.json()) as { code: string }).code], [400, 'malformed_json']);
+      const invalid = await send(method, path(), JSON.stringify(method === 'POST' ? { kind: 'no spaces allowed' } : [{ op: 'shuffle' }]));
+      assert.equal(invalid.status, 400);
+      assert.equal(((await invalid.json()) as { code: string }).code, 'validation_failed');
+    });
+  }
 });

@@ -28,6 +28,9 @@ async function createFile(team: Team, user: SignedInUser, name: string, options:
   return ok(team, user, `/files?${query}`, { method: 'POST', body: options.media === undefined ? meta : { meta, media: options.media } });
 }
 
+/** The smallest contents a Core#HttpProject accepts (its contents are a project document). */
+const projectDocument = (extra: Json = {}) => ({ kind: 'Core#HttpProject', info: { name: 'p' }, items: [], definitions: {}, ...extra });
+
 const historyEntry = (url: string, extra: Json = {}) => ({
   app: 'app1',
   log: { request: { url, method: 'GET', headers: '', startTime: 1 }, response: { status: 200, statusText: 'OK', headers: '', timings: {} } },
@@ -49,10 +52,10 @@ interface ListRoute {
 }
 
 async function seedLists(team: Team, caller: SignedInUser, other: SignedInUser): Promise<ListRoute[]> {
-  const withMedia = await createFile(team, caller, 'with media', { media: { requests: [] } });
-  for (const version of [1, 2]) await ok(team, caller, `/files/${withMedia.key}?alt=media`, { method: 'PUT', body: { requests: [], version } });
-  const plain = await createFile(team, caller, 'plain', { media: { requests: [] } });
-  for (const version of [1, 2]) await ok(team, caller, `/files/${plain.key}?alt=media`, { method: 'PUT', body: { requests: [], version } });
+  const withMedia = await createFile(team, caller, 'with media', { media: projectDocument() });
+  for (const version of [1, 2]) await ok(team, caller, `/files/${withMedia.key}?alt=media`, { method: 'PUT', body: projectDocument({ version }) });
+  const plain = await createFile(team, caller, 'plain', { media: projectDocument() });
+  for (const version of [1, 2]) await ok(team, caller, `/files/${plain.key}?alt=media`, { method: 'PUT', body: projectDocument({ version }) });
   const space = await createFile(team, caller, 'space', { kind: 'Core#Space' });
   for (const name of ['child 1', 'child 2']) await createFile(team, caller, name, { parent: space.key });
   for (const name of ['trashed 1', 'trashed 2']) {
@@ -74,7 +77,7 @@ async function seedLists(team: Team, caller: SignedInUser, other: SignedInUser):
     { name: 'files by kind', route: '/files', path: '/files?kind=Core%23HttpProject' },
     { name: 'files of a space', route: '/files', path: `/files?parent=${space.key}` },
     { name: 'files since', route: '/files', path: '/files?since=0' },
-    { name: 'files by query', route: '/files', path: '/files?query=e' },
+    { name: 'files by query', route: '/files', path: '/files?query=child' },
     { name: 'revisions', route: `/files/${withMedia.key}/revisions`, path: `/files/${withMedia.key}/revisions` },
     { name: 'revisions of another file', route: `/files/${plain.key}/revisions`, path: `/files/${plain.key}/revisions` },
     { name: 'shared', route: '/shared', path: '/shared' },
@@ -194,8 +197,8 @@ describe('cursors are bound to their list, their caller and their filters', () =
 
   test('finding 7: a cursor whose position is an object, array or number is a 400, not a 500', async () => {
     const { alice } = team;
-    const file = await createFile(team, alice, 'revised', { media: { v: 0 } });
-    for (const v of [1, 2]) await ok(team, alice, `/files/${file.key}?alt=media`, { method: 'PUT', body: { v } });
+    const file = await createFile(team, alice, 'revised', { media: projectDocument({ v: 0 }) });
+    for (const v of [1, 2]) await ok(team, alice, `/files/${file.key}?alt=media`, { method: 'PUT', body: projectDocument({ v }) });
     const { cursors } = team.store.running.services;
     for (const route of ['/shared', `/files/${file.key}/revisions`]) {
       for (const position of [{ after: 'x' }, ['x'], 7, null, '']) {

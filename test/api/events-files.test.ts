@@ -119,6 +119,7 @@ describe('file events in local mode', () => {
       const second = await socket.next();
       // Replaying /files/{key} from before both patches adds nothing: /files already delivered them.
       assert.equal((await socket.command(0, `/files/${file.key}`, { since: (live.seq as number) - 1 })).type, 'ack');
+      assert.deepEqual(await socket.next(), { type: 'replayed', path: `/files/${file.key}`, seq: second.seq });
       await nothingBefore(store, socket, 'owner');
       assert.equal(second.seq, (live.seq as number) + 1);
     } finally {
@@ -214,6 +215,7 @@ describe('permission filtering across users', () => {
         assert.ok(bobFeed.some((f) => f.id === middle.key) && bobFeed.every((f) => f.id !== top.key && f.id !== secret.key));
         assert.equal((await resumed.command(0, '/files', { since: 0 })).type, 'ack');
         assert.deepEqual(await resumed.take(bobFeed.length), bobFeed);
+        assert.equal((await resumed.next()).type, 'replayed');
         await nothingBefore(store, resumed, 'bob');
       } finally {
         await resumed.close();

@@ -63,6 +63,7 @@ test('a replay over more changes than the budget answers resync_required without
 
     const seq = team.store.running.services.store.seq;
     assert.deepEqual(await socket.command(0, '/files', { since: seq - 10 }), { type: 'ack', cmd: 0, path: '/files' });
+    assert.deepEqual(await socket.next(), { type: 'replayed', path: '/files', seq });
     // Commands run in order: this answer comes once the replay has ended.
     assert.deepEqual(await socket.command(1, '/history'), { type: 'ack', cmd: 1, path: '/history' });
     assert.equal(hub.replayedEntries - before, 10, 'the replay read the 10 entries after since and no more');
@@ -99,6 +100,7 @@ test('a long replay goes at its reader’s pace and lets other requests through;
     socket.socket.resume();
     const frames = await socket.take(count);
     assert.deepEqual(frames.map((frame) => frame.id), Array.from({ length: count }, (_, n) => `large-${n}`));
+    assert.deepEqual(await socket.next(), { type: 'replayed', path: '/history', seq: store.seq });
     assert.deepEqual(await socket.command(1, '/history'), { type: 'ack', cmd: 1, path: '/history' });
     assert.equal(hub.replayedEntries - before, count);
     await socket.close();

@@ -51,6 +51,7 @@ test('a client that reconnects with since gets exactly the 500 changes it missed
     assert.deepEqual(replayed.map((frame) => frame.id), missed);
     assert.deepEqual(replayed.map((frame) => frame.seq), missed.map((_, i) => last + 1 + i));
     assert.ok(replayed.every((frame) => frame.type === 'event' && frame.operation === 'created'));
+    assert.deepEqual(await again.next(), { type: 'replayed', path: '/history', seq: last + 500 });
 
     // Live changes follow the replay on the same socket.
     const live = await addHistory(store, 501);
@@ -80,7 +81,11 @@ test('changes committed while a replay runs arrive once, with no gap', async () 
     assert.equal((await socket.command(0, '/history', { since: 0 })).type, 'ack');
     await writes;
     const total = store.running.services.store.seq;
-    const seqs = (await socket.take(total)).map((frame) => frame.seq);
+    // The replay's end comes between the changes it read and the ones held meanwhile.
+    const frames = await socket.take(total + 1);
+    const end = frames.findIndex((frame) => frame.type === 'replayed');
+    assert.deepEqual(frames[end], { type: 'replayed', path: '/history', seq: frames[end - 1].seq });
+    const seqs = frames.filter((frame) => frame.type === 'event').map((frame) => frame.seq);
     assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1));
     assert.equal(socket.pending, 0);
     await Promise.all([socket.close(), watcher.close()]);

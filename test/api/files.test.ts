@@ -7,6 +7,8 @@ type Json = Record<string, any>;
 
 const space = (name: string, extra: Json = {}) => ({ kind: 'Core#Space', info: { name }, ...extra });
 const project = (name: string, extra: Json = {}) => ({ kind: 'Core#HttpProject', info: { name }, ...extra });
+/** A kind whose contents are free-form JSON (a project's contents must be a project document). */
+const note = (name: string) => ({ kind: 'Core#Note', info: { name } });
 
 async function expectProblem(response: Response, status: number, code: string): Promise<Json> {
   const body = (await response.json()) as Json;
@@ -212,7 +214,7 @@ describe('files', () => {
   });
 
   test('contents: create with meta, read, put, patch, revisions and their paging', async () => {
-    const response = await store.api('/files?alt=media', { method: 'POST', body: { meta: project('with contents'), media: { requests: [] } } });
+    const response = await store.api('/files?alt=media', { method: 'POST', body: { meta: note('with contents'), media: { requests: [] } } });
     assert.equal(response.status, 201);
     const file = (await response.json()) as Json;
     const url = `/files/${file.key}?alt=media`;
@@ -245,7 +247,7 @@ describe('files', () => {
     assert.deepEqual(revisions.map((r) => r.version), [4, 3, 2], 'newest first');
     assert.equal(revisions[0].user, 'owner');
 
-    const bare = await create(store, project('no contents'));
+    const bare = await create(store, note('no contents'));
     await expectProblem(await store.api(`/files/${bare.key}?alt=media`), 404, 'media_not_found');
     await expectProblem(await store.api(`/files/${bare.key}?alt=media`, { method: 'PATCH', body: [{ op: 'add', path: '/a', value: 1 }] }), 404, 'media_not_found');
     await expectProblem(await store.api(`/files/${bare.key}?alt=media`, { method: 'PUT', body: 'text' }), 400, 'malformed_json');
@@ -286,7 +288,7 @@ describe('files', () => {
 test('a restarted store on the same data dir reads everything back', async () => {
   const first = await startTestStore();
   const root = await create(first, space('persisted'));
-  const child = await create(first, { meta: project('child'), media: { v: 1 } }, root.key, 'alt=media');
+  const child = await create(first, { meta: note('child'), media: { v: 1 } }, root.key, 'alt=media');
   await first.api(`/files/${child.key}?alt=media`, { method: 'PUT', body: { v: 2 } });
   const trashed = await create(first, project('trashed'), root.key);
   await first.api(`/files/${trashed.key}`, { method: 'DELETE' });

@@ -42,7 +42,7 @@ describe('a refused request leaves its keep-alive connection usable', () => {
   before(async () => {
     // Contents are capped below 200 KB here so that a 200 KB body can get a 413 on a contents route.
     team = await startTeam({ limits: { mediaBytes: 150 * 1024 } });
-    const created = await team.call(team.alice, '/files?alt=media', { method: 'POST', body: { meta: { kind: 'Core#HttpProject', info: { name: 'p' } }, media: {} } });
+    const created = await team.call(team.alice, '/files?alt=media', { method: 'POST', body: { meta: { kind: 'Core#Note', info: { name: 'p' } }, media: {} } });
     assert.equal(created.status, 201);
     fileKey = created.body.key;
   });

@@ -5,19 +5,20 @@ import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { configSchema } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
 import { startStore } from '../../backend/src/server.js';
+import { EventSocket } from '../helpers/event-socket.js';
 import { makeTempDir } from '../helpers/store.js';
 
 /** A real store whose log lines are kept in memory instead of going to stderr. */
-async function startLoggedStore() {
+async function startLoggedStore(level: 'info' | 'debug' = 'info') {
   const dataDir = await makeTempDir();
   const token = createLaunchToken();
   const lines: Record<string, unknown>[] = [];
   const raw: string[] = [];
-  const log = createLogger('info', (line) => {
+  const log = createLogger(level, (line) => {
     raw.push(line);
     lines.push(JSON.parse(line));
   });
-  const running = await startStore(configSchema.parse({ dataDir, token }), log);
+  const running = await startStore(configSchema.parse({ dataDir, token, logLevel: level }), log);
   return { running, token, lines, raw, baseUrl: `http://127.0.0.1:${running.port}/v1`, dataDir };
 }
 
@@ -58,4 +59,33 @@ test('a failure inside the store is a 500 problem without details, logged with i
   const logged = store.lines.find((line) => line.msg === 'unhandled error');
   assert.equal(logged?.requestId, 'trace-500');
   assert.equal(logged?.level, 'error');
+});
+
+test('no log line holds the token: bearer requests, a refused one, a ?token= WebSocket upgrade, at debug level', async (t) => {
+  const store = await startLoggedStore('debug');
+  t.after(async () => {
+    await store.running.stop();
+    await rm(store.dataDir, { recursive: true, force: true });
+  });
+  const headers = { Authorization: `Bearer ${store.token}`, 'Content-Type': 'application/json' };
+  const created = await fetch(`${store.baseUrl}/files`, { method: 'POST', headers, body: JSON.stringify({ kind: 'Core#Space', info: { name: 'logged' } }) });
+  assert.equal(created.status, 201);
+  assert.equal((await fetch(`${store.baseUrl}/files?token=${store.token}`, { headers: { Authorization: `Bearer ${store.token}x` } })).status, 401);
+  const socket = await EventSocket.open(store.baseUrl, store.token);
+  assert.equal((await socket.command(0, '/files')).type, 'ack');
+  await socket.close();
+  await store.running.stop();
+  assert.ok(store.lines.some((line) => line.msg === 'request' && line.path === '/v1/events'), 'the upgrade is logged');
+  assert.ok(store.raw.length >= 4);
+  assert.ok(store.raw.every((line) => !line.includes(store.token)), 'the token is in no log line');
+});
+
+test('credential fields are redacted even when a caller logs one by mistake', () => {
+  const raw: string[] = [];
+  const log = createLogger('debug', (line) => raw.push(line));
+  const secret = createLaunchToken();
+  log.warn('careless', { authorization: `Bearer ${secret}`, token: secret, request: { headers: { authorization: secret }, password: secret } });
+  assert.equal(raw.length, 1);
+  assert.ok(!raw[0].includes(secret), raw[0]);
+  assert.equal(JSON.parse(raw[0]).token, '[redacted]');
 });

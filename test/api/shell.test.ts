@@ -75,7 +75,7 @@ describe('the hard shell', () => {
     // The query string alone does not raise the cap: the route decides.
     await assertProblem(await store.api('/store?alt=media', { method: 'POST', body: big }), 413, 'payload_too_large');
     await assertProblem(await store.api('/history?alt=media', { method: 'POST', body: big }), 413, 'payload_too_large');
-    const created = await store.api('/files?alt=media', { method: 'POST', body: { meta: { kind: 'Core#HttpProject', info: { name: 'p' } }, media: { data: 'x'.repeat(2000) } } });
+    const created = await store.api('/files?alt=media', { method: 'POST', body: { meta: { kind: 'Core#Note', info: { name: 'p' } }, media: { data: 'x'.repeat(2000) } } });
     assert.equal(created.status, 201);
     const { key } = (await created.json()) as { key: string };
     await assertProblem(await store.api(`/files/${key}`, { method: 'PATCH', body: [{ op: 'add', path: '/data', value: 'x'.repeat(2000) }] }), 413, 'payload_too_large');

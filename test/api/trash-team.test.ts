@@ -59,7 +59,7 @@ async function replayed(team: Team, user: SignedInUser, path: '/files' | '/histo
     assert.equal((await socket.command(0, path, { since: 0 })).type, 'ack');
     const marker = path === '/files' ? await created(team, user, { kind: 'Core#Space', info: { name: 'marker' } }) : await addHistory(team, user, {});
     const frames: Frame[] = [];
-    for (let frame = await socket.next(); frame.id !== marker; frame = await socket.next()) frames.push(frame);
+    for (let frame = await socket.next(); frame.id !== marker; frame = await socket.next()) if (frame.type === 'event') frames.push(frame);
     return frames;
   } finally {
     await socket.close();

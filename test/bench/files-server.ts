@@ -6,16 +6,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
 import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { configSchema } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
 import { startStore } from '../../backend/src/server.js';
-import { SPACE_KIND } from '../../backend/src/store/file-records.js';
-import { stageNewFile } from '../../backend/src/store/files.js';
-import { benchProject } from './suites/files.js';
-
-const SEED_BATCH = 5_000;
+import { seedFiles } from './seed-files.js';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'api-store-bench-files-'));
 const token = createLaunchToken();
@@ -23,21 +18,9 @@ const config = configSchema.parse({ dataDir, token, logLevel: 'silent' });
 const running = await startStore(config, createLogger('silent'));
 const { store } = running.services;
 
-async function seed(count: number): Promise<{ space: string; sample: string }> {
-  const space = await store.mutate((m) => stageNewFile(m, { input: { kind: SPACE_KIND, info: { name: `${count} files` } }, owner: LOCAL_OWNER, parents: [] }));
-  let sample = '';
-  for (let done = 0; done < count; done += SEED_BATCH) {
-    const size = Math.min(SEED_BATCH, count - done);
-    await store.mutate((m) => {
-      for (let i = 0; i < size; i++) sample = stageNewFile(m, { input: benchProject(done + i), owner: LOCAL_OWNER, parents: [space.key] }).key;
-    });
-  }
-  return { space: space.key, sample };
-}
-
 process.on('message', async (message: { type: 'seed'; count: number }) => {
   const started = performance.now();
-  const seeded = await seed(message.count);
+  const seeded = await seedFiles(store, message.count);
   process.send?.({ type: 'seeded', ...seeded, ms: performance.now() - started });
 });
 process.send?.({ port: running.port, token, baseUrl: `http://127.0.0.1:${running.port}${config.prefix}` });

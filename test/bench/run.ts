@@ -6,10 +6,14 @@
 import { cpus, totalmem } from 'node:os';
 
 const suites: Record<string, () => Promise<{ run(): Promise<string> }>> = {
+  start: () => import('./suites/start.js'),
   'store-info': () => import('./suites/store-info.js'),
   events: () => import('./suites/events.js'),
   files: () => import('./suites/files.js'),
+  bodies: () => import('./suites/bodies.js'),
   history: () => import('./suites/history.js'),
+  proxy: () => import('./suites/proxy.js'),
+  search: () => import('./suites/search.js'),
 };
 
 const chosen = process.argv.slice(2);

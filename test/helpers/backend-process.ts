@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import type { BackendMessage } from '../../backend/src/process/messages.js';
 
 export const childEntry = new URL('../../backend/src/child.ts', import.meta.url);
@@ -32,4 +33,20 @@ export function nextMessage<T extends BackendMessage['type']>(child: ChildProces
 export function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+export interface Backend {
+  child: ChildProcess;
+  port: number;
+  token: string;
+}
+
+/** A backend child on `dataDir`; every child goes into `children` so the caller can reap it. */
+export async function startBackendOn(dataDir: string, children: Set<ChildProcess>): Promise<Backend> {
+  const token = createLaunchToken();
+  const child = forkBackend();
+  children.add(child);
+  child.send({ type: 'start', config: { dataDir, token, logLevel: 'silent' } });
+  const { port } = await nextMessage(child, 'ready');
+  return { child, port, token };
 }

@@ -1,40 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { parseServerArgs, UsageError } from '../../backend/src/cli-args.js';
 import { exitOf } from '../helpers/backend-process.js';
+import { outputOf, runCli, waitForLine } from '../helpers/cli-process.js';
 import { makeTempDir } from '../helpers/store.js';
-
-const bin = new URL('../../bin/api-store.js', import.meta.url).pathname;
-
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const { API_STORE_TOKEN: _ignored, ...rest } = process.env;
-  return spawn(process.execPath, [bin, ...args], { env: { ...rest, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** Collects a stream's text and resolves once a line matches. */
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (chunk) => {
-      text += chunk;
-      const match = text.match(pattern);
-      if (match) resolve(match);
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before printing ${pattern}: ${text}`)));
-  });
-}
-
-async function outputOf(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const { code } = await exitOf(child);
-  return { code, stdout, stderr };
-}
 
 test('api-store --server: server.json (0600), open and authenticated routes, a second server on the same dir fails clearly, SIGTERM exits 0', async (t) => {
   const dataDir = await makeTempDir();

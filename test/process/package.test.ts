@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { backendBuildOptions } from '../../build/bundle-backend.js';
 import { preloadBuildOptions } from '../../build/bundle-preload.js';
 import { makeTempDir } from '../helpers/store.js';
 
@@ -36,6 +37,7 @@ before(async () => {
   // `npm run build`, into the staged copy.
   await run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.build.json'), '--outDir', join(stage, 'out')]);
   await build(preloadBuildOptions(join(stage, 'out/preload/index.cjs')));
+  await build(backendBuildOptions(join(stage, 'out/backend')));
   const pack = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: stage, env });
   [packed] = JSON.parse(pack.stdout);
 
@@ -53,9 +55,11 @@ after(() => rm(dir, { recursive: true, force: true }));
 
 test('the tarball holds the compiled package and its declarations, nothing from test/, examples/ or the benches', () => {
   const paths = packed.files.map((file) => file.path);
-  for (const needed of ['package.json', 'out/main/host.js', 'out/main/host.d.ts', 'out/preload/expose.js', 'out/preload/expose.d.ts', 'out/preload/index.cjs', 'out/backend/src/child.js', 'bin/api-store.js']) {
+  for (const needed of ['package.json', 'out/main/host.js', 'out/main/host.d.ts', 'out/preload/expose.js', 'out/preload/expose.d.ts', 'out/preload/index.cjs', 'out/backend/child.js', 'out/backend/cli.js', 'bin/api-store.js']) {
     assert.ok(paths.includes(needed), needed);
   }
+  // The backend bundle's chunks, loaded on first use (OIDC, mDNS, TLS certificates...).
+  assert.ok(paths.some((path) => path.startsWith('out/backend/chunks/')), 'out/backend/chunks/');
   const unexpected = paths.filter((path) => !/^(out|bin)\//.test(path) && !['package.json', 'README.md'].includes(path));
   assert.deepEqual(unexpected, []);
   assert.ok(!paths.some((path) => /(^|\/)(test|bench|examples)\//.test(path) || path.endsWith('.ts') && !path.endsWith('.d.ts')));
@@ -139,7 +143,7 @@ console.log(JSON.stringify({ status: response.status, entry: electron.children[0
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'run.ts', userData], { cwd: project, env, timeout: 120_000 });
   const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
   assert.equal(result.status, 200);
-  assert.equal(result.entry, join(project, 'node_modules/api-store/out/backend/src/child.js'));
+  assert.equal(result.entry, join(project, 'node_modules/api-store/out/backend/child.js'));
   assert.equal(result.stopped, 'stopped');
   assert.ok((await stat(join(userData, 'api-store'))).isDirectory(), 'the data under userData by default');
 });

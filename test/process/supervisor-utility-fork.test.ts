@@ -32,14 +32,14 @@ test('the utility-process adapter forks the entry with piped output and relays m
       forks.push({ modulePath, args, options });
       return child as never;
     },
-    '/app/out/backend/src/child.js',
+    '/app/out/backend/child.js',
     log,
     { PATH: '/usr/bin', HOME: '/home/me', NODE_OPTIONS: '--require /tmp/evil.js', NODE_PATH: '/tmp/evil', ELECTRON_RUN_AS_NODE: '1', LANG: 'C' },
   );
   const backend = fork();
   assert.deepEqual(forks, [
     {
-      modulePath: '/app/out/backend/src/child.js',
+      modulePath: '/app/out/backend/child.js',
       args: [],
       // The app's environment without the variables that make Node load code; nothing secret in it.
       options: { serviceName: 'api-store backend', stdio: 'pipe', env: { PATH: '/usr/bin', HOME: '/home/me', LANG: 'C' } },

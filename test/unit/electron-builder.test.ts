@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { minimatch } from 'minimatch';
 import { parse } from 'yaml';
+import { externalPackages } from '../../build/bundle-backend.js';
 import { electronBuilderValidator, productionNativeAddons } from '../helpers/electron-builder.js';
 
 const root = new URL('../../', import.meta.url);
@@ -59,15 +60,26 @@ test('every native addon api-store brings is unpacked from asar, in the host\'s 
   }
 });
 
+test('every native addon stays out of the backend bundle, loaded from its own folder', async () => {
+  const addons = await productionNativeAddons(fileURLToPath(root));
+  // The addon's package, or the package that loads it (@node-rs/argon2 loads @node-rs/argon2-<platform>).
+  const packageOf = (addon: string) => addon.split('/').slice(1, addon.startsWith('node_modules/@') ? 3 : 2).join('/');
+  const bundled = addons.filter((addon) => !externalPackages.some((name) => packageOf(addon) === name || packageOf(addon).startsWith(`${name}-`)));
+  assert.deepEqual(bundled, []);
+});
+
 test('the packed files hold the entry points main/index.ts expects', () => {
   assert.equal(packageJson.main, 'out/main/index.js');
   const files: string[] = config.files;
-  for (const needed of ['out/main/**', 'out/backend/src/**', 'out/preload/**', 'renderer-stub/**']) assert.ok(files.includes(needed), needed);
-  assert.match(read('main/backend-entry.ts'), /\.\.\/backend\/src\/child\$\{/);
+  for (const needed of ['out/main/**', 'out/backend/**', 'out/preload/**', 'renderer-stub/**']) assert.ok(files.includes(needed), needed);
+  // The host forks the backend bundle beside out/main/ (from source under tsx).
+  assert.match(read('main/backend-entry.ts'), /'\.\.\/backend\/child\.js'/);
+  assert.match(read('build/bundle-backend.ts'), /out\/backend/);
   assert.match(read('main/index.ts'), /'\.\.\/preload\/index\.cjs'/);
   assert.match(read('build/bundle-preload.ts'), /out\/preload\/index\.cjs/);
   for (const file of files.filter((f) => f.startsWith('build/'))) assert.ok(existsSync(new URL(file, root)), file);
   assert.match(packageJson.scripts.build, /tsc -p tsconfig\.build\.json/);
+  assert.match(packageJson.scripts.build, /build\/bundle-backend\.ts/);
   assert.match(packageJson.scripts.dist, /electron-builder/);
 });
 

@@ -72,3 +72,57 @@ test('records are stored as JSON sublevel records were: stores written either wa
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('records() walks every section in order; a snapshot keeps reading the store as it was while writes go on', async () => {
+  const dir = await makeTempDir();
+  const storage = await openLevelStorage(join(dir, 'db'), { sync: false });
+  try {
+    await storage.write([
+      { type: 'put', section: 'b', key: 'k', value: 2 },
+      { type: 'put', section: 'a', key: 'k2', value: { x: 1 } },
+      { type: 'put', section: 'ab', key: 'k', value: 3 },
+      { type: 'put', section: 'a', key: 'k1', value: 'one' },
+    ]);
+    const snapshot = await storage.snapshot();
+    await storage.write([
+      { type: 'put', section: 'a', key: 'k0', value: 'after' },
+      { type: 'del', section: 'b', key: 'k' },
+    ]);
+    const seen = [];
+    for await (const record of snapshot.records()) seen.push(record);
+    assert.deepEqual(seen, [
+      { section: 'a', key: 'k1', value: 'one' },
+      { section: 'a', key: 'k2', value: { x: 1 } },
+      { section: 'ab', key: 'k', value: 3 },
+      { section: 'b', key: 'k', value: 2 },
+    ]);
+    assert.equal(await snapshot.get('b', 'k'), 2, 'get reads the snapshot');
+    assert.equal(await snapshot.get('a', 'k0'), undefined);
+    assert.deepEqual(await snapshot.getMany('a', ['k0', 'k1']), [undefined, 'one']);
+    const keys = [];
+    for await (const key of snapshot.keys('a')) keys.push(key);
+    assert.deepEqual(keys, ['k1', 'k2'], 'keys read the snapshot');
+    await snapshot.close();
+    assert.equal(await storage.get('b', 'k'), undefined, 'the live store has the later writes');
+  } finally {
+    await storage.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('records() reports a key outside every section with section "" and its raw value', async () => {
+  const dir = await makeTempDir();
+  const location = join(dir, 'db');
+  try {
+    const level = new Level<string, string>(location);
+    await level.put('plain', 'not json');
+    await level.close();
+    const storage = await openLevelStorage(location, { sync: false });
+    const seen = [];
+    for await (const record of storage.records()) seen.push(record);
+    await storage.close();
+    assert.deepEqual(seen, [{ section: '', key: 'plain', value: 'not json' }]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

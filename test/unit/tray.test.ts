@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { MenuItemConstructorOptions } from 'electron';
 import { storeConnection } from '../../main/connection.js';
+import { backUpNow, showBackups } from '../../main/backups.js';
 import { createInvite } from '../../main/invite.js';
 import type { SupervisorState } from '../../main/supervisor.js';
 import { TrayController } from '../../main/tray.js';
 import { storeMenuItems, type StoreMenuActions } from '../../main/tray-menu.js';
-import { startTestStore } from '../helpers/store.js';
+import { makeTempDir, startTestStore } from '../helpers/store.js';
 
 function recordingActions() {
   const calls: string[] = [];
@@ -15,6 +18,8 @@ function recordingActions() {
     copyLanAddress: () => void calls.push('copyLanAddress'),
     inviteTeammate: () => void calls.push('inviteTeammate'),
     openDataFolder: () => void calls.push('openDataFolder'),
+    backUpNow: () => void calls.push('backUpNow'),
+    showBackups: () => void calls.push('showBackups'),
     restartStore: () => void calls.push('restartStore'),
   };
   return { actions, calls };
@@ -41,10 +46,12 @@ function click(template: MenuItemConstructorOptions[], label: string, checked?: 
 test('running, LAN off', () => {
   const { actions, calls } = recordingActions();
   const template = storeMenuItems(running, actions);
-  assert.deepEqual(lines(template), ['Store running on port 4100 (disabled)', '---', '[ ] Share on LAN', '---', 'Open data folder']);
+  assert.deepEqual(lines(template), ['Store running on port 4100 (disabled)', '---', '[ ] Share on LAN', '---', 'Back up now', 'Show backups', 'Open data folder']);
   click(template, 'Share on LAN', true);
+  click(template, 'Back up now');
+  click(template, 'Show backups');
   click(template, 'Open data folder');
-  assert.deepEqual(calls, ['setLan:true', 'openDataFolder']);
+  assert.deepEqual(calls, ['setLan:true', 'backUpNow', 'showBackups', 'openDataFolder']);
 });
 
 test('running, LAN on: address, fingerprint, copy and invite', () => {
@@ -59,6 +66,8 @@ test('running, LAN on: address, fingerprint, copy and invite', () => {
     'Copy LAN address',
     'Invite a teammate…',
     '---',
+    'Back up now',
+    'Show backups',
     'Open data folder',
   ]);
   click(template, 'Share on LAN', false);
@@ -82,6 +91,8 @@ test('restarting: LAN unavailable, the failure shown', () => {
     '---',
     '[ ] Share on LAN (disabled)',
     '---',
+    'Back up now (disabled)',
+    'Show backups',
     'Open data folder',
   ]);
 });
@@ -107,6 +118,8 @@ test('error: the reason and a way to try again', () => {
     '---',
     '[ ] Share on LAN (disabled)',
     '---',
+    'Back up now (disabled)',
+    'Show backups',
     'Open data folder',
   ]);
   click(template, 'Restart the store');
@@ -142,4 +155,38 @@ test('"Invite a teammate" gets a single-use code from the store with the launch 
   } finally {
     await store.stop();
   }
+});
+
+test('"Back up now" has the running store write a backup with the launch token; "Show backups" opens its folder', async () => {
+  const store = await startTestStore();
+  try {
+    const connection = storeConnection({ status: 'running', port: store.running.port, lan: { enabled: false } }, { host: '127.0.0.1', prefix: '/v1', token: store.token });
+    assert.ok(connection);
+    const backup = await backUpNow(connection);
+    assert.equal(backup.reason, 'manual');
+    const folder = join(store.dataDir, 'backups');
+    assert.equal((await stat(join(folder, backup.name))).size, backup.size);
+    await assert.rejects(backUpNow({ ...connection, token: 'not-the-token-but-long-enough-to-look-real' }), /./);
+
+    const opened: string[] = [];
+    await showBackups(store.dataDir, async (path) => {
+      opened.push(path);
+      return '';
+    });
+    assert.deepEqual(opened, [folder]);
+    await assert.rejects(showBackups(store.dataDir, async () => 'no file manager'), /no file manager/);
+  } finally {
+    await store.stop();
+  }
+});
+
+test('"Show backups" makes the folder (0700) when no backup was taken yet', async (t) => {
+  const dataDir = await makeTempDir();
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const opened: string[] = [];
+  await showBackups(dataDir, async (path) => {
+    opened.push(path);
+    return '';
+  });
+  assert.equal((await stat(opened[0])).mode & 0o777, 0o700);
 });

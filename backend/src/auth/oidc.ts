@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { createRemoteJWKSet } from 'jose';
 import { z } from 'zod';
 import { ApiError } from '../http/problem.js';
 import type { Clock } from '../store/store.js';
@@ -55,6 +55,7 @@ export function createOidcClient(settings: OidcSettings, clock: Clock, fetchImpl
       const response = await fetchImpl(new URL('.well-known/openid-configuration', settings.issuerUri.replace(/\/?$/, '/')));
       if (!response.ok) throw new Error(`OIDC discovery answered ${response.status}`);
       const metadata = discoverySchema.parse(await response.json());
+      const { createRemoteJWKSet } = await import('jose');
       return { metadata, keys: createRemoteJWKSet(new URL(metadata.jwks_uri)) };
     })().catch((error) => {
       discovered = undefined; // try again on the next login
@@ -105,6 +106,7 @@ export function createOidcClient(settings: OidcSettings, clock: Clock, fetchImpl
       if (!tokens.success) throw failed(`The identity provider refused the code (${response.status}).`);
       let claims;
       try {
+        const { jwtVerify } = await import('jose');
         ({ payload: claims } = await jwtVerify(tokens.data.id_token, keys, {
           issuer: metadata.issuer,
           audience: settings.clientId,

@@ -1,8 +1,9 @@
-import { hash, verify } from '@node-rs/argon2';
+/** The native argon2 binding, loaded on the first password (local mode never needs one). */
+const argon2 = () => import('@node-rs/argon2');
 
 /** Hashes a password with argon2id (the library's default algorithm) and a fresh salt. */
-export function hashPassword(password: string): Promise<string> {
-  return hash(password);
+export async function hashPassword(password: string): Promise<string> {
+  return (await argon2()).hash(password);
 }
 
 /**
@@ -15,7 +16,7 @@ let decoy: Promise<string> | undefined;
 export async function verifyPassword(stored: string | undefined, password: string): Promise<boolean> {
   const hashed = stored ?? (await (decoy ??= hashPassword('decoy password, never accepted')));
   try {
-    return (await verify(hashed, password)) && stored !== undefined;
+    return (await (await argon2()).verify(hashed, password)) && stored !== undefined;
   } catch {
     return false;
   }

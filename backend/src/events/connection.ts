@@ -193,6 +193,8 @@ export class Connection {
         await new Promise((resolve) => setImmediate(resolve));
       }
       this.observed.set(path, until);
+      // Marks the end of the replay: what follows on this path is live.
+      this.send(JSON.stringify({ type: 'replayed', path, seq: until }));
     } finally {
       this.release();
     }

@@ -10,6 +10,9 @@ export const errorCodes = {
   payload_too_large: { status: 413, title: 'Payload Too Large' },
   malformed_json: { status: 400, title: 'Malformed JSON' },
   too_deep: { status: 400, title: 'JSON Nested Too Deeply' },
+  malformed_request: { status: 400, title: 'Malformed Request' },
+  headers_too_large: { status: 431, title: 'Request Header Fields Too Large' },
+  request_timeout: { status: 408, title: 'Request Timeout' },
   validation_failed: { status: 400, title: 'Validation Failed' },
   invalid_cursor: { status: 400, title: 'Invalid Cursor' },
   internal_error: { status: 500, title: 'Internal Server Error' },
@@ -19,9 +22,6 @@ export const errorCodes = {
   forbidden_host: { status: 403, title: 'Forbidden Host' },
   forbidden_origin: { status: 403, title: 'Forbidden Origin' },
   forbidden_role: { status: 403, title: 'Forbidden' },
-  // proxy
-  proxy_target_forbidden: { status: 403, title: 'Proxy Target Forbidden' },
-  proxy_failed: { status: 502, title: 'Proxy Request Failed' },
   // accounts and sessions (multi-user)
   invalid_credentials: { status: 401, title: 'Invalid Credentials' },
   too_many_attempts: { status: 429, title: 'Too Many Attempts' },
@@ -42,6 +42,11 @@ export const errorCodes = {
   protected_field: { status: 400, title: 'Protected Field' },
   invalid_patch: { status: 400, title: 'Invalid Patch' },
   version_conflict: { status: 412, title: 'Version Conflict' },
+  invalid_project_document: { status: 400, title: 'Invalid Project Document' },
+  // import and export
+  import_unsupported_format: { status: 400, title: 'Unsupported Import Format' },
+  import_failed: { status: 400, title: 'Import Failed' },
+  export_unsupported: { status: 400, title: 'Export Not Supported' },
   // history and app data
   history_entry_not_found: { status: 404, title: 'History Entry Not Found' },
   app_record_not_found: { status: 404, title: 'App Record Not Found' },

@@ -3,6 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { ListenerSockets } from '../events/sockets.js';
+import { answerClientErrors } from './client-errors.js';
 
 export interface Listening {
   server: Server;
@@ -27,6 +28,7 @@ export function listen(
   const server = createServer({ fetch: app.fetch, hostname: host, autoCleanupIncoming: false }) as Server;
   discardUnreadBodies(server, app.maxBodyBytes);
   app.sockets?.inject(server);
+  answerClientErrors(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -30,21 +30,25 @@ export class ApiError extends Error {
   }
 }
 
-/** Builds the problem+json response; `message` mirrors `detail` for net-store clients. */
-export function problemResponse(c: Context, error: ApiError): Response {
-  const body = {
+/** The problem+json body; `message` mirrors `detail` for net-store clients. */
+export function problemBody(error: ApiError, instance: string): Record<string, unknown> {
+  return {
     type: `about:blank#${error.code}`,
     title: errorCodes[error.code].title,
     status: error.status,
     code: error.code,
     detail: error.message,
-    instance: c.req.path,
+    instance,
     error: true,
     message: error.message,
     ...(error.errors ? { errors: error.errors } : {}),
     ...error.extra,
   };
+}
+
+/** Builds the problem+json response of a request the app handled. */
+export function problemResponse(c: Context, error: ApiError): Response {
   for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
   c.header('Content-Type', 'application/problem+json');
-  return c.body(JSON.stringify(body), error.status as ContentfulStatusCode);
+  return c.body(JSON.stringify(problemBody(error, c.req.path)), error.status as ContentfulStatusCode);
 }

@@ -1,4 +1,5 @@
 import type { Accounts } from '../auth/accounts.js';
+import type { Backups } from '../backup/snapshots.js';
 import type { StoreConfig } from '../config.js';
 import type { EventHub } from '../events/hub.js';
 import type { Logger } from '../logger.js';
@@ -18,4 +19,6 @@ export interface Services {
   events: EventHub;
   /** Session tokens and login attempt counters of multi-user mode. */
   accounts: Accounts;
+  /** The store's backups in `<dataDir>/backups/`. */
+  backups: Backups;
 }

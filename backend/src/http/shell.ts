@@ -1,5 +1,5 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { METHOD_NAME_ALL } from 'hono/router';
 import { matchedRoutes } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
@@ -37,7 +37,7 @@ export function hardShell(tls: boolean, log: Logger): MiddlewareHandler<AppEnv> 
   };
 }
 
-const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type);
+export const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type);
 
 /** Whether a request carries a body, from its headers alone: touching c.req.raw would make the adapter build a full Request. */
 export function hasBody(c: Context<AppEnv>): boolean {
@@ -50,43 +50,79 @@ export function hasBody(c: Context<AppEnv>): boolean {
 /** The routes whose body is a file's contents when asked with `?alt=media` (routes/files.ts). */
 const mediaRoutes = new Set(['POST /files', 'PUT /files/:key', 'PATCH /files/:key']);
 
+/**
+ * Routes that also take text bodies, which the route itself parses, with the media cap: an
+ * import reads YAML (Insomnia v5, OpenAPI) and cURL command lines (routes/import.ts).
+ */
+const textRoutes = new Set(['POST /import']);
+const isText = (type: string) => /^(application\/(x-)?yaml|text\/(x-)?yaml|text\/plain)\s*(;|$)/i.test(type);
+
 /** The route a request reached, as `METHOD /path/:param` below the prefix; none when only middleware matched (404, 405). */
 function routeOf(c: Context<AppEnv>, prefix: string): string | undefined {
   const route = matchedRoutes(c).filter((candidate) => candidate.method !== METHOD_NAME_ALL).at(-1);
   return route && route.path.startsWith(prefix) ? `${route.method} ${route.path.slice(prefix.length)}` : undefined;
 }
 
+const tooLarge = () => new ApiError('payload_too_large', 'The request body is larger than this store accepts.');
+
 /**
  * Bodies are JSON only, size-capped and depth-capped. The cap comes from the route the request
  * reached: a file's contents (`?alt=media` on a media route) up to `mediaBytes`, every other
- * body up to `metadataBytes`. The body is parsed here, once: the route's validator and
- * `c.req.json()` read the parsed value from Hono's body cache. A body that reaches no route is
- * not read at all.
+ * body up to `metadataBytes`. The body is read here, once, straight from Node's request (no
+ * Fetch Request is built for it) and put in Hono's body cache, where the route's validator and
+ * `c.req.json()` find it. A body that reaches no route is read up to the cap, not parsed.
  */
 export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; jsonDepth: number }, prefix: string): MiddlewareHandler<AppEnv> {
-  const tooLarge = () => {
-    throw new ApiError('payload_too_large', 'The request body is larger than this store accepts.');
-  };
-  const metadata = bodyLimit({ maxSize: limits.metadataBytes, onError: tooLarge });
-  const media = bodyLimit({ maxSize: limits.mediaBytes, onError: tooLarge });
-  return function acceptJsonBody(c, next) {
+  return async function acceptJsonBody(c, next) {
     if (!hasBody(c)) return next();
     const type = c.req.header('Content-Type');
-    if (!type || !isJson(type)) {
-      throw new ApiError('unsupported_media_type', 'Request bodies must be JSON (Content-Type: application/json).');
-    }
     const route = routeOf(c, prefix);
-    const cap = route !== undefined && mediaRoutes.has(route) && c.req.query('alt') === 'media' ? media : metadata;
-    return cap(c, async () => {
-      if (route !== undefined) checkDepth(await parsedBody(c), limits.jsonDepth);
-      await next();
-    });
+    const textRoute = route !== undefined && textRoutes.has(route);
+    const text = textRoute && type !== undefined && isText(type);
+    if (!text && (!type || !isJson(type))) {
+      const accepted = textRoute ? 'JSON, YAML or text' : 'JSON (Content-Type: application/json)';
+      throw new ApiError('unsupported_media_type', `Request bodies must be ${accepted}.`);
+    }
+    const cap = textRoute || (route !== undefined && mediaRoutes.has(route) && c.req.query('alt') === 'media') ? limits.mediaBytes : limits.metadataBytes;
+    if (Number(c.req.header('Content-Length')) > cap) throw tooLarge();
+    const body = await readBody(c.env.incoming, cap);
+    if (route === undefined) return next();
+    // A text body is parsed (and depth-checked) by its route.
+    if (!text) checkDepth(parseJson(body), limits.jsonDepth);
+    // Hono keeps promises in its body cache (`c.req.json()` chains on it), though it types them as values.
+    c.req.bodyCache.text = Promise.resolve(body) as unknown as string;
+    await next();
   };
 }
 
-async function parsedBody(c: Context<AppEnv>): Promise<unknown> {
+/**
+ * The whole body as text, refused as soon as it passes `cap` bytes. The stream is then paused:
+ * the listener reads and discards the rest once the answer is sent (listen.ts).
+ */
+function readBody(incoming: IncomingMessage, cap: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (settle: () => void) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      settle();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= cap) return void chunks.push(chunk);
+      incoming.pause();
+      done(() => reject(tooLarge()));
+    };
+    const onEnd = () => done(() => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    const onError = (error: Error) => done(() => reject(error));
+    const onClose = () => done(() => reject(new Error('The client closed the request before its body ended.')));
+    incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+function parseJson(text: string): unknown {
   try {
-    return await c.req.json();
+    return JSON.parse(text);
   } catch {
     throw new ApiError('malformed_json', 'The request body is not valid JSON.');
   }

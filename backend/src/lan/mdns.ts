@@ -1,4 +1,4 @@
-import { Bonjour } from 'bonjour-service';
+import type { Bonjour } from 'bonjour-service';
 
 /** What a store announces on the local network while sharing is on. */
 export interface Advertisement {
@@ -25,23 +25,30 @@ export const silentResponder: MdnsResponder = {
 };
 
 /**
- * bonjour-service, started on the first announcement (it opens multicast sockets). Its errors (no
- * multicast on this network, a name conflict) are reported, never thrown: discovery is a convenience.
+ * bonjour-service, loaded and started on the first announcement (it opens multicast sockets; most
+ * runs never share). Its errors (no multicast on this network, a name conflict) are reported,
+ * never thrown: discovery is a convenience.
  */
 export function bonjourResponder(onError: (error: Error) => void): MdnsResponder {
-  let bonjour: Bonjour | undefined;
+  let bonjour: Promise<Bonjour> | undefined;
+  const start = () => import('./bonjour.js').then(({ Bonjour }) => new Bonjour({}, onError));
   return {
     advertise(advertisement) {
-      bonjour ??= new Bonjour({}, onError);
-      const service = bonjour.publish({ ...advertisement, protocol: 'tcp' });
-      service.on('error', onError);
-      return { stop: () => new Promise<void>((done) => service.stop?.(() => done()) ?? done()) };
+      bonjour ??= start();
+      const service = bonjour.then((started) => {
+        const published = started.publish({ ...advertisement, protocol: 'tcp' });
+        published.on('error', onError);
+        return published;
+      });
+      service.catch(onError);
+      return {
+        stop: () => service.then((published) => new Promise<void>((done) => published.stop?.(() => done()) ?? done())).catch(() => {}),
+      };
     },
-    close: () =>
-      new Promise<void>((done) => {
-        if (!bonjour) return done();
-        bonjour.destroy(() => done());
-        bonjour = undefined;
-      }),
+    close: async () => {
+      const started = await bonjour?.catch(() => undefined);
+      bonjour = undefined;
+      if (started) await new Promise<void>((done) => started.destroy(() => done()));
+    },
   };
 }

@@ -3,7 +3,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { generate } from 'selfsigned';
 import { readPrivateFile, writePrivateFile } from '../data-dir.js';
 import { listen, type Listening } from '../http/listen.js';
 
@@ -34,6 +33,8 @@ export async function loadCertificate(dataDir: string): Promise<Certificate> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+  // selfsigned (and its X.509 stack) is loaded only the first time a certificate is made.
+  const { generate } = await import('./selfsigned.js');
   const now = Date.now();
   const generated = await generate([{ name: 'commonName', value: `api-store on ${hostname()}` }], {
     keyType: 'ec',

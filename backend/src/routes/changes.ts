@@ -41,9 +41,10 @@ const listChanges = createRoute({
 
 /**
  * `GET /changes?since=`: the same feed as the event socket's `since` replay, for clients that
- * were offline. A page scans at most `limit` feed entries, read one at a time, and returns the
- * visible ones up to the page byte budget, so neither its cost nor its size depends on how many
- * changes the caller cannot see or how large they are.
+ * were offline. A page scans at most `limit` feed entries (with `path`, that path's index, so
+ * changes on other paths cost nothing) and returns the visible ones up to the page byte budget,
+ * so neither its cost nor its size depends on how many changes the caller cannot see or how
+ * large they are.
  */
 export function registerChanges(api: Api, { store, cursors, events }: Services): void {
   api.openapi(listChanges, async (c) => {
@@ -53,8 +54,8 @@ export function registerChanges(api: Api, { store, cursors, events }: Services):
     const after = list.page.after ?? since;
     if (after > store.seq) throw resyncRequired(`This store has no change ${after}: it was reset or is another store.`, store.seq);
     const visible = visibilityFor(c.get('caller').user, events.canRead);
-    const page = await readChangePage(store.storage, { ...list.page, after }, async (change) =>
-      (path === undefined || change.paths.includes(path)) && (await visible(change)) ? eventFrame(change) : undefined,
+    const page = await readChangePage(store.storage, { ...list.page, after, path }, async (change) =>
+      (await visible(change)) ? eventFrame(change) : undefined,
     );
     if ((await feedFloor(store.storage)) > after) throw resyncRequired(`The changes after ${after} were compacted away.`, store.seq);
     return c.json(list.body(page.items, page.last), 200);

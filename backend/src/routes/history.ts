@@ -128,8 +128,9 @@ export function registerHistory(api: Api, services: Services): void {
       summary: 'One page of history, newest first',
       description:
         '`type=user` lists the caller’s entries, `app` the caller’s entries of one app; `space`, `project` and `request` list ' +
-        'the entries attached to `id` that the caller may see. `query` matches URL and method; a filtered page reads a bounded ' +
-        'part of the index and may come back short with a cursor.',
+        'the entries attached to `id` that the caller may see. `query` finds the entries holding each of its words: in the URL and ' +
+        'method as the start of a word, in the headers and text bodies as a whole word. In space, project and request lists, ' +
+        'a page reads a bounded part of the index for entries the caller may not see and may come back short with a cursor.',
       request: { query: listQuery },
       responses: { 200: jsonResponse(pageOf(HistoryEntrySchema), 'One page of entries') },
     }),

@@ -3,11 +3,14 @@ import type { Api } from '../http/env.js';
 import type { Services } from '../http/services.js';
 import { registerAppData } from './app-data.js';
 import { registerAuth } from './auth.js';
+import { registerBackups } from './backups.js';
 import { registerChanges } from './changes.js';
 import { registerEvents } from './events.js';
+import { registerExport } from './export.js';
 import { registerFileUsers } from './file-users.js';
 import { registerFiles } from './files.js';
 import { registerHistory } from './history.js';
+import { registerImport } from './import.js';
 import { registerProxy } from './proxy.js';
 import { registerSessions } from './sessions.js';
 import { registerShared } from './shared.js';
@@ -24,10 +27,14 @@ export function registerRoutes(api: Api, services: Services, sockets: ListenerSo
   registerFileUsers(api, services);
   registerTrash(api, services);
   registerShared(api, services);
+  // Before history: `/history/export` must not be read as the entry `export`.
+  registerExport(api, services);
+  registerImport(api, services);
   registerHistory(api, services);
   registerAppData(api, services);
   registerSessions(api, services);
   registerUsers(api, services);
   registerAuth(api, services);
   registerProxy(api, services);
+  registerBackups(api, services);
 }

@@ -32,7 +32,7 @@ export interface Grant {
 }
 
 const grantSuffix = (grant: Pick<Grant, 'type' | 'id'>) => (grant.type === 'anyone' ? 'anyone' : `user:${grant.id}`);
-const grantKey = (fileKey: string, grant: Pick<Grant, 'type' | 'id'>) => `${fileKey}${SEP}${grantSuffix(grant)}`;
+export const grantKey = (fileKey: string, grant: Pick<Grant, 'type' | 'id'>) => `${fileKey}${SEP}${grantSuffix(grant)}`;
 
 /** The explicit grants on one file (not inherited ones), `anyone` first. */
 export async function grantsOn(storage: Storage, fileKey: string): Promise<Grant[]> {

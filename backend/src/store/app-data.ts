@@ -48,13 +48,13 @@ export interface AppScope {
   collection: AppCollection;
 }
 
-const sections = { records: 'app-records', live: 'app-records-live', byUpdated: 'app-records-by-updated' } as const;
+export const appDataSections = { records: 'app-records', live: 'app-records-live', byUpdated: 'app-records-by-updated' } as const;
 /** The key counter (keys never reuse one), in `meta`. */
 const COUNTER_KEY = 'app-data:counter';
 
 const prefixOf = (scope: AppScope) => `${scope.user}\0${scope.appId}\0${scope.collection}\0`;
 const rangeOf = (prefix: string, from = prefix) => ({ gte: from, lt: `${prefix.slice(0, -1)}\x01` });
-const updatedKey = (prefix: string, record: AppRecord) => `${prefix}${sortableTime(record.updated)}\0${record.key}`;
+export const appUpdatedKey = (prefix: string, record: AppRecord) => `${prefix}${sortableTime(record.updated)}\0${record.key}`;
 /** The record key an index key (live or by-updated) names. */
 const recordKeyOf = (indexKey: string) => indexKey.slice(indexKey.lastIndexOf('\0') + 1);
 
@@ -72,7 +72,7 @@ async function readScopePage<T>(
   keep: (record: AppRecord) => boolean,
 ): Promise<Page<AppRecord>> {
   const result = await readPage<T, AppRecord>(storage, index, range, { ...page, after: page.after === undefined ? undefined : prefix + page.after }, async (chunk) => {
-    const records = await storage.getMany<AppRecord>(sections.records, chunk.map(([indexKey]) => prefix + recordKeyOf(indexKey)));
+    const records = await storage.getMany<AppRecord>(appDataSections.records, chunk.map(([indexKey]) => prefix + recordKeyOf(indexKey)));
     return records.map((record) => (record && keep(record) ? record : undefined));
   });
   return result.last === undefined ? result : { ...result, last: result.last.slice(prefix.length) };
@@ -89,11 +89,11 @@ function clientFields(input: AppRecordInput): AppRecordInput {
 
 /** Stages a record and its indexes; `previous` is the stored version it replaces. */
 function putRecord(m: Mutation, prefix: string, record: AppRecord, previous?: AppRecord): void {
-  m.put(sections.records, prefix + record.key, record);
-  if (record.deleted) m.del(sections.live, prefix + record.key);
-  else m.put(sections.live, prefix + record.key, 1);
-  if (previous) m.del(sections.byUpdated, updatedKey(prefix, previous));
-  m.put(sections.byUpdated, updatedKey(prefix, record), record.key);
+  m.put(appDataSections.records, prefix + record.key, record);
+  if (record.deleted) m.del(appDataSections.live, prefix + record.key);
+  else m.put(appDataSections.live, prefix + record.key, 1);
+  if (previous) m.del(appDataSections.byUpdated, appUpdatedKey(prefix, previous));
+  m.put(appDataSections.byUpdated, appUpdatedKey(prefix, record), record.key);
 }
 
 /** The next `updated` of a record: the mutation's time, but always later than the last one. */
@@ -128,7 +128,7 @@ export function createAppRecords(store: Store, scope: AppScope, inputs: AppRecor
 /** Records by key, `null` where there is none or it is deleted. */
 export async function readAppRecords(storage: Storage, scope: AppScope, keys: string[]): Promise<(AppRecord | null)[]> {
   const prefix = prefixOf(scope);
-  const records = await storage.getMany<AppRecord>(sections.records, keys.map((key) => prefix + key));
+  const records = await storage.getMany<AppRecord>(appDataSections.records, keys.map((key) => prefix + key));
   return records.map((record) => (record && !record.deleted ? record : null));
 }
 
@@ -142,7 +142,7 @@ export async function readAppRecord(storage: Storage, scope: AppScope, key: stri
 /** Reads the stored records (tombstones included) for a batch; any missing key fails it. */
 async function storedRecords(storage: Storage, prefix: string, keys: string[]): Promise<AppRecord[]> {
   const unique = [...new Set(keys)];
-  const records = await storage.getMany<AppRecord>(sections.records, unique.map((key) => prefix + key));
+  const records = await storage.getMany<AppRecord>(appDataSections.records, unique.map((key) => prefix + key));
   return records.map((record, index) => {
     if (!record) throw notFound(unique[index]);
     return record;
@@ -216,8 +216,8 @@ export async function listAppRecords(
   const prefix = prefixOf(scope);
   const all = () => true;
   return since === undefined
-    ? readScopePage(storage, prefix, sections.live, rangeOf(prefix), page, all)
-    : readScopePage(storage, prefix, sections.byUpdated, rangeOf(prefix, prefix + sortableTime(since)), page, all);
+    ? readScopePage(storage, prefix, appDataSections.live, rangeOf(prefix), page, all)
+    : readScopePage(storage, prefix, appDataSections.byUpdated, rangeOf(prefix, prefix + sortableTime(since)), page, all);
 }
 
 /** Reads at most this many records per query request; a sparse match returns a short page with a cursor. */
@@ -241,7 +241,7 @@ export async function queryAppRecords(
 ): Promise<Page<AppRecord>> {
   const prefix = prefixOf(scope);
   const needle = text.toLowerCase();
-  return readScopePage(storage, prefix, sections.live, rangeOf(prefix), { ...page, budget: APP_QUERY_SCAN_BUDGET }, (record) =>
+  return readScopePage(storage, prefix, appDataSections.live, rangeOf(prefix), { ...page, budget: APP_QUERY_SCAN_BUDGET }, (record) =>
     searchedText(record).includes(needle),
   );
 }

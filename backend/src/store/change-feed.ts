@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
-import { seqKey, type Change } from './changes.js';
+import { CHANGES_BY_PATH, pathIndexKeys, seqKey, type Change } from './changes.js';
 import { readPage, type PageRequest } from './paging.js';
-import type { Storage } from './storage.js';
+import type { Storage, StorageReader, WriteOp } from './storage.js';
 import type { Store } from './store.js';
 
 /**
@@ -19,7 +19,7 @@ export interface FeedRetention {
 }
 
 /** The highest seq compaction removed (0 when nothing was): `since` must be at least this. */
-export async function feedFloor(storage: Storage): Promise<number> {
+export async function feedFloor(storage: StorageReader): Promise<number> {
   return (await storage.get<number>('meta', floorKey)) ?? 0;
 }
 
@@ -31,22 +31,57 @@ export function streamChanges(storage: Storage, after: number, range: { limit: n
   return storage.entries<Change>('changes', { gt: seqKey(after), limit: range.limit, ...(range.until !== undefined && { lte: seqKey(range.until) }) });
 }
 
+/** How many changes of one path a page may read past those the reader cannot see. */
+export const PATH_SCAN_BUDGET = 2000;
+
 /**
- * One page of the changes after seq `page.after`, as `select` shows them (`undefined` for one the
- * reader may not see). It scans `limit` changes at most; `last`, the seq to continue after, is
- * absent on the last page.
+ * One page of the changes after seq `page.after` (on `path` only, when given), as `select` shows
+ * them (`undefined` for one the reader may not see); `last`, the seq to continue after, is absent
+ * on the last page. Without a path it scans `limit` changes at most; with one it reads that
+ * path's index, so changes on other paths cost nothing, and scans up to `PATH_SCAN_BUDGET`
+ * changes on the path that the reader may not see.
  */
 export async function readChangePage<R>(
   storage: Storage,
-  page: PageRequest<number>,
+  page: PageRequest<number> & { path?: string },
   select: (change: Change) => Promise<R | undefined>,
 ): Promise<{ items: R[]; last?: number }> {
-  const result = await readPage<Change, R>(storage, 'changes', {}, { ...page, after: seqKey(page.after ?? 0) }, async (chunk) => {
+  const showAll = async (changes: (Change | undefined)[]) => {
     const shown: (R | undefined)[] = [];
-    for (const [, change] of chunk) shown.push(await select(change));
+    for (const change of changes) shown.push(change && (await select(change)));
     return shown;
-  });
-  return result.last === undefined ? { items: result.items } : { items: result.items, last: Number(result.last) };
+  };
+  const after = page.after ?? 0;
+  const { path } = page;
+  const result =
+    path === undefined
+      ? await readPage<Change, R>(storage, 'changes', {}, { ...page, after: seqKey(after) }, (chunk) => showAll(chunk.map(([, change]) => change)))
+      : await readPage<number, R>(
+          storage,
+          CHANGES_BY_PATH,
+          { gt: `${path}\0`, lt: `${path}\x01` },
+          { ...page, after: pathIndexKeys({ seq: after, paths: [path] })[0], budget: PATH_SCAN_BUDGET },
+          async (chunk) => showAll(await storage.getMany<Change>('changes', chunk.map(([, seq]) => seqKey(seq)))),
+        );
+  return result.last === undefined ? { items: result.items } : { items: result.items, last: Number(result.last.slice(-16)) };
+}
+
+/**
+ * Builds `changes-by-path` for a feed written before it existed, a thousand changes per batch
+ * (migration 3).
+ */
+export async function indexChangesByPath(storage: Storage, batch = 1000): Promise<void> {
+  let after = '';
+  for (;;) {
+    const ops: WriteOp[] = [];
+    let read = 0;
+    for await (const [key, change] of storage.entries<Change>('changes', { gt: after, limit: batch })) {
+      for (const pathKey of pathIndexKeys(change)) ops.push({ type: 'put', section: CHANGES_BY_PATH, key: pathKey, value: change.seq });
+      [after, read] = [key, read + 1];
+    }
+    await storage.write(ops);
+    if (read < batch) return;
+  }
 }
 
 /**
@@ -66,6 +101,7 @@ export async function compactChanges(store: Store, retention: FeedRetention, bat
       for await (const [key, change] of store.storage.entries<Change>('changes', range)) {
         if (change.seq > keepFrom && change.time >= cutoff) break;
         m.del('changes', key);
+        for (const pathKey of pathIndexKeys(change)) m.del(CHANGES_BY_PATH, pathKey);
         last = change.seq;
         deleted += 1;
       }
@@ -77,17 +113,21 @@ export async function compactChanges(store: Store, retention: FeedRetention, bat
   }
 }
 
-/** Compacts now and then every `everyMs` in the background; returns the function that stops it. */
-export function scheduleFeedCompaction(store: Store, retention: FeedRetention, everyMs: number, log: Logger): () => Promise<void> {
+/**
+ * Compacts after `firstRunDelayMs` (away from the start-up) and then every `everyMs` in the
+ * background; returns the function that stops it.
+ */
+export function scheduleFeedCompaction(store: Store, retention: FeedRetention, timing: { everyMs: number; firstRunDelayMs: number }, log: Logger): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   const run = () => {
     running = compactChanges(store, retention)
       .then((removed) => removed && log.info('change feed compacted', { removed }))
       .catch((error) => log.error('change feed compaction failed', { error: String(error) }));
   };
-  run();
-  const timer = setInterval(run, everyMs).unref();
+  const first = setTimeout(run, timing.firstRunDelayMs).unref();
+  const timer = setInterval(run, timing.everyMs).unref();
   return async () => {
+    clearTimeout(first);
     clearInterval(timer);
     await running;
   };

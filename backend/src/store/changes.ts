@@ -29,3 +29,13 @@ export interface Change extends ChangeInput {
 export function seqKey(seq: number): string {
   return seq.toString().padStart(16, '0');
 }
+
+/**
+ * The feed by event path (`changes-by-path`, `{path}\0{seq key}` -> seq), written in the batch of
+ * each change and removed with it by compaction: a `path` reader reads that path's changes only.
+ */
+export const CHANGES_BY_PATH = 'changes-by-path';
+
+export function pathIndexKeys(change: Pick<Change, 'seq' | 'paths'>): string[] {
+  return change.paths.map((path) => `${path}\0${seqKey(change.seq)}`);
+}

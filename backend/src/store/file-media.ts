@@ -1,4 +1,5 @@
 import { ApiError } from '../http/problem.js';
+import { checkFileContents } from '../projects/project-document.js';
 import { checkSize, type DocumentLimits } from './document-limits.js';
 import { below, fileSections, pad, SEP, type FileRecord, type MediaRecord, type Revision } from './file-records.js';
 import { checkVersion, parentOf, putRecord, readVisibleFile, requireRole, touched } from './files.js';
@@ -53,6 +54,7 @@ export async function changeMedia(
       outcome = { document: change.replace, revert: [{ op: 'replace', path: '', value: previous }] as PatchOperation[] };
     }
     checkSize(outcome.document, options.maxBytes, 'A file’s contents');
+    checkFileContents(file.record.kind, outcome.document);
     const media: MediaRecord = { value: outcome.document, version: (current?.version ?? 0) + 1, updated: m.now };
     const app = 'patch' in change ? { app: change.patch.app, appVersion: change.patch.appVersion } : {};
     const revision: Revision = { version: media.version, patch, revert: outcome.revert, user, time: m.now, ...app };

@@ -7,6 +7,8 @@ import {
   type ChildEntry, type FileRecord, type MediaRecord,
 } from './file-records.js';
 import { checkSize, type DocumentLimits } from './document-limits.js';
+import { checkFileContents } from '../projects/project-document.js';
+import { deleteSearchTerms, putSearchTerms, searchFiles } from './file-search.js';
 import { hasAttachments } from './history.js';
 import { applyJsonPatch, type PatchRequest } from './json-patch.js';
 import { readPage, type Page, type PageRequest } from './paging.js';
@@ -65,7 +67,7 @@ export function checkVersion(ifMatch: string | undefined, version: number): void
 export const etagOf = (version: number) => `"${version}"`;
 
 /** The three live listing index entries of a file: by key, by kind, by update time. */
-function liveIndexKeys(record: FileRecord): [string, string][] {
+export function liveIndexKeys(record: FileRecord): [string, string][] {
   const parentId = parentIdOf(record);
   return [
     [fileSections.children, `${parentId}${SEP}${record.key}`],
@@ -74,7 +76,7 @@ function liveIndexKeys(record: FileRecord): [string, string][] {
   ];
 }
 
-const childEntryOf = (record: FileRecord): ChildEntry => ({
+export const childEntryOf = (record: FileRecord): ChildEntry => ({
   kind: record.kind,
   name: record.info.name,
   ...(record.info.description !== undefined ? { description: record.info.description } : {}),
@@ -83,10 +85,12 @@ const childEntryOf = (record: FileRecord): ChildEntry => ({
 export function putListed(m: Mutation, record: FileRecord): void {
   const entry = childEntryOf(record);
   for (const [section, key] of liveIndexKeys(record)) m.put(section, key, entry);
+  putSearchTerms(m, record);
 }
 
 export function deleteListed(m: Mutation, record: FileRecord): void {
   for (const [section, key] of liveIndexKeys(record)) m.del(section, key);
+  deleteSearchTerms(m, record);
 }
 
 export const filePaths = (key: string) => ['/files', `/files/${key}`];
@@ -119,9 +123,23 @@ function newRecord(input: FileInput, key: string, owner: string, parents: string
  * Whether a key was ever used for a file (in trash or not, or deleted for good: see
  * file-records.ts) or for history that a file with this key would show to its readers.
  */
-async function keyUsed(storage: Storage, key: string): Promise<boolean> {
+export async function keyUsed(storage: Storage, key: string): Promise<boolean> {
   const [file, retired, attached] = await Promise.all([storage.get(fileSections.files, key), storage.get(fileSections.retiredKeys, key), hasAttachments(storage, key)]);
   return file !== undefined || retired !== undefined || attached;
+}
+
+/**
+ * The `parents` of a new file in `parent` (the caller's root when absent): the parent must be a
+ * live space the caller may write to.
+ */
+export async function parentsOfNewFile(storage: Storage, user: string, parent: string | undefined): Promise<string[]> {
+  if (parent === undefined) return [];
+  const record = await storage.get<FileRecord>(fileSections.files, parent);
+  const role = record && !record.deleted ? await roleOfRecord(storage, user, record) : undefined;
+  if (!record || !role) throw new ApiError('parent_not_found', `There is no space ${parent}.`);
+  if (record.kind !== SPACE_KIND) throw new ApiError('parent_not_space', `${parent} is a ${record.kind}; only spaces contain files.`);
+  requireRole({ record, role }, 'writer', 'add files to');
+  return [...record.parents, record.key];
 }
 
 /**
@@ -134,16 +152,9 @@ export async function createFile(
   options: { parent?: string; input: FileInput; media?: { value: unknown } },
   limits: DocumentLimits,
 ): Promise<FileRecord> {
+  if (options.media) checkFileContents(options.input.kind, options.media.value);
   return store.mutate(async (m) => {
-    let parents: string[] = [];
-    if (options.parent !== undefined) {
-      const parent = await store.storage.get<FileRecord>(fileSections.files, options.parent);
-      const role = parent && !parent.deleted ? await roleOfRecord(store.storage, user, parent) : undefined;
-      if (!parent || !role) throw new ApiError('parent_not_found', `There is no space ${options.parent}.`);
-      if (parent.kind !== SPACE_KIND) throw new ApiError('parent_not_space', `${options.parent} is a ${parent.kind}; only spaces contain files.`);
-      requireRole({ record: parent, role }, 'writer', 'add files to');
-      parents = [...parent.parents, parent.key];
-    }
+    const parents = await parentsOfNewFile(store.storage, user, options.parent);
     const key = options.input.key;
     if (key !== undefined && (await keyUsed(store.storage, key))) {
       throw new ApiError('key_conflict', `The key ${key} is taken: a file has or had it, or history is filed under it. Choose another.`);
@@ -214,23 +225,22 @@ export async function readFiles(storage: Storage, user: string, keys: string[]):
 }
 
 export interface ListFilter {
-  /** A space the caller can read; the caller's root when absent. */
+  /** A space the caller can read; the caller's root when absent (with `query`, every file the caller can read). */
   parent?: string;
   kind?: string;
-  /** Case-insensitive substring of the name or description. */
+  /** Words of the name or description (see search-terms.ts). */
   query?: string;
   /** Only files updated after this time (ms). */
   since?: number;
 }
 
-/** How many index entries one page may read while filtering by `query`. */
+/** How many index entries one page may read while leaving out other kinds (`since` with `kind`). */
 const SCAN_BUDGET = 2000;
 
 /**
  * One page of a space's children (or the caller's root), reading the index that fits the filter:
- * by update time for `since`, by kind for `kind`, by key otherwise; `query` filters index entries
- * (which carry the name and description) within a bounded scan, so every page costs at most
- * `SCAN_BUDGET` index reads plus one read per returned file.
+ * by update time for `since`, by kind for `kind`, by key otherwise. With `query` it is a search
+ * (see file-search.ts): of the parent's children, or of every file the caller can read.
  */
 export async function listFiles(
   storage: Storage,
@@ -238,6 +248,11 @@ export async function listFiles(
   filter: ListFilter,
   page: PageRequest,
 ): Promise<Page<FileRecord>> {
+  const parentCheck = filter.parent === undefined ? undefined : readVisibleFile(storage, user, filter.parent);
+  if (filter.query !== undefined) {
+    const [result] = await Promise.all([searchFiles(storage, user, { ...filter, query: filter.query }, page), parentCheck]);
+    return result;
+  }
   const parentId = filter.parent ?? rootOf(user);
   let index: string;
   let range: KeyRange;
@@ -251,21 +266,15 @@ export async function listFiles(
     index = fileSections.children;
     range = below(parentId);
   }
-  const needle = filter.query?.toLowerCase();
-  const matches = (entry: ChildEntry) =>
-    (filter.kind === undefined || entry.kind === filter.kind) &&
-    (needle === undefined || entry.name.toLowerCase().includes(needle) || (entry.description?.toLowerCase().includes(needle) ?? false));
+  // Only `since` with `kind` leaves index entries out (other kinds), within `SCAN_BUDGET`.
   const selectRecords = async (chunk: [string, ChildEntry][]) => {
-    const keys = chunk.map(([indexKey, entry]) => (matches(entry) ? indexKey.slice(indexKey.lastIndexOf(SEP) + 1) : undefined));
+    const keys = chunk.map(([indexKey, entry]) => (filter.kind === undefined || entry.kind === filter.kind ? indexKey.slice(indexKey.lastIndexOf(SEP) + 1) : undefined));
     const records = await storage.getMany<FileRecord>(fileSections.files, keys.filter((key): key is string => key !== undefined));
     let next = 0;
     return keys.map((key) => (key === undefined ? undefined : (records[next++] ?? undefined)));
   };
   // The parent's visibility is checked while the page is read: one storage round trip less.
-  const [result] = await Promise.all([
-    readPage(storage, index, range, { ...page, budget: SCAN_BUDGET }, selectRecords),
-    filter.parent === undefined ? undefined : readVisibleFile(storage, user, filter.parent),
-  ]);
+  const [result] = await Promise.all([readPage(storage, index, range, { ...page, budget: SCAN_BUDGET }, selectRecords), parentCheck]);
   return result;
 }
 

@@ -2,8 +2,9 @@ import { ApiError } from '../http/problem.js';
 import { atLeast, canRead, roleOf } from './access.js';
 import type { ChangeInput } from './changes.js';
 import { below, fileSections } from './file-records.js';
-import { readPage, type Page, type PageRequest } from './paging.js';
-import type { Storage } from './storage.js';
+import { readPage, readPageFrom, type Page, type PageRequest } from './paging.js';
+import { intersection, matchesLongWords, termQueryOf, termsOf } from './search-terms.js';
+import type { Storage, WriteOp } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { sortableTime, timeOrderedKey } from './time-keys.js';
 import { withFields } from './with-fields.js';
@@ -18,6 +19,13 @@ import { withFields } from './with-fields.js';
  * and `history-by-user` forwards is one user's age order, which count retention prunes from.
  * `history-counts` holds each user's entry count, kept in the batch of every write. The key
  * counter lives in `meta` under `history`.
+ *
+ * Search: `history-words-by-{scope}` holds `<scope>\0<term>\0<entry key>` (value 0) for every
+ * search term of the entry (see search-terms.ts: words and word prefixes of its URL and method,
+ * whole words of its headers and text bodies) under each scope it is listed in but `app`, whose
+ * search uses the user's index, where the app is one more term (see `appTerm`). Written and
+ * removed in the entry's batch like the scope indexes; a query joins its terms' ranges of one
+ * scope, newest first.
  */
 
 export const HISTORY_KIND = 'Core#HttpHistory';
@@ -71,24 +79,28 @@ export interface HistoryRetention {
   maxAgeMs: number;
 }
 
-const ENTRIES = 'history';
-const indexOf = (scope: HistoryScope) => `history-by-${scope}`;
+export const HISTORY_ENTRIES = 'history';
+export const historyIndexOf = (scope: HistoryScope) => `history-by-${scope}`;
+export const historyWordIndexOf = (scope: HistoryScope) => `history-words-by-${scope}`;
 /** Entries per user: user key -> count. */
-const COUNTS = 'history-counts';
+export const HISTORY_COUNTS = 'history-counts';
 /** The key counter, kept in `meta` and updated in the batch of every write. */
-const STATE_KEY = 'history';
+export const HISTORY_STATE_KEY = 'history';
 
-interface HistoryState {
+export interface HistoryState {
   /** The last key counter handed out (keys never reuse one). */
   counter: number;
 }
 
 /** An index value: enough to decide visibility without reading the entry. */
-interface IndexValue {
+export interface IndexValue {
   user: string;
   space?: string;
   project?: string;
 }
+
+/** What every index entry of `entry` holds. */
+export const historyIndexValue = (entry: HistoryEntry): IndexValue => ({ user: entry.user, space: entry.space, project: entry.project });
 
 /** Index keys end in `\0<entry key>`; scope ids cannot contain control characters. */
 function scopePrefix(scope: HistoryScope, user: string, id: string | undefined): string {
@@ -97,32 +109,80 @@ function scopePrefix(scope: HistoryScope, user: string, id: string | undefined):
   return `${id}\0`;
 }
 
-function indexEntries(entry: HistoryEntry): [string, string][] {
-  const entries: [string, string][] = [
-    [indexOf('user'), `${entry.user}\0${entry.key}`],
-    [indexOf('app'), `${entry.user}\0${entry.app}\0${entry.key}`],
+/** The scopes an entry is listed in, with their key prefixes. */
+function scopesOf(entry: HistoryEntry): [HistoryScope, string][] {
+  const scopes: [HistoryScope, string][] = [
+    ['user', scopePrefix('user', entry.user, undefined)],
+    ['app', scopePrefix('app', entry.user, entry.app)],
   ];
   for (const scope of ['space', 'project', 'request'] as const) {
     const id = entry[scope];
-    if (id) entries.push([indexOf(scope), `${id}\0${entry.key}`]);
+    if (id) scopes.push([scope, scopePrefix(scope, entry.user, id)]);
   }
-  return entries;
+  return scopes;
+}
+
+/**
+ * The app an entry came from, as one more term of the user's search index: an app's search is
+ * the user's joined with it, where a word index per app would double the keys of every write.
+ * Words are letters and digits only, so no word is taken for it.
+ */
+const appTerm = (app: string) => `\u0002${app}`;
+
+/** The search index keys of an entry: one per search term in each scope but `app` (see `appTerm`). */
+export function historyWordKeys(entry: HistoryEntry): [string, string][] {
+  const { request } = entry.log;
+  // The URL and method by word prefixes, the rest by whole words: headers and bodies hold many
+  // more words, and each prefix is one more index key in every write.
+  const terms = [...termsOf([request.url, request.method], searchedTexts(entry).slice(2))];
+  return scopesOf(entry)
+    .filter(([scope]) => scope !== 'app')
+    .flatMap(([scope, prefix]) =>
+      (scope === 'user' ? [...terms, appTerm(entry.app)] : terms).map((term): [string, string] => [historyWordIndexOf(scope), `${prefix}${term}\0${entry.key}`]),
+    );
+}
+
+/** The list index keys of an entry: one per scope. */
+export function historyIndexKeys(entry: HistoryEntry): [string, string][] {
+  return scopesOf(entry).map(([scope, prefix]) => [historyIndexOf(scope), prefix + entry.key]);
+}
+
+/** Every index key of an entry. */
+function indexEntries(entry: HistoryEntry): [string, string][] {
+  return [...historyIndexKeys(entry), ...historyWordKeys(entry)];
+}
+
+/** Bodies are searched when they are text: a string payload with a textual content type, or none. */
+const TEXT_TYPE = /^\s*content-type\s*:\s*(text\/|[^\n]*(json|xml|javascript|yaml|x-www-form-urlencoded|graphql))/im;
+const NO_TYPE = /^\s*content-type\s*:/im;
+
+function textBody(headers: string, payload: unknown): string[] {
+  if (typeof payload !== 'string') return [];
+  return TEXT_TYPE.test(headers) || !NO_TYPE.test(headers) ? [payload.slice(0, 64 * 1024)] : [];
+}
+
+/** What a history query searches: the URL, method (first), headers and text bodies of the request and response. */
+function searchedTexts(entry: Pick<HistoryEntry, 'log'>): string[] {
+  const { request, response } = entry.log;
+  const texts = [request.url, request.method, request.headers, ...textBody(request.headers, request.payload)];
+  if (response) texts.push(response.headers, ...textBody(response.headers, response.payload));
+  return texts.filter((text) => typeof text === 'string');
 }
 
 async function readState(storage: Storage): Promise<HistoryState> {
-  return (await storage.get<HistoryState>('meta', STATE_KEY)) ?? { counter: 0 };
+  return (await storage.get<HistoryState>('meta', HISTORY_STATE_KEY)) ?? { counter: 0 };
 }
 
 async function countOf(storage: Storage, user: string): Promise<number> {
-  return (await storage.get<number>(COUNTS, user)) ?? 0;
+  return (await storage.get<number>(HISTORY_COUNTS, user)) ?? 0;
 }
 
 /** Adds `added` to each user's count, in the mutation's batch (mutations run one at a time). */
 async function addToCounts(m: Mutation, storage: Storage, added: Map<string, number>): Promise<void> {
   for (const [user, delta] of added) {
     const count = (await countOf(storage, user)) + delta;
-    if (count > 0) m.put(COUNTS, user, count);
-    else m.del(COUNTS, user);
+    if (count > 0) m.put(HISTORY_COUNTS, user, count);
+    else m.del(HISTORY_COUNTS, user);
   }
 }
 
@@ -133,8 +193,8 @@ async function addToCounts(m: Mutation, storage: Storage, added: Map<string, num
 export async function countHistoryPerUser(storage: Storage): Promise<void> {
   let user: string | undefined;
   let count = 0;
-  const flush = () => (user === undefined ? Promise.resolve() : storage.write([{ type: 'put', section: COUNTS, key: user, value: count }]));
-  for await (const indexKey of storage.keys(indexOf('user'))) {
+  const flush = () => (user === undefined ? Promise.resolve() : storage.write([{ type: 'put', section: HISTORY_COUNTS, key: user, value: count }]));
+  for await (const indexKey of storage.keys(historyIndexOf('user'))) {
     const owner = indexKey.slice(0, indexKey.indexOf('\0'));
     if (owner !== user) {
       await flush();
@@ -145,22 +205,46 @@ export async function countHistoryPerUser(storage: Storage): Promise<void> {
   await flush();
 }
 
+/**
+ * Builds the `history-words-by-*` indexes for entries written before they existed, `batch`
+ * entries per write (migration 4).
+ */
+export async function indexHistoryWords(storage: Storage, batch = 500): Promise<void> {
+  let after = '';
+  for (;;) {
+    const ops: WriteOp[] = [];
+    let read = 0;
+    for await (const [key, entry] of storage.entries<HistoryEntry>(HISTORY_ENTRIES, { gt: after, limit: batch })) {
+      for (const [section, indexKey] of historyWordKeys(entry)) ops.push({ type: 'put', section, key: indexKey, value: 0 });
+      [after, read] = [key, read + 1];
+    }
+    await storage.write(ops);
+    if (read < batch) return;
+  }
+}
+
 /** The space and project an entry is attached to: their readers see the entry too. */
 function attachedFiles(entry: { space?: string; project?: string }): string[] {
   return [entry.space, entry.project].filter((id): id is string => !!id);
 }
 
-/** Who hears of an entry's changes: as with reading it, its user and the readers of `attachedFiles`. */
+/**
+ * Who hears of an entry's changes: as with reading it, its user and the readers of `attachedFiles`.
+ * A `created` change carries the entry, as a file's carries its record.
+ */
 function changeOf(operation: 'created' | 'deleted', entry: HistoryEntry): ChangeInput {
   const files = attachedFiles(entry);
-  return { operation, kind: HISTORY_KIND, id: entry.key, paths: ['/history'], visibility: files.length ? { user: entry.user, files } : { user: entry.user } };
+  return {
+    operation, kind: HISTORY_KIND, id: entry.key, ...(operation === 'created' && { data: entry }), paths: ['/history'],
+    visibility: files.length ? { user: entry.user, files } : { user: entry.user },
+  };
 }
 
 /** Removes entries and their index keys and takes them off their users' counts, in the mutation's batch. */
 async function removeEntries(m: Mutation, storage: Storage, entries: HistoryEntry[]): Promise<void> {
   const removed = new Map<string, number>();
   for (const entry of entries) {
-    m.del(ENTRIES, entry.key);
+    m.del(HISTORY_ENTRIES, entry.key);
     for (const [section, key] of indexEntries(entry)) m.del(section, key);
     m.change(changeOf('deleted', entry));
     removed.set(entry.user, (removed.get(entry.user) ?? 0) - 1);
@@ -186,7 +270,7 @@ function visibilityChecker(access: HistoryAccess): (entry: IndexValue) => Promis
  */
 export async function hasAttachments(storage: Storage, id: string): Promise<boolean> {
   for (const scope of ['space', 'project'] as const) {
-    for await (const _attached of storage.keys(indexOf(scope), { ...below(id), limit: 1 })) return true;
+    for await (const _attached of storage.keys(historyIndexOf(scope), { ...below(id), limit: 1 })) return true;
   }
   return false;
 }
@@ -217,13 +301,15 @@ export async function createHistory(store: Store, access: HistoryAccess, inputs:
     const entries = inputs.map((input, index) => {
       const created = input.created ?? m.now;
       const entry: HistoryEntry = withFields(input, { kind: HISTORY_KIND, key: timeOrderedKey(created, state.counter + index + 1), user, created });
-      const value: IndexValue = { user, space: entry.space, project: entry.project };
-      m.put(ENTRIES, entry.key, entry);
-      for (const [section, key] of indexEntries(entry)) m.put(section, key, value);
+      const value = historyIndexValue(entry);
+      m.put(HISTORY_ENTRIES, entry.key, entry);
+      for (const [section, key] of historyIndexKeys(entry)) m.put(section, key, value);
+      // A search reads the entries themselves: the search keys carry no value.
+      for (const [section, key] of historyWordKeys(entry)) m.put(section, key, 0);
       m.change(changeOf('created', entry));
       return entry;
     });
-    m.put('meta', STATE_KEY, { counter: state.counter + inputs.length });
+    m.put('meta', HISTORY_STATE_KEY, { counter: state.counter + inputs.length });
     await addToCounts(m, store.storage, new Map([[user, inputs.length]]));
     return entries;
   });
@@ -231,7 +317,7 @@ export async function createHistory(store: Store, access: HistoryAccess, inputs:
 
 /** One entry the caller can see, or 404 `history_entry_not_found`. */
 export async function readHistory(storage: Storage, access: HistoryAccess, key: string): Promise<HistoryEntry> {
-  const entry = await storage.get<HistoryEntry>(ENTRIES, key);
+  const entry = await storage.get<HistoryEntry>(HISTORY_ENTRIES, key);
   if (!entry || !(await visibilityChecker(access)(entry))) throw notFound(key);
   return entry;
 }
@@ -243,7 +329,7 @@ export async function readHistory(storage: Storage, access: HistoryAccess, key: 
 export function deleteHistory(store: Store, access: HistoryAccess, keys: string[]): Promise<void> {
   return store.mutate(async (m) => {
     const unique = [...new Set(keys)];
-    const entries = await store.storage.getMany<HistoryEntry>(ENTRIES, unique);
+    const entries = await store.storage.getMany<HistoryEntry>(HISTORY_ENTRIES, unique);
     const visible = visibilityChecker(access);
     for (const [index, entry] of entries.entries()) {
       if (!entry || !(await visible(entry))) throw notFound(unique[index]);
@@ -258,22 +344,18 @@ export interface HistoryListQuery {
   type: HistoryScope;
   /** The space, project, request or app; unused for `user` (always the caller). */
   id?: string;
-  /** Case-insensitive text matched against the request's URL and method. */
+  /** Words matched against the URL, method, headers and text bodies (see search-terms.ts). */
   query?: string;
   /** Only entries created at or after this time (ms). */
   since?: number;
 }
 
 /**
- * Reads indexes at most this many entries per list request when filtering (by visibility or by
- * `query`), so a sparse match returns a short page with a cursor instead of scanning further.
+ * Reads indexes at most this many entries per list request when filtering by visibility (in
+ * space, project and request lists, which hold everyone's entries), so that a sparse match returns
+ * a short page with a cursor instead of scanning further.
  */
 export const HISTORY_SCAN_BUDGET = 2000;
-
-function matchesQuery(entry: HistoryEntry, text: string): boolean {
-  const { url, method } = entry.log.request;
-  return url.toLowerCase().includes(text) || method.toLowerCase().includes(text);
-}
 
 /**
  * One page of a scope's entries the caller can see, newest first. `user` and `app` lists read the
@@ -287,30 +369,35 @@ export async function listHistory(
   page: PageRequest,
 ): Promise<Page<HistoryEntry>> {
   const prefix = scopePrefix(list.type, access.user, list.id);
-  const range = {
-    gte: list.since === undefined ? prefix : prefix + sortableTime(list.since),
-    lt: `${prefix.slice(0, -1)}\x01`,
-    reverse: true,
-  };
+  const from = list.since === undefined ? '' : sortableTime(list.since);
   const visible = visibilityChecker(access);
-  const text = list.query?.toLowerCase();
-  return readPage<IndexValue, HistoryEntry>(
-    storage,
-    indexOf(list.type),
-    range,
-    { ...page, budget: HISTORY_SCAN_BUDGET },
-    async (chunk) => {
-      const shown = await Promise.all(chunk.map(([, value]) => visible(value)));
-      const keys = chunk.map(([indexKey]) => indexKey.slice(indexKey.lastIndexOf('\0') + 1));
-      const entries = await storage.getMany<HistoryEntry>(ENTRIES, keys);
-      return entries.map((entry, index) => (entry && shown[index] && (!text || matchesQuery(entry, text)) ? entry : undefined));
-    },
-  );
+  const budgeted = { ...page, budget: HISTORY_SCAN_BUDGET };
+  if (list.query !== undefined) {
+    const search = termQueryOf(list.query);
+    if (!search) return { items: [] };
+    // The scope's entries holding every term of the query, newest first.
+    const [scope, scoped, terms] =
+      list.type === 'app' ? (['user', scopePrefix('user', access.user, undefined), [...search.terms, appTerm(list.id ?? '')]] as const) : ([list.type, prefix, search.terms] as const);
+    const source = intersection(storage, historyWordIndexOf(scope), terms.map((term) => `${scoped}${term}\0`), { reverse: true, from });
+    return readPageFrom(source, budgeted, async (chunk) => {
+      const entries = await storage.getMany<HistoryEntry>(HISTORY_ENTRIES, chunk.map(([key]) => key));
+      return Promise.all(
+        entries.map(async (entry) => (entry && (await visible(entry)) && matchesLongWords(search, () => searchedTexts(entry)) ? entry : undefined)),
+      );
+    });
+  }
+  const range = { gte: prefix + from, lt: `${prefix.slice(0, -1)}\x01`, reverse: true };
+  return readPage<IndexValue, HistoryEntry>(storage, historyIndexOf(list.type), range, budgeted, async (chunk) => {
+    const shown = await Promise.all(chunk.map(([, value]) => visible(value)));
+    const keys = chunk.map(([indexKey]) => indexKey.slice(indexKey.lastIndexOf('\0') + 1));
+    const entries = await storage.getMany<HistoryEntry>(HISTORY_ENTRIES, keys);
+    return entries.map((entry, index) => (entry && shown[index] ? entry : undefined));
+  });
 }
 
 /** Whether the oldest entry is older than `cutoff`, from one key. */
 async function hasEntryBefore(storage: Storage, cutoff: string): Promise<boolean> {
-  for await (const oldest of storage.keys(ENTRIES, { limit: 1 })) return oldest < cutoff;
+  for await (const oldest of storage.keys(HISTORY_ENTRIES, { limit: 1 })) return oldest < cutoff;
   return false;
 }
 
@@ -343,10 +430,10 @@ async function pruneUser(store: Store, user: string, max: number, chunk: number,
         const excess = Math.min((await countOf(store.storage, user)) - max, chunk);
         if (excess <= 0) return 0;
         const keys: string[] = [];
-        for await (const indexKey of store.storage.keys(indexOf('user'), { gt: `${user}\0`, lt: `${user}\x01`, limit: excess })) {
+        for await (const indexKey of store.storage.keys(historyIndexOf('user'), { gt: `${user}\0`, lt: `${user}\x01`, limit: excess })) {
           keys.push(indexKey.slice(user.length + 1));
         }
-        const entries = (await store.storage.getMany<HistoryEntry>(ENTRIES, keys)).filter((entry) => entry !== undefined);
+        const entries = (await store.storage.getMany<HistoryEntry>(HISTORY_ENTRIES, keys)).filter((entry) => entry !== undefined);
         await removeEntries(m, store.storage, entries);
         return entries.length;
       }),
@@ -360,7 +447,7 @@ async function* usersOver(storage: Storage, max: number, page = 100): AsyncItera
   let after: string | undefined;
   for (;;) {
     let read = 0;
-    for await (const [user, count] of storage.entries<number>(COUNTS, { ...(after === undefined ? {} : { gt: after }), limit: page })) {
+    for await (const [user, count] of storage.entries<number>(HISTORY_COUNTS, { ...(after === undefined ? {} : { gt: after }), limit: page })) {
       [after, read] = [user, read + 1];
       if (count > max) yield user;
     }
@@ -382,7 +469,7 @@ export async function pruneHistory(store: Store, retention: HistoryRetention, no
       () =>
         store.mutate(async (m) => {
           const entries: HistoryEntry[] = [];
-          for await (const [, entry] of store.storage.entries<HistoryEntry>(ENTRIES, { lt: cutoff, limit: chunk })) entries.push(entry);
+          for await (const [, entry] of store.storage.entries<HistoryEntry>(HISTORY_ENTRIES, { lt: cutoff, limit: chunk })) entries.push(entry);
           await removeEntries(m, store.storage, entries);
           return entries.length;
         }),
@@ -416,7 +503,7 @@ export interface HistoryRetentionTask {
 export function startHistoryRetention(
   store: Store,
   retention: HistoryRetention,
-  options: { onError(error: unknown): void; clock?: () => number; intervalMs?: number },
+  options: { onError(error: unknown): void; clock?: () => number; intervalMs?: number; firstRunDelayMs?: number },
 ): HistoryRetentionTask {
   const clock = options.clock ?? Date.now;
   let running: Promise<void> | undefined;
@@ -453,7 +540,8 @@ export function startHistoryRetention(
     if (users.length) check(users);
   });
   const timer = setInterval(() => check(), options.intervalMs ?? 60 * 60 * 1000).unref();
-  check();
+  // The first check of every user may wait, so that it does not compete with the start-up.
+  const firstRun = setTimeout(() => check(), options.firstRunDelayMs ?? 0).unref();
   return {
     trigger: () => check(),
     idle: async () => {
@@ -463,6 +551,7 @@ export function startHistoryRetention(
       stopped = true;
       unsubscribe();
       clearInterval(timer);
+      clearTimeout(firstRun);
       await running;
     },
   };

@@ -1,13 +1,6 @@
 import { Level } from 'level';
-import type { KeyRange, Storage, WriteOp } from './storage.js';
-
-/** Raised when another process holds the data directory's LevelDB lock. */
-export class StoreLockedError extends Error {
-  constructor(dataDir: string) {
-    super(`The store in ${dataDir} is in use by another api-store (the desktop app or a --server). Stop it or choose another --data-dir.`);
-    this.name = 'StoreLockedError';
-  }
-}
+import { StoreCorruptedError, StoreLockedError } from './open-errors.js';
+import type { KeyRange, Storage, StorageReader, StoredRecord, WriteOp } from './storage.js';
 
 /**
  * LevelDB behind the Storage interface: one sublevel per section, JSON values. Reads go through
@@ -18,8 +11,9 @@ export async function openLevelStorage(location: string, options: { sync: boolea
   try {
     await db.open();
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(location);
+    if (cause?.code === 'LEVEL_CORRUPTION' || cause?.code === 'LEVEL_IO_ERROR') throw new StoreCorruptedError(location, cause.message ?? cause.code);
     throw error;
   }
   const openSection = (name: string) => db.sublevel<string, unknown>(name, { valueEncoding: 'json' });
@@ -33,22 +27,42 @@ export async function openLevelStorage(location: string, options: { sync: boolea
     return sub;
   };
 
-  return {
+  type Snapshot = ReturnType<typeof db.snapshot>;
+  /** Reads of the live database, or of one snapshot of it. */
+  const reader = (snapshot?: Snapshot): StorageReader => ({
     // A single-key read is served synchronously: LevelDB answers from its cache in ~2 µs, where the
     // thread-pool round trip of the async get costs ~10 µs of CPU, on the hottest path (GET /files/{key}).
     async get<T>(name: string, key: string) {
       const sub = section(name);
+      if (snapshot) return (await sub.get(key, { snapshot })) as T | undefined;
       if (sub.status !== 'open') await sub.open();
       return sub.getSync(key) as T | undefined;
     },
     async getMany<T>(name: string, keys: string[]) {
-      return (await section(name).getMany(keys)) as (T | undefined)[];
+      return (await section(name).getMany(keys, { snapshot })) as (T | undefined)[];
     },
     entries<T>(name: string, range: KeyRange = {}) {
-      return section(name).iterator(range) as unknown as AsyncIterable<[string, T]>;
+      return section(name).iterator({ ...range, snapshot }) as unknown as AsyncIterable<[string, T]>;
     },
     keys(name: string, range: KeyRange = {}) {
-      return section(name).keys(range);
+      return section(name).keys({ ...range, snapshot });
+    },
+    // One iterator over the root database: sublevel keys are `!section!key`, so root order is
+    // section order, then key order. A key outside any section (not api-store's) comes with
+    // section '' and its value as the raw string.
+    async *records(): AsyncIterable<StoredRecord> {
+      for await (const [raw, text] of db.iterator({ snapshot })) {
+        const { section, key } = splitSectionKey(raw);
+        yield { section, key, value: section ? JSON.parse(text) : text };
+      }
+    },
+  });
+
+  return {
+    ...reader(),
+    async snapshot() {
+      const snapshot = db.snapshot();
+      return { ...reader(snapshot), close: () => snapshot.close() };
     },
     // One chained batch on the root database, with keys prefixed and values JSON-encoded here:
     // the same bytes as a sublevel's `put`, but an array batch with `sublevel` options costs
@@ -72,4 +86,11 @@ export async function openLevelStorage(location: string, options: { sync: boolea
     },
     close: () => db.close(),
   };
+}
+
+/** The section and key of a root key written through a sublevel (`!section!key`). */
+function splitSectionKey(raw: string): { section: string; key: string } {
+  const end = raw.indexOf('!', 1);
+  if (raw[0] !== '!' || end < 0) return { section: '', key: raw };
+  return { section: raw.slice(1, end), key: raw.slice(end + 1) };
 }

@@ -1,4 +1,7 @@
-import { countHistoryPerUser } from './history.js';
+import { indexChangesByPath } from './change-feed.js';
+import { indexFileWords } from './file-search.js';
+import { countHistoryPerUser, indexHistoryWords } from './history.js';
+import { NewerStoreError } from './open-errors.js';
 import type { Storage } from './storage.js';
 
 /**
@@ -14,14 +17,21 @@ export interface Migration {
 export const migrations: Migration[] = [
   { version: 1, description: 'initial layout', up: async () => {} },
   { version: 2, description: 'history entry counts per user, for per-user retention', up: (storage) => countHistoryPerUser(storage) },
+  { version: 3, description: 'the change feed indexed by event path, for GET /changes?path=', up: (storage) => indexChangesByPath(storage) },
+  { version: 4, description: 'history search terms indexed per scope, for GET /history?query=', up: (storage) => indexHistoryWords(storage) },
+  { version: 5, description: 'file names and descriptions indexed by search term and scope, for GET /files?query=', up: (storage) => indexFileWords(storage) },
 ];
 
-export async function migrate(storage: Storage, list: Migration[] = migrations): Promise<number> {
+/** Called once before the first migration of an existing store runs: the moment to back it up. */
+export type BeforeMigration = (from: number, to: number) => Promise<void>;
+
+export async function migrate(storage: Storage, list: Migration[] = migrations, beforeMigration?: BeforeMigration): Promise<number> {
   const stored = (await storage.get<number>('meta', 'schemaVersion')) ?? 0;
   const latest = list.length ? list[list.length - 1].version : 0;
   if (stored > latest) {
-    throw new Error(`The store was written by a newer api-store (schema ${stored}, this one knows ${latest}).`);
+    throw new NewerStoreError(stored, latest);
   }
+  if (stored > 0 && stored < latest) await beforeMigration?.(stored, latest);
   for (const migration of list) {
     if (migration.version <= stored) continue;
     await migration.up(storage);

@@ -17,12 +17,16 @@ export interface Page<R> {
   last?: string;
 }
 
+/** Up to `count` entries in order strictly after `after`, and whether more follow. */
+export type EntrySource<T> = (count: number, after: string | undefined) => Promise<{ entries: [string, T][]; more: boolean }>;
+type ReadEntries<T> = Awaited<ReturnType<EntrySource<T>>>;
+
 /**
  * Reads up to `count` entries of a range in key order (or reverse), strictly after `after`, and
  * says whether more follow. `after` only ever narrows the range: both of its bounds stay, so no
  * position, however forged, reads outside it.
  */
-async function readEntries<T>(storage: Storage, section: string, range: KeyRange, count: number, after?: string) {
+async function readEntries<T>(storage: Storage, section: string, range: KeyRange, count: number, after?: string): Promise<ReadEntries<T>> {
   const bounded: KeyRange = { ...range, limit: count + 1 };
   if (after !== undefined) {
     if (range.reverse) {
@@ -53,10 +57,19 @@ async function readEntries<T>(storage: Storage, section: string, range: KeyRange
  * costs a bounded scan: the page may then come back short, or empty, with `last` set so that the
  * client continues from there.
  */
-export async function readPage<T, R>(
+export function readPage<T, R>(
   storage: Storage,
   section: string,
   range: KeyRange,
+  page: PageRequest & { budget?: number },
+  select: (chunk: [string, T][]) => Promise<(R | undefined)[]>,
+): Promise<Page<R>> {
+  return readPageFrom((count, after) => readEntries<T>(storage, section, range, count, after), page, select);
+}
+
+/** `readPage` over any ordered source of entries (e.g. several index ranges merged). */
+export async function readPageFrom<T, R>(
+  source: EntrySource<T>,
   page: PageRequest & { budget?: number },
   select: (chunk: [string, T][]) => Promise<(R | undefined)[]>,
 ): Promise<Page<R>> {
@@ -66,7 +79,7 @@ export async function readPage<T, R>(
   let after = page.after;
   let scanned = 0;
   for (;;) {
-    const { entries, more } = await readEntries<T>(storage, section, range, Math.min(limit, budget - scanned), after);
+    const { entries, more } = await source(Math.min(limit, budget - scanned), after);
     const selected = await select(entries);
     for (let i = 0; i < selected.length; i++) {
       const item = selected[i];

@@ -11,13 +11,14 @@ export interface SessionRecord {
   expires: number;
 }
 
-const sessions = 'sessions';
+export const sessionSections = { sessions: 'sessions', byUser: 'sessions-by-user', byExpiry: 'sessions-by-expiry' } as const;
+const sessions = sessionSections.sessions;
 /** `<user>:<id>` → id, for the admin's list of a user's sessions */
-const byUser = 'sessions-by-user';
+const byUser = sessionSections.byUser;
 /** `<expires, fixed width>:<id>` → id, so pruning reads only expired entries */
-const byExpiry = 'sessions-by-expiry';
+const byExpiry = sessionSections.byExpiry;
 
-const expiryKey = (session: SessionRecord) => `${session.expires.toString().padStart(15, '0')}:${session.id}`;
+export const expiryKey = (session: SessionRecord) => `${session.expires.toString().padStart(15, '0')}:${session.id}`;
 
 function addSession(m: Mutation, user: string, lifetimeMs: number): SessionRecord {
   const session: SessionRecord = { id: randomBytes(16).toString('base64url'), user, created: m.now, expires: m.now + lifetimeMs };

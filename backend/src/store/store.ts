@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { seqKey, type Change, type ChangeInput } from './changes.js';
-import { migrate } from './migrations.js';
+import { CHANGES_BY_PATH, pathIndexKeys, seqKey, type Change, type ChangeInput } from './changes.js';
+import { migrate, migrations, type BeforeMigration, type Migration } from './migrations.js';
 import type { Storage, WriteOp } from './storage.js';
 import { withFields } from './with-fields.js';
 
@@ -32,8 +32,8 @@ export class Store {
     private lastSeq: number,
   ) {}
 
-  static async open(storage: Storage, clock: Clock = Date.now): Promise<Store> {
-    await migrate(storage);
+  static async open(storage: Storage, clock: Clock = Date.now, options: { migrations?: Migration[]; beforeMigration?: BeforeMigration } = {}): Promise<Store> {
+    await migrate(storage, options.migrations ?? migrations, options.beforeMigration);
     let lastSeq = 0;
     for await (const key of storage.keys('changes', { reverse: true, limit: 1 })) lastSeq = Number(key);
     return new Store(storage, clock, lastSeq);
@@ -82,7 +82,10 @@ export class Store {
       del: (section, key) => ops.push({ type: 'del', section, key }),
       change: (input) => changes.push(withFields(input, { seq: this.lastSeq + changes.length + 1, time: now })),
     });
-    for (const change of changes) ops.push({ type: 'put', section: 'changes', key: seqKey(change.seq), value: change });
+    for (const change of changes) {
+      ops.push({ type: 'put', section: 'changes', key: seqKey(change.seq), value: change });
+      for (const key of pathIndexKeys(change)) ops.push({ type: 'put', section: CHANGES_BY_PATH, key, value: change.seq });
+    }
     await this.storage.write(ops);
     this.lastSeq += changes.length;
     if (changes.length) for (const listener of this.listeners) listener(changes);

@@ -17,8 +17,8 @@ import { withFields } from './with-fields.js';
  */
 
 const keyOf = (indexKey: string) => indexKey.slice(indexKey.lastIndexOf(SEP) + 1);
-const trashByUserKey = (entry: TrashEntry, key: string) => `${entry.user}${SEP}${pad(entry.time)}${SEP}${key}`;
-const trashedChildKey = (record: FileRecord) => `${parentIdOf(record)}${SEP}${record.key}`;
+export const trashByUserKey = (entry: TrashEntry, key: string) => `${entry.user}${SEP}${pad(entry.time)}${SEP}${key}`;
+export const trashedChildKey = (record: FileRecord) => `${parentIdOf(record)}${SEP}${record.key}`;
 
 /**
  * The root and every descendant reachable through one children section, breadth first. `skip`

@@ -25,14 +25,15 @@ export function publicUser({ key, name, username, admin, created }: UserRecord):
   return { key, name, ...(username !== undefined ? { username } : {}), admin, created };
 }
 
-const users = 'users';
+export const userSections = { users: 'users', byName: 'users-by-name', byOidc: 'users-by-oidc' } as const;
+const users = userSections.users;
 /** username (lower case) → user key */
-const byName = 'users-by-name';
+const byName = userSections.byName;
 /** `<issuer> <subject>` → user key */
-const byOidc = 'users-by-oidc';
+const byOidc = userSections.byOidc;
 
-const nameKey = (username: string) => username.toLowerCase();
-const oidcKey = (identity: { issuer: string; subject: string }) => `${identity.issuer} ${identity.subject}`;
+export const nameKey = (username: string) => username.toLowerCase();
+export const oidcKey = (identity: { issuer: string; subject: string }) => `${identity.issuer} ${identity.subject}`;
 
 export function getUser(storage: Storage, key: string): Promise<UserRecord | undefined> {
   return storage.get<UserRecord>(users, key);

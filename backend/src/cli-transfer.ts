@@ -1,0 +1,120 @@
+/**
+ * `api-store import FILE` and `api-store export KEY`: move projects in and out from a shell.
+ * They open the data dir directly when no store runs on it; when one does (LevelDB's lock), they
+ * go through its HTTP API with the token it wrote to server.json.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LOCAL_OWNER } from './auth/caller.js';
+import { UsageError } from './cli-args.js';
+import { configSchema, defaultDataDir } from './config.js';
+import { ApiError } from './http/problem.js';
+import { exportPostman } from './projects/export/postman.js';
+import { applyImport, planImport } from './projects/import/index.js';
+import { exportStoreFormat } from './projects/export/api-store.js';
+import { fileSections, type FileRecord } from './store/file-records.js';
+import { openDataDir } from './store/open-data-dir.js';
+import { StoreLockedError } from './store/open-errors.js';
+import { runningServerOn } from './running-server.js';
+import { Store } from './store/store.js';
+
+export interface TransferIo {
+  env: NodeJS.ProcessEnv;
+  stdout(text: string): void;
+}
+
+const formats = ['api-store', 'postman-v2.1'] as const;
+
+function parse(argv: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>) {
+  try {
+    return parseArgs({ args: argv, strict: true, allowPositionals: true, options });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** The running store's address and token, for when the data dir is locked by it. */
+async function runningServer(dataDir: string): Promise<{ url: string; token: string }> {
+  const server = await runningServerOn(dataDir, process.env);
+  if (!server?.token) throw new StoreLockedError(dataDir);
+  return { url: server.url, token: server.token };
+}
+
+async function callServer(dataDir: string, path: string, init: RequestInit = {}): Promise<unknown> {
+  const server = await runningServer(dataDir);
+  const response = await fetch(`${server.url}${path}`, { ...init, headers: { ...init.headers, Authorization: `Bearer ${server.token}` } });
+  const body = (await response.json()) as { detail?: string };
+  if (!response.ok) throw new Error(`the running store refused: ${body.detail ?? response.statusText}`);
+  return body;
+}
+
+/** Runs `work` on the store in `dataDir`, or answers `locked()` when a running store holds it. */
+async function withStore<T>(dataDir: string, work: (store: Store) => Promise<T>, locked: () => Promise<T>): Promise<T> {
+  let storage;
+  try {
+    storage = await openDataDir(dataDir, { sync: true });
+  } catch (error) {
+    if (error instanceof StoreLockedError) return locked();
+    throw error;
+  }
+  try {
+    return await work(await Store.open(storage));
+  } finally {
+    await storage.close();
+  }
+}
+
+/** The user an offline import acts as: the target space's owner, or the single-user owner. */
+async function actingUser(store: Store, space: string | undefined): Promise<string> {
+  if (space === undefined) return LOCAL_OWNER;
+  const record = await store.storage.get<FileRecord>(fileSections.files, space);
+  return record?.owner ?? LOCAL_OWNER;
+}
+
+const contentTypeOf = (file: string, text: string) =>
+  file.endsWith('.json') || /^\s*[{[]/.test(text) ? 'application/json' : file.endsWith('.sh') || file.endsWith('.txt') ? 'text/plain' : 'application/yaml';
+
+export async function runImportCommand(argv: string[], io: TransferIo): Promise<void> {
+  const { values, positionals } = parse(argv, { space: { type: 'string' }, 'data-dir': { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError('usage: api-store import FILE [--space KEY] [--data-dir PATH]');
+  const [file] = positionals;
+  const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env);
+  const space = values.space as string | undefined;
+  const text = await readFile(file, 'utf8');
+  const type = contentTypeOf(file, text);
+  const { limits } = configSchema.parse({ dataDir, token: 'x'.repeat(32) });
+  const report = await withStore(
+    dataDir,
+    async (store) => {
+      const source = type === 'application/json' ? { json: JSON.parse(text) as unknown } : { text };
+      return applyImport(store, await actingUser(store, space), space, await planImport(source, limits.jsonDepth), limits);
+    },
+    () => callServer(dataDir, `/import${space ? `?parent=${encodeURIComponent(space)}` : ''}`, { method: 'POST', body: text, headers: { 'Content-Type': type } }),
+  );
+  io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+export async function runExportCommand(argv: string[], io: TransferIo): Promise<void> {
+  const { values, positionals } = parse(argv, { format: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError('usage: api-store export KEY [--format api-store|postman-v2.1] [--out FILE] [--data-dir PATH]');
+  const [key] = positionals;
+  const format = (values.format as string | undefined) ?? 'api-store';
+  if (!formats.includes(format as never)) throw new UsageError(`--format must be ${formats.join(' or ')}`);
+  const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env);
+  const exported = await withStore(
+    dataDir,
+    async (store) => {
+      const record = await store.storage.get<FileRecord>(fileSections.files, key);
+      const user = record?.owner ?? LOCAL_OWNER;
+      return format === 'postman-v2.1' ? exportPostman(store.storage, user, key) : exportStoreFormat(store.storage, user, key);
+    },
+    () => callServer(dataDir, `/files/${encodeURIComponent(key)}/export?format=${format}`),
+  );
+  const text = `${JSON.stringify(exported, null, 2)}\n`;
+  if (values.out) await writeFile(values.out as string, text);
+  else io.stdout(text);
+}
+
+/** A store error as a line for the terminal. */
+export const describeError = (error: unknown) => (error instanceof ApiError ? `${error.code}: ${error.message}` : (error as Error).message);

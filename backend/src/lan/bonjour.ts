@@ -1,0 +1,5 @@
+/**
+ * bonjour-service (mDNS), loaded with import() on first use. Re-exported from a module of ours because a
+ * CommonJS package imported directly with import() keeps only its default export once bundled.
+ */
+export { Bonjour } from 'bonjour-service';

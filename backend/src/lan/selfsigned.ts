@@ -1,0 +1,5 @@
+/**
+ * selfsigned (certificate generation and its X.509 stack), loaded with import() on first use. Re-exported from a module of ours because a
+ * CommonJS package imported directly with import() keeps only its default export once bundled.
+ */
+export { generate } from 'selfsigned';

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { checkSize } from '../../store/document-limits.js';
+import { keyUsed, parentsOfNewFile, stageNewFile } from '../../store/files.js';
+import type { Store } from '../../store/store.js';
+import { checkFileContents } from '../project-document.js';
+import { detectFormat, type ImportSource } from './detect.js';
+import { importCurl, importHar } from './har.js';
+import { importInsomniaV4, importInsomniaV5 } from './insomnia.js';
+import { importOpenApi } from './openapi.js';
+import { importFailed, type ImportFormat, type ImportPlan, type Skipped } from './plan.js';
+import { ApiError } from '../../http/problem.js';
+import { importPostmanCollection, importPostmanEnvironment } from './postman.js';
+import { importProjectDocument, importStoreFormat } from './store-format.js';
+
+export type { ImportSource } from './detect.js';
+
+/**
+ * An import: detect the format, map the source to the files it becomes (nothing written yet),
+ * then write every space, project and contents in one batch, or nothing.
+ */
+
+export async function planImport(source: ImportSource, maxDepth: number): Promise<ImportPlan> {
+  const { format, value } = detectFormat(source, maxDepth);
+  try {
+    return await mapSource(format, value);
+  } catch (error) {
+    // A mapper meeting a shape it did not expect is still the file's fault, never a 500.
+    if (error instanceof ApiError) throw error;
+    throw importFailed(format, '', (error as Error).message);
+  }
+}
+
+function mapSource(format: ImportFormat, value: unknown): ImportPlan | Promise<ImportPlan> {
+  switch (format) {
+    case 'api-store':
+      return importStoreFormat(value);
+    case 'api-client-project':
+      return importProjectDocument(value);
+    case 'postman-collection-v2.0':
+    case 'postman-collection-v2.1':
+      return importPostmanCollection(value, format);
+    case 'postman-environment':
+      return importPostmanEnvironment(value);
+    case 'insomnia-v4':
+      return importInsomniaV4(value);
+    case 'insomnia-v5':
+      return importInsomniaV5(value);
+    case 'har-1.2':
+      return importHar(value);
+    case 'openapi-3':
+    case 'swagger-2.0':
+      return importOpenApi(value, format);
+    case 'curl':
+      return importCurl(value as string);
+  }
+}
+
+export interface CreatedFile {
+  key: string;
+  kind: string;
+  name: string;
+  /** The space it was created in; absent at the caller's root. */
+  parent?: string;
+  /** The key the source gave it, when that key was taken and this one replaces it. */
+  sourceKey?: string;
+}
+
+export interface ImportReport {
+  format: ImportPlan['format'];
+  created: CreatedFile[];
+  skipped: Skipped[];
+}
+
+export interface ImportLimits {
+  metadataBytes: number;
+  mediaBytes: number;
+}
+
+/** Writes a plan in `parent` (the caller's root when absent) in one atomic batch. */
+export async function applyImport(store: Store, user: string, parent: string | undefined, plan: ImportPlan, limits: ImportLimits): Promise<ImportReport> {
+  for (const file of plan.files) {
+    if ('contents' in file) {
+      checkFileContents(file.kind, file.contents);
+      checkSize(file.contents, limits.mediaBytes, `The contents of ${file.meta.info.name}`);
+    }
+  }
+  return store.mutate(async (m) => {
+    const rootParents = await parentsOfNewFile(store.storage, user, parent);
+    const placed: { key: string; parents: string[] }[] = [];
+    const created: CreatedFile[] = [];
+    const taken = new Set<string>();
+    for (const file of plan.files) {
+      let key = file.key ?? randomUUID();
+      if (file.key !== undefined && (taken.has(key) || (await keyUsed(store.storage, key)))) key = randomUUID();
+      taken.add(key);
+      const above = file.parent === undefined ? undefined : placed[file.parent];
+      const parents = above ? [...above.parents, above.key] : rootParents;
+      const record = stageNewFile(m, {
+        input: { ...file.meta, key, kind: file.kind, info: file.meta.info },
+        owner: user,
+        parents,
+        ...('contents' in file ? { media: { value: file.contents } } : {}),
+      });
+      checkSize(record, limits.metadataBytes, `The metadata of ${file.meta.info.name}`);
+      placed.push({ key, parents });
+      created.push({
+        key, kind: file.kind, name: file.meta.info.name,
+        ...(parents.length ? { parent: parents.at(-1) } : {}),
+        ...(file.key !== undefined && file.key !== key ? { sourceKey: file.key } : {}),
+      });
+    }
+    return { format: plan.format, created, skipped: plan.skipped };
+  });
+}

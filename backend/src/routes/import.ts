@@ -1,0 +1,55 @@
+import { z } from '@hono/zod-openapi';
+import type { Api } from '../http/env.js';
+import { createRoute, jsonResponse } from '../http/openapi.js';
+import { ApiError } from '../http/problem.js';
+import type { Services } from '../http/services.js';
+import { hasBody, isJson } from '../http/shell.js';
+import { applyImport, planImport } from '../projects/import/index.js';
+import { projectDocumentJsonSchema } from '../projects/project-document.js';
+import { fileKeySchema } from '../store/files.js';
+
+/**
+ * `POST /import?parent={spaceKey}`: a Postman, Insomnia, HAR, OpenAPI/Swagger, cURL or api-store
+ * file becomes projects (and spaces) in one atomic write, answered with a report.
+ */
+
+const ImportReportSchema = z
+  .object({
+    format: z.string(),
+    created: z.array(z.object({ key: z.string(), kind: z.string(), name: z.string(), parent: z.string().optional(), sourceKey: z.string().optional() })),
+    skipped: z.array(z.object({ location: z.string(), reason: z.string() })),
+  })
+  .openapi('ImportReport');
+
+export function registerImport(api: Api, services: Services): void {
+  const { store, config } = services;
+  // The contents of every Core#HttpProject, checked on write (see projects/project-document.ts).
+  const { $schema: _dialect, ...projectSchema } = projectDocumentJsonSchema('openapi-3.0');
+  api.openAPIRegistry.registerComponent('schemas', 'HttpProject', projectSchema as never);
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/import',
+      summary: 'Import a Postman, Insomnia, HAR, OpenAPI, Swagger, cURL or api-store file',
+      description:
+        'The body is the file itself: JSON (`application/json`), YAML (`application/yaml`, `text/yaml`, `application/x-yaml`) or ' +
+        'text (`text/plain`, e.g. a cURL command line); the format is detected from the content. Everything is written in one ' +
+        'batch, or nothing: a file of no supported format gives `import_unsupported_format`, a broken one `import_failed` with ' +
+        'the `format` tried and the `location` where it failed. The answer lists what was created and every part of the source ' +
+        'that could not be mapped, with its location and the reason.',
+      request: { query: z.object({ parent: fileKeySchema.optional() }) },
+      responses: {
+        201: jsonResponse(ImportReportSchema, 'What was created, and what could not be mapped'),
+        400: { description: '`import_unsupported_format` or `import_failed`; nothing was written' },
+        404: { description: 'No such parent space the caller can see' },
+      },
+    }),
+    async (c) => {
+      if (!hasBody(c)) throw new ApiError('validation_failed', 'The file to import is the request body.', { errors: [{ path: 'body', message: 'required' }] });
+      const source = isJson(c.req.header('Content-Type') ?? '') ? { json: await c.req.json() } : { text: await c.req.text() };
+      const plan = await planImport(source, config.limits.jsonDepth);
+      const report = await applyImport(store, c.get('caller').user, c.req.valid('query').parent, plan, config.limits);
+      return c.json(report, 201);
+    },
+  );
+}

@@ -94,7 +94,7 @@ test('the host merges the store\'s tray items with its own, and toggles LAN shar
   await until(host.app, (s) => s.status === 'running');
   const [tray] = host.trays;
   const labels = () => tray.menu.map((item) => (item.type === 'separator' ? '---' : item.label));
-  assert.deepEqual(labels(), ['Host App', '---', `Store running on port ${host.app.store.supervisor.state.port}`, '---', 'Share on LAN', '---', 'Open data folder', '---', 'Quit Host App']);
+  assert.deepEqual(labels(), ['Host App', '---', `Store running on port ${host.app.store.supervisor.state.port}`, '---', 'Share on LAN', '---', 'Back up now', 'Show backups', 'Open data folder', '---', 'Quit Host App']);
 
   tray.click('Share on LAN', true);
   const sharing = await until(host.app, (s) => s.lan.enabled);

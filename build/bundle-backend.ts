@@ -9,8 +9,20 @@ import { fileURLToPath } from 'node:url';
 
 const source = (path: string) => fileURLToPath(new URL(`../backend/src/${path}`, import.meta.url));
 
-/** Packages that must be loaded from node_modules, never bundled. */
-export const externalPackages = ['level', 'classic-level', '@node-rs/argon2', 'curlconverter'];
+/**
+ * Packages loaded from node_modules, never bundled: the native addons (tree-sitter behind
+ * curlconverter's cURL parser), and the import parsers, large and loaded only on first import.
+ */
+export const externalPackages = [
+  'level',
+  'classic-level',
+  '@node-rs/argon2',
+  'tree-sitter',
+  'tree-sitter-bash',
+  'curlconverter',
+  'postman-collection',
+  '@apidevtools/swagger-parser',
+];
 
 export function backendBuildOptions(outdir: string): BuildOptions {
   return {

@@ -31,22 +31,22 @@ export function handleConnectionRequests(
   });
 }
 
-export interface WindowLike {
-  webContents: Pick<WebContents, 'send' | 'getURL'>;
-}
+/** A page that may be told the connection: any window's or view's `webContents`. */
+export type PageContents = Pick<WebContents, 'send' | 'getURL'>;
 
 /**
- * Returns a function that tells every app window about the connection when it differs from the
+ * Returns a function that tells every app page about the connection when it differs from the
  * last one told (a restart gives a new port; LAN changes the `lan` part; `null` while down).
+ * Pages of other origins in the same app (a host's web views) are never told.
  */
-export function connectionBroadcaster(windows: () => readonly WindowLike[], origins: readonly string[] = appOrigins) {
+export function connectionBroadcaster(pages: () => readonly PageContents[], origins: readonly string[] = appOrigins) {
   let last: string | undefined;
   return (connection: StoreConnection | null): void => {
     const serialized = JSON.stringify(connection);
     if (serialized === last) return;
     last = serialized;
-    for (const window of windows()) {
-      if (isAppFrame({ url: window.webContents.getURL() }, origins)) window.webContents.send(channels.connectionChanged, connection);
+    for (const page of pages()) {
+      if (isAppFrame({ url: page.getURL() }, origins)) page.send(channels.connectionChanged, connection);
     }
   };
 }

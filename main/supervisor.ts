@@ -19,8 +19,19 @@ export interface SupervisorState {
 /** `stopped`: the backend confirmed it closed the store; `killed`: it had to be killed. */
 export type StopResult = 'stopped' | 'killed';
 
+/** Whether the user wants LAN sharing, and on which port teammates were told it is. */
+export interface LanChoice {
+  enabled: boolean;
+  /** Reused when sharing is switched on again, so an address given out with an invite stays valid. */
+  port?: number;
+}
+
 export interface SupervisorOptions {
   fork: ForkBackend;
+  /** The choice to start with (the one kept from the last run); off by default. */
+  lan?: LanChoice;
+  /** Called whenever the choice changes, to keep it for the next run. */
+  onLanChoice?: (choice: LanChoice) => void;
   /** Sent in every `start` message (the launch token is in it). */
   config: StoreConfigInput;
   clock?: Clock;
@@ -50,7 +61,7 @@ export class Supervisor {
   #child?: Child;
   #crashTimes: number[] = [];
   #restartTimer?: unknown;
-  #lanWanted = false;
+  #lanWanted: LanChoice;
   #stopping?: Promise<StopResult>;
   readonly #listeners = new Set<(state: SupervisorState) => void>();
   readonly #clock: Clock;
@@ -61,6 +72,7 @@ export class Supervisor {
     configSchema.parse(options.config);
     this.#clock = options.clock ?? systemClock;
     this.#policy = options.restartPolicy ?? defaultRestartPolicy;
+    this.#lanWanted = options.lan ?? { enabled: false };
   }
 
   get state(): SupervisorState {
@@ -83,8 +95,18 @@ export class Supervisor {
 
   /** Asks for LAN sharing on or off; remembered across restarts. The answer arrives as state. */
   setLan(enabled: boolean): void {
-    this.#lanWanted = enabled;
-    if (this.#state.status === 'running') this.#child?.process.send({ type: 'lan', enabled });
+    this.#chooseLan({ ...this.#lanWanted, enabled });
+    if (this.#state.status === 'running') this.#sendLan(this.#child);
+  }
+
+  #chooseLan(choice: LanChoice): void {
+    this.#lanWanted = choice;
+    this.options.onLanChoice?.(choice);
+  }
+
+  #sendLan(child: Child | undefined): void {
+    const { enabled, port } = this.#lanWanted;
+    child?.process.send(enabled && port !== undefined ? { type: 'lan', enabled, port } : { type: 'lan', enabled });
   }
 
   /** `shutdown`, then wait for the process to exit; kill it if that takes too long. */
@@ -144,10 +166,17 @@ export class Supervisor {
         if (this.#state.status !== 'starting') return;
         this.#clock.clearTimeout(child.startTimer);
         this.#update({ status: 'running', port: message.port, error: undefined, lan: message.lan ? { enabled: true, ...message.lan } : lanOff });
-        if (this.#lanWanted && !message.lan) child.process.send({ type: 'lan', enabled: true });
+        if (this.#lanWanted.enabled && !message.lan) this.#sendLan(child);
         return;
       case 'lan-status': {
         const { type: _type, ...lan } = message;
+        const port = lan.url ? Number(new URL(lan.url).port) : undefined;
+        if (lan.enabled && this.#lanWanted.enabled && port !== this.#lanWanted.port) this.#chooseLan({ enabled: true, port });
+        else if (lan.error && this.#lanWanted.enabled && this.#lanWanted.port !== undefined) {
+          // The port teammates knew is taken now: share on any free one (the tray shows the new address).
+          this.#chooseLan({ enabled: true });
+          this.#sendLan(child);
+        }
         this.#update({ lan });
         return;
       }

@@ -1,7 +1,8 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import type { SupervisorState } from './supervisor.js';
 
-export interface TrayActions {
+/** What the store's menu items do; the host supplies them (Electron's clipboard, shell, dialog). */
+export interface StoreMenuActions {
   setLan(enabled: boolean): void;
   copyLanAddress(): void;
   inviteTeammate(): void;
@@ -12,7 +13,6 @@ export interface TrayActions {
   showBackups(): void;
   /** Start the store again after the supervisor gave up. */
   restartStore(): void;
-  quit(): void;
 }
 
 /** One line saying how the store is doing, for the menu and the tooltip. */
@@ -35,7 +35,7 @@ export function statusLine(state: SupervisorState): string {
 
 const info = (label: string): MenuItemConstructorOptions => ({ label, enabled: false });
 
-function lanItems({ status, lan }: SupervisorState, actions: TrayActions): MenuItemConstructorOptions[] {
+function lanItems({ status, lan }: SupervisorState, actions: StoreMenuActions): MenuItemConstructorOptions[] {
   // Sharing is toggled through the running backend; while it is down there is nothing to share.
   const available = status === 'running';
   const items: MenuItemConstructorOptions[] = [
@@ -53,8 +53,11 @@ function lanItems({ status, lan }: SupervisorState, actions: TrayActions): MenuI
   return items;
 }
 
-/** The tray menu for a state. Pure, so every state is tested without Electron. */
-export function trayMenuTemplate(state: SupervisorState, actions: TrayActions): MenuItemConstructorOptions[] {
+/**
+ * The store's items for a state, a fragment the host puts in its own tray or menu (it adds its
+ * own Quit). Pure, so every state is tested without Electron.
+ */
+export function storeMenuItems(state: SupervisorState, actions: StoreMenuActions): MenuItemConstructorOptions[] {
   const status: MenuItemConstructorOptions[] = [info(statusLine(state))];
   if (state.error && (state.status === 'error' || state.status === 'restarting')) status.push(info(state.error));
   if (state.status === 'error') status.push({ label: 'Restart the store', click: () => actions.restartStore() });
@@ -67,6 +70,5 @@ export function trayMenuTemplate(state: SupervisorState, actions: TrayActions): 
     { label: 'Back up now', enabled: state.status === 'running', click: () => actions.backUpNow() },
     { label: 'Show backups', click: () => actions.showBackups() },
     { label: 'Open data folder', click: () => actions.openDataFolder() },
-    { label: 'Quit', click: () => actions.quit() },
   ];
 }

@@ -1,7 +1,7 @@
 import type { ForkOptions, UtilityProcess } from 'electron';
 import type { BackendProcess, ForkBackend } from './backend-process.js';
 
-type UtilityFork = (modulePath: string, args?: string[], options?: ForkOptions) => UtilityProcess;
+export type UtilityFork = (modulePath: string, args?: string[], options?: ForkOptions) => UtilityProcess;
 
 /**
  * Variables that would make Node run code the app did not ship: `NODE_OPTIONS=--require …`,

@@ -7,8 +7,8 @@ import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { storeConnection } from '../../main/connection.js';
-import { connectionBroadcaster, type WindowLike } from '../../main/ipc.js';
-import { stopStoreBeforeQuit } from '../../main/lifecycle.js';
+import { connectionBroadcaster, type PageContents } from '../../main/ipc.js';
+import { quitHandshake } from '../../main/lifecycle.js';
 import { Supervisor, type SupervisorState } from '../../main/supervisor.js';
 import type { StoreConnection } from '../../preload/api.js';
 import { childProcessForker, reap } from '../helpers/child-backend.js';
@@ -54,7 +54,7 @@ async function supervise(options: { dataDir?: string; entry?: URL; maxCrashes?: 
     stopTimeoutMs: 3000,
   });
   const told: (StoreConnection | null)[] = [];
-  const window: WindowLike = { webContents: { getURL: () => 'app://renderer/index.html', send: (_channel: string, connection: StoreConnection | null) => void told.push(connection) } };
+  const window: PageContents = { getURL: () => 'app://renderer/index.html', send: (_channel: string, connection: StoreConnection | null) => void told.push(connection) };
   const broadcast = connectionBroadcaster(() => [window]);
   supervisor.onChange((state) => broadcast(storeConnection(state, { host: '127.0.0.1', prefix: '/v1', token })));
   return { supervisor, fork, clock, told, token };
@@ -138,7 +138,7 @@ test('quitting the app waits for the backend to stop cleanly', async () => {
   let quit!: () => void;
   const quitCalled = new Promise<void>((resolve) => (quit = resolve));
   const app = Object.assign(new EventEmitter(), { quit });
-  stopStoreBeforeQuit(app as never, supervisor);
+  app.on('before-quit', quitHandshake(app as never, supervisor));
   let prevented = 0;
   app.emit('before-quit', { preventDefault: () => void prevented++ });
   assert.equal(prevented, 1, 'the first quit is held');

@@ -70,9 +70,9 @@ test('at the desktop\'s log level the backend writes no line per request', async
   assert.equal(response.status, 200);
   await response.arrayBuffer();
   assert.equal(desktopLogLevel, 'warn');
-  // The app wires both: the backend at this level, its output into the rotating log under userData.
-  const main = await readFile(new URL('../../main/index.ts', import.meta.url), 'utf8');
-  assert.match(main, /logLevel: desktopLogLevel/);
-  assert.match(main, /rotatingLog\(\{ dir: join\(app\.getPath\('userData'\), 'logs'\), \.\.\.backendLogDefaults \}\)/);
+  // The host (the app's and any other) wires both: the backend at this level, its output into the rotating log under userData.
+  const host = await readFile(new URL('../../main/host.ts', import.meta.url), 'utf8');
+  assert.match(host, /logLevel: desktopLogLevel/);
+  assert.match(host, /rotatingLog\(\{ dir: join\(app\.getPath\('userData'\), 'logs'\), \.\.\.backendLogDefaults \}\)/);
   assert.ok(!lines.some((line) => JSON.parse(line).msg === 'request'), lines.join(''));
 });

@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { Ajv } from 'ajv';
+import { minimatch } from 'minimatch';
 import { parse } from 'yaml';
+import { externalPackages } from '../../build/bundle-backend.js';
+import { electronBuilderValidator, productionNativeAddons } from '../helpers/electron-builder.js';
 
 const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
 const config = parse(read('electron-builder.yml')) as Record<string, any>;
 const packageJson = JSON.parse(read('package.json')) as Record<string, any>;
 
-test('electron-builder.yml is valid against the schema shipped with electron-builder', () => {
-  // The schema electron-builder itself validates configurations with.
-  const schemaFile = createRequire(import.meta.url).resolve('app-builder-lib/scheme.json');
-  const schema = JSON.parse(readFileSync(schemaFile, 'utf8'));
-  const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-  const validate = ajv.compile(schema);
+test('electron-builder.yml is valid against the schema shipped with electron-builder', async () => {
+  const validate = await electronBuilderValidator();
   assert.ok(validate(config), JSON.stringify(validate.errors, null, 2));
   // The schema is strict, so a typo would not pass unnoticed.
   assert.equal(validate({ ...config, npmRebuilt: false }), false);
@@ -38,14 +37,45 @@ test('LevelDB\'s native prebuilds stay usable: no source rebuild, unpacked from 
   assert.ok(config.asarUnpack.includes('**/node_modules/classic-level/**'));
 });
 
+/** The packaging guidance for hosts, as a host's config: examples/host-app/electron-builder.yml. */
+const hostConfig = parse(read('examples/host-app/electron-builder.yml')) as Record<string, any>;
+
+test('a host\'s electron-builder config with the README\'s settings is valid against electron-builder\'s schema', async () => {
+  const validate = await electronBuilderValidator();
+  assert.ok(validate(hostConfig), JSON.stringify(validate.errors, null, 2));
+  assert.equal(hostConfig.npmRebuild, false);
+  assert.equal(hostConfig.asar, true);
+  // The README shows these very settings.
+  const readme = read('README.md');
+  for (const pattern of hostConfig.asarUnpack) assert.ok(readme.includes(`- "${pattern}"`), pattern);
+  assert.match(readme, /npmRebuild: false/);
+});
+
+test('every native addon api-store brings is unpacked from asar, in the host\'s config and the app\'s', async () => {
+  const addons = await productionNativeAddons(fileURLToPath(root));
+  assert.ok(addons.some((addon) => addon.startsWith('node_modules/classic-level/')), addons.join('\n'));
+  for (const [name, { asarUnpack }] of [['host', hostConfig], ['app', config]] as const) {
+    const uncovered = addons.filter((addon) => !asarUnpack.some((pattern: string) => minimatch(addon, pattern, { dot: true })));
+    assert.deepEqual(uncovered, [], `${name}: native addons inside the asar archive`);
+  }
+});
+
+test('every native addon stays out of the backend bundle, loaded from its own folder', async () => {
+  const addons = await productionNativeAddons(fileURLToPath(root));
+  // The addon's package, or the package that loads it (@node-rs/argon2 loads @node-rs/argon2-<platform>).
+  const packageOf = (addon: string) => addon.split('/').slice(1, addon.startsWith('node_modules/@') ? 3 : 2).join('/');
+  const bundled = addons.filter((addon) => !externalPackages.some((name) => packageOf(addon) === name || packageOf(addon).startsWith(`${name}-`)));
+  assert.deepEqual(bundled, []);
+});
+
 test('the packed files hold the entry points main/index.ts expects', () => {
   assert.equal(packageJson.main, 'out/main/index.js');
   const files: string[] = config.files;
   for (const needed of ['out/main/**', 'out/backend/**', 'out/preload/**', 'renderer-stub/**']) assert.ok(files.includes(needed), needed);
-  const main = read('main/index.ts');
-  assert.match(main, /'\.\.\/backend\/child\.js'/);
+  // The host forks the backend bundle beside out/main/ (from source under tsx).
+  assert.match(read('main/backend-entry.ts'), /'\.\.\/backend\/child\.js'/);
   assert.match(read('build/bundle-backend.ts'), /out\/backend/);
-  assert.match(main, /'\.\.\/preload\/index\.cjs'/);
+  assert.match(read('main/index.ts'), /'\.\.\/preload\/index\.cjs'/);
   assert.match(read('build/bundle-preload.ts'), /out\/preload\/index\.cjs/);
   for (const file of files.filter((f) => f.startsWith('build/'))) assert.ok(existsSync(new URL(file, root)), file);
   assert.match(packageJson.scripts.build, /tsc -p tsconfig\.build\.json/);
@@ -66,7 +96,7 @@ test('the fuses close the ways to run other code as the app', () => {
   // The app is packed into the asar archive that onlyLoadAppFromAsar and the integrity check need.
   assert.equal(config.asar, true);
   // The backend is forked with an environment without NODE_OPTIONS (test/process/supervisor-utility-fork.test.ts).
-  assert.match(read('main/index.ts'), /utilityProcessForker\(utilityProcess\.fork, backendEntry, \w+, process\.env\)/);
+  assert.match(read('main/host.ts'), /utilityProcessForker\(utilityProcess\.fork, backendEntry, \w+, process\.env\)/);
 });
 
 test('releases are signed or fail: hardened runtime with only allow-jit, notarization, Windows signing', async () => {
@@ -97,8 +127,7 @@ test('releases are signed or fail: hardened runtime with only allow-jit, notariz
 
   // `-c.forceCodeSigning=false` arrives as a string; electron-builder's validator (ajv with
   // coerceTypes) makes it the boolean, so the try-out switch in the comment really switches.
-  const schema = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('app-builder-lib/scheme.json'), 'utf8'));
   const overridden = { ...config, forceCodeSigning: 'false' };
-  assert.ok(new Ajv({ allErrors: true, coerceTypes: true, strict: false, allowUnionTypes: true }).compile(schema)(overridden));
+  assert.ok((await electronBuilderValidator({ coerceTypes: true }))(overridden));
   assert.equal(overridden.forceCodeSigning, false);
 });

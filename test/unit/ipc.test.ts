@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { storeConnection } from '../../main/connection.js';
-import { connectionBroadcaster, handleConnectionRequests, isAppFrame, type WindowLike } from '../../main/ipc.js';
+import { connectionBroadcaster, handleConnectionRequests, isAppFrame, type PageContents } from '../../main/ipc.js';
 import type { StoreConnection } from '../../preload/api.js';
 
 const endpoint = { host: '127.0.0.1', prefix: '/v1', token: 'x'.repeat(43) };
@@ -58,8 +58,9 @@ test('isAppFrame compares parsed origins, not prefixes', () => {
 
 test('connection changes are broadcast to every app window, once per change', () => {
   const sent: { window: string; channel: string; connection: unknown }[] = [];
-  const window = (name: string, url: string): WindowLike => ({
-    webContents: { getURL: () => url, send: (channel: string, value: unknown) => void sent.push({ window: name, channel, connection: value }) },
+  const window = (name: string, url: string): PageContents => ({
+    getURL: () => url,
+    send: (channel: string, value: unknown) => void sent.push({ window: name, channel, connection: value }),
   });
   const windows = [window('main', 'app://renderer/index.html'), window('second', 'app://renderer/other.html'), window('foreign', 'https://example.com/')];
   const broadcast = connectionBroadcaster(() => windows);

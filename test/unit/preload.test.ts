@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { build } from 'esbuild';
 import { preloadBuildOptions } from '../../build/bundle-preload.js';
@@ -22,7 +23,7 @@ after(() => rm(dir, { recursive: true, force: true }));
  * Runs the bundle the way a sandboxed preload runs: CommonJS, in its own context, with a
  * `require` that knows only `electron` (stand-ins for contextBridge and ipcRenderer).
  */
-function loadPreload() {
+function loadPreload(code = bundle) {
   const exposed = new Map<string, unknown>();
   const invoked: unknown[][] = [];
   const ipcRenderer = Object.assign(new EventEmitter(), {
@@ -39,7 +40,7 @@ function loadPreload() {
     throw new Error(`a sandboxed preload cannot require ${name}`);
   };
   const module = { exports: {} };
-  runInNewContext(bundle, { require, module, exports: module.exports });
+  runInNewContext(code, { require, module, exports: module.exports });
   return { exposed, invoked, ipcRenderer, required };
 }
 
@@ -81,4 +82,14 @@ test('onConnectionChanged passes only the connection (never the IPC event) and c
 
   unsubscribe();
   assert.equal(ipcRenderer.listenerCount('store:connection-changed'), 0);
+});
+
+test('a host\'s own preload (examples/host-app) bundles api-store/preload into one file and exposes window.apiStore beside its own API', async () => {
+  const outfile = join(dir, 'host-preload.cjs');
+  await build({ ...preloadBuildOptions(outfile), entryPoints: [fileURLToPath(new URL('../../examples/host-app/preload.ts', import.meta.url))] });
+  const { exposed, invoked, required } = loadPreload(await readFile(outfile, 'utf8'));
+  assert.deepEqual([...new Set(required)], ['electron']);
+  assert.deepEqual([...exposed.keys()], ['apiStore', 'hostApp']);
+  await (exposed.get('apiStore') as { getConnection(): Promise<unknown> }).getConnection();
+  assert.deepEqual(invoked, [['store:get-connection']]);
 });

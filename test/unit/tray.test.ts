@@ -8,12 +8,12 @@ import { backUpNow, showBackups } from '../../main/backups.js';
 import { createInvite } from '../../main/invite.js';
 import type { SupervisorState } from '../../main/supervisor.js';
 import { TrayController } from '../../main/tray.js';
-import { trayMenuTemplate, type TrayActions } from '../../main/tray-menu.js';
+import { storeMenuItems, type StoreMenuActions } from '../../main/tray-menu.js';
 import { makeTempDir, startTestStore } from '../helpers/store.js';
 
 function recordingActions() {
   const calls: string[] = [];
-  const actions: TrayActions = {
+  const actions: StoreMenuActions = {
     setLan: (enabled) => void calls.push(`setLan:${enabled}`),
     copyLanAddress: () => void calls.push('copyLanAddress'),
     inviteTeammate: () => void calls.push('inviteTeammate'),
@@ -21,7 +21,6 @@ function recordingActions() {
     backUpNow: () => void calls.push('backUpNow'),
     showBackups: () => void calls.push('showBackups'),
     restartStore: () => void calls.push('restartStore'),
-    quit: () => void calls.push('quit'),
   };
   return { actions, calls };
 }
@@ -46,19 +45,18 @@ function click(template: MenuItemConstructorOptions[], label: string, checked?: 
 
 test('running, LAN off', () => {
   const { actions, calls } = recordingActions();
-  const template = trayMenuTemplate(running, actions);
-  assert.deepEqual(lines(template), ['Store running on port 4100 (disabled)', '---', '[ ] Share on LAN', '---', 'Back up now', 'Show backups', 'Open data folder', 'Quit']);
+  const template = storeMenuItems(running, actions);
+  assert.deepEqual(lines(template), ['Store running on port 4100 (disabled)', '---', '[ ] Share on LAN', '---', 'Back up now', 'Show backups', 'Open data folder']);
   click(template, 'Share on LAN', true);
   click(template, 'Back up now');
   click(template, 'Show backups');
   click(template, 'Open data folder');
-  click(template, 'Quit');
-  assert.deepEqual(calls, ['setLan:true', 'backUpNow', 'showBackups', 'openDataFolder', 'quit']);
+  assert.deepEqual(calls, ['setLan:true', 'backUpNow', 'showBackups', 'openDataFolder']);
 });
 
 test('running, LAN on: address, fingerprint, copy and invite', () => {
   const { actions, calls } = recordingActions();
-  const template = trayMenuTemplate(lanOn, actions);
+  const template = storeMenuItems(lanOn, actions);
   assert.deepEqual(lines(template), [
     'Store running on port 4100 (disabled)',
     '---',
@@ -71,7 +69,6 @@ test('running, LAN on: address, fingerprint, copy and invite', () => {
     'Back up now',
     'Show backups',
     'Open data folder',
-    'Quit',
   ]);
   click(template, 'Share on LAN', false);
   click(template, 'Copy LAN address');
@@ -82,13 +79,13 @@ test('running, LAN on: address, fingerprint, copy and invite', () => {
 test('running, LAN failed: the error is shown and the box stays unchecked', () => {
   const { actions } = recordingActions();
   const state: SupervisorState = { ...running, lan: { enabled: false, error: 'Port 8443 is in use.' } };
-  assert.deepEqual(lines(trayMenuTemplate(state, actions)).slice(2, 4), ['[ ] Share on LAN', 'Sharing failed: Port 8443 is in use. (disabled)']);
+  assert.deepEqual(lines(storeMenuItems(state, actions)).slice(2, 4), ['[ ] Share on LAN', 'Sharing failed: Port 8443 is in use. (disabled)']);
 });
 
 test('restarting: LAN unavailable, the failure shown', () => {
   const { actions } = recordingActions();
   const state: SupervisorState = { status: 'restarting', error: 'The store exited unexpectedly (exit code 1).', lan: { enabled: false } };
-  assert.deepEqual(lines(trayMenuTemplate(state, actions)), [
+  assert.deepEqual(lines(storeMenuItems(state, actions)), [
     'Store restarting after a failure… (disabled)',
     'The store exited unexpectedly (exit code 1). (disabled)',
     '---',
@@ -97,13 +94,12 @@ test('restarting: LAN unavailable, the failure shown', () => {
     'Back up now (disabled)',
     'Show backups',
     'Open data folder',
-    'Quit',
   ]);
 });
 
 test('starting: LAN unavailable', () => {
   const { actions } = recordingActions();
-  assert.deepEqual(lines(trayMenuTemplate({ status: 'starting', lan: { enabled: false } }, actions)).slice(0, 4), [
+  assert.deepEqual(lines(storeMenuItems({ status: 'starting', lan: { enabled: false } }, actions)).slice(0, 4), [
     'Store starting… (disabled)',
     '---',
     '[ ] Share on LAN (disabled)',
@@ -114,7 +110,7 @@ test('starting: LAN unavailable', () => {
 test('error: the reason and a way to try again', () => {
   const { actions, calls } = recordingActions();
   const state: SupervisorState = { status: 'error', error: 'The store failed repeatedly and was not restarted. Last error: locked', lan: { enabled: false } };
-  const template = trayMenuTemplate(state, actions);
+  const template = storeMenuItems(state, actions);
   assert.deepEqual(lines(template), [
     'Store stopped after repeated failures (disabled)',
     'The store failed repeatedly and was not restarted. Last error: locked (disabled)',
@@ -125,22 +121,25 @@ test('error: the reason and a way to try again', () => {
     'Back up now (disabled)',
     'Show backups',
     'Open data folder',
-    'Quit',
   ]);
   click(template, 'Restart the store');
   assert.deepEqual(calls, ['restartStore']);
 });
 
-test('the controller keeps its Tray and sets a new menu and tooltip on every change', () => {
+test('the controller keeps its Tray and sets a new menu (store items, then the app\'s) and tooltip on every change', () => {
   const menus: string[][] = [];
   const tooltips: string[] = [];
   const tray = { setContextMenu: (menu: unknown) => void menus.push(menu as string[]), setToolTip: (text: string) => void tooltips.push(text) };
-  const controller = new TrayController(tray as never, (template) => lines(template) as never, recordingActions().actions);
+  let state = running;
+  const { actions, calls } = recordingActions();
+  const controller = new TrayController(tray as never, (template) => lines(template) as never, () => storeMenuItems(state, actions), [{ label: 'Quit', click: () => void calls.push('quit') }]);
   controller.show(running);
+  state = lanOn;
   controller.show(lanOn);
   assert.equal(controller.tray, tray);
   assert.equal(menus.length, 2);
   assert.equal(menus[1][2], '[x] Share on LAN');
+  assert.equal(menus[1].at(-1), 'Quit');
   assert.deepEqual(tooltips, ['api-store: Store running on port 4100', 'api-store: Store running on port 4100']);
 });
 

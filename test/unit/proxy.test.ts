@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { prepareRequest } from '../../backend/src/proxy/prepare-request.js';
 import { isPublicAddress } from '../../backend/src/proxy/public-address.js';
 import { ProxyRequestBody } from '../../backend/src/proxy/request-schema.js';
-import { createRequestSender, ProxyFailure, type Lookup, type ProxyResult, type SenderOptions } from '../../backend/src/proxy/send-request.js';
+import { ProxyFailure } from '../../backend/src/proxy/failure.js';
+import { createRequestSender, type Lookup, type ProxyResult, type SenderOptions } from '../../backend/src/proxy/send-request.js';
 import type { Timings } from '../../backend/src/proxy/timings.js';
 import {
   closedPort,

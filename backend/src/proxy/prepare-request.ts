@@ -1,5 +1,6 @@
 import type { CertificateInput, CoreRequestInput, ProxyRequestInput } from './request-schema.js';
-import { ProxyFailure, type OutgoingRequest, type SendOptions, type TlsSettings } from './send-request.js';
+import { ProxyFailure } from './failure.js';
+import type { OutgoingRequest, SendOptions, TlsSettings } from './send-request.js';
 import { substituteVariables } from './variables.js';
 
 export interface PreparedRequest {

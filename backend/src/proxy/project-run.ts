@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { prepareRequest, type ProxyDefaults } from './prepare-request.js';
 import { CoreRequestBody } from './request-schema.js';
-import { ProxyFailure, type OutgoingRequest, type ProxyResult } from './send-request.js';
+import { ProxyFailure } from './failure.js';
+import type { OutgoingRequest, ProxyResult } from './send-request.js';
 
 /**
  * A project run: the requests of a stored `Core#HttpProject`, in the project's order, with an

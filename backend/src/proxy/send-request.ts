@@ -2,32 +2,9 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import { ProxyFailure, utf8Text, type ProxyErrorCode } from './failure.js';
 import { isPublicAddress } from './public-address.js';
 import { harTimings, timedConnector, timedDispatch, type HopClock, type Timings } from './timings.js';
-
-/** Why a request produced no response, as clients switch on it. */
-export type ProxyErrorCode =
-  | 'dns_failure'
-  | 'connection_refused'
-  | 'connection_failed'
-  | 'tls_error'
-  | 'timeout'
-  | 'too_many_redirects'
-  | 'target_forbidden'
-  | 'response_too_large'
-  | 'unknown_variable'
-  | 'invalid_request';
-
-/** A failure of the proxied request itself (not of the call to the store): it becomes the result's `error`. */
-export class ProxyFailure extends Error {
-  constructor(
-    readonly code: ProxyErrorCode,
-    message: string,
-    readonly extra: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 export interface OutgoingRequest {
   url: string;
@@ -94,17 +71,6 @@ export interface ProxyResult {
 }
 
 export type Lookup = typeof dnsLookup;
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** The body as text when it is valid UTF-8, else undefined (it goes back as base64). */
-export function utf8Text(bytes: Uint8Array): string | undefined {
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
 
 const targetForbidden = () => new ProxyFailure('target_forbidden', 'This store does not send requests to loopback or private addresses.');
 

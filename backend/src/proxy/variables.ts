@@ -1,4 +1,4 @@
-import { ProxyFailure } from './send-request.js';
+import { ProxyFailure } from './failure.js';
 
 /** `{{name}}` and `${name}`, with optional spaces inside the braces. */
 const REFERENCE = /\{\{\s*([A-Za-z_$][\w.$-]*)\s*\}\}|\$\{\s*([A-Za-z_$][\w.$-]*)\s*\}/g;

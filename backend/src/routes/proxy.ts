@@ -7,7 +7,8 @@ import type { Services } from '../http/services.js';
 import { prepareRequest } from '../proxy/prepare-request.js';
 import { planProjectRun, ProjectRunBody, runProject, unsentResult } from '../proxy/project-run.js';
 import { CoreRequestBody, ProxyResultSchema, SimpleRequest } from '../proxy/request-schema.js';
-import { createRequestSender, ProxyFailure, SendSession, utf8Text, type OutgoingRequest, type ProxyResult } from '../proxy/send-request.js';
+import { ProxyFailure, utf8Text } from '../proxy/failure.js';
+import type { OutgoingRequest, ProxyResult } from '../proxy/send-request.js';
 import { readMedia } from '../store/file-media.js';
 import { createHistory, historyAccessOf } from '../store/history.js';
 import type { Store } from '../store/store.js';
@@ -95,13 +96,22 @@ function clientGone(outgoing: ServerResponse): AbortSignal {
   return controller.signal;
 }
 
+type Sender = ReturnType<(typeof import('../proxy/send-request.js'))['createRequestSender']>;
+
 export function registerProxy(api: Api, { config, store }: Services): void {
   const { allowPrivateTargets, maxResponseBytes, ...defaults } = config.proxy;
-  const forAdmin = createRequestSender({ allowPrivateTargets: true, maxResponseBytes });
-  const forTeammates = createRequestSender({ allowPrivateTargets, maxResponseBytes });
+  // undici and the connection timing hooks load with the first request sent, not at start.
+  let loading: Promise<typeof import('../proxy/send-request.js') & { forAdmin: Sender; forTeammates: Sender }> | undefined;
+  const sending = () =>
+    (loading ??= import('../proxy/send-request.js').then((sender) => ({
+      ...sender,
+      forAdmin: sender.createRequestSender({ allowPrivateTargets: true, maxResponseBytes }),
+      forTeammates: sender.createRequestSender({ allowPrivateTargets, maxResponseBytes }),
+    })));
   api.openapi(proxy, async (c) => {
     const caller = c.get('caller');
     const input = c.req.valid('json');
+    const { forAdmin, forTeammates, SendSession } = await sending();
     const send = caller.admin ? forAdmin : forTeammates;
     if ('kind' in input && input.kind === 'Core#HttpProject') {
       const signal = clientGone(c.env.outgoing);

@@ -1,8 +1,7 @@
 /** `api-store admin create`: the first admin of a headless multi-user store, written offline. */
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { hashPassword } from './auth/passwords.js';
-import { UsageError } from './cli-args.js';
+import { parseCommandArgs, UsageError } from './cli-args.js';
 import { defaultDataDir } from './config.js';
 import { openDataDir } from './store/open-data-dir.js';
 import { Store } from './store/store.js';
@@ -26,17 +25,7 @@ export interface AdminIo {
  * (LevelDB's lock says so clearly otherwise). Returns the new user's key.
  */
 export async function runAdminCommand(argv: string[], io: AdminIo): Promise<string> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: { username: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandArgs(argv, { username: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' } });
   if (parsed.positionals.join(' ') !== 'create') throw new UsageError('the admin command is `api-store admin create --username <name>`');
   const { username, name, 'data-dir': dataDir = defaultDataDir(io.env) } = parsed.values;
   const checked = account.safeParse({ username, name: name ?? username, password: (await io.readPassword()).replace(/\r?\n$/, '') });

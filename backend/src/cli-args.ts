@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { defaultDataDir } from './config.js';
 
 /** Flags of `api-store --server`, shared with `electron . --server`. */
@@ -86,6 +86,15 @@ function secretOf(flag: string, fromArgv: string | undefined, envName: string, e
 }
 
 export class UsageError extends Error {}
+
+/** A subcommand's arguments: Node's parseArgs (strict, positionals allowed), a bad flag as a UsageError. */
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, strict: true, allowPositionals: true, options });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');

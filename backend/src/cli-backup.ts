@@ -2,11 +2,10 @@
 import { constants } from 'node:fs';
 import { access, chmod, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { writeBackup } from './backup/format.js';
 import { restoreBackup } from './backup/restore.js';
 import { backupsDirOf, type SnapshotInfo } from './backup/snapshots.js';
-import { UsageError } from './cli-args.js';
+import { parseCommandArgs, UsageError } from './cli-args.js';
 import { defaultDataDir } from './config.js';
 import { runningServerOn } from './running-server.js';
 import { openDataDir } from './store/open-data-dir.js';
@@ -23,13 +22,7 @@ export interface BackupIo {
 /** A command that ran but found its work could not be done, or found problems: exit 1. */
 export class CommandFailed extends Error {}
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, strict: true, allowPositionals: true, options: { 'data-dir': { type: 'string' }, out: { type: 'string' } } });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
+const parse = (argv: string[]) => parseCommandArgs(argv, { 'data-dir': { type: 'string' }, out: { type: 'string' } });
 
 /** Opens an existing store for reading; never creates one where there is none. */
 async function openExisting(dataDir: string): Promise<Storage> {

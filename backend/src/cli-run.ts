@@ -5,9 +5,8 @@
  * `--url`, the store's token comes from API_STORE_TOKEN (never from the command line).
  */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { createLaunchToken } from './auth/local-token.js';
-import { UsageError } from './cli-args.js';
+import { parseCommandArgs, UsageError } from './cli-args.js';
 import { configSchema, defaultDataDir } from './config.js';
 import { createLogger } from './logger.js';
 import type { RunLine, RunSummary } from './proxy/project-run.js';
@@ -31,26 +30,15 @@ export interface RunCommandIo {
 }
 
 function parseRunArgs(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        environment: { type: 'string' },
-        'data-dir': { type: 'string' },
-        url: { type: 'string' },
-        iterations: { type: 'string' },
-        bail: { type: 'boolean', default: false },
-        reporter: { type: 'string' },
-        out: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(argv, {
+    environment: { type: 'string' },
+    'data-dir': { type: 'string' },
+    url: { type: 'string' },
+    iterations: { type: 'string' },
+    bail: { type: 'boolean', default: false },
+    reporter: { type: 'string' },
+    out: { type: 'string' },
+  });
   if (positionals.length !== 1) throw new UsageError('give exactly one PROJECT_KEY');
   if (values.url && values['data-dir']) throw new UsageError('--url and --data-dir exclude each other');
   if (values.reporter !== undefined && values.reporter !== 'junit') throw new UsageError(`unknown reporter "${values.reporter}" (known: junit)`);

@@ -5,9 +5,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { LOCAL_OWNER } from './auth/caller.js';
-import { UsageError } from './cli-args.js';
+import { parseCommandArgs, UsageError } from './cli-args.js';
 import { configSchema, defaultDataDir } from './config.js';
 import { ApiError } from './http/problem.js';
 import { exportPostman } from './projects/export/postman.js';
@@ -25,14 +24,6 @@ export interface TransferIo {
 }
 
 const formats = ['api-store', 'postman-v2.1'] as const;
-
-function parse(argv: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>) {
-  try {
-    return parseArgs({ args: argv, strict: true, allowPositionals: true, options });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
 
 /** The running store's address and token, for when the data dir is locked by it. */
 async function runningServer(dataDir: string): Promise<{ url: string; token: string }> {
@@ -76,7 +67,7 @@ const contentTypeOf = (file: string, text: string) =>
   file.endsWith('.json') || /^\s*[{[]/.test(text) ? 'application/json' : file.endsWith('.sh') || file.endsWith('.txt') ? 'text/plain' : 'application/yaml';
 
 export async function runImportCommand(argv: string[], io: TransferIo): Promise<void> {
-  const { values, positionals } = parse(argv, { space: { type: 'string' }, 'data-dir': { type: 'string' } });
+  const { values, positionals } = parseCommandArgs(argv, { space: { type: 'string' }, 'data-dir': { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError('usage: api-store import FILE [--space KEY] [--data-dir PATH]');
   const [file] = positionals;
   const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env);
@@ -96,7 +87,7 @@ export async function runImportCommand(argv: string[], io: TransferIo): Promise<
 }
 
 export async function runExportCommand(argv: string[], io: TransferIo): Promise<void> {
-  const { values, positionals } = parse(argv, { format: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' } });
+  const { values, positionals } = parseCommandArgs(argv, { format: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError('usage: api-store export KEY [--format api-store|postman-v2.1] [--out FILE] [--data-dir PATH]');
   const [key] = positionals;
   const format = (values.format as string | undefined) ?? 'api-store';

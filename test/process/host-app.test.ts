@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { pageOrigin, startHostApp, type HostApp } from '../../examples/host-app/app.js';
 import type { StoreConnection, SupervisorState } from 'api-store/host';
 import { standInElectron } from '../helpers/electron-stand-ins.js';
+import { untilState } from '../helpers/supervisor-state.js';
 import { pinnedFetch } from '../helpers/pinned-https.js';
 import { makeTempDir } from '../helpers/store.js';
 
@@ -39,15 +40,7 @@ async function launch(userData: string) {
 }
 
 function until(app: HostApp, predicate: (state: SupervisorState) => boolean): Promise<SupervisorState> {
-  const { supervisor } = app.store;
-  if (predicate(supervisor.state)) return Promise.resolve(supervisor.state);
-  return new Promise((resolve) => {
-    const stop = supervisor.onChange((state) => {
-      if (!predicate(state)) return;
-      stop();
-      resolve(state);
-    });
-  });
+  return untilState(app.store.supervisor, predicate);
 }
 
 async function quit(host: Awaited<ReturnType<typeof launch>>): Promise<void> {

@@ -13,6 +13,7 @@ import { Supervisor, type SupervisorState } from '../../main/supervisor.js';
 import type { StoreConnection } from '../../preload/api.js';
 import { childProcessForker, reap } from '../helpers/child-backend.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { untilState as until } from '../helpers/supervisor-state.js';
 
 const tempDirs: string[] = [];
 const forkers: ReturnType<typeof childProcessForker>[] = [];
@@ -27,16 +28,6 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-function until(supervisor: Supervisor, predicate: (state: SupervisorState) => boolean): Promise<SupervisorState> {
-  if (predicate(supervisor.state)) return Promise.resolve(supervisor.state);
-  return new Promise((resolve) => {
-    const stop = supervisor.onChange((state) => {
-      if (!predicate(state)) return;
-      stop();
-      resolve(state);
-    });
-  });
-}
 
 /** A supervisor on the real backend, wired to a broadcaster that tells one stand-in app window. */
 async function supervise(options: { dataDir?: string; entry?: URL; maxCrashes?: number; lan?: object } = {}) {

@@ -87,8 +87,10 @@ function secretOf(flag: string, fromArgv: string | undefined, envName: string, e
 
 export class UsageError extends Error {}
 
+type CommandArgs<T extends NonNullable<ParseArgsConfig['options']>> = ReturnType<typeof parseArgs<{ args: string[]; strict: true; allowPositionals: true; options: T }>>;
+
 /** A subcommand's arguments: Node's parseArgs (strict, positionals allowed), a bad flag as a UsageError. */
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T): CommandArgs<T> {
   try {
     return parseArgs({ args: argv, strict: true, allowPositionals: true, options });
   } catch (error) {

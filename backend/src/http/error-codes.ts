@@ -44,6 +44,7 @@ export const errorCodes = {
   version_conflict: { status: 412, title: 'Version Conflict' },
   contents_not_json: { status: 409, title: 'Contents Are Not JSON' },
   invalid_project_document: { status: 400, title: 'Invalid Project Document' },
+  invalid_certificate: { status: 400, title: 'Invalid Certificate' },
   // import and export
   import_unsupported_format: { status: 400, title: 'Unsupported Import Format' },
   import_failed: { status: 400, title: 'Import Failed' },

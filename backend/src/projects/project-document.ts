@@ -111,12 +111,30 @@ export const folderSchema = z.looseObject({
   updated: z.number().optional(),
 });
 
-export const certificateSchema = z.looseObject({
-  kind: z.literal(kinds.certificate),
-  key: z.string().min(1),
-  name: z.string().optional(),
-  type: z.enum(['p12', 'pem']),
-});
+const MAX_CERTIFICATE_CHARS = 1_000_000;
+const base64Text = /^[A-Za-z0-9+/=\s]+$/;
+
+/** Core's `ICertificateData`: PEM text, or base64 bytes when `type` is `buffer`, and the passphrase of its key. */
+const certificateData = (format: 'pem' | 'base64') =>
+  z
+    .looseObject({ data: z.string().min(1).max(MAX_CERTIFICATE_CHARS), passphrase: z.string().optional(), type: z.literal('buffer').optional() })
+    .refine((value) => (format === 'base64' || value.type === 'buffer' ? base64Text.test(value.data) : value.data.includes('-----BEGIN ')), {
+      message: format === 'base64' ? 'PKCS#12 data must be base64' : 'PEM data must hold a -----BEGIN block (or base64 with type "buffer")',
+      path: ['data'],
+    });
+
+/**
+ * Core's `HttpCertificate` with the given identity fields: a PEM certificate and its PEM private
+ * key (`certKey`), or a PKCS#12 bundle (base64) whose passphrase is `cert.passphrase`.
+ */
+export const certificateWith = <Identity extends z.ZodRawShape>(identity: Identity) =>
+  z.discriminatedUnion('type', [
+    z.looseObject({ ...identity, type: z.literal('pem'), cert: certificateData('pem'), certKey: certificateData('pem') }),
+    z.looseObject({ ...identity, type: z.literal('p12'), cert: certificateData('base64') }),
+  ]);
+
+/** A certificate of a project's definitions, and the contents of a file of kind `Core#Certificate`. */
+export const certificateSchema = certificateWith({ kind: z.literal(kinds.certificate), key: z.string().min(1), name: z.string().optional() });
 
 export const projectDocumentSchema = z.looseObject({
   kind: z.literal(HTTP_PROJECT_KIND),
@@ -141,20 +159,28 @@ export type ProjectEnvironment = z.infer<typeof environmentSchema>;
 export type ProjectItem = z.infer<typeof itemSchema>;
 export type Payload = z.infer<typeof payloadSchema>;
 export type Property = z.infer<typeof propertySchema>;
+export type Certificate = z.infer<typeof certificateSchema>;
 
 /** The project document as JSON Schema (draft 2020-12 for clients, or OpenAPI 3.0's dialect for the API document). */
 export const projectDocumentJsonSchema = (target: 'draft-2020-12' | 'openapi-3.0' = 'draft-2020-12') =>
   z.toJSONSchema(projectDocumentSchema, { target, unrepresentable: 'any' });
 
+/** The kinds whose contents are checked when written, with the problem a bad document is. */
+const checkedKinds = {
+  [HTTP_PROJECT_KIND]: { schema: projectDocumentSchema, code: 'invalid_project_document', what: 'a project document' },
+  [kinds.certificate]: { schema: certificateSchema, code: 'invalid_certificate', what: 'a certificate (PEM certificate and key, or PKCS#12)' },
+} as const;
+
 /**
  * The one check on a file's contents when they are written: a `Core#HttpProject` must be a
- * project document; contents of any other kind stay free-form.
+ * project document, a `Core#Certificate` a certificate; contents of any other kind stay free-form.
  */
 export function checkFileContents(kind: string, value: unknown): void {
-  if (kind !== HTTP_PROJECT_KIND) return;
-  const parsed = projectDocumentSchema.safeParse(value);
+  if (!Object.hasOwn(checkedKinds, kind)) return;
+  const checked = checkedKinds[kind as keyof typeof checkedKinds];
+  const parsed = checked.schema.safeParse(value);
   if (parsed.success) return;
-  throw new ApiError('invalid_project_document', 'The contents of a Core#HttpProject must be a project document.', {
+  throw new ApiError(checked.code, `The contents of a ${kind} must be ${checked.what}.`, {
     errors: parsed.error.issues.slice(0, 20).map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
   });
 }

@@ -14,6 +14,7 @@ export type ProxyErrorCode =
   | 'target_forbidden'
   | 'response_too_large'
   | 'unknown_variable'
+  | 'certificate_not_found'
   | 'invalid_request';
 
 /** A failure of the proxied request itself (not of the call to the store): it becomes the result's `error`. */

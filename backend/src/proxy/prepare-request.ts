@@ -1,3 +1,4 @@
+import type { Certificate } from '../projects/project-document.js';
 import type { CertificateInput, CoreRequestInput, ProxyRequestInput } from './request-schema.js';
 import { ProxyFailure } from './failure.js';
 import type { OutgoingRequest, SendOptions, TlsSettings } from './send-request.js';
@@ -59,15 +60,37 @@ function payloadBytes(payload: CoreRequestInput['request']['payload'], variables
 
 const certificateBytes = (data: { data: string; type?: 'buffer' }, base64: boolean) => (data.type === 'buffer' || base64 ? Buffer.from(data.data, 'base64') : data.data);
 
-/** The client certificate to present: the one a `client certificate` authorization names, else the only one given. */
-function clientCertificate(certificates: CertificateInput[], id: string | undefined): Pick<TlsSettings, 'cert' | 'key' | 'pfx' | 'passphrase'> {
-  const chosen = id === undefined ? certificates[0] : certificates.find((certificate) => certificate.key === id);
-  if (!chosen) {
-    if (id === undefined) return {};
-    throw invalid(`The request names certificate ${id}, which it does not carry (stored certificates are not supported yet).`);
-  }
-  if (chosen.type === 'p12') return { pfx: certificateBytes(chosen.cert, true) as Buffer, passphrase: chosen.cert.passphrase };
-  return { cert: String(certificateBytes(chosen.cert, false)), key: String(certificateBytes(chosen.certKey, false)), passphrase: chosen.certKey.passphrase };
+/** A certificate entry without its material names a stored certificate by its file key. */
+const isStoredReference = (certificate: CertificateInput | { key: string }): certificate is { key: string } => !('type' in certificate);
+
+/** The `client certificate` authorization's certificate key, when one is enabled. */
+function certificateIdOf(input: CoreRequestInput): string | undefined {
+  const authorization = [input.authorization ?? []].flat().find((candidate) => candidate.enabled && candidate.type === 'client certificate');
+  return (authorization?.config as { id?: string } | undefined)?.id;
+}
+
+/**
+ * The stored certificates a request names: the references in its `certificates`, and the key of
+ * its `client certificate` authorization when no certificate given inline has that key. Loaded
+ * with `read` (which checks that the caller may read them), for `prepareRequest`.
+ */
+export async function loadStoredCertificates(input: ProxyRequestInput, read: (key: string) => Promise<Certificate>): Promise<Map<string, Certificate>> {
+  if (!('kind' in input)) return new Map();
+  const certificates = input.certificates ?? [];
+  const keys = new Set(certificates.filter(isStoredReference).map((reference) => reference.key));
+  const id = certificateIdOf(input);
+  if (id !== undefined && !certificates.some((certificate) => !isStoredReference(certificate) && certificate.key === id)) keys.add(id);
+  return new Map(await Promise.all([...keys].map(async (key) => [key, await read(key)] as const)));
+}
+
+/** The client certificate to present: the one a `client certificate` authorization names (given, or else stored), else the first one given. */
+function clientCertificate(given: CertificateInput[], id: string | undefined, stored: ReadonlyMap<string, Certificate>): Pick<TlsSettings, 'cert' | 'key' | 'pfx' | 'passphrase'> {
+  const chosen = id === undefined ? given[0] : (given.find((certificate) => certificate.key === id) ?? { key: id });
+  if (!chosen) return {};
+  const certificate = isStoredReference(chosen) ? stored.get(chosen.key) : chosen;
+  if (!certificate) throw invalid(`The stored certificate ${chosen.key} was not loaded.`);
+  if (certificate.type === 'p12') return { pfx: certificateBytes(certificate.cert, true) as Buffer, passphrase: certificate.cert.passphrase };
+  return { cert: String(certificateBytes(certificate.cert, false)), key: String(certificateBytes(certificate.certKey, false)), passphrase: certificate.certKey.passphrase };
 }
 
 function variableMap(variables: CoreRequestInput['variables']): Map<string, string> {
@@ -80,8 +103,9 @@ function variableMap(variables: CoreRequestInput['variables']): Map<string, stri
  * The request core describes, ready to send: variables substituted in the URL, the headers and a
  * text body; authorization applied; config resolved against the store's defaults. Throws a
  * `ProxyFailure` (`unknown_variable`, `invalid_request`) for a request that cannot be sent.
+ * `stored` holds the stored certificates it names (see `loadStoredCertificates`).
  */
-export function prepareRequest(input: ProxyRequestInput, defaults: ProxyDefaults): PreparedRequest {
+export function prepareRequest(input: ProxyRequestInput, defaults: ProxyDefaults, stored: ReadonlyMap<string, Certificate> = new Map()): PreparedRequest {
   const baseTls: TlsSettings = { validateCertificates: true };
   if (!('kind' in input)) {
     return {
@@ -95,7 +119,6 @@ export function prepareRequest(input: ProxyRequestInput, defaults: ProxyDefaults
   const headers = parseHeaderBlock(substitute(input.request.headers));
   const body = payloadBytes(input.request.payload, variables);
   const config = input.config?.enabled === false ? {} : (input.config ?? {});
-  let certificateId: string | undefined;
 
   const authorizations = [input.authorization ?? []].flat();
   for (const authorization of authorizations) {
@@ -111,8 +134,6 @@ export function prepareRequest(input: ProxyRequestInput, defaults: ProxyDefaults
       for (const [name, value] of Object.entries(query)) url.searchParams.append(name, substitute(value));
       const cookies = Object.entries(cookie).map(([name, value]) => `${name}=${substitute(value)}`);
       if (cookies.length) headers.push(['cookie', cookies.join('; ')]);
-    } else if (authorization.type === 'client certificate') {
-      certificateId = (authorization.config as { id?: string }).id;
     }
   }
   const { defaultHeaders } = config;
@@ -128,7 +149,7 @@ export function prepareRequest(input: ProxyRequestInput, defaults: ProxyDefaults
       timeoutMs: config.timeout ?? defaults.timeoutMs,
       followRedirects: config.followRedirects ?? true,
       maxRedirects: config.maxRedirects ?? defaults.maxRedirects,
-      tls: { validateCertificates: config.validateCertificates ?? true, ca: config.ca, ...clientCertificate(input.certificates ?? [], certificateId) },
+      tls: { validateCertificates: config.validateCertificates ?? true, ca: config.ca, ...clientCertificate(input.certificates ?? [], certificateIdOf(input), stored) },
       proxyUrl: config.proxy,
       maxBodyBytes: Math.min(config.maxBodyBytes ?? defaults.maxBodyBytes, defaults.maxBodyBytes),
     },

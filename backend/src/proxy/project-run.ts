@@ -1,37 +1,14 @@
 import { z } from '@hono/zod-openapi';
-import { prepareRequest, type ProxyDefaults } from './prepare-request.js';
+import { projectDocumentSchema, type Certificate, type ProjectDocument, type ProjectItem, type ProjectRequest } from '../projects/project-document.js';
+import { loadStoredCertificates, prepareRequest, type ProxyDefaults } from './prepare-request.js';
 import { CoreRequestBody } from './request-schema.js';
 import { ProxyFailure } from './failure.js';
 import type { OutgoingRequest, ProxyResult } from './send-request.js';
 
 /**
  * A project run: the requests of a stored `Core#HttpProject`, in the project's order, with an
- * environment's variables and server. The project document is read through a minimal local view
- * (`items`, and `definitions.requests|folders|environments`) until the store's project schema
- * lands; every other field is ignored.
+ * environment's variables and server. The project is read as the store's project document.
  */
-
-const itemRef = z.looseObject({ kind: z.string(), key: z.string() });
-const ProjectView = z.looseObject({
-  items: z.array(itemRef).default([]),
-  definitions: z
-    .looseObject({
-      requests: z.array(z.looseObject({ key: z.string(), info: z.looseObject({ name: z.string().optional() }).default({}), expects: z.unknown(), authorization: z.unknown().optional() })).default([]),
-      folders: z.array(z.looseObject({ key: z.string(), items: z.array(itemRef).default([]) })).default([]),
-      environments: z
-        .array(
-          z.looseObject({
-            key: z.string(),
-            info: z.looseObject({ name: z.string().optional() }).default({}),
-            server: z.looseObject({ uri: z.string() }).optional(),
-            variables: z.array(z.looseObject({ name: z.string(), value: z.unknown(), enabled: z.boolean().optional() })).default([]),
-          }),
-        )
-        .default([]),
-    })
-    .default({ requests: [], folders: [], environments: [] }),
-});
-type ProjectView = z.infer<typeof ProjectView>;
 
 export const ProjectRunBody = z.object({
   kind: z.literal('Core#HttpProject'),
@@ -59,17 +36,17 @@ export type ProjectRunInput = z.infer<typeof ProjectRunBody>;
 interface RunnableRequest {
   key: string;
   name: string;
-  expects: unknown;
-  authorization?: unknown;
+  expects: ProjectRequest['expects'];
+  authorization?: ProjectRequest['authorization'];
 }
 
 /** The project's requests in tree order: top-level items first to last, a folder's contents where the folder is. */
-function requestsInOrder(project: ProjectView, only: { requests?: string[]; folders?: string[] }): RunnableRequest[] {
-  const requests = new Map(project.definitions.requests.map((request) => [request.key, request]));
-  const folders = new Map(project.definitions.folders.map((folder) => [folder.key, folder]));
+function requestsInOrder(project: ProjectDocument, only: { requests?: string[]; folders?: string[] }): RunnableRequest[] {
+  const requests = new Map((project.definitions.requests ?? []).map((request) => [request.key, request]));
+  const folders = new Map((project.definitions.folders ?? []).map((folder) => [folder.key, folder]));
   const ordered: RunnableRequest[] = [];
   const visited = new Set<string>();
-  const walk = (items: { kind: string; key: string }[], inChosenFolder: boolean) => {
+  const walk = (items: ProjectItem[], inChosenFolder: boolean) => {
     for (const item of items) {
       if (visited.has(item.key)) continue;
       visited.add(item.key);
@@ -86,9 +63,9 @@ function requestsInOrder(project: ProjectView, only: { requests?: string[]; fold
 }
 
 /** The environment's variables (enabled ones) under the caller's, and its server's URI. */
-function environmentOf(project: ProjectView, wanted: string | undefined, overrides: Record<string, string> = {}): { variables: Record<string, string>; server?: string } {
+function environmentOf(project: ProjectDocument, wanted: string | undefined, overrides: Record<string, string> = {}): { variables: Record<string, string>; server?: string } {
   if (wanted === undefined) return { variables: overrides };
-  const environment = project.definitions.environments.find((candidate) => candidate.key === wanted || candidate.info.name === wanted);
+  const environment = (project.definitions.environments ?? []).find((candidate) => candidate.key === wanted || candidate.info.name === wanted);
   if (!environment) throw new ProxyFailure('invalid_request', `The project has no environment ${wanted}.`);
   const variables = Object.fromEntries(environment.variables.filter((variable) => variable.enabled !== false).map((variable) => [variable.name, String(variable.value)]));
   return { variables: { ...variables, ...overrides }, server: environment.server?.uri };
@@ -117,6 +94,8 @@ export interface RunDependencies {
   defaults: ProxyDefaults;
   /** Writes the history entry of one sent request (the route's own writer). */
   record?: (sent: OutgoingRequest, result: ProxyResult, requestKey: string) => Promise<ProxyResult['history']>;
+  /** Loads a stored certificate a request names, if the caller may read it (see `readStoredCertificate`). */
+  readCertificate: (key: string) => Promise<Certificate>;
   signal: AbortSignal;
 }
 
@@ -138,7 +117,7 @@ export interface RunPlan {
 
 /** What a run will send; a document that is not a project, or an environment it lacks, is an `invalid_request` failure before anything is sent. */
 export function planProjectRun(document: unknown, input: ProjectRunInput): RunPlan {
-  const parsed = ProjectView.safeParse(document);
+  const parsed = projectDocumentSchema.safeParse(document);
   if (!parsed.success) throw new ProxyFailure('invalid_request', `File ${input.pid} is not an HTTP project.`);
   const environment = environmentOf(parsed.data, input.options.environment, input.options.variables);
   return { requests: requestsInOrder(parsed.data, input.options), ...environment };
@@ -152,6 +131,13 @@ export async function runProject(plan: RunPlan, options: ProjectRunInput['option
   const started = performance.now();
   const summary: RunSummary = { type: 'summary', requests: 0, byStatusClass: {}, failures: 0, total: 0, cancelled: false, bailed: false };
   const { server } = plan;
+  // A certificate is read once per run, however many requests present it.
+  const certificates = new Map<string, Promise<Certificate>>();
+  const readCertificate = (key: string) => {
+    let reading = certificates.get(key);
+    if (!reading) certificates.set(key, (reading = deps.readCertificate(key)));
+    return reading;
+  };
   const withServer = (url: string) => (server && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? `${server.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : url);
 
   run: for (let iteration = 1; iteration <= options.iterations; iteration++) {
@@ -167,7 +153,8 @@ export async function runProject(plan: RunPlan, options: ProjectRunInput['option
         result = unsentResult(new ProxyFailure('invalid_request', `Request ${request.key} is not a valid HTTP request: ${body.error.issues[0]?.message ?? ''}`));
       } else {
         try {
-          const prepared = prepareRequest({ ...body.data, request: { ...body.data.request, url: withServer(body.data.request.url) } }, deps.defaults);
+          const stored = await loadStoredCertificates(body.data, readCertificate);
+          const prepared = prepareRequest({ ...body.data, request: { ...body.data.request, url: withServer(body.data.request.url) } }, deps.defaults, stored);
           sent = prepared.request;
           result = await deps.send(prepared.request, prepared.settings);
         } catch (error) {

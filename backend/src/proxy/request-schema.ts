@@ -1,4 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import { certificateWith, kinds } from '../projects/project-document.js';
+import { fileKeySchema } from '../store/files.js';
 
 /**
  * What `POST /proxy` accepts: core's `Core#HttpRequest` body (as net-store took it), or the
@@ -47,13 +49,13 @@ const CoreHttpRequest = z.looseObject({
   payload: Payload.optional(),
 });
 
-const pemOrBase64 = z.object({ data: z.string().min(1), passphrase: z.string().optional(), type: z.literal('buffer').optional() });
-
 /** Core's `HttpCertificate`, given inline: PEM certificate and key, or PKCS#12 (base64 bytes) with its passphrase. */
-const Certificate = z.discriminatedUnion('type', [
-  z.looseObject({ type: z.literal('pem'), key: z.string().optional(), cert: pemOrBase64, certKey: pemOrBase64 }),
-  z.looseObject({ type: z.literal('p12'), key: z.string().optional(), cert: pemOrBase64 }),
-]);
+const InlineCertificate = certificateWith({ kind: z.literal(kinds.certificate).optional(), key: z.string().optional(), name: z.string().optional() });
+
+/** A certificate stored in the store: the key of a `Core#Certificate` file the caller can read. */
+const StoredCertificateRef = z.strictObject({ kind: z.literal(kinds.certificate).optional(), key: fileKeySchema });
+
+const Certificate = z.union([InlineCertificate, StoredCertificateRef]);
 
 const stringMap = z.record(z.string(), z.string());
 

@@ -4,11 +4,12 @@ import { z } from '@hono/zod-openapi';
 import type { Api } from '../http/env.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
-import { prepareRequest } from '../proxy/prepare-request.js';
+import { loadStoredCertificates, prepareRequest } from '../proxy/prepare-request.js';
 import { planProjectRun, ProjectRunBody, runProject, unsentResult } from '../proxy/project-run.js';
 import { CoreRequestBody, ProxyResultSchema, SimpleRequest } from '../proxy/request-schema.js';
 import { ProxyFailure, utf8Text } from '../proxy/failure.js';
 import type { OutgoingRequest, ProxyResult } from '../proxy/send-request.js';
+import { readStoredCertificate } from '../proxy/stored-certificate.js';
 import { readMedia } from '../store/file-media.js';
 import { createHistory, historyAccessOf } from '../store/history.js';
 import type { Store } from '../store/store.js';
@@ -23,7 +24,9 @@ const proxy = createRoute({
     'whose result has `error: {code, message, timings}` instead of `response`, as net-store answered. 4xx answers are for a ' +
     'call the store refuses before sending anything (validation, authentication, limits). A `Core#HttpProject` body runs a ' +
     'stored project and answers `application/x-ndjson`: one `{type:"request"}` line per request as it completes, then a ' +
-    '`{type:"summary"}` line; closing the connection cancels the run before its next request.',
+    '`{type:"summary"}` line; closing the connection cancels the run before its next request. A client certificate is given ' +
+    'inline or stored: a `Core#Certificate` file named by its key (`certificates: [{key}]`, or a `client certificate` ' +
+    'authorization\'s `config.id`); one the caller cannot read is a `certificate_not_found` result, and nothing is sent.',
   request: jsonBody(z.union([CoreRequestBody, SimpleRequest, ProjectRunBody]).openapi('ProxyRequest')),
   responses: {
     200: {
@@ -113,6 +116,7 @@ export function registerProxy(api: Api, { config, store }: Services): void {
     const input = c.req.valid('json');
     const { forAdmin, forTeammates, SendSession } = await sending();
     const send = caller.admin ? forAdmin : forTeammates;
+    const readCertificate = (key: string) => readStoredCertificate(store, caller.user, key);
     if ('kind' in input && input.kind === 'Core#HttpProject') {
       const signal = clientGone(c.env.outgoing);
       let plan;
@@ -133,7 +137,7 @@ export function registerProxy(api: Api, { config, store }: Services): void {
         // The run's requests go one after another, so they share keep-alive connections.
         const session = new SendSession();
         try {
-          await runProject(plan, input.options, { send: (request, settings) => send(request, settings, session), defaults, record, signal }, emit);
+          await runProject(plan, input.options, { send: (request, settings) => send(request, settings, session), defaults, record, readCertificate, signal }, emit);
         } finally {
           session.close();
         }
@@ -141,7 +145,7 @@ export function registerProxy(api: Api, { config, store }: Services): void {
     }
     let prepared;
     try {
-      prepared = prepareRequest(input, defaults);
+      prepared = prepareRequest(input, defaults, await loadStoredCertificates(input, readCertificate));
     } catch (error) {
       if (!(error instanceof ProxyFailure)) throw error;
       return c.json(unsentResult(error), 200);

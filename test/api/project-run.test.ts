@@ -118,13 +118,17 @@ describe('project runs through POST /v1/proxy', () => {
 
   test('a run of a file that is not there, not a project, or without the environment is refused before anything is sent', async () => {
     const pid = await storeProject(project(target.url, ['/echo', '/echo', '/echo']));
+    const note = await store.api('/files?alt=media', { method: 'POST', body: { meta: { kind: 'Core#Note', info: { name: 'note' } }, media: { items: [], definitions: {} } } });
+    const before = target.received.length;
     for (const [body, status] of [
       [{ kind: 'Core#HttpProject', pid: 'missing' }, 404],
+      [{ kind: 'Core#HttpProject', pid: ((await note.json()) as { key: string }).key }, 400],
       [{ kind: 'Core#HttpProject', pid, options: { environment: 'production' } }, 400],
     ] as const) {
       const res = await store.api('/proxy', { method: 'POST', body });
       assert.equal(res.status, status, await res.text());
     }
+    assert.equal(target.received.length, before);
   });
 });
 

@@ -87,13 +87,17 @@ export async function generatePki(): Promise<Pki> {
   return { cert: pems.cert, key: pems.private, clientCert: pems.clientcert as string, clientKey: pems.clientprivate as string };
 }
 
-/** An HTTPS target with the self-signed certificate; with `requireClientCertificate`, only clients with a certificate it issued get through the handshake. */
-export async function startHttpsTarget(pki: Pki, requireClientCertificate = false): Promise<Listening> {
+/**
+ * An HTTPS target with the self-signed certificate; with `requireClientCertificate`, only clients
+ * with a certificate it issued get through the handshake. `received` lists the requests served.
+ */
+export async function startHttpsTarget(pki: Pki, requireClientCertificate = false): Promise<Listening & { received: string[] }> {
+  const received: string[] = [];
   const server = createHttpsServer(
     { cert: pki.cert, key: pki.key, ...(requireClientCertificate ? { requestCert: true, rejectUnauthorized: true, ca: pki.cert } : {}) },
-    handler([]),
+    handler(received),
   );
-  return listen(server as unknown as Server, 'https');
+  return { ...(await listen(server as unknown as Server, 'https')), received };
 }
 
 /** A forward proxy that tunnels CONNECT requests, and counts them. */

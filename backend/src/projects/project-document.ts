@@ -94,6 +94,8 @@ export const requestSchema = z.looseObject({
   created: z.number().optional(),
   updated: z.number().optional(),
   authorization: z.array(authorizationSchema).optional(),
+  /** Core's `IRequestConfig` (timeout, redirects, certificate validation...), checked when the request is sent. */
+  config: z.looseObject({}).optional(),
 });
 
 /** A place in the ordered tree: what kind of definition, and its key in `definitions`. */

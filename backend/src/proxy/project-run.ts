@@ -38,6 +38,7 @@ interface RunnableRequest {
   name: string;
   expects: ProjectRequest['expects'];
   authorization?: ProjectRequest['authorization'];
+  config?: ProjectRequest['config'];
 }
 
 /** The project's requests in tree order: top-level items first to last, a folder's contents where the folder is. */
@@ -55,7 +56,7 @@ function requestsInOrder(project: ProjectDocument, only: { requests?: string[]; 
       const request = requests.get(item.key);
       if (item.kind !== 'Core#ProjectRequest' || !request) continue;
       const chosen = only.requests ? only.requests.includes(request.key) : only.folders ? inChosenFolder : true;
-      if (chosen) ordered.push({ key: request.key, name: request.info.name ?? request.key, expects: request.expects, authorization: request.authorization });
+      if (chosen) ordered.push({ key: request.key, name: request.info.name ?? request.key, expects: request.expects, authorization: request.authorization, config: request.config });
     }
   };
   walk(project.items, false);
@@ -113,6 +114,8 @@ export interface RunPlan {
   variables: Record<string, string>;
   /** The environment's server URI, put in front of request URLs that are not absolute. */
   server?: string;
+  /** The project's own certificates (`definitions.certificates`), by key: found before stored ones. */
+  certificates: Map<string, Certificate>;
 }
 
 /** What a run will send; a document that is not a project, or an environment it lacks, is an `invalid_request` failure before anything is sent. */
@@ -120,7 +123,8 @@ export function planProjectRun(document: unknown, input: ProjectRunInput): RunPl
   const parsed = projectDocumentSchema.safeParse(document);
   if (!parsed.success) throw new ProxyFailure('invalid_request', `File ${input.pid} is not an HTTP project.`);
   const environment = environmentOf(parsed.data, input.options.environment, input.options.variables);
-  return { requests: requestsInOrder(parsed.data, input.options), ...environment };
+  const certificates = new Map((parsed.data.definitions.certificates ?? []).map((certificate) => [certificate.key, certificate]));
+  return { requests: requestsInOrder(parsed.data, input.options), ...environment, certificates };
 }
 
 /**
@@ -131,8 +135,8 @@ export async function runProject(plan: RunPlan, options: ProjectRunInput['option
   const started = performance.now();
   const summary: RunSummary = { type: 'summary', requests: 0, byStatusClass: {}, failures: 0, total: 0, cancelled: false, bailed: false };
   const { server } = plan;
-  // A certificate is read once per run, however many requests present it.
-  const certificates = new Map<string, Promise<Certificate>>();
+  // A request's certificate is the project's own, else a stored one, read once per run however many requests present it.
+  const certificates = new Map([...plan.certificates].map(([key, certificate]) => [key, Promise.resolve(certificate)]));
   const readCertificate = (key: string) => {
     let reading = certificates.get(key);
     if (!reading) certificates.set(key, (reading = deps.readCertificate(key)));
@@ -146,7 +150,7 @@ export async function runProject(plan: RunPlan, options: ProjectRunInput['option
         summary.cancelled = true;
         break run;
       }
-      const body = CoreRequestBody.safeParse({ kind: 'Core#HttpRequest', request: request.expects, authorization: request.authorization, variables: plan.variables });
+      const body = CoreRequestBody.safeParse({ kind: 'Core#HttpRequest', request: request.expects, authorization: request.authorization, config: request.config, variables: plan.variables });
       let result: ProxyResult;
       let sent: OutgoingRequest | undefined;
       if (!body.success) {

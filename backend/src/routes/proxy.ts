@@ -83,11 +83,6 @@ async function recordInHistory(store: Store, user: string, from: Attachment, sen
 }
 
 /**
- * The store's admin (the desktop user, or the token holder in server mode) may reach loopback
- * and private targets, as a local API client must; teammates on a shared store may not, unless
- * the operator allows it.
- */
-/**
  * Aborts once the client is gone before its answer is complete. Read from Node's response:
  * `c.req.raw.signal` would build a Fetch Request over a body the shell has already read.
  */
@@ -104,6 +99,8 @@ type Sender = ReturnType<(typeof import('../proxy/send-request.js'))['createRequ
 export function registerProxy(api: Api, { config, store }: Services): void {
   const { allowPrivateTargets, maxResponseBytes, ...defaults } = config.proxy;
   // undici and the connection timing hooks load with the first request sent, not at start.
+  // The store's admin (the desktop user, or the token holder in server mode) may reach loopback
+  // and private targets, as a local API client must; teammates may not, unless the operator allows it.
   let loading: Promise<typeof import('../proxy/send-request.js') & { forAdmin: Sender; forTeammates: Sender }> | undefined;
   const sending = () =>
     (loading ??= import('../proxy/send-request.js').then((sender) => ({

@@ -90,13 +90,15 @@ describe('stored certificates', () => {
     assert.equal(target.received.length, before);
   });
 
-  test('a key that is no readable certificate is certificate_not_found, and nothing is sent', async () => {
+  test('a key that is no readable certificate (missing, another kind, no contents, in the trash) is certificate_not_found, and nothing is sent', async () => {
     const note = await storeFile(team.alice, 'a-note', 'Core#Note', { text: 'hello' });
     assert.equal(note.status, 201);
     const empty = await team.call(team.alice, '/files', { method: 'POST', body: { key: 'empty-certificate', kind: 'Core#Certificate', info: { name: 'empty' } } });
     assert.equal(empty.status, 201);
+    await storeCertificate(team.alice, pemCertificate('trashed'));
+    assert.equal((await team.call(team.alice, '/files/trashed', { method: 'DELETE' })).status, 204);
     const before = target.received.length;
-    for (const key of ['missing', 'a-note', 'empty-certificate']) {
+    for (const key of ['missing', 'a-note', 'empty-certificate', 'trashed']) {
       const result = await proxied(team.alice, toTarget(byAuthorization(key)));
       assert.equal(result.error?.code, 'certificate_not_found', key);
     }

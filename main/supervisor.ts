@@ -1,5 +1,5 @@
 import { configSchema, type StoreConfigInput } from '../backend/src/config.js';
-import { backendMessageSchema } from '../backend/src/process/messages.js';
+import { backendMessageSchema, type StartKeys } from '../backend/src/process/messages.js';
 import type { LanStatus } from '../preload/api.js';
 import type { BackendProcess, ForkBackend } from './backend-process.js';
 import { systemClock, type Clock } from './clock.js';
@@ -14,6 +14,8 @@ export interface SupervisorState {
   /** Why the backend last failed; in `error`, why the supervisor gave up. */
   error?: string;
   lan: LanStatus;
+  /** What the running backend said the user must hear (a data key that does not open its secrets). */
+  warnings?: string[];
 }
 
 /** `stopped`: the backend confirmed it closed the store; `killed`: it had to be killed. */
@@ -34,6 +36,8 @@ export interface SupervisorOptions {
   onLanChoice?: (choice: LanChoice) => void;
   /** Sent in every `start` message (the launch token is in it). */
   config: StoreConfigInput;
+  /** The data key, sent in every `start` message beside the config (see main/data-key.ts). */
+  keys?: StartKeys;
   clock?: Clock;
   restartPolicy?: RestartPolicy;
   /** How long the backend may take to answer `start` with `ready` before it counts as crashed. */
@@ -154,7 +158,7 @@ export class Supervisor {
       process.kill();
     }, startTimeoutMs);
     this.#update({ status: 'starting', port: undefined, lan: lanOff });
-    process.send({ type: 'start', config: this.options.config });
+    process.send({ type: 'start', config: this.options.config, ...(this.options.keys ? { keys: this.options.keys } : {}) });
   }
 
   #onMessage(child: Child, data: unknown): void {
@@ -165,7 +169,7 @@ export class Supervisor {
       case 'ready':
         if (this.#state.status !== 'starting') return;
         this.#clock.clearTimeout(child.startTimer);
-        this.#update({ status: 'running', port: message.port, error: undefined, lan: message.lan ? { enabled: true, ...message.lan } : lanOff });
+        this.#update({ status: 'running', port: message.port, error: undefined, warnings: message.warnings, lan: message.lan ? { enabled: true, ...message.lan } : lanOff });
         if (this.#lanWanted.enabled && !message.lan) this.#sendLan(child);
         return;
       case 'lan-status': {

@@ -8,6 +8,8 @@ import { parentMessageSchema } from './process/messages.js';
 import { linkToParent } from './process/parent-link.js';
 import { startStore, type RunningStore } from './server.js';
 import { StoreOpenError } from './store/open-errors.js';
+import { keyRingFromJson } from './secrets/key-ring.js';
+import { givenKeySource } from './secrets/key-source.js';
 
 // Everything this process creates (LevelDB's files included) is the user's alone.
 process.umask(0o077);
@@ -50,8 +52,10 @@ parent.onMessage(async (data) => {
     const config = configSchema.safeParse(message.data.config);
     if (!config.success) fatal(`Invalid configuration: ${config.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
     try {
-      running = await startStore(config.data, createLogger(config.data.logLevel));
-      parent!.send({ type: 'ready', port: running.port });
+      const { keys } = message.data;
+      const keySource = keys ? givenKeySource({ ...keys, ring: keys.ring && keyRingFromJson(keys.ring) }) : undefined;
+      running = await startStore(config.data, createLogger(config.data.logLevel), { keySource });
+      parent!.send({ type: 'ready', port: running.port, ...(running.warnings.length ? { warnings: running.warnings } : {}) });
     } catch (error) {
       fatal(error instanceof StoreOpenError ? error.message : `The store could not start: ${(error as Error).message}`);
     }

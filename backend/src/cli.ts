@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     fail(`the store could not start: ${(error as Error).message}`);
   }
 
+  for (const warning of running.warnings) process.stderr.write(`api-store: error: ${warning}\n`);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   // Multi-user: teammates sign in, so there is no launch token to hand out.
   const multiUser = config.mode === 'multi-user';

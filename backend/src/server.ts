@@ -18,6 +18,8 @@ import { startHistoryRetention } from './store/history.js';
 import { openDataDir } from './store/open-data-dir.js';
 import type { Migration } from './store/migrations.js';
 import { Store, type Clock } from './store/store.js';
+import { dataDirKeySource, type KeySource } from './secrets/key-source.js';
+import { openSecrets } from './secrets/secrets.js';
 import { version } from './version.js';
 
 export interface RunningStore {
@@ -25,6 +27,8 @@ export interface RunningStore {
   services: Services;
   /** The runtime LAN sharing switch (the `lan` message). */
   lan: LanSharing;
+  /** What the operator must hear at start (a missing or wrong data key), each naming what to do. */
+  warnings: string[];
   /** Stops listeners (in-flight requests finish), then closes the store. */
   stop(): Promise<void>;
 }
@@ -41,6 +45,8 @@ export interface StoreOptions {
   authenticator?: Authenticator;
   /** The schema migrations; the store's own list unless a test brings one more. */
   migrations?: Migration[];
+  /** The data key's source: the parent's key ring (desktop app); the config's key file otherwise. */
+  keySource?: KeySource;
 }
 
 /**
@@ -74,6 +80,12 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
         log.info('backup taken before migrating', { from, to, name: snapshot.name });
       },
     });
+    store.secrets = await openSecrets(store, options.keySource ?? dataDirKeySource(config.dataDir, config.secrets));
+    const warnings: string[] = [];
+    if (store.secrets.problem) {
+      warnings.push(`Secrets are locked: ${store.secrets.problem}`);
+      log.error('secrets are locked; everything else is served', { reason: store.secrets.problem });
+    }
     const backups = (startedBackups = startBackups(storage, { dataDir: config.dataDir, keep: config.backups.keep, checkEveryMs: config.backups.checkEveryMs, clock, log }));
     const accounts = await openAccounts(config, store);
     const events = new EventHub(store, {
@@ -122,6 +134,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
     return {
       port,
       services,
+      warnings,
       lan,
       stop: () =>
         (stopping ??= (async () => {

@@ -46,7 +46,6 @@ export const errorCodes = {
   invalid_project_document: { status: 400, title: 'Invalid Project Document' },
   // secrets
   secrets_locked: { status: 503, title: 'Secrets Locked' },
-  reveal_not_allowed: { status: 403, title: 'Reveal Not Allowed' },
   rotation_unavailable: { status: 409, title: 'Key Rotation Unavailable' },
   // import and export
   import_unsupported_format: { status: 400, title: 'Unsupported Import Format' },

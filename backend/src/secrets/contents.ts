@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { HTTP_PROJECT_KIND, kinds } from '../projects/project-document.js';
+import { below, fileSections, SEP } from '../store/file-records.js';
+import type { Storage } from '../store/storage.js';
+import type { Mutation } from '../store/store.js';
+import type { Secrets } from './secrets.js';
+
+/**
+ * Secret fields of files' contents. A file kind declares which of its contents' fields are
+ * secret (`secretFieldsByKind`); before contents are written, the value of each such field is
+ * sealed into `file-secrets` (`{fileKey}\0{secret id}` → sealed value, in the write's batch) and
+ * the document keeps only a marker, `{"$secret": id, "set": true}`. So the contents, their
+ * revisions, the change feed, events, exports and backups hold markers; only `file-secrets`
+ * holds the values, sealed. A marker sent back keeps the sealed value it names (a client's
+ * round trip erases nothing); a marker this file does not hold becomes an unset secret.
+ */
+
+export interface SecretMarker {
+  $secret: string;
+  set: boolean;
+}
+
+export const secretMarkerSchema = z.looseObject({ $secret: z.string().min(1).max(64), set: z.boolean().optional() });
+
+export const isSecretMarker = (value: unknown): value is SecretMarker =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { $secret?: unknown }).$secret === 'string';
+
+const markerOf = (id: string, set: boolean): SecretMarker => ({ $secret: id, set });
+
+/** A field that may hold a secret: `container[field]`, secret or not (a variable whose `secret` flag was cleared). */
+export interface SecretField {
+  container: Record<string, unknown>;
+  field: string;
+  secret: boolean;
+}
+
+/** The fields of a kind's contents that may hold secrets; called on a copy, which the caller changes in place. */
+export type SecretFields = (document: unknown) => SecretField[];
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const objectsIn = (value: unknown): Json[] => (Array.isArray(value) ? value.filter(isObject) : []);
+const fieldOf = (container: unknown, field: string, secret = true): SecretField[] => (isObject(container) && field in container ? [{ container, field, secret }] : []);
+
+/** Core's client certificate: the private key and the passphrases; a PKCS#12 file holds its key in `cert.data`. */
+export const certificateSecretFields: SecretFields = (certificate) => {
+  if (!isObject(certificate)) return [];
+  return [
+    ...fieldOf(certificate.cert, 'passphrase'),
+    ...fieldOf(certificate.certKey, 'data'),
+    ...fieldOf(certificate.certKey, 'passphrase'),
+    ...(certificate.type === 'p12' ? fieldOf(certificate.cert, 'data') : []),
+  ];
+};
+
+/** A project's environment variables (secret when marked `secret: true`) and its embedded certificates. */
+export const projectSecretFields: SecretFields = (document) => {
+  if (!isObject(document) || !isObject(document.definitions)) return [];
+  const variables = objectsIn(document.definitions.environments).flatMap((environment) => objectsIn(environment.variables));
+  return [
+    ...variables.flatMap((variable) => fieldOf(variable, 'value', variable.secret === true)),
+    ...objectsIn(document.definitions.certificates).flatMap(certificateSecretFields),
+  ];
+};
+
+/** Which kinds' contents hold secrets. A new kind adds one entry here. */
+export const secretFieldsByKind: ReadonlyMap<string, SecretFields> = new Map([
+  [HTTP_PROJECT_KIND, projectSecretFields],
+  [kinds.certificate, certificateSecretFields],
+]);
+
+export const secretKey = (fileKey: string, id: string) => `${fileKey}${SEP}${id}`;
+/** What a sealed value is bound to: its file and its id, so that it opens nowhere else. */
+const bindingOf = (fileKey: string, id: string) => [fileKey, id];
+
+/** The sealed values of a file, by secret id: as many reads as the file has secrets. */
+export async function storedSecrets(storage: Storage, fileKey: string): Promise<Map<string, string>> {
+  const stored = new Map<string, string>();
+  for await (const [key, sealed] of storage.entries<string>(fileSections.secrets, below(fileKey))) stored.set(key.slice(key.lastIndexOf(SEP) + 1), sealed);
+  return stored;
+}
+
+export interface SealedContents {
+  /** The document to store: markers in place of secret values. */
+  document: unknown;
+  /** Whether the document differs from the one given (a value was sealed or opened, a marker rewritten): a patch that was sent no longer describes it. */
+  rewritten: boolean;
+}
+
+/**
+ * Seals the secret fields of `document` (a copy is changed, never the caller's) and stages the
+ * `file-secrets` writes and removals in `m`. `stored` holds the file's sealed values now.
+ */
+export function sealSecretFields(secrets: Secrets, m: Mutation, fileKey: string, kind: string, document: unknown, stored: ReadonlyMap<string, string>): SealedContents {
+  const fields = secretFieldsByKind.get(kind);
+  if (!fields || !isObject(document)) return { document, rewritten: false };
+  const copy = structuredClone(document);
+  const kept = new Set<string>();
+  let rewritten = false;
+  for (const { container, field, secret } of fields(copy)) {
+    const value = container[field];
+    if (isSecretMarker(value)) {
+      const sealed = stored.get(value.$secret);
+      if (!secret) {
+        // No longer secret: the value it held is the variable's value again.
+        if (sealed !== undefined) container[field] = secrets.open(sealed, bindingOf(fileKey, value.$secret));
+        rewritten ||= sealed !== undefined;
+        continue;
+      }
+      if (sealed !== undefined) kept.add(value.$secret);
+      const marker = markerOf(value.$secret, sealed !== undefined);
+      rewritten ||= Object.keys(value).length !== 2 || value.set !== marker.set;
+      container[field] = marker;
+    } else if (secret && value !== undefined) {
+      const id = randomBytes(12).toString('base64url');
+      m.put(fileSections.secrets, secretKey(fileKey, id), secrets.seal(value, bindingOf(fileKey, id)));
+      kept.add(id);
+      container[field] = markerOf(id, true);
+      rewritten = true;
+    }
+  }
+  for (const id of stored.keys()) if (!kept.has(id)) m.del(fileSections.secrets, secretKey(fileKey, id));
+  return { document: copy, rewritten };
+}
+
+/** `sealSecretFields` for a file's contents as they are replaced, reading the file's sealed values first. */
+export async function sealContents(secrets: Secrets, storage: Storage, m: Mutation, fileKey: string, kind: string, document: unknown): Promise<SealedContents> {
+  if (!secretFieldsByKind.has(kind)) return { document, rewritten: false };
+  return sealSecretFields(secrets, m, fileKey, kind, document, await storedSecrets(storage, fileKey));
+}
+
+export interface RevealedContents {
+  document: unknown;
+  /** The values put in place of markers (for masking them where the request is recorded). */
+  values: unknown[];
+}
+
+/** The contents with every set secret's value in place of its marker; what cannot be opened throws `secrets_locked`. */
+export async function revealContents(secrets: Secrets, storage: Storage, fileKey: string, kind: string, document: unknown): Promise<RevealedContents> {
+  const fields = secretFieldsByKind.get(kind);
+  if (!fields || !isObject(document)) return { document, values: [] };
+  const stored = await storedSecrets(storage, fileKey);
+  const copy = structuredClone(document);
+  const values: unknown[] = [];
+  for (const { container, field } of fields(copy)) {
+    const value = container[field];
+    const sealed = isSecretMarker(value) ? stored.get(value.$secret) : undefined;
+    if (sealed === undefined) continue;
+    container[field] = secrets.open(sealed, bindingOf(fileKey, (value as SecretMarker).$secret));
+    values.push(container[field]);
+  }
+  return { document: copy, values };
+}
+
+/** The value of one secret of a file, by the id its marker names; undefined when the file holds no such secret. */
+export async function openSecret(secrets: Secrets, storage: Storage, fileKey: string, id: string): Promise<unknown> {
+  const sealed = await storage.get<string>(fileSections.secrets, secretKey(fileKey, id));
+  return sealed === undefined ? undefined : secrets.open(sealed, bindingOf(fileKey, id));
+}

@@ -70,10 +70,11 @@ function clientCertificate(certificates: CertificateInput[], id: string | undefi
   return { cert: String(certificateBytes(chosen.cert, false)), key: String(certificateBytes(chosen.certKey, false)), passphrase: chosen.certKey.passphrase };
 }
 
+/** The variables with text values; a secret reference the route did not resolve counts as undefined. */
 function variableMap(variables: CoreRequestInput['variables']): Map<string, string> {
   if (!variables) return new Map();
-  if (Array.isArray(variables)) return new Map(variables.filter((variable) => variable.enabled).map((variable) => [variable.name, variable.value]));
-  return new Map(Object.entries(variables));
+  const pairs = Array.isArray(variables) ? variables.filter((variable) => variable.enabled).map((variable) => [variable.name, variable.value] as const) : Object.entries(variables);
+  return new Map(pairs.filter((pair): pair is [string, string] => typeof pair[1] === 'string'));
 }
 
 /**

@@ -3,6 +3,7 @@ import { prepareRequest, type ProxyDefaults } from './prepare-request.js';
 import { CoreRequestBody } from './request-schema.js';
 import { ProxyFailure } from './failure.js';
 import type { OutgoingRequest, ProxyResult } from './send-request.js';
+import { isSecretMarker } from '../secrets/contents.js';
 
 /**
  * A project run: the requests of a stored `Core#HttpProject`, in the project's order, with an
@@ -90,7 +91,9 @@ function environmentOf(project: ProjectView, wanted: string | undefined, overrid
   if (wanted === undefined) return { variables: overrides };
   const environment = project.definitions.environments.find((candidate) => candidate.key === wanted || candidate.info.name === wanted);
   if (!environment) throw new ProxyFailure('invalid_request', `The project has no environment ${wanted}.`);
-  const variables = Object.fromEntries(environment.variables.filter((variable) => variable.enabled !== false).map((variable) => [variable.name, String(variable.value)]));
+  // A secret still sealed (the caller may not use it) is not defined for this run.
+  const usable = environment.variables.filter((variable) => variable.enabled !== false && !isSecretMarker(variable.value));
+  const variables = Object.fromEntries(usable.map((variable) => [variable.name, String(variable.value)]));
   return { variables: { ...variables, ...overrides }, server: environment.server?.uri };
 }
 

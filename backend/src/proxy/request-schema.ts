@@ -83,10 +83,16 @@ const RequestConfig = z.looseObject({
   maxBodyBytes: z.number().int().min(0).optional(),
 });
 
+/**
+ * A stored secret in place of a variable's value: the marker a project's contents give for it.
+ * The store opens it from the project named in `from.project` (writers and owners only).
+ */
+export const SecretReference = z.looseObject({ $secret: z.string().min(1).max(64) });
+
 /** Variables as a map, or as core's environment properties. */
 const Variables = z.union([
-  stringMap,
-  z.array(z.looseObject({ name: z.string(), value: z.union([z.string(), z.number(), z.boolean()]).transform(String), enabled: z.boolean().default(true) })),
+  z.record(z.string(), z.union([z.string(), SecretReference])),
+  z.array(z.looseObject({ name: z.string(), value: z.union([z.union([z.string(), z.number(), z.boolean()]).transform(String), SecretReference]), enabled: z.boolean().default(true) })),
 ]);
 
 export const CoreRequestBody = z.object({

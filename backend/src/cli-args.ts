@@ -14,6 +14,9 @@ export const serverHelp = `Usage: api-store --server [options]
                                                   (a consistent backup, whether the store runs or not)
        api-store restore <file> [--data-dir <empty or new path>]
                                                   (checks the file's checksum first; never into a used dir)
+       api-store rotate-key [--data-dir <path>] [--key-file <path>]
+                                                  (re-seals every secret under a new data key, through
+                                                  the running store or offline)
        api-store verify [--data-dir <path>]       (checks every record and index of a stopped store;
                                                   exits 1 when it finds a problem)
 

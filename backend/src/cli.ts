@@ -8,6 +8,7 @@ import { runAdminCommand } from './cli-admin.js';
 import { runHelp, runProjectCommand } from './cli-run.js';
 import { describeError, runExportCommand, runImportCommand } from './cli-transfer.js';
 import { CommandFailed, runBackupCommand } from './cli-backup.js';
+import { runRotateKeyCommand } from './cli-secrets.js';
 import { BackupFileError } from './backup/format.js';
 import { RestoreTargetError } from './backup/restore.js';
 import { UntrustedPathError, writePrivateFile } from './data-dir.js';
@@ -46,6 +47,10 @@ async function main(): Promise<void> {
         if (error instanceof UsageError) throw error;
         fail(describeError(error));
       });
+      return;
+    }
+    if (process.argv[2] === 'rotate-key') {
+      process.exitCode = await runRotateKeyCommand(process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
       return;
     }
     if (['backup', 'restore', 'verify'].includes(process.argv[2])) {

@@ -20,6 +20,7 @@ import type { Migration } from './store/migrations.js';
 import { Store, type Clock } from './store/store.js';
 import { dataDirKeySource, type KeySource } from './secrets/key-source.js';
 import { openSecrets } from './secrets/secrets.js';
+import { KeyRotation } from './secrets/rotation.js';
 import { version } from './version.js';
 
 export interface RunningStore {
@@ -97,7 +98,8 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
       maxReplayEntries: config.events.maxReplayEntries,
       log,
     });
-    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor'), config.limits.pageBytes), log, version, port: () => port, accounts, events, backups };
+    const rotation = new KeyRotation(store, { batchSize: config.secrets.rotationBatchSize, pauseMs: config.secrets.rotationPauseMs, log });
+    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor'), config.limits.pageBytes), log, version, port: () => port, accounts, events, backups, rotation };
     const main = mainListener(services);
     const extra = options.authenticator;
     const app = createApp(services, extra ? { ...main, authenticator: async (credential) => (await extra(credential)) ?? main.authenticator(credential) } : main);
@@ -129,6 +131,8 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
       { everyMs: config.events.compactEveryMs, firstRunDelayMs: config.maintenance.firstRunDelayMs },
       log,
     );
+    // A rotation a crash interrupted (the key source still holds the previous key) is finished.
+    if (rotation.unfinished) rotation.start();
     log.info('listening', { host: config.host, port, prefix: config.prefix, mode: config.mode });
     let stopping: Promise<void> | undefined;
     return {
@@ -145,6 +149,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
           await stopFeedCompaction();
           await retention.stop();
           await backups.stop();
+          await rotation.stop();
           await store.close();
           log.info('stopped');
           await log.flush();

@@ -2,7 +2,7 @@ import { ApiError } from '../http/problem.js';
 import type { Store } from '../store/store.js';
 import { generateDataKey, type DataKey, type KeyRing } from './key-ring.js';
 import type { KeySource } from './key-source.js';
-import { seal, unseal } from './seal.js';
+import { seal, sealedKeyId, unseal } from './seal.js';
 
 /**
  * The store's secrets: what seals and opens values under the data key, and the check that the
@@ -35,6 +35,8 @@ function opensRecord(key: DataKey, record: KeyRecord): boolean {
 
 export class Secrets {
   #ring?: KeyRing;
+  /** Keys a rotation dropped, kept in memory only, for reads that fetched a value just before it was re-sealed. */
+  readonly #retired: DataKey[] = [];
   readonly #problem?: string;
 
   constructor(
@@ -59,6 +61,9 @@ export class Secrets {
 
   /** A rotation's step: the ring every later seal and open uses. */
   useRing(ring: KeyRing): void {
+    for (const key of [this.#ring?.current, this.#ring?.previous]) {
+      if (key && key.id !== ring.current.id && key.id !== ring.previous?.id) this.#retired.push(key);
+    }
     this.#ring = ring;
   }
 
@@ -67,7 +72,9 @@ export class Secrets {
   }
 
   open(sealed: string, binding: readonly string[]): unknown {
-    return JSON.parse(unseal(this.ring, sealed, binding));
+    const ring = this.ring;
+    const retired = this.#retired.find((key) => key.id === sealedKeyId(sealed));
+    return JSON.parse(unseal(retired ? { current: retired } : ring, sealed, binding));
   }
 }
 

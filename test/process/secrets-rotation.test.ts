@@ -207,3 +207,23 @@ test('api-store rotate-key through a running --server, then offline; a wrong key
   right.child.send({ type: 'shutdown' });
   await exitOf(right.child);
 });
+
+test('api-store import offline seals a Postman environment’s secret values with the key file; the server then reveals them', async () => {
+  const dataDir = await tempDir();
+  const keyFile = join(await tempDir(), 'store.key');
+  const secret = plaintext('postman');
+  const file = join(await tempDir(), 'env.postman_environment.json');
+  await writeFile(file, JSON.stringify({ name: 'prod', _postman_variable_scope: 'environment', values: [{ key: 'token', value: secret, type: 'secret', enabled: true }, { key: 'host', value: 'example.test', type: 'default', enabled: true }] }));
+  const imported = await outputOf(runCli(['import', file, '--data-dir', dataDir], { API_STORE_KEY_FILE: keyFile }));
+  assert.equal(imported.code, 0, imported.stderr);
+  const [project] = JSON.parse(imported.stdout).created;
+  await assertNotInFiles(dataDir, [secret]);
+  const backend = await startBackend(dataDir, keyFile, { rotationBatchSize: 100, rotationPauseMs: 0 });
+  const read = await backend.api(`/files/${project.key}?alt=media`);
+  assert.equal(read.body.definitions.environments[0].variables[0].value.set, true);
+  const revealed = await backend.api(`/files/${project.key}?alt=media&reveal=secrets`);
+  assert.equal(revealed.body.definitions.environments[0].variables[0].value, secret);
+  assert.equal(revealed.body.definitions.environments[0].variables[1].value, 'example.test');
+  backend.child.send({ type: 'shutdown' });
+  await exitOf(backend.child);
+});

@@ -95,9 +95,17 @@ export interface SealedContents {
 export function sealSecretFields(secrets: Secrets, m: Mutation, fileKey: string, kind: string, document: unknown, stored: ReadonlyMap<string, string>): SealedContents {
   const fields = secretFieldsByKind.get(kind);
   if (!fields || !isObject(document)) return { document, rewritten: false };
+  const dropStale = (kept: ReadonlySet<string>) => {
+    for (const id of stored.keys()) if (!kept.has(id)) m.del(fileSections.secrets, secretKey(fileKey, id));
+  };
+  // Most writes (a round trip of markers) change no secret: the document is kept as it is, uncopied.
+  const found = fields(document);
+  if (!found.some((field) => needsRewrite(field, stored))) {
+    dropStale(new Set(found.flatMap(({ container, field, secret }) => (secret && isSecretMarker(container[field]) ? [(container[field] as SecretMarker).$secret] : []))));
+    return { document, rewritten: false };
+  }
   const copy = structuredClone(document);
   const kept = new Set<string>();
-  let rewritten = false;
   for (const { container, field, secret } of fields(copy)) {
     const value = container[field];
     if (isSecretMarker(value)) {
@@ -105,23 +113,28 @@ export function sealSecretFields(secrets: Secrets, m: Mutation, fileKey: string,
       if (!secret) {
         // No longer secret: the value it held is the variable's value again.
         if (sealed !== undefined) container[field] = secrets.open(sealed, bindingOf(fileKey, value.$secret));
-        rewritten ||= sealed !== undefined;
         continue;
       }
       if (sealed !== undefined) kept.add(value.$secret);
-      const marker = markerOf(value.$secret, sealed !== undefined);
-      rewritten ||= Object.keys(value).length !== 2 || value.set !== marker.set;
-      container[field] = marker;
+      container[field] = markerOf(value.$secret, sealed !== undefined);
     } else if (secret && value !== undefined) {
       const id = randomBytes(12).toString('base64url');
       m.put(fileSections.secrets, secretKey(fileKey, id), secrets.seal(value, bindingOf(fileKey, id)));
       kept.add(id);
       container[field] = markerOf(id, true);
-      rewritten = true;
     }
   }
-  for (const id of stored.keys()) if (!kept.has(id)) m.del(fileSections.secrets, secretKey(fileKey, id));
-  return { document: copy, rewritten };
+  dropStale(kept);
+  return { document: copy, rewritten: true };
+}
+
+/** Whether a field's value must change before it is stored: a value to seal, a marker to open or to put in its exact shape. */
+function needsRewrite({ container, field, secret }: SecretField, stored: ReadonlyMap<string, string>): boolean {
+  const value = container[field];
+  if (!isSecretMarker(value)) return secret && value !== undefined;
+  const set = stored.has(value.$secret);
+  if (!secret) return set;
+  return Object.keys(value).length !== 2 || value.set !== set;
 }
 
 /** `sealSecretFields` for a file's contents as they are replaced, reading the file's sealed values first. */

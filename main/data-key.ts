@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SafeStorage } from 'electron';
 import { readPrivateFile, writePrivateFile } from '../backend/src/data-dir.js';
-import { generateDataKey, keyRingText, keyRingToJson, parseKeyRing, type KeyRing, type KeyRingJson } from '../backend/src/secrets/key-ring.js';
+import { generateDataKey, keyRingFromJson, keyRingText, keyRingToJson, parseKeyRing, type KeyRing, type KeyRingJson } from '../backend/src/secrets/key-ring.js';
 
 export type KeyStorage = Pick<SafeStorage, 'isEncryptionAvailable' | 'encryptString' | 'decryptString' | 'getSelectedStorageBackend'>;
 
@@ -37,13 +37,22 @@ export function keychainProtects(safeStorage: KeyStorage, platform: NodeJS.Platf
   return platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text';
 }
 
+const keyFiles = (userData: string) => ({ safeFile: join(userData, 'data-key.safe'), plainFile: join(userData, 'data-key.json') });
+
+/** Keeps a key ring a rotation made, where `loadDesktopKeys` reads it (through the keychain when it protects). */
+export async function saveDesktopKeys(safeStorage: KeyStorage, userData: string, ring: KeyRingJson, platform: NodeJS.Platform = process.platform): Promise<void> {
+  const { safeFile, plainFile } = keyFiles(userData);
+  const text = keyRingText(keyRingFromJson(ring));
+  if (keychainProtects(safeStorage, platform)) await writePrivateFile(safeFile, safeStorage.encryptString(text).toString('base64'));
+  else await writePrivateFile(plainFile, text);
+}
+
 /**
  * Loads the data key ring, or makes one on first run. A key file that cannot be read or
  * decrypted is not replaced: the backend gets the reason, and its secrets stay locked.
  */
 export async function loadDesktopKeys(safeStorage: KeyStorage, userData: string, platform: NodeJS.Platform = process.platform): Promise<DesktopKeys> {
-  const safeFile = join(userData, 'data-key.safe');
-  const plainFile = join(userData, 'data-key.json');
+  const { safeFile, plainFile } = keyFiles(userData);
   if (!keychainProtects(safeStorage, platform)) {
     const source = `the key file ${plainFile} (no OS keyring: safeStorage uses ${platform === 'linux' ? safeStorage.getSelectedStorageBackend() : 'no encryption'})`;
     const warning = `No OS keyring is available, so the data key that seals your secrets is kept unencrypted in ${plainFile} (readable only by you). Install and unlock a keyring (GNOME Keyring, KWallet) to protect it.`;

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { App, Clipboard, Dialog, IpcMain, MenuItemConstructorOptions, Shell } from 'electron';
-import { loadDesktopKeys, type KeyStorage } from './data-key.js';
+import { loadDesktopKeys, saveDesktopKeys, type KeyStorage } from './data-key.js';
 import { createLaunchToken } from '../backend/src/auth/local-token.js';
 import { ensureDataDir } from '../backend/src/data-dir.js';
 import type { StoreConnection } from '../preload/api.js';
@@ -84,13 +84,15 @@ export async function createStoreHost(electron: HostElectron, options: StoreHost
   const log = options.log ?? rotatingLog({ dir: join(app.getPath('userData'), 'logs'), ...backendLogDefaults });
   const lanChoice = lanChoiceKeeper(dataDir, (error) => log.write(`api-store: the LAN choice could not be kept: ${error.message}\n`));
 
-  const { keys, warning } = await loadDesktopKeys(safeStorage, app.getPath('userData'));
+  const userData = app.getPath('userData');
+  const { keys, warning } = await loadDesktopKeys(safeStorage, userData);
   const keyWarnings = warning ? [warning] : [];
   if (warning) log.write(`api-store: warning: ${warning}\n`);
 
   const supervisor = new Supervisor({
     fork: utilityProcessForker(utilityProcess.fork, backendEntry, log, process.env),
     keys,
+    saveKeys: (ring) => saveDesktopKeys(safeStorage, userData, ring),
     config: { ...endpoint, dataDir, port: 0, allowedOrigins: origins, logLevel: desktopLogLevel, lan: options.lan },
     lan: await loadLanChoice(dataDir),
     onLanChoice: lanChoice.keep,

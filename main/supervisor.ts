@@ -1,5 +1,6 @@
 import { configSchema, type StoreConfigInput } from '../backend/src/config.js';
 import { backendMessageSchema, type StartKeys } from '../backend/src/process/messages.js';
+import type { KeyRingJson } from '../backend/src/secrets/key-ring.js';
 import type { LanStatus } from '../preload/api.js';
 import type { BackendProcess, ForkBackend } from './backend-process.js';
 import { systemClock, type Clock } from './clock.js';
@@ -38,6 +39,8 @@ export interface SupervisorOptions {
   config: StoreConfigInput;
   /** The data key, sent in every `start` message beside the config (see main/data-key.ts). */
   keys?: StartKeys;
+  /** Keeps a key ring a rotation made (in the OS keychain); without it the backend cannot rotate its key. */
+  saveKeys?: (ring: KeyRingJson) => Promise<void>;
   clock?: Clock;
   restartPolicy?: RestartPolicy;
   /** How long the backend may take to answer `start` with `ready` before it counts as crashed. */
@@ -66,6 +69,7 @@ export class Supervisor {
   #crashTimes: number[] = [];
   #restartTimer?: unknown;
   #lanWanted: LanChoice;
+  #keys?: StartKeys;
   #stopping?: Promise<StopResult>;
   readonly #listeners = new Set<(state: SupervisorState) => void>();
   readonly #clock: Clock;
@@ -77,6 +81,7 @@ export class Supervisor {
     this.#clock = options.clock ?? systemClock;
     this.#policy = options.restartPolicy ?? defaultRestartPolicy;
     this.#lanWanted = options.lan ?? { enabled: false };
+    this.#keys = options.keys;
   }
 
   get state(): SupervisorState {
@@ -158,7 +163,7 @@ export class Supervisor {
       process.kill();
     }, startTimeoutMs);
     this.#update({ status: 'starting', port: undefined, lan: lanOff });
-    process.send({ type: 'start', config: this.options.config, ...(this.options.keys ? { keys: this.options.keys } : {}) });
+    process.send({ type: 'start', config: this.options.config, ...(this.#keys ? { keys: this.#keys } : {}) });
   }
 
   #onMessage(child: Child, data: unknown): void {
@@ -190,6 +195,22 @@ export class Supervisor {
       case 'stopped':
         child.saidStopped = true;
         return;
+      case 'key-ring':
+        void this.#saveKeys(child, message.id, message.ring);
+        return;
+    }
+  }
+
+  /** Keeps a rotation's key ring, and sends it in the next `start` too, before the backend may use it. */
+  async #saveKeys(child: Child, id: number, ring: KeyRingJson): Promise<void> {
+    const { saveKeys } = this.options;
+    try {
+      if (!saveKeys || !this.#keys) throw new Error('this app does not keep data keys');
+      await saveKeys(ring);
+      this.#keys = { ...this.#keys, ring, problem: undefined };
+      child.process.send({ type: 'key-ring-saved', id });
+    } catch (error) {
+      child.process.send({ type: 'key-ring-saved', id, error: (error as Error).message });
     }
   }
 

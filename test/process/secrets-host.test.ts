@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createStoreHost } from '../../main/host.js';
 import { KEY_RECORD } from '../../backend/src/secrets/secrets.js';
+import { parseKeyRing } from '../../backend/src/secrets/key-ring.js';
+import { assertNotInFiles, plaintext, projectWith } from '../helpers/secrets.js';
 import { openDataDir } from '../../backend/src/store/open-data-dir.js';
 import { standInElectron, standInSafeStorage } from '../helpers/electron-stand-ins.js';
 import { untilState } from '../helpers/supervisor-state.js';
@@ -73,4 +75,45 @@ test('desktop: a keychain that no longer opens the key leaves the store running 
   const second = await runHost(userData, broken);
   assert.match(second.host.warnings().join('\n'), /Secrets are locked: the OS keychain \(safeStorage, .*data-key\.safe\) could not give the data key/);
   assert.equal(await second.host.supervisor.stop(), 'stopped');
+});
+
+test('desktop: a key rotation keeps the new key through main in the keychain; a restart and a new launch open every secret', async () => {
+  const userData = await makeTempDir('api-store-secrets-host-');
+  dirs.push(userData);
+  const safeStorage = standInSafeStorage('available');
+  const { host } = await runHost(userData, safeStorage);
+  const call = async (path: string, init: { method?: string; body?: unknown } = {}) => {
+    const connection = host.connection()!;
+    const response = await fetch(`${connection.baseUrl}${path}`, {
+      method: init.method,
+      headers: { Authorization: `Bearer ${connection.token}`, Origin: 'app://renderer', ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+  const secret = plaintext('desktop');
+  const created = await call('/files?alt=media', { method: 'POST', body: { meta: { kind: 'Core#HttpProject', info: { name: 'p' } }, media: projectWith([{ name: 'k', value: secret, secret: true }]) } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const before = parseKeyRing(safeStorage.decryptString(Buffer.from(await readFile(join(userData, 'data-key.safe'), 'utf8'), 'base64')));
+
+  assert.equal((await call('/secrets/rotation', { method: 'POST' })).status, 202);
+  let status;
+  do status = (await call('/secrets/rotation')).body;
+  while (status.state === 'running');
+  assert.equal(status.state, 'done', JSON.stringify(status));
+  const after = parseKeyRing(safeStorage.decryptString(Buffer.from(await readFile(join(userData, 'data-key.safe'), 'utf8'), 'base64')));
+  assert.equal(after.current.id, status.keyId);
+  assert.notEqual(after.current.id, before.current.id);
+  assert.equal(after.previous, undefined);
+  const reveal = async () => (await call(`/files/${created.body.key}?alt=media&reveal=secrets`)).body.definitions.environments[0].variables[0].value;
+  assert.equal(await reveal(), secret);
+
+  // The supervisor restarts the backend with the new ring.
+  await host.supervisor.stop();
+  host.supervisor.start();
+  await untilState(host.supervisor, (s) => s.status === 'running');
+  assert.deepEqual(host.warnings(), []);
+  assert.equal(await reveal(), secret);
+  await host.supervisor.stop();
+  await assertNotInFiles(userData, [secret]);
 });

@@ -13,6 +13,8 @@ export const parentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('start'), config: z.unknown(), keys: startKeysSchema.optional() }),
   z.object({ type: z.literal('lan'), enabled: z.boolean(), host: z.string().optional(), port: z.number().int().min(0).max(65535).optional() }),
   z.object({ type: z.literal('shutdown') }),
+  /** The answer to `key-ring`: the parent kept the ring (or could not, and says why). */
+  z.object({ type: z.literal('key-ring-saved'), id: z.number().int(), error: z.string().optional() }),
 ]);
 
 export const backendMessageSchema = z.discriminatedUnion('type', [
@@ -31,6 +33,8 @@ export const backendMessageSchema = z.discriminatedUnion('type', [
     error: z.string().optional(),
   }),
   z.object({ type: z.literal('stopped') }),
+  /** A key rotation's step: the parent keeps this ring where the key lives (the OS keychain) and answers `key-ring-saved`. */
+  z.object({ type: z.literal('key-ring'), id: z.number().int(), ring: keyRingSchema }),
   z.object({ type: z.literal('fatal'), message: z.string() }),
 ]);
 

@@ -35,14 +35,18 @@ export function keyFileSource(path: string, origin: string): KeySource {
   };
 }
 
-/** A key ring handed over by the parent process (the desktop app's main, from the OS keychain), or why it could not be had. */
-export function givenKeySource(given: { ring?: KeyRing; source: string; problem?: string }): KeySource {
+/**
+ * A key ring handed over by the parent process (the desktop app's main, from the OS keychain),
+ * or why it could not be had; `save` asks the parent to keep a new one.
+ */
+export function givenKeySource(given: { ring?: KeyRing; source: string; problem?: string }, save?: (ring: KeyRing) => Promise<void>): KeySource {
   return {
     name: given.source,
     load: async () => {
       if (given.problem) throw new Error(given.problem);
       return given.ring;
     },
+    ...(save ? { save } : {}),
   };
 }
 

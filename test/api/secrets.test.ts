@@ -165,3 +165,24 @@ test('no value is in clear in any file of the data dir, LevelDB and a backup inc
   // Sealed, not lost: the restarted store opens them with the same key file.
   assert.equal(variable((await api(`/files/${keys.imported}?alt=media&reveal=secrets`)).json, 'importKey').value, values.imported);
 });
+
+test('deleting a project for good removes its sealed values in the same write', async () => {
+  const storage = running.services.store.storage;
+  const sealedOf = async (key: string) => {
+    const found: string[] = [];
+    for await (const entry of storage.keys('file-secrets', { gte: `${key}\0`, lt: `${key}\0\uffff` })) found.push(entry);
+    return found;
+  };
+  assert.equal((await sealedOf(keys.put)).length, 1);
+  assert.equal((await api(`/files/${keys.put}`, { method: 'DELETE' })).status, 204);
+  // In trash the values stay, for a restore.
+  assert.equal((await sealedOf(keys.put)).length, 1);
+  assert.equal((await api(`/trash/${keys.put}`, { method: 'DELETE' })).status, 204);
+  assert.deepEqual(await sealedOf(keys.put), []);
+  // Removing a secret variable drops its sealed value too.
+  const document = (await api(`/files/${keys.created}?alt=media`)).json;
+  const count = (await sealedOf(keys.created)).length;
+  document.definitions.environments[0].variables = document.definitions.environments[0].variables.filter((v: Json) => v.name !== 'apiKey');
+  assert.equal((await api(`/files/${keys.created}?alt=media`, { method: 'PUT', body: document })).status, 200);
+  assert.equal((await sealedOf(keys.created)).length, count - 1);
+});

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { HTTP_PROJECT_KIND, kinds } from '../projects/project-document.js';
-import { below, fileSections, SEP } from '../store/file-records.js';
+import { fileSections, SEP } from '../store/file-records.js';
 import type { Storage } from '../store/storage.js';
 import type { Mutation } from '../store/store.js';
 import type { Secrets } from './secrets.js';
@@ -74,13 +74,6 @@ export const secretKey = (fileKey: string, id: string) => `${fileKey}${SEP}${id}
 /** What a sealed value is bound to: its file and its id, so that it opens nowhere else. */
 const bindingOf = (fileKey: string, id: string) => [fileKey, id];
 
-/** The sealed values of a file, by secret id: as many reads as the file has secrets. */
-export async function storedSecrets(storage: Storage, fileKey: string): Promise<Map<string, string>> {
-  const stored = new Map<string, string>();
-  for await (const [key, sealed] of storage.entries<string>(fileSections.secrets, below(fileKey))) stored.set(key.slice(key.lastIndexOf(SEP) + 1), sealed);
-  return stored;
-}
-
 export interface SealedContents {
   /** The document to store: markers in place of secret values. */
   document: unknown;
@@ -90,7 +83,8 @@ export interface SealedContents {
 
 /**
  * Seals the secret fields of `document` (a copy is changed, never the caller's) and stages the
- * `file-secrets` writes and removals in `m`. `stored` holds the file's sealed values now.
+ * `file-secrets` writes and removals in `m`. `stored` maps the ids of the file's sealed values
+ * to them (the values only where a field no longer secret must be opened).
  */
 export function sealSecretFields(secrets: Secrets, m: Mutation, fileKey: string, kind: string, document: unknown, stored: ReadonlyMap<string, string>): SealedContents {
   const fields = secretFieldsByKind.get(kind);
@@ -137,10 +131,28 @@ function needsRewrite({ container, field, secret }: SecretField, stored: Readonl
   return Object.keys(value).length !== 2 || value.set !== set;
 }
 
-/** `sealSecretFields` for a file's contents as they are replaced, reading the file's sealed values first. */
-export async function sealContents(secrets: Secrets, storage: Storage, m: Mutation, fileKey: string, kind: string, document: unknown): Promise<SealedContents> {
-  if (!secretFieldsByKind.has(kind)) return { document, rewritten: false };
-  return sealSecretFields(secrets, m, fileKey, kind, document, await storedSecrets(storage, fileKey));
+/**
+ * `sealSecretFields` for a file's contents as they are replaced. The sealed values a file holds
+ * are those its stored contents mark as set (every write keeps the two equal), so their ids come
+ * from `previous` without a read; only values to open (a marker in a field no longer secret) are read.
+ */
+export async function sealContents(secrets: Secrets, storage: Storage, m: Mutation, fileKey: string, kind: string, document: unknown, previous: unknown): Promise<SealedContents> {
+  const fields = secretFieldsByKind.get(kind);
+  if (!fields) return { document, rewritten: false };
+  const held = new Map<string, string>();
+  for (const { container, field, secret } of fields(previous)) {
+    const value = container[field];
+    if (secret && isSecretMarker(value) && value.set) held.set(value.$secret, '');
+  }
+  const toOpen = fields(document).flatMap(({ container, field, secret }) => {
+    const value = container[field];
+    return !secret && isSecretMarker(value) && held.has(value.$secret) ? [value.$secret] : [];
+  });
+  if (toOpen.length) {
+    const sealed = await storage.getMany<string>(fileSections.secrets, toOpen.map((id) => secretKey(fileKey, id)));
+    toOpen.forEach((id, i) => (sealed[i] === undefined ? held.delete(id) : held.set(id, sealed[i]!)));
+  }
+  return sealSecretFields(secrets, m, fileKey, kind, document, held);
 }
 
 export interface RevealedContents {
@@ -153,16 +165,18 @@ export interface RevealedContents {
 export async function revealContents(secrets: Secrets, storage: Storage, fileKey: string, kind: string, document: unknown): Promise<RevealedContents> {
   const fields = secretFieldsByKind.get(kind);
   if (!fields || !isObject(document)) return { document, values: [] };
-  const stored = await storedSecrets(storage, fileKey);
   const copy = structuredClone(document);
+  const marked = fields(copy).filter(({ container, field }) => isSecretMarker(container[field]) && (container[field] as SecretMarker).set);
+  if (!marked.length) return { document, values: [] };
+  // The markers name the values: one read of exactly those, no scan.
+  const ids = marked.map(({ container, field }) => (container[field] as SecretMarker).$secret);
+  const sealed = await storage.getMany<string>(fileSections.secrets, ids.map((id) => secretKey(fileKey, id)));
   const values: unknown[] = [];
-  for (const { container, field } of fields(copy)) {
-    const value = container[field];
-    const sealed = isSecretMarker(value) ? stored.get(value.$secret) : undefined;
-    if (sealed === undefined) continue;
-    container[field] = secrets.open(sealed, bindingOf(fileKey, (value as SecretMarker).$secret));
+  marked.forEach(({ container, field }, i) => {
+    if (sealed[i] === undefined) return;
+    container[field] = secrets.open(sealed[i]!, bindingOf(fileKey, ids[i]));
     values.push(container[field]);
-  }
+  });
   return { document: copy, values };
 }
 

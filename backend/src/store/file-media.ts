@@ -85,7 +85,7 @@ export async function changeMedia(
     if (!('bytes' in change)) {
       // Secret values are sealed apart; when that changed the document, the patch sent would put
       // plaintext in the revision and the feed: they record the sealed document whole instead.
-      const sealed = await sealContents(store.secrets, store.storage, m, key, file.record.kind, outcome.document);
+      const sealed = await sealContents(store.secrets, store.storage, m, key, file.record.kind, outcome.document, previous);
       if (sealed.rewritten) {
         patch = [{ op: 'replace', path: '', value: sealed.document }] as PatchOperation[];
         outcome = { document: sealed.document, revert: [{ op: 'replace', path: '', value: previous }] as PatchOperation[] };

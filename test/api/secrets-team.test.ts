@@ -54,3 +54,31 @@ test('reveal=secrets: 404 without a role, 403 for readers and commenters, the va
   // The owner herself.
   assert.equal(valueOf((await call(alice, `/files/${key}?alt=media&reveal=secrets`)).body), secret);
 });
+
+test('attacker: a teammate copies the marker of a secret he may only read into his own project, to reveal it or send it', async () => {
+  const { alice, bob, call } = team;
+  const theirs = await call(alice, '/files?alt=media', {
+    method: 'POST',
+    body: { meta: { kind: 'Core#HttpProject', info: { name: 'alice' } }, media: projectWith([{ name: 'apiKey', value: secret, secret: true }]) },
+  });
+  await call(alice, `/files/${theirs.body.key}/users`, { method: 'PATCH', body: [{ op: 'add', type: 'user', id: bob.key, value: 'reader' }] });
+  const marker = (await call(bob, `/files/${theirs.body.key}?alt=media`)).body.definitions.environments[0].variables[0].value;
+
+  // 1. Bob writes the marker into a project of his own, where he is the owner, and asks to reveal it.
+  const own = await call(bob, '/files?alt=media', { method: 'POST', body: { meta: { kind: 'Core#HttpProject', info: { name: 'bob' } }, media: projectWith([{ name: 'stolen', value: marker, secret: true }]) } });
+  assert.equal(own.status, 201);
+  const revealed = await call(bob, `/files/${own.body.key}?alt=media&reveal=secrets`);
+  assert.equal(revealed.status, 200);
+  assert.deepEqual(revealed.body.definitions.environments[0].variables[0].value, { $secret: marker.$secret, set: false });
+  // 2. He clears the secret flag, hoping the store opens the value for him.
+  const unflagged = await call(bob, `/files/${own.body.key}?alt=media`, { method: 'PATCH', body: [{ op: 'replace', path: '/definitions/environments/0/variables/0/value', value: marker }, { op: 'replace', path: '/definitions/environments/0/variables/0/secret', value: false }] });
+  assert.equal(unflagged.status, 200);
+  assertNotIn(JSON.stringify((await call(bob, `/files/${own.body.key}?alt=media`)).body), [secret], 'his project');
+  // 3. He sends a request with the marker, naming his own project.
+  const sent = await call(bob, '/proxy', { method: 'POST', body: { kind: 'Core#HttpRequest', request: { url: 'http://127.0.0.1:9/x?k={{apiKey}}' }, variables: { apiKey: marker }, from: { project: own.body.key } } });
+  assert.equal(sent.status, 200);
+  assert.equal(sent.body.error.code, 'unknown_variable');
+  assertNotIn(JSON.stringify(sent.body), [secret], 'the proxy answer');
+  // Alice's value is untouched.
+  assert.equal((await call(alice, `/files/${theirs.body.key}?alt=media&reveal=secrets`)).body.definitions.environments[0].variables[0].value, secret);
+});

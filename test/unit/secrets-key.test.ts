@@ -141,3 +141,19 @@ test('desktop on Linux with basic_text: a warning, and the key in a 0600 file; a
   assert.equal(keyring.warning, undefined);
   await assert.rejects(stat(file));
 });
+
+test('desktop: a rotated key ring is kept where it is read from, through the keychain or in the 0600 file', async () => {
+  const { saveDesktopKeys } = await import('../../main/data-key.js');
+  const { keyRingToJson } = await import('../../backend/src/secrets/key-ring.js');
+  for (const mode of ['available', 'basic_text'] as const) {
+    const userData = await tempDir();
+    const safeStorage = standInSafeStorage(mode);
+    const first = await loadDesktopKeys(safeStorage, userData, 'linux');
+    const rotated = keyRingToJson({ current: generateDataKey(), previous: { id: first.keys.ring!.current.id, key: Buffer.from(first.keys.ring!.current.key, 'base64') } });
+    await saveDesktopKeys(safeStorage, userData, rotated, 'linux');
+    assert.deepEqual((await loadDesktopKeys(safeStorage, userData, 'linux')).keys.ring, rotated, mode);
+    const file = join(userData, mode === 'available' ? 'data-key.safe' : 'data-key.json');
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.equal((await readFile(file, 'utf8')).includes(rotated.current.key), mode === 'basic_text');
+  }
+});

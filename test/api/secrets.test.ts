@@ -117,6 +117,8 @@ test('revisions, the change feed, events and exports carry no value', async () =
     assertNotIn((await api(`/files/${key}/export`)).text, all, `the export of ${key}`);
     assertNotIn((await api(`/files/${key}/export?format=postman-v2.1`)).text, all, `the Postman export of ${key}`);
   }
+  const postman = (await api(`/files/${keys.imported}/export?format=postman-v2.1`)).json;
+  assert.deepEqual(postman.variable.find((v: Json) => v.key === 'importKey'), { key: 'importKey', value: '', type: 'secret' });
   const feed = await api('/changes?since=0');
   assert.equal(feed.status, 200);
   assert.ok(feed.json.items.length > 5);

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { App, Clipboard, Dialog, IpcMain, MenuItemConstructorOptions, Shell } from 'electron';
+import { loadDesktopKeys, saveDesktopKeys, type KeyStorage } from './data-key.js';
 import { createLaunchToken } from '../backend/src/auth/local-token.js';
 import { ensureDataDir } from '../backend/src/data-dir.js';
 import type { StoreConnection } from '../preload/api.js';
@@ -35,6 +36,8 @@ export interface HostElectron {
   clipboard: Pick<Clipboard, 'writeText'>;
   shell: Pick<Shell, 'openPath'>;
   dialog: Pick<Dialog, 'showMessageBox' | 'showErrorBox'>;
+  /** Keeps the data key that seals secrets at rest in the OS keychain. */
+  safeStorage: KeyStorage;
 }
 
 export interface StoreHostOptions {
@@ -56,6 +59,11 @@ export interface StoreHost {
   readonly dataDir: string;
   /** What `window.apiStore.getConnection()` answers now: `null` while the store is not running. */
   connection(): StoreConnection | null;
+  /**
+   * What the user must be told, for the host's tray: the data key is not protected by a keyring,
+   * or (while running) it does not open the store's secrets.
+   */
+  warnings(): string[];
   /** The store's items for the current state, to merge into the host's tray or menu (api-store makes no Tray). Rebuild them on `supervisor.onChange`. */
   menuItems(): MenuItemConstructorOptions[];
   /** For the host's `app.on('before-quit', …)`: holds the first quit until the store has stopped. */
@@ -68,7 +76,7 @@ export interface StoreHost {
  * Call after `app` is ready (utility processes cannot be forked before).
  */
 export async function createStoreHost(electron: HostElectron, options: StoreHostOptions): Promise<StoreHost> {
-  const { app, utilityProcess, ipcMain, webContents, clipboard, shell, dialog } = electron;
+  const { app, utilityProcess, ipcMain, webContents, clipboard, shell, dialog, safeStorage } = electron;
   const origins = [...options.allowedOrigins];
   const dataDir = await ensureDataDir(options.dataDir ?? join(app.getPath('userData'), 'api-store'));
   const endpoint = { host: '127.0.0.1', prefix: options.prefix ?? '/v1', token: createLaunchToken() };
@@ -76,8 +84,15 @@ export async function createStoreHost(electron: HostElectron, options: StoreHost
   const log = options.log ?? rotatingLog({ dir: join(app.getPath('userData'), 'logs'), ...backendLogDefaults });
   const lanChoice = lanChoiceKeeper(dataDir, (error) => log.write(`api-store: the LAN choice could not be kept: ${error.message}\n`));
 
+  const userData = app.getPath('userData');
+  const { keys, warning } = await loadDesktopKeys(safeStorage, userData);
+  const keyWarnings = warning ? [warning] : [];
+  if (warning) log.write(`api-store: warning: ${warning}\n`);
+
   const supervisor = new Supervisor({
     fork: utilityProcessForker(utilityProcess.fork, backendEntry, log, process.env),
+    keys,
+    saveKeys: (ring) => saveDesktopKeys(safeStorage, userData, ring),
     config: { ...endpoint, dataDir, port: 0, allowedOrigins: origins, logLevel: desktopLogLevel, lan: options.lan },
     lan: await loadLanChoice(dataDir),
     onLanChoice: lanChoice.keep,
@@ -91,6 +106,7 @@ export async function createStoreHost(electron: HostElectron, options: StoreHost
     supervisor,
     dataDir,
     connection,
+    warnings: () => [...keyWarnings, ...(supervisor.state.warnings ?? [])],
     menuItems: () =>
       storeMenuItems(supervisor.state, {
         setLan: (enabled) => supervisor.setLan(enabled),
@@ -100,7 +116,7 @@ export async function createStoreHost(electron: HostElectron, options: StoreHost
         backUpNow: () => void backUpFromMenu(connection(), dialog),
         showBackups: () => void showBackupsFromMenu(dataDir, shell, dialog),
         restartStore: () => supervisor.start(),
-      }),
+      }, keyWarnings),
     // The last LAN choice reaches the disk before the app is gone.
     beforeQuit: quitHandshake(app, { stop: () => supervisor.stop().finally(lanChoice.written) }),
   };

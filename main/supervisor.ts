@@ -1,5 +1,6 @@
 import { configSchema, type StoreConfigInput } from '../backend/src/config.js';
-import { backendMessageSchema } from '../backend/src/process/messages.js';
+import { backendMessageSchema, type StartKeys } from '../backend/src/process/messages.js';
+import type { KeyRingJson } from '../backend/src/secrets/key-ring.js';
 import type { LanStatus } from '../preload/api.js';
 import type { BackendProcess, ForkBackend } from './backend-process.js';
 import { systemClock, type Clock } from './clock.js';
@@ -14,6 +15,8 @@ export interface SupervisorState {
   /** Why the backend last failed; in `error`, why the supervisor gave up. */
   error?: string;
   lan: LanStatus;
+  /** What the running backend said the user must hear (a data key that does not open its secrets). */
+  warnings?: string[];
 }
 
 /** `stopped`: the backend confirmed it closed the store; `killed`: it had to be killed. */
@@ -34,6 +37,10 @@ export interface SupervisorOptions {
   onLanChoice?: (choice: LanChoice) => void;
   /** Sent in every `start` message (the launch token is in it). */
   config: StoreConfigInput;
+  /** The data key, sent in every `start` message beside the config (see main/data-key.ts). */
+  keys?: StartKeys;
+  /** Keeps a key ring a rotation made (in the OS keychain); without it the backend cannot rotate its key. */
+  saveKeys?: (ring: KeyRingJson) => Promise<void>;
   clock?: Clock;
   restartPolicy?: RestartPolicy;
   /** How long the backend may take to answer `start` with `ready` before it counts as crashed. */
@@ -62,6 +69,7 @@ export class Supervisor {
   #crashTimes: number[] = [];
   #restartTimer?: unknown;
   #lanWanted: LanChoice;
+  #keys?: StartKeys;
   #stopping?: Promise<StopResult>;
   readonly #listeners = new Set<(state: SupervisorState) => void>();
   readonly #clock: Clock;
@@ -73,6 +81,7 @@ export class Supervisor {
     this.#clock = options.clock ?? systemClock;
     this.#policy = options.restartPolicy ?? defaultRestartPolicy;
     this.#lanWanted = options.lan ?? { enabled: false };
+    this.#keys = options.keys;
   }
 
   get state(): SupervisorState {
@@ -154,7 +163,7 @@ export class Supervisor {
       process.kill();
     }, startTimeoutMs);
     this.#update({ status: 'starting', port: undefined, lan: lanOff });
-    process.send({ type: 'start', config: this.options.config });
+    process.send({ type: 'start', config: this.options.config, ...(this.#keys ? { keys: this.#keys } : {}) });
   }
 
   #onMessage(child: Child, data: unknown): void {
@@ -165,7 +174,7 @@ export class Supervisor {
       case 'ready':
         if (this.#state.status !== 'starting') return;
         this.#clock.clearTimeout(child.startTimer);
-        this.#update({ status: 'running', port: message.port, error: undefined, lan: message.lan ? { enabled: true, ...message.lan } : lanOff });
+        this.#update({ status: 'running', port: message.port, error: undefined, warnings: message.warnings, lan: message.lan ? { enabled: true, ...message.lan } : lanOff });
         if (this.#lanWanted.enabled && !message.lan) this.#sendLan(child);
         return;
       case 'lan-status': {
@@ -186,6 +195,22 @@ export class Supervisor {
       case 'stopped':
         child.saidStopped = true;
         return;
+      case 'key-ring':
+        void this.#saveKeys(child, message.id, message.ring);
+        return;
+    }
+  }
+
+  /** Keeps a rotation's key ring, and sends it in the next `start` too, before the backend may use it. */
+  async #saveKeys(child: Child, id: number, ring: KeyRingJson): Promise<void> {
+    const { saveKeys } = this.options;
+    try {
+      if (!saveKeys || !this.#keys) throw new Error('this app does not keep data keys');
+      await saveKeys(ring);
+      this.#keys = { ...this.#keys, ring, problem: undefined };
+      child.process.send({ type: 'key-ring-saved', id });
+    } catch (error) {
+      child.process.send({ type: 'key-ring-saved', id, error: (error as Error).message });
     }
   }
 

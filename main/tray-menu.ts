@@ -57,8 +57,8 @@ function lanItems({ status, lan }: SupervisorState, actions: StoreMenuActions): 
  * The store's items for a state, a fragment the host puts in its own tray or menu (it adds its
  * own Quit). Pure, so every state is tested without Electron.
  */
-export function storeMenuItems(state: SupervisorState, actions: StoreMenuActions): MenuItemConstructorOptions[] {
-  const status: MenuItemConstructorOptions[] = [info(statusLine(state))];
+export function storeMenuItems(state: SupervisorState, actions: StoreMenuActions, warnings: readonly string[] = []): MenuItemConstructorOptions[] {
+  const status: MenuItemConstructorOptions[] = [info(statusLine(state)), ...[...warnings, ...(state.warnings ?? [])].map((warning) => info(`⚠ ${warning}`))];
   if (state.error && (state.status === 'error' || state.status === 'restarting')) status.push(info(state.error));
   if (state.status === 'error') status.push({ label: 'Restart the store', click: () => actions.restartStore() });
   return [

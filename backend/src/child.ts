@@ -8,6 +8,8 @@ import { parentMessageSchema } from './process/messages.js';
 import { linkToParent } from './process/parent-link.js';
 import { startStore, type RunningStore } from './server.js';
 import { StoreOpenError } from './store/open-errors.js';
+import { keyRingFromJson, keyRingToJson, type KeyRing } from './secrets/key-ring.js';
+import { givenKeySource } from './secrets/key-source.js';
 
 // Everything this process creates (LevelDB's files included) is the user's alone.
 process.umask(0o077);
@@ -19,6 +21,17 @@ if (!parent) {
 
 let running: RunningStore | undefined;
 let stopping = false;
+
+/** Key rings sent to the parent to keep, by request id, until it answers `key-ring-saved`. */
+const savingKeys = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+let nextKeyRequest = 1;
+function saveKeysWithParent(ring: KeyRing): Promise<void> {
+  const id = nextKeyRequest++;
+  return new Promise((resolve, reject) => {
+    savingKeys.set(id, { resolve, reject });
+    parent!.send({ type: 'key-ring', id, ring: keyRingToJson(ring) });
+  });
+}
 
 function fatal(message: string): never {
   parent!.send({ type: 'fatal', message });
@@ -37,6 +50,14 @@ parent.onMessage(async (data) => {
   const message = parentMessageSchema.safeParse(data);
   if (!message.success) return;
   if (message.data.type === 'shutdown') return shutdown();
+  if (message.data.type === 'key-ring-saved') {
+    const { id, error } = message.data;
+    const waiting = savingKeys.get(id);
+    savingKeys.delete(id);
+    if (error) waiting?.reject(new Error(`the desktop app could not keep the new data key: ${error}`));
+    else waiting?.resolve();
+    return;
+  }
   if (message.data.type === 'lan') {
     if (!running || stopping) return parent!.send({ type: 'lan-status', enabled: false, error: 'The store is not running.' });
     // Only the LAN listener starts or stops; the loopback listener and its clients are not touched.
@@ -50,8 +71,10 @@ parent.onMessage(async (data) => {
     const config = configSchema.safeParse(message.data.config);
     if (!config.success) fatal(`Invalid configuration: ${config.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
     try {
-      running = await startStore(config.data, createLogger(config.data.logLevel));
-      parent!.send({ type: 'ready', port: running.port });
+      const { keys } = message.data;
+      const keySource = keys ? givenKeySource({ ...keys, ring: keys.ring && keyRingFromJson(keys.ring) }, saveKeysWithParent) : undefined;
+      running = await startStore(config.data, createLogger(config.data.logLevel), { keySource });
+      parent!.send({ type: 'ready', port: running.port, ...(running.warnings.length ? { warnings: running.warnings } : {}) });
     } catch (error) {
       fatal(error instanceof StoreOpenError ? error.message : `The store could not start: ${(error as Error).message}`);
     }

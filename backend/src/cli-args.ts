@@ -14,6 +14,9 @@ export const serverHelp = `Usage: api-store --server [options]
                                                   (a consistent backup, whether the store runs or not)
        api-store restore <file> [--data-dir <empty or new path>]
                                                   (checks the file's checksum first; never into a used dir)
+       api-store rotate-key [--data-dir <path>] [--key-file <path>]
+                                                  (re-seals every secret under a new data key, through
+                                                  the running store or offline)
        api-store verify [--data-dir <path>]       (checks every record and index of a stopped store;
                                                   exits 1 when it finds a problem)
 
@@ -35,6 +38,8 @@ Options:
   --oidc-issuer-uri <url>, --oidc-client-id <id>, --oidc-redirect-base <url>
                          the OpenID Connect provider (with --auth-type oidc)
   --oidc-client-secret <secret>  prefer API_STORE_OIDC_CLIENT_SECRET: argv is visible to other users
+  --key-file <path>      the data key that seals secrets at rest (a 0600 file, made on first start
+                         when absent); or API_STORE_KEY_FILE; default <data-dir>/data.key
   --session-secret <secret>      session signing key (at least 32 characters); prefer
                          API_STORE_SESSION_SECRET, or nothing: a key is generated in the data dir
   --insecure-http        multi-user over plain HTTP, or single-user on a --host other than loopback
@@ -64,6 +69,7 @@ export interface ServerArgs {
       sessionSecret?: string;
     };
     insecureHttp: boolean;
+    secrets: { keyFile?: string; keyFileOrigin?: string };
     allowedOrigins: string[];
     limits: { metadataBytes?: number; mediaBytes?: number };
   };
@@ -86,6 +92,13 @@ function secretOf(flag: string, fromArgv: string | undefined, envName: string, e
 }
 
 export class UsageError extends Error {}
+
+/** The data key file: `--key-file`, else API_STORE_KEY_FILE, else the store's default in the data dir. */
+export function keyFileOf(flag: string | undefined, env: NodeJS.ProcessEnv): { keyFile?: string; keyFileOrigin?: string } {
+  if (flag !== undefined) return { keyFile: flag, keyFileOrigin: '--key-file' };
+  if (env.API_STORE_KEY_FILE) return { keyFile: env.API_STORE_KEY_FILE, keyFileOrigin: 'API_STORE_KEY_FILE' };
+  return {};
+}
 
 type CommandArgs<T extends NonNullable<ParseArgsConfig['options']>> = ReturnType<typeof parseArgs<{ args: string[]; strict: true; allowPositionals: true; options: T }>>;
 
@@ -180,6 +193,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         'oidc-client-secret': { type: 'string' },
         'oidc-redirect-base': { type: 'string' },
         'session-secret': { type: 'string' },
+        'key-file': { type: 'string' },
         'insecure-http': { type: 'boolean', default: false },
         'allow-origin': { type: 'string', multiple: true },
         'max-body-mb': { type: 'string' },
@@ -224,6 +238,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       allowedOrigins: (values['allow-origin'] ?? []).map(originOf),
       limits: { metadataBytes: bytesOf('max-body-mb', values['max-body-mb']), mediaBytes: bytesOf('max-media-mb', values['max-media-mb']) },
       dataDir: values['data-dir'] ?? defaultDataDir(env),
+      secrets: keyFileOf(values['key-file'], env),
       host: values.host,
       port,
       prefix: values.prefix,

@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { createLaunchToken } from './auth/local-token.js';
-import { parseCommandArgs, UsageError } from './cli-args.js';
+import { keyFileOf, parseCommandArgs, UsageError } from './cli-args.js';
 import { configSchema, defaultDataDir } from './config.js';
 import { createLogger } from './logger.js';
 import type { RunLine, RunSummary } from './proxy/project-run.js';
@@ -84,7 +84,7 @@ export async function runProjectCommand(argv: string[], io: RunCommandIo): Promi
     token = io.env.API_STORE_TOKEN;
   } else {
     token = createLaunchToken();
-    const config = configSchema.parse({ dataDir: args['data-dir'] ?? defaultDataDir(io.env), token, logLevel: 'silent' });
+    const config = configSchema.parse({ dataDir: args['data-dir'] ?? defaultDataDir(io.env), token, logLevel: 'silent', secrets: keyFileOf(undefined, io.env) });
     const running = await startStore(config, createLogger('silent'));
     baseUrl = `http://127.0.0.1:${running.port}${config.prefix}`;
     stop = () => running.stop();

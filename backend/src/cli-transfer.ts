@@ -6,7 +6,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LOCAL_OWNER } from './auth/caller.js';
-import { parseCommandArgs, UsageError } from './cli-args.js';
+import { keyFileOf, parseCommandArgs, UsageError } from './cli-args.js';
+import { dataDirKeySource } from './secrets/key-source.js';
+import { openSecrets } from './secrets/secrets.js';
 import { configSchema, defaultDataDir } from './config.js';
 import { ApiError } from './http/problem.js';
 import { exportPostman } from './projects/export/postman.js';
@@ -41,7 +43,7 @@ async function callServer(dataDir: string, path: string, init: RequestInit = {})
 }
 
 /** Runs `work` on the store in `dataDir`, or answers `locked()` when a running store holds it. */
-async function withStore<T>(dataDir: string, work: (store: Store) => Promise<T>, locked: () => Promise<T>): Promise<T> {
+async function withStore<T>(dataDir: string, env: NodeJS.ProcessEnv, work: (store: Store) => Promise<T>, locked: () => Promise<T>): Promise<T> {
   let storage;
   try {
     storage = await openDataDir(dataDir, { sync: true });
@@ -50,7 +52,10 @@ async function withStore<T>(dataDir: string, work: (store: Store) => Promise<T>,
     throw error;
   }
   try {
-    return await work(await Store.open(storage));
+    const store = await Store.open(storage);
+    // Secrets in an import are sealed under the store's data key, as the running store would.
+    store.secrets = await openSecrets(store, dataDirKeySource(dataDir, keyFileOf(undefined, env)));
+    return await work(store);
   } finally {
     await storage.close();
   }
@@ -77,6 +82,7 @@ export async function runImportCommand(argv: string[], io: TransferIo): Promise<
   const { limits } = configSchema.parse({ dataDir, token: 'x'.repeat(32) });
   const report = await withStore(
     dataDir,
+    io.env,
     async (store) => {
       const source = type === 'application/json' ? { json: JSON.parse(text) as unknown } : { text };
       return applyImport(store, await actingUser(store, space), space, await planImport(source, limits.jsonDepth), limits);
@@ -95,6 +101,7 @@ export async function runExportCommand(argv: string[], io: TransferIo): Promise<
   const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env);
   const exported = await withStore(
     dataDir,
+    io.env,
     async (store) => {
       const record = await store.storage.get<FileRecord>(fileSections.files, key);
       const user = record?.owner ?? LOCAL_OWNER;

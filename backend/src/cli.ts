@@ -8,6 +8,7 @@ import { runAdminCommand } from './cli-admin.js';
 import { runHelp, runProjectCommand } from './cli-run.js';
 import { describeError, runExportCommand, runImportCommand } from './cli-transfer.js';
 import { CommandFailed, runBackupCommand } from './cli-backup.js';
+import { runRotateKeyCommand } from './cli-secrets.js';
 import { BackupFileError } from './backup/format.js';
 import { RestoreTargetError } from './backup/restore.js';
 import { UntrustedPathError, writePrivateFile } from './data-dir.js';
@@ -48,6 +49,10 @@ async function main(): Promise<void> {
       });
       return;
     }
+    if (process.argv[2] === 'rotate-key') {
+      process.exitCode = await runRotateKeyCommand(process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
+      return;
+    }
     if (['backup', 'restore', 'verify'].includes(process.argv[2])) {
       process.exitCode = await runBackupCommand(process.argv[2], process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
       return;
@@ -79,6 +84,7 @@ async function main(): Promise<void> {
     fail(`the store could not start: ${(error as Error).message}`);
   }
 
+  for (const warning of running.warnings) process.stderr.write(`api-store: error: ${warning}\n`);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   // Multi-user: teammates sign in, so there is no launch token to hand out.
   const multiUser = config.mode === 'multi-user';

@@ -109,6 +109,19 @@ export const configSchema = z.object({
   lan: z
     .object({ host: z.string().min(1).default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(0), discovery: z.boolean().default(true) })
     .prefault({}),
+  /**
+   * The data key that seals secrets at rest, when no parent hands one over in the `start`
+   * message: a 0600 key file (`--key-file` or API_STORE_KEY_FILE), `<dataDir>/data.key` by default.
+   */
+  secrets: z
+    .object({
+      keyFile: z.string().min(1).optional(),
+      keyFileOrigin: z.string().optional(),
+      /** A key rotation re-seals this many values per write, pausing between writes so that other writes go first. */
+      rotationBatchSize: z.number().int().positive().default(200),
+      rotationPauseMs: z.number().int().nonnegative().default(5),
+    })
+    .prefault({}),
   /** Multi-user listeners speak plain HTTP instead of TLS (`--insecure-http`): only for a trusted network or a TLS proxy in front. */
   insecureHttp: z.boolean().default(false),
 });

@@ -18,6 +18,9 @@ import { startHistoryRetention } from './store/history.js';
 import { openDataDir } from './store/open-data-dir.js';
 import type { Migration } from './store/migrations.js';
 import { Store, type Clock } from './store/store.js';
+import { dataDirKeySource, type KeySource } from './secrets/key-source.js';
+import { openSecrets } from './secrets/secrets.js';
+import { KeyRotation } from './secrets/rotation.js';
 import { version } from './version.js';
 
 export interface RunningStore {
@@ -25,6 +28,8 @@ export interface RunningStore {
   services: Services;
   /** The runtime LAN sharing switch (the `lan` message). */
   lan: LanSharing;
+  /** What the operator must hear at start (a missing or wrong data key), each naming what to do. */
+  warnings: string[];
   /** Stops listeners (in-flight requests finish), then closes the store. */
   stop(): Promise<void>;
 }
@@ -41,6 +46,8 @@ export interface StoreOptions {
   authenticator?: Authenticator;
   /** The schema migrations; the store's own list unless a test brings one more. */
   migrations?: Migration[];
+  /** The data key's source: the parent's key ring (desktop app); the config's key file otherwise. */
+  keySource?: KeySource;
 }
 
 /**
@@ -74,6 +81,12 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
         log.info('backup taken before migrating', { from, to, name: snapshot.name });
       },
     });
+    store.secrets = await openSecrets(store, options.keySource ?? dataDirKeySource(config.dataDir, config.secrets));
+    const warnings: string[] = [];
+    if (store.secrets.problem) {
+      warnings.push(`Secrets are locked: ${store.secrets.problem}`);
+      log.error('secrets are locked; everything else is served', { reason: store.secrets.problem });
+    }
     const backups = (startedBackups = startBackups(storage, { dataDir: config.dataDir, keep: config.backups.keep, checkEveryMs: config.backups.checkEveryMs, clock, log }));
     const accounts = await openAccounts(config, store);
     const events = new EventHub(store, {
@@ -85,7 +98,8 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
       maxReplayEntries: config.events.maxReplayEntries,
       log,
     });
-    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor'), config.limits.pageBytes), log, version, port: () => port, accounts, events, backups };
+    const rotation = new KeyRotation(store, { batchSize: config.secrets.rotationBatchSize, pauseMs: config.secrets.rotationPauseMs, log });
+    const services: Services = { config, store, cursors: createCursors(await store.secret('cursor'), config.limits.pageBytes), log, version, port: () => port, accounts, events, backups, rotation };
     const main = mainListener(services);
     const extra = options.authenticator;
     const app = createApp(services, extra ? { ...main, authenticator: async (credential) => (await extra(credential)) ?? main.authenticator(credential) } : main);
@@ -117,11 +131,14 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
       { everyMs: config.events.compactEveryMs, firstRunDelayMs: config.maintenance.firstRunDelayMs },
       log,
     );
+    // A rotation a crash interrupted (the key source still holds the previous key) is finished.
+    if (rotation.unfinished) rotation.start();
     log.info('listening', { host: config.host, port, prefix: config.prefix, mode: config.mode });
     let stopping: Promise<void> | undefined;
     return {
       port,
       services,
+      warnings,
       lan,
       stop: () =>
         (stopping ??= (async () => {
@@ -132,6 +149,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
           await stopFeedCompaction();
           await retention.stop();
           await backups.stop();
+          await rotation.stop();
           await store.close();
           log.info('stopped');
           await log.flush();

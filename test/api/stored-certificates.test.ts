@@ -70,8 +70,16 @@ describe('stored certificates', () => {
     assert.equal(put.body.code, 'invalid_certificate');
     const patch = await team.call(team.alice, '/files/checked?alt=media', { method: 'PATCH', body: [{ op: 'remove', path: '/certKey' }] });
     assert.equal(patch.body.code, 'invalid_certificate');
+    // The private key is kept sealed: a read gets its marker, a reveal its value.
     const kept = await team.call(team.alice, '/files/checked?alt=media');
-    assert.deepEqual(kept.body, pemCertificate('checked'));
+    assert.deepEqual(kept.body.cert, pemCertificate('checked').cert);
+    assert.equal(kept.body.certKey.data.set, true);
+    assert.equal(typeof kept.body.certKey.data.$secret, 'string');
+    const revealed = await team.call(team.alice, '/files/checked?alt=media&reveal=secrets');
+    assert.deepEqual(revealed.body, pemCertificate('checked'));
+    // Written back as read, the marker keeps the key.
+    assert.equal((await team.call(team.alice, '/files/checked?alt=media', { method: 'PUT', body: kept.body })).status, 200);
+    assert.deepEqual((await team.call(team.alice, '/files/checked?alt=media&reveal=secrets')).body, pemCertificate('checked'));
   });
 
   test('PEM and PKCS#12: presented when named by an authorization or a reference in certificates; refused without one', async () => {

@@ -65,8 +65,26 @@ export class StandInTray {
   }
 }
 
+/**
+ * Electron's safeStorage: `available` encrypts (a reversible stand-in, marked so a test can tell
+ * it was used); `basic_text` is Linux's fallback without a keyring; `unavailable` has no encryption.
+ */
+export function standInSafeStorage(mode: 'available' | 'basic_text' | 'unavailable' = 'available') {
+  const prefix = 'stand-in-keychain:';
+  return {
+    isEncryptionAvailable: () => mode !== 'unavailable',
+    getSelectedStorageBackend: () => (mode === 'available' ? 'gnome_libsecret' : mode === 'basic_text' ? 'basic_text' : 'unknown') as never,
+    encryptString: (text: string) => Buffer.from(prefix + Buffer.from(text).toString('base64')),
+    decryptString: (sealed: Buffer) => {
+      const text = sealed.toString();
+      if (!text.startsWith(prefix)) throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
+      return Buffer.from(text.slice(prefix.length), 'base64').toString();
+    },
+  };
+}
+
 /** Everything Electron-shaped a host gets, recording; `userData` is a temp dir of the test's. */
-export function standInElectron(userData: string) {
+export function standInElectron(userData: string, options: { safeStorage?: ReturnType<typeof standInSafeStorage> } = {}) {
   const children: ChildProcess[] = [];
   const pages: StandInPage[] = [];
   const handlers = new Map<string, (event: unknown) => unknown>();
@@ -126,6 +144,7 @@ export function standInElectron(userData: string) {
     },
     Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => template as never },
     nativeImage: { createFromPath: () => ({}) as never },
+    safeStorage: options.safeStorage ?? standInSafeStorage(),
     protocol: { handle: (scheme: string, handler: (request: Request) => Promise<Response> | Response) => void protocols.set(scheme, handler) },
   };
 

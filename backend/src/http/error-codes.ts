@@ -45,6 +45,9 @@ export const errorCodes = {
   contents_not_json: { status: 409, title: 'Contents Are Not JSON' },
   invalid_project_document: { status: 400, title: 'Invalid Project Document' },
   invalid_certificate: { status: 400, title: 'Invalid Certificate' },
+  // secrets
+  secrets_locked: { status: 503, title: 'Secrets Locked' },
+  rotation_unavailable: { status: 409, title: 'Key Rotation Unavailable' },
   // import and export
   import_unsupported_format: { status: 400, title: 'Unsupported Import Format' },
   import_failed: { status: 400, title: 'Import Failed' },

@@ -5,6 +5,7 @@ import type { EventHub } from '../events/hub.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Cursors } from './cursor.js';
+import type { KeyRotation } from '../secrets/rotation.js';
 
 /** What routes need, passed in once when the app is built. */
 export interface Services {
@@ -21,4 +22,6 @@ export interface Services {
   accounts: Accounts;
   /** The store's backups in `<dataDir>/backups/`. */
   backups: Backups;
+  /** The data key rotation job (`POST /secrets/rotation`, `api-store rotate-key`). */
+  rotation: KeyRotation;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from '../http/problem.js';
+import { secretMarkerSchema } from '../secrets/marker.js';
 
 /**
  * The contents of a file of kind `Core#HttpProject`: the API Client's project document, the
@@ -116,11 +117,16 @@ export const folderSchema = z.looseObject({
 const MAX_CERTIFICATE_CHARS = 1_000_000;
 const base64Text = /^[A-Za-z0-9+/=\s]+$/;
 
+/** A certificate's secret parts as text, and as stored, where a part may be the marker the store leaves in place of its value (secrets/contents.ts). */
+export const certificateText = { data: z.string().min(1).max(MAX_CERTIFICATE_CHARS), passphrase: z.string() };
+const sealedCertificateText = { data: z.union([certificateText.data, secretMarkerSchema]), passphrase: z.union([certificateText.passphrase, secretMarkerSchema]) };
+type CertificateText<Data extends z.ZodType, Passphrase extends z.ZodType> = { data: Data; passphrase: Passphrase };
+
 /** Core's `ICertificateData`: PEM text, or base64 bytes when `type` is `buffer`, and the passphrase of its key. */
-const certificateData = (format: 'pem' | 'base64') =>
+const certificateData = <Data extends z.ZodType<string | object>, Passphrase extends z.ZodType<string | object>>(format: 'pem' | 'base64', text: CertificateText<Data, Passphrase>) =>
   z
-    .looseObject({ data: z.string().min(1).max(MAX_CERTIFICATE_CHARS), passphrase: z.string().optional(), type: z.literal('buffer').optional() })
-    .refine((value) => (format === 'base64' || value.type === 'buffer' ? base64Text.test(value.data) : value.data.includes('-----BEGIN ')), {
+    .looseObject({ data: text.data, passphrase: text.passphrase.optional(), type: z.literal('buffer').optional() })
+    .refine((value) => typeof value.data !== 'string' || (format === 'base64' || value.type === 'buffer' ? base64Text.test(value.data) : value.data.includes('-----BEGIN ')), {
       message: format === 'base64' ? 'PKCS#12 data must be base64' : 'PEM data must hold a -----BEGIN block (or base64 with type "buffer")',
       path: ['data'],
     });
@@ -129,14 +135,17 @@ const certificateData = (format: 'pem' | 'base64') =>
  * Core's `HttpCertificate` with the given identity fields: a PEM certificate and its PEM private
  * key (`certKey`), or a PKCS#12 bundle (base64) whose passphrase is `cert.passphrase`.
  */
-export const certificateWith = <Identity extends z.ZodRawShape>(identity: Identity) =>
+export const certificateWith = <Identity extends z.ZodRawShape, Data extends z.ZodType<string | object>, Passphrase extends z.ZodType<string | object>>(identity: Identity, text: CertificateText<Data, Passphrase>) =>
   z.discriminatedUnion('type', [
-    z.looseObject({ ...identity, type: z.literal('pem'), cert: certificateData('pem'), certKey: certificateData('pem') }),
-    z.looseObject({ ...identity, type: z.literal('p12'), cert: certificateData('base64') }),
+    z.looseObject({ ...identity, type: z.literal('pem'), cert: certificateData('pem', text), certKey: certificateData('pem', text) }),
+    z.looseObject({ ...identity, type: z.literal('p12'), cert: certificateData('base64', text) }),
   ]);
 
-/** A certificate of a project's definitions, and the contents of a file of kind `Core#Certificate`. */
-export const certificateSchema = certificateWith({ kind: z.literal(kinds.certificate), key: z.string().min(1), name: z.string().optional() });
+const certificateIdentity = { kind: z.literal(kinds.certificate), key: z.string().min(1), name: z.string().optional() };
+/** A certificate ready to present: a project's own once its secrets are opened, or a stored file's. */
+export const certificateSchema = certificateWith(certificateIdentity, certificateText);
+/** A certificate as stored: in a project's definitions, or the contents of a file of kind `Core#Certificate`. */
+export const storedCertificateSchema = certificateWith(certificateIdentity, sealedCertificateText);
 
 export const projectDocumentSchema = z.looseObject({
   kind: z.literal(HTTP_PROJECT_KIND),
@@ -147,7 +156,7 @@ export const projectDocumentSchema = z.looseObject({
     requests: z.array(requestSchema).optional(),
     folders: z.array(folderSchema).optional(),
     environments: z.array(environmentSchema).optional(),
-    certificates: z.array(certificateSchema).optional(),
+    certificates: z.array(storedCertificateSchema).optional(),
     schemas: z.array(z.unknown()).optional(),
   }),
   license: z.looseObject({}).optional(),
@@ -162,6 +171,7 @@ export type ProjectItem = z.infer<typeof itemSchema>;
 export type Payload = z.infer<typeof payloadSchema>;
 export type Property = z.infer<typeof propertySchema>;
 export type Certificate = z.infer<typeof certificateSchema>;
+export type StoredCertificate = z.infer<typeof storedCertificateSchema>;
 
 /** The project document as JSON Schema (draft 2020-12 for clients, or OpenAPI 3.0's dialect for the API document). */
 export const projectDocumentJsonSchema = (target: 'draft-2020-12' | 'openapi-3.0' = 'draft-2020-12') =>
@@ -170,7 +180,7 @@ export const projectDocumentJsonSchema = (target: 'draft-2020-12' | 'openapi-3.0
 /** The kinds whose contents are checked when written, with the problem a bad document is. */
 const checkedKinds = {
   [HTTP_PROJECT_KIND]: { schema: projectDocumentSchema, code: 'invalid_project_document', what: 'a project document' },
-  [kinds.certificate]: { schema: certificateSchema, code: 'invalid_certificate', what: 'a certificate (PEM certificate and key, or PKCS#12)' },
+  [kinds.certificate]: { schema: storedCertificateSchema, code: 'invalid_certificate', what: 'a certificate (PEM certificate and key, or PKCS#12)' },
 } as const;
 
 /**

@@ -93,10 +93,11 @@ function clientCertificate(given: CertificateInput[], id: string | undefined, st
   return { cert: String(certificateBytes(certificate.cert, false)), key: String(certificateBytes(certificate.certKey, false)), passphrase: certificate.certKey.passphrase };
 }
 
+/** The variables with text values; a secret reference the route did not resolve counts as undefined. */
 function variableMap(variables: CoreRequestInput['variables']): Map<string, string> {
   if (!variables) return new Map();
-  if (Array.isArray(variables)) return new Map(variables.filter((variable) => variable.enabled).map((variable) => [variable.name, variable.value]));
-  return new Map(Object.entries(variables));
+  const pairs = Array.isArray(variables) ? variables.filter((variable) => variable.enabled).map((variable) => [variable.name, variable.value] as const) : Object.entries(variables);
+  return new Map(pairs.filter((pair): pair is [string, string] => typeof pair[1] === 'string'));
 }
 
 /**

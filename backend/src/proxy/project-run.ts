@@ -1,9 +1,10 @@
 import { z } from '@hono/zod-openapi';
-import { projectDocumentSchema, type Certificate, type ProjectDocument, type ProjectItem, type ProjectRequest } from '../projects/project-document.js';
+import { certificateSchema, projectDocumentSchema, type Certificate, type StoredCertificate, type ProjectDocument, type ProjectItem, type ProjectRequest } from '../projects/project-document.js';
 import { loadStoredCertificates, prepareRequest, type ProxyDefaults } from './prepare-request.js';
 import { CoreRequestBody } from './request-schema.js';
 import { ProxyFailure } from './failure.js';
 import type { OutgoingRequest, ProxyResult } from './send-request.js';
+import { isSecretMarker } from '../secrets/contents.js';
 
 /**
  * A project run: the requests of a stored `Core#HttpProject`, in the project's order, with an
@@ -68,7 +69,9 @@ function environmentOf(project: ProjectDocument, wanted: string | undefined, ove
   if (wanted === undefined) return { variables: overrides };
   const environment = (project.definitions.environments ?? []).find((candidate) => candidate.key === wanted || candidate.info.name === wanted);
   if (!environment) throw new ProxyFailure('invalid_request', `The project has no environment ${wanted}.`);
-  const variables = Object.fromEntries(environment.variables.filter((variable) => variable.enabled !== false).map((variable) => [variable.name, String(variable.value)]));
+  // A secret still sealed (the caller may not use it) is not defined for this run.
+  const usable = environment.variables.filter((variable) => variable.enabled !== false && !isSecretMarker(variable.value));
+  const variables = Object.fromEntries(usable.map((variable) => [variable.name, String(variable.value)]));
   return { variables: { ...variables, ...overrides }, server: environment.server?.uri };
 }
 
@@ -115,7 +118,14 @@ export interface RunPlan {
   /** The environment's server URI, put in front of request URLs that are not absolute. */
   server?: string;
   /** The project's own certificates (`definitions.certificates`), by key: found before stored ones. */
-  certificates: Map<string, Certificate>;
+  certificates: Map<string, StoredCertificate>;
+}
+
+/** A project's own certificate, whose secrets were opened for writers (a reader's run holds only their markers). */
+async function presentable(certificate: StoredCertificate): Promise<Certificate> {
+  const parsed = certificateSchema.safeParse(certificate);
+  if (parsed.success) return parsed.data;
+  throw new ProxyFailure('certificate_not_found', `The key of the project's certificate ${certificate.key} is a secret: only writers of the project can present it.`);
 }
 
 /** What a run will send; a document that is not a project, or an environment it lacks, is an `invalid_request` failure before anything is sent. */
@@ -136,10 +146,11 @@ export async function runProject(plan: RunPlan, options: ProjectRunInput['option
   const summary: RunSummary = { type: 'summary', requests: 0, byStatusClass: {}, failures: 0, total: 0, cancelled: false, bailed: false };
   const { server } = plan;
   // A request's certificate is the project's own, else a stored one, read once per run however many requests present it.
-  const certificates = new Map([...plan.certificates].map(([key, certificate]) => [key, Promise.resolve(certificate)]));
+  const certificates = new Map<string, Promise<Certificate>>();
   const readCertificate = (key: string) => {
     let reading = certificates.get(key);
-    if (!reading) certificates.set(key, (reading = deps.readCertificate(key)));
+    const own = plan.certificates.get(key);
+    if (!reading) certificates.set(key, (reading = own ? presentable(own) : deps.readCertificate(key)));
     return reading;
   };
   const withServer = (url: string) => (server && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? `${server.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : url);

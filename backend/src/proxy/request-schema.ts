@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { certificateWith, kinds } from '../projects/project-document.js';
+import { certificateText, certificateWith, kinds } from '../projects/project-document.js';
 import { fileKeySchema } from '../store/files.js';
 
 /**
@@ -50,7 +50,7 @@ const CoreHttpRequest = z.looseObject({
 });
 
 /** Core's `HttpCertificate`, given inline: PEM certificate and key, or PKCS#12 (base64 bytes) with its passphrase. */
-const InlineCertificate = certificateWith({ kind: z.literal(kinds.certificate).optional(), key: z.string().optional(), name: z.string().optional() });
+const InlineCertificate = certificateWith({ kind: z.literal(kinds.certificate).optional(), key: z.string().optional(), name: z.string().optional() }, certificateText);
 
 /** A certificate stored in the store: the key of a `Core#Certificate` file the caller can read. */
 const StoredCertificateRef = z.strictObject({ kind: z.literal(kinds.certificate).optional(), key: fileKeySchema });
@@ -85,10 +85,16 @@ const RequestConfig = z.looseObject({
   maxBodyBytes: z.number().int().min(0).optional(),
 });
 
+/**
+ * A stored secret in place of a variable's value: the marker a project's contents give for it.
+ * The store opens it from the project named in `from.project` (writers and owners only).
+ */
+export const SecretReference = z.looseObject({ $secret: z.string().min(1).max(64) });
+
 /** Variables as a map, or as core's environment properties. */
 const Variables = z.union([
-  stringMap,
-  z.array(z.looseObject({ name: z.string(), value: z.union([z.string(), z.number(), z.boolean()]).transform(String), enabled: z.boolean().default(true) })),
+  z.record(z.string(), z.union([z.string(), SecretReference])),
+  z.array(z.looseObject({ name: z.string(), value: z.union([z.union([z.string(), z.number(), z.boolean()]).transform(String), SecretReference]), enabled: z.boolean().default(true) })),
 ]);
 
 export const CoreRequestBody = z.object({

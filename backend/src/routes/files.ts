@@ -4,7 +4,7 @@ import type { Api, AppEnv } from '../http/env.js';
 import { indexPosition, pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
-import { changeMedia, listRevisions, readMedia, type MediaChange } from '../store/file-media.js';
+import { changeMedia, listRevisions, readMedia, revealMedia, type MediaChange } from '../store/file-media.js';
 import type { MediaRecord } from '../store/file-records.js';
 import {
   breadcrumbs, createFile, etagOf, fileInputSchema, fileKeySchema, kindSchema, listFiles, patchFile, readFiles, readVisibleFile,
@@ -66,6 +66,9 @@ const minimalHeader = z.object({ prefer: z.string().optional().openapi({ descrip
 const notVisible = { 404: { description: 'No such file the caller can see (missing, in trash, or not shared)' } };
 
 const alt = z.object({ alt: z.literal('media').optional() });
+const readQuery = alt.extend({
+  reveal: z.literal('secrets').optional().openapi({ description: 'With `alt=media`: secrets’ values in place of their markers (writers and owners; each reveal is logged)' }),
+});
 const keyParam = z.object({ key: fileKeySchema });
 /** Create with contents: `POST /files?alt=media` with `{meta, media}`. */
 /**
@@ -120,7 +123,7 @@ function mediaAnswer(c: Context<AppEnv>, media: MediaRecord, revert: PatchOperat
 }
 
 export function registerFiles(api: Api, services: Services): void {
-  const { store, cursors, config } = services;
+  const { store, cursors, config, log } = services;
   const location = (key: string) => `${config.prefix}/files/${key}`;
   const metadataLimits = { maxBytes: config.limits.metadataBytes, maxDepth: config.limits.jsonDepth };
   const mediaLimits = { maxBytes: config.limits.mediaBytes, maxDepth: config.limits.jsonDepth };
@@ -195,20 +198,34 @@ export function registerFiles(api: Api, services: Services): void {
       method: 'get',
       path: '/files/{key}',
       summary: 'A file’s metadata, or with `?alt=media` its contents',
-      request: { params: keyParam, query: alt },
+      request: { params: keyParam, query: readQuery },
       responses: {
         200: {
-          description: 'The file (ETag: its version); with `?alt=media` its contents (ETag: their version) in their own Content-Type',
+          description:
+            'The file (ETag: its version); with `?alt=media` its contents (ETag: their version) in their own Content-Type. ' +
+            'A secret’s value reads as `{"$secret": id, "set": true}` unless `reveal=secrets` is given.',
           content: { 'application/json': { schema: { anyOf: [ref('File'), { description: 'With `?alt=media`: JSON contents' }] } }, '*/*': { schema: bytes } },
         },
+        403: { description: '`reveal=secrets` by a reader or commenter (`forbidden_role`)' },
         404: { description: 'No such file the caller can see, or with `?alt=media` it has no contents yet (`media_not_found`)' },
+        503: { description: 'With `reveal=secrets`: the store’s data key is missing or wrong (`secrets_locked`)' },
       },
     }),
     async (c) => {
       const { key } = c.req.valid('param');
       const user = c.get('caller').user;
-      if (c.req.valid('query').alt === 'media') {
-        const media = await readMedia(store.storage, user, key);
+      const query = c.req.valid('query');
+      if (query.reveal !== undefined && query.alt !== 'media') throw new ApiError('validation_failed', 'reveal=secrets goes with alt=media.', { errors: [{ path: 'query.reveal', message: 'needs alt=media' }] });
+      if (query.alt === 'media') {
+        let media: MediaRecord;
+        if (query.reveal === 'secrets') {
+          const revealed = await revealMedia(store, user, key);
+          media = revealed.media;
+          // Who saw which file's secrets, never the values.
+          log.warn('secrets revealed', { file: key, user, count: revealed.revealed });
+        } else {
+          media = await readMedia(store.storage, user, key);
+        }
         c.header('ETag', etagOf(media.version));
         // `attachment`: a browser saves contents of a client-chosen type (text/html, say) instead of rendering them as the store's page.
         if (media.type !== undefined) return c.body(Buffer.from(media.value as string, 'base64'), 200, { 'Content-Type': media.type, 'Content-Disposition': 'attachment' });

@@ -12,6 +12,7 @@ import { registerFiles } from './files.js';
 import { registerHistory } from './history.js';
 import { registerImport } from './import.js';
 import { registerProxy } from './proxy.js';
+import { registerSecrets } from './secrets.js';
 import { registerSessions } from './sessions.js';
 import { registerShared } from './shared.js';
 import { registerStoreInfo } from './store-info.js';
@@ -37,4 +38,5 @@ export function registerRoutes(api: Api, services: Services, sockets: ListenerSo
   registerAuth(api, services);
   registerProxy(api, services);
   registerBackups(api, services);
+  registerSecrets(api, services);
 }

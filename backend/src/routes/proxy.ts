@@ -6,7 +6,11 @@ import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import { loadStoredCertificates, prepareRequest } from '../proxy/prepare-request.js';
 import { planProjectRun, ProjectRunBody, runProject, unsentResult } from '../proxy/project-run.js';
-import { CoreRequestBody, ProxyResultSchema, SimpleRequest } from '../proxy/request-schema.js';
+import { CoreRequestBody, ProxyResultSchema, SimpleRequest, type CoreRequestInput } from '../proxy/request-schema.js';
+import { maskSecretValues } from '../proxy/mask-secrets.js';
+import { isSecretMarker, openSecret, revealContents } from '../secrets/contents.js';
+import { atLeast } from '../store/access.js';
+import { readVisibleFile, requireRole } from '../store/files.js';
 import { ProxyFailure, utf8Text } from '../proxy/failure.js';
 import type { OutgoingRequest, ProxyResult } from '../proxy/send-request.js';
 import { readStoredCertificate } from '../proxy/stored-certificate.js';
@@ -44,11 +48,12 @@ const headerBlock = (headers: [string, string][]) => headers.map(([name, value])
  * The history entry of a sent request, in the shape `POST /history` accepts, attached to what the
  * request came from. A failure is kept under `log.error` (no `response`).
  */
-async function recordInHistory(store: Store, user: string, from: Attachment, sent: OutgoingRequest, result: ProxyResult): Promise<NonNullable<ProxyResult['history']>> {
+async function recordInHistory(store: Store, user: string, from: Attachment, sent: OutgoingRequest, result: ProxyResult, secrets: readonly string[]): Promise<NonNullable<ProxyResult['history']>> {
   const { response, error } = result;
   const requestText = sent.body && utf8Text(sent.body);
   try {
-    const [entry] = await createHistory(store, historyAccessOf(store.storage, user), [
+    // The values of secrets the store substituted never reach history.
+    const [entry] = await createHistory(store, historyAccessOf(store.storage, user), maskSecretValues([
       {
         app: from.app ?? APP,
         ...(from.space ? { space: from.space } : {}),
@@ -73,7 +78,7 @@ async function recordInHistory(store: Store, user: string, from: Attachment, sen
           ...(error ? { error } : {}),
         },
       },
-    ]);
+    ], secrets));
     return { key: entry.key };
   } catch (failure) {
     // The request went out: a refused attachment must not hide its response.
@@ -92,6 +97,46 @@ function clientGone(outgoing: ServerResponse): AbortSignal {
     if (!outgoing.writableFinished) controller.abort();
   });
   return controller.signal;
+}
+
+/**
+ * A project's contents for a run: its secrets opened for writers and owners, who may reveal
+ * them anyway. Readers run without them (a run can be pointed at any host through its
+ * variables, so using a secret is as good as reading it); their requests that use one fail
+ * with `unknown_variable`.
+ */
+async function runnableProject(store: Store, user: string, pid: string): Promise<{ document: unknown; secrets: string[] }> {
+  const file = await readVisibleFile(store.storage, user, pid);
+  const media = await readMedia(store.storage, user, pid);
+  if (!atLeast(file.role, 'writer')) return { document: media.value, secrets: [] };
+  const revealed = await revealContents(store.secrets, store.storage, pid, file.record.kind, media.value);
+  return { document: revealed.document, secrets: revealed.values.map(String) };
+}
+
+/**
+ * A request's variables with their stored-secret references opened from the project named in
+ * `from.project` (writers and owners of it only). A reference the project does not hold stays
+ * undefined, so a request using it fails with `unknown_variable`.
+ */
+async function withSecretVariables(store: Store, user: string, input: CoreRequestInput): Promise<{ input: CoreRequestInput; secrets: string[] }> {
+  const { variables } = input;
+  const values = variables === undefined ? [] : Array.isArray(variables) ? variables.map((variable) => variable.value) : Object.values(variables);
+  if (!values.some(isSecretMarker)) return { input, secrets: [] };
+  const project = input.from.project;
+  if (project === undefined) throw new ApiError('validation_failed', 'A variable refers to a stored secret: name the project that holds it in from.project.', { errors: [{ path: 'json.from.project', message: 'required with a secret reference' }] });
+  requireRole(await readVisibleFile(store.storage, user, project), 'writer', 'use the secrets of');
+  const secrets: string[] = [];
+  const open = async <T>(value: T): Promise<T | string> => {
+    if (!isSecretMarker(value)) return value;
+    const opened = await openSecret(store.secrets, store.storage, project, value.$secret);
+    if (opened === undefined) return value;
+    secrets.push(String(opened));
+    return String(opened);
+  };
+  const resolved = Array.isArray(variables)
+    ? await Promise.all(variables.map(async (variable) => ({ ...variable, value: await open(variable.value) })))
+    : Object.fromEntries(await Promise.all(Object.entries(variables!).map(async ([name, value]) => [name, await open(value)] as const)));
+  return { input: { ...input, variables: resolved }, secrets };
 }
 
 type Sender = ReturnType<(typeof import('../proxy/send-request.js'))['createRequestSender']>;
@@ -117,19 +162,22 @@ export function registerProxy(api: Api, { config, store }: Services): void {
     if ('kind' in input && input.kind === 'Core#HttpProject') {
       const signal = clientGone(c.env.outgoing);
       let plan;
+      const project = await runnableProject(store, caller.user, input.pid);
       try {
-        plan = planProjectRun((await readMedia(store.storage, caller.user, input.pid)).value, input);
+        plan = planProjectRun(project.document, input);
       } catch (error) {
         if (error instanceof ProxyFailure) throw new ApiError('validation_failed', error.message);
         throw error;
       }
-      const record = input.history ? (sent: OutgoingRequest, result: ProxyResult, request: string) => recordInHistory(store, caller.user, { project: input.pid, request }, sent, result) : undefined;
+      const { secrets } = project;
+      const record = input.history ? (sent: OutgoingRequest, result: ProxyResult, request: string) => recordInHistory(store, caller.user, { project: input.pid, request }, sent, result, secrets) : undefined;
       c.header('Content-Type', 'application/x-ndjson');
       // A stream is not one of the typed JSON answers the route declares, hence the cast.
       return stream(c, async (ndjson) => {
         // Nobody reads the lines of a client that went away.
+        // The app gets the requests as sent, but never the secrets' values.
         const emit = async (line: object) => {
-          if (!signal.aborted) await ndjson.writeln(JSON.stringify(line));
+          if (!signal.aborted) await ndjson.writeln(JSON.stringify(maskSecretValues(line, secrets)));
         };
         // The run's requests go one after another, so they share keep-alive connections.
         const session = new SendSession();
@@ -140,15 +188,16 @@ export function registerProxy(api: Api, { config, store }: Services): void {
         }
       }) as never;
     }
+    const { input: request, secrets } = 'kind' in input ? await withSecretVariables(store, caller.user, input) : { input, secrets: [] };
     let prepared;
     try {
-      prepared = prepareRequest(input, defaults, await loadStoredCertificates(input, readCertificate));
+      prepared = prepareRequest(request, defaults, await loadStoredCertificates(request, readCertificate));
     } catch (error) {
       if (!(error instanceof ProxyFailure)) throw error;
       return c.json(unsentResult(error), 200);
     }
-    const result: ProxyResult = await send(prepared.request, prepared.settings);
-    if (input.history) result.history = await recordInHistory(store, caller.user, input.from, prepared.request, result);
+    const result: ProxyResult = maskSecretValues(await send(prepared.request, prepared.settings), secrets);
+    if (input.history) result.history = await recordInHistory(store, caller.user, input.from, prepared.request, result, secrets);
     return c.json(result, 200);
   });
 }

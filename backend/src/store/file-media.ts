@@ -7,6 +7,7 @@ import { applyJsonPatch, type PatchOperation, type PatchRequest } from './json-p
 import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Storage } from './storage.js';
 import type { Store } from './store.js';
+import { revealContents, sealContents } from '../secrets/contents.js';
 
 /**
  * A file's contents ("media"): any JSON value, or bytes of any other type (kept in base64 with
@@ -22,6 +23,20 @@ export async function readMedia(storage: Storage, user: string, key: string): Pr
   const media = await storage.get<MediaRecord>(fileSections.media, key);
   if (!media) throw noContents(key);
   return media;
+}
+
+/**
+ * The contents with their secrets' values in place of the markers: writers and above only (in
+ * single-user mode the one user owns everything). Answers how many values it revealed.
+ */
+export async function revealMedia(store: Store, user: string, key: string): Promise<{ media: MediaRecord; revealed: number }> {
+  const file = await readVisibleFile(store.storage, user, key);
+  requireRole(file, 'writer', 'reveal the secrets of');
+  const media = await store.storage.get<MediaRecord>(fileSections.media, key);
+  if (!media) throw noContents(key);
+  if (media.type !== undefined) return { media, revealed: 0 };
+  const { document, values } = await revealContents(store.secrets, store.storage, key, file.record.kind, media.value);
+  return { media: { ...media, value: document }, revealed: values.length };
 }
 
 export const revisionKey = (fileKey: string, version: number) => `${fileKey}${SEP}${pad(version)}`;
@@ -67,6 +82,15 @@ export async function changeMedia(
       outcome = { document, revert: [{ op: 'replace', path: '', value: previous }] as PatchOperation[] };
     }
     checkFileContents(file.record.kind, outcome.document);
+    if (!('bytes' in change)) {
+      // Secret values are sealed apart; when that changed the document, the patch sent would put
+      // plaintext in the revision and the feed: they record the sealed document whole instead.
+      const sealed = await sealContents(store.secrets, store.storage, m, key, file.record.kind, outcome.document, previous);
+      if (sealed.rewritten) {
+        patch = [{ op: 'replace', path: '', value: sealed.document }] as PatchOperation[];
+        outcome = { document: sealed.document, revert: [{ op: 'replace', path: '', value: previous }] as PatchOperation[] };
+      }
+    }
     const type = 'bytes' in change ? change.type : undefined;
     const media: MediaRecord = { value: outcome.document, version: (current?.version ?? 0) + 1, updated: m.now, ...(type ? { type } : {}) };
     const app = 'patch' in change ? { app: change.patch.app, appVersion: change.patch.appVersion } : {};

@@ -17,6 +17,7 @@
  * | `trash` | file key | `TrashEntry` (roots of trashed subtrees) |
  * | `trash-by-user` | `{user}\0{time, 16 digits}\0{key}` | key (what `GET /trash` lists) |
  * | `file-keys-retired` | file key | time of the purge (a key deleted for good is never reused) |
+ * | `file-secrets` | `{key}\0{secret id}` | a secret value of the contents, sealed (see secrets/contents.ts) |
  *
  * A key names one file for good: the change feed, history attachments and any other data kept
  * by file key outlive a purge, and would otherwise be handed to whoever created the key next.
@@ -48,6 +49,7 @@ export const fileSections = {
   trash: 'trash',
   trashByUser: 'trash-by-user',
   retiredKeys: 'file-keys-retired',
+  secrets: 'file-secrets',
 } as const;
 
 export const SPACE_KIND = 'Core#Space';

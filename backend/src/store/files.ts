@@ -15,6 +15,8 @@ import { readPage, type Page, type PageRequest } from './paging.js';
 import type { KeyRange, Storage } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { withFields } from './with-fields.js';
+import { sealSecretFields } from '../secrets/contents.js';
+import { Secrets } from '../secrets/secrets.js';
 
 /**
  * Client keys of files and app records: any URL-safe key (core's nanoids, Postman's ids, UUIDs),
@@ -163,21 +165,24 @@ export async function createFile(
     if (key !== undefined && (await keyUsed(store.storage, key))) {
       throw new ApiError('key_conflict', `The key ${key} is taken: a file has or had it, or history is filed under it. Choose another.`);
     }
-    const record = stageNewFile(m, { ...options, owner: user, parents });
+    const record = stageNewFile(m, { ...options, owner: user, parents }, store.secrets);
     checkSize(record, limits.maxBytes, 'A file’s metadata');
     return record;
   });
 }
 
 /**
- * Stages a new file, its listing entries, its contents and its `created` change, checking
- * nothing: `createFile` checks the parent and the key first (bulk loaders call this directly).
+ * Stages a new file, its listing entries, its contents (secret fields sealed with `secrets`) and
+ * its `created` change, checking nothing: `createFile` checks the parent and the key first (bulk
+ * loaders call this directly).
  */
-export function stageNewFile(m: Mutation, file: { input: FileInput; owner: string; parents: string[]; media?: { value: unknown } }): FileRecord {
+export function stageNewFile(m: Mutation, file: { input: FileInput; owner: string; parents: string[]; media?: { value: unknown } }, secrets?: Secrets): FileRecord {
   const record = newRecord(file.input, file.input.key ?? randomUUID(), file.owner, file.parents, m.now);
   putRecord(m, record);
   if (file.media) {
-    const media: MediaRecord = { value: file.media.value, version: 1, updated: m.now };
+    // Without the store's secrets, a secret value is refused (`secrets_locked`), never kept in clear.
+    const value = sealSecretFields(secrets ?? new Secrets(undefined, undefined), m, record.key, record.kind, file.media.value, new Map()).document;
+    const media: MediaRecord = { value, version: 1, updated: m.now };
     m.put(fileSections.media, record.key, media);
   }
   m.change({ operation: 'created', kind: record.kind, id: record.key, parent: parentOf(record), data: record, paths: filePaths(record.key), visibility: { file: record.key } });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Secrets } from '../secrets/secrets.js';
 import { CHANGES_BY_PATH, pathIndexKeys, seqKey, type Change, type ChangeInput } from './changes.js';
 import { migrate, migrations, type BeforeMigration, type Migration } from './migrations.js';
 import type { Storage, WriteOp } from './storage.js';
@@ -25,6 +26,8 @@ export type ChangeListener = (changes: Change[]) => void;
 export class Store {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<ChangeListener>();
+  /** Seals and opens secret values; locked (every use a `secrets_locked` error) until the start gives it a key. */
+  secrets = new Secrets(undefined, undefined);
 
   private constructor(
     readonly storage: Storage,

@@ -152,6 +152,7 @@ async function purge(storage: Storage, m: Mutation, root: FileRecord): Promise<s
     m.del(fileSections.media, record.key);
     m.del(fileSections.trashedChildren, trashedChildKey(record));
     for await (const revision of storage.keys(fileSections.revisions, below(record.key))) m.del(fileSections.revisions, revision);
+    for await (const secret of storage.keys(fileSections.secrets, below(record.key))) m.del(fileSections.secrets, secret);
     for await (const [, grant] of storage.entries<Grant>(fileSections.grants, below(record.key))) removeGrant(m, record.key, grant);
     const entry = entries[i];
     if (entry) {

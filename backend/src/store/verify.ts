@@ -204,6 +204,7 @@ const sectionChecks = new Map<string, SectionCheck>([
   [fileSections.retiredKeys, checkRetiredKeys],
   [fileSections.media, fileExists('contents', fileSections.media)],
   [fileSections.revisions, fileExists('revision', fileSections.revisions)],
+  [fileSections.secrets, fileExists('sealed secret', fileSections.secrets)],
   [fileSections.grants, recordCheck<Grant>(fileSections.grants, (grant, key) => (grant.type === 'user' ? [[fileSections.grantsByUser, `${grant.id}${SEP}${key.slice(0, key.indexOf(SEP))}`]] : []), async (grant, key, reader, report) => {
     const fileKey = key.slice(0, key.indexOf(SEP));
     if (key !== grantKey(fileKey, grant)) report(fileSections.grants, key, 'holds the grant of another user');

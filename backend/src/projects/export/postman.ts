@@ -4,6 +4,7 @@ import { headerPairs } from '../project-builder.js';
 import { HTTP_PROJECT_KIND, projectDocumentSchema, type Payload, type ProjectDocument, type ProjectItem, type ProjectRequest } from '../project-document.js';
 import { postmanAuthType } from '../import/postman.js';
 import { readTree } from './api-store.js';
+import { isSecretMarker } from '../../secrets/contents.js';
 
 /**
  * Postman collection v2.1: a project becomes a collection (folders, requests, bodies, auth,
@@ -102,7 +103,12 @@ function itemsOf(document: ProjectDocument): Json[] {
 function variablesOf(document: ProjectDocument): Json[] | undefined {
   const [environment] = document.definitions.environments ?? [];
   if (!environment?.variables.length) return undefined;
-  return environment.variables.map((variable) => ({ key: variable.name, value: variable.value, ...(variable.enabled === false ? { disabled: true } : {}) }));
+  // A secret leaves as Postman's secret type without its value: the store never exports one.
+  return environment.variables.map((variable) => ({
+    key: variable.name,
+    ...(isSecretMarker(variable.value) ? { value: '', type: 'secret' } : { value: variable.value }),
+    ...(variable.enabled === false ? { disabled: true } : {}),
+  }));
 }
 
 export function projectToPostman(document: ProjectDocument): Json {

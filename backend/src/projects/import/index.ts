@@ -99,7 +99,7 @@ export async function applyImport(store: Store, user: string, parent: string | u
         owner: user,
         parents,
         ...('contents' in file ? { media: { value: file.contents } } : {}),
-      });
+      }, store.secrets);
       checkSize(record, limits.metadataBytes, `The metadata of ${file.meta.info.name}`);
       placed.push({ key, parents });
       created.push({

@@ -20,7 +20,7 @@ let dataDir: string;
 const token = createLaunchToken();
 let baseUrl: string;
 const logLines: string[] = [];
-const values = { create: plaintext('create'), put: plaintext('put'), patch: plaintext('patch'), imported: plaintext('import'), other: plaintext('other') };
+const values = { create: plaintext('create'), put: plaintext('put'), patch: plaintext('patch'), imported: plaintext('import'), other: plaintext('other'), certificateKey: plaintext('certificate-key'), passphrase: plaintext('passphrase') };
 const all = Object.values(values);
 
 async function api(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; text: string; json: Json }> {
@@ -81,6 +81,15 @@ test('secrets written through create, PUT, PATCH and import read back as markers
     assert.equal(value.set, true);
     assert.match(value.$secret, /^[A-Za-z0-9_-]+$/);
   }
+  // A stored client certificate: its private key and passphrase are sealed the same way.
+  const certificate = { kind: 'Core#Certificate', key: 'client', type: 'pem', cert: { data: '-----BEGIN CERTIFICATE-----\npublic\n' }, certKey: { data: `-----BEGIN PRIVATE KEY-----\n${values.certificateKey}\n`, passphrase: values.passphrase } };
+  const stored = await api('/files?alt=media', { method: 'POST', body: { meta: { kind: 'Core#Certificate', info: { name: 'client' } }, media: certificate } });
+  assert.equal(stored.status, 201, stored.text);
+  const certificateRead = await api(`/files/${stored.json.key}?alt=media`);
+  assertNotIn(certificateRead.text, all, 'GET the certificate');
+  assert.equal(certificateRead.json.certKey.data.set, true);
+  assert.equal(certificateRead.json.certKey.passphrase.set, true);
+  assert.deepEqual(certificateRead.json.cert, certificate.cert);
   // A variable not marked secret stays as it is.
   assert.equal(variable((await api(`/files/${keys.created}?alt=media`)).json, 'host').value, 'example.test');
 });

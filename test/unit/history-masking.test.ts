@@ -81,6 +81,23 @@ describe('maskHistoryEntry', () => {
     assert.equal(own.isSensitive('xx'), false);
   });
 
+  test('globs match as a regular expression of the same pattern would, case-insensitively', () => {
+    const reference = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'is');
+    const text = (chars: string[], max: number) => fc.array(fc.constantFrom(...chars), { maxLength: max }).map((list) => list.join(''));
+    fc.assert(
+      fc.property(text(['a', 'B', '-', '*', '?', '.'], 8), text(['a', 'b', 'A', '-', '.', 'x'], 12), (pattern, name) => {
+        return compileMaskingRules({ patterns: [pattern], parameters: true }).isSensitive(name) === reference(pattern).test(name);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('a long header name against a pattern of many stars is answered (no backtracking blow-up)', () => {
+    const own = compileMaskingRules({ patterns: ['*a*a*a*a*a*a*a*a*b'], parameters: true });
+    assert.equal(own.isSensitive('a'.repeat(100_000)), false);
+    assert.equal(own.isSensitive(`${'a'.repeat(100_000)}b`), true);
+  });
+
   test('secret values are masked in the URL, headers, text bodies and any other string, the URL-encoded form too', () => {
     const masked = maskHistoryEntry(
       entry(

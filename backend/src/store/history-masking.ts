@@ -41,28 +41,73 @@ export interface MaskingRules {
   parameters: boolean;
 }
 
-const globSource = (pattern: string) =>
-  pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+/** Whether `part` (lower case, `?` any one character) matches `name` at `at`. */
+function matchesAt(name: string, part: string, at: number): boolean {
+  for (let i = 0; i < part.length; i++) if (part[i] !== '?' && part[i] !== name[at + i]) return false;
+  return true;
+}
+
+/** The first position at or after `from` where `part` matches and ends by `end`, or -1. */
+function find(name: string, part: string, from: number, end: number): number {
+  if (!part.includes('?')) {
+    const found = name.indexOf(part, from);
+    return found >= 0 && found + part.length <= end ? found : -1;
+  }
+  for (let at = from; at + part.length <= end; at++) if (matchesAt(name, part, at)) return at;
+  return -1;
+}
+
+/**
+ * A glob as a test of lower-case names. Matched by its literal parts between stars, leftmost
+ * first: linear in the name, where a regular expression of several stars could backtrack for
+ * long on a long header name that a teammate chose.
+ */
+function compileGlob(pattern: string): (name: string) => boolean {
+  const parts = pattern.toLowerCase().split('*');
+  const first = parts[0];
+  if (parts.length === 1) return (name) => name.length === first.length && matchesAt(name, first, 0);
+  const last = parts[parts.length - 1];
+  const middle = parts.slice(1, -1).filter(Boolean);
+  return (name) => {
+    const end = name.length - last.length;
+    if (end < first.length || !matchesAt(name, first, 0) || !matchesAt(name, last, end)) return false;
+    let at = first.length;
+    for (const part of middle) {
+      const found = find(name, part, at, end);
+      if (found < 0) return false;
+      at = found + part.length;
+    }
+    return true;
+  };
+}
 
 export function compileMaskingRules(settings: HistoryMaskingSettings): MaskingRules {
   const fixed = new Set<string>(ALWAYS_MASKED);
-  // One alternation for every pattern: a single test per name however many patterns there are.
-  const matcher = settings.patterns.length ? new RegExp(`^(?:${settings.patterns.map(globSource).join('|')})$`, 'is') : undefined;
+  const globs = settings.patterns.map(compileGlob);
   return {
-    isSensitive: (name) => fixed.has(name.toLowerCase()) || (matcher?.test(name) ?? false),
+    isSensitive: (name) => {
+      const lower = name.toLowerCase();
+      return fixed.has(lower) || globs.some((matches) => matches(lower));
+    },
     parameters: settings.parameters,
   };
 }
 
 /** Values shorter than this, taken from a masked header or parameter, are not searched for elsewhere in the entry. */
 const MIN_SEARCHED_LENGTH = 6;
+/**
+ * At most this many values taken from one entry's headers and parameters are searched for
+ * elsewhere in it: each is one more pass over the entry's strings, and an entry of thousands of
+ * sensitive headers must not hold up the store. Secret values given by the caller are all searched.
+ */
+const MAX_SEARCHED_VALUES = 64;
 
 /** The values masked so far in one entry, to be replaced wherever else they occur. */
 class Found {
   readonly values = new Set<string>();
 
   add(value: string): void {
-    if (value.length < MIN_SEARCHED_LENGTH) return;
+    if (value.length < MIN_SEARCHED_LENGTH || this.values.size >= MAX_SEARCHED_VALUES) return;
     this.values.add(value);
     const encoded = encodeURIComponent(value);
     if (encoded !== value) this.values.add(encoded);

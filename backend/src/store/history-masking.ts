@@ -41,19 +41,30 @@ export interface MaskingRules {
   parameters: boolean;
 }
 
-/** Whether `part` (lower case, `?` any one character) matches `name` at `at`. */
-function matchesAt(name: string, part: string, at: number): boolean {
-  for (let i = 0; i < part.length; i++) if (part[i] !== '?' && part[i] !== name[at + i]) return false;
+/** A literal run of a glob between stars, lower case; `?` stands for any one character. */
+interface Part {
+  text: string;
+  wild: boolean;
+}
+
+const partOf = (text: string): Part => ({ text, wild: text.includes('?') });
+
+/** Whether `part` matches `name` at `at`. */
+function matchesAt(name: string, part: Part, at: number): boolean {
+  if (!part.wild) return name.startsWith(part.text, at);
+  const { text } = part;
+  for (let i = 0; i < text.length; i++) if (text[i] !== '?' && text[i] !== name[at + i]) return false;
   return true;
 }
 
 /** The first position at or after `from` where `part` matches and ends by `end`, or -1. */
-function find(name: string, part: string, from: number, end: number): number {
-  if (!part.includes('?')) {
-    const found = name.indexOf(part, from);
-    return found >= 0 && found + part.length <= end ? found : -1;
+function find(name: string, part: Part, from: number, end: number): number {
+  const last = end - part.text.length;
+  if (!part.wild) {
+    const found = name.indexOf(part.text, from);
+    return found >= 0 && found <= last ? found : -1;
   }
-  for (let at = from; at + part.length <= end; at++) if (matchesAt(name, part, at)) return at;
+  for (let at = from; at <= last; at++) if (matchesAt(name, part, at)) return at;
   return -1;
 }
 
@@ -63,31 +74,46 @@ function find(name: string, part: string, from: number, end: number): number {
  * long on a long header name that a teammate chose.
  */
 function compileGlob(pattern: string): (name: string) => boolean {
-  const parts = pattern.toLowerCase().split('*');
+  const parts = pattern.toLowerCase().split('*').map(partOf);
   const first = parts[0];
-  if (parts.length === 1) return (name) => name.length === first.length && matchesAt(name, first, 0);
+  if (parts.length === 1) return (name) => name.length === first.text.length && matchesAt(name, first, 0);
   const last = parts[parts.length - 1];
-  const middle = parts.slice(1, -1).filter(Boolean);
+  const middle = parts.slice(1, -1).filter((part) => part.text);
+  // `*literal*`, the usual pattern, is a substring test.
+  if (!first.text && !last.text && middle.length === 1 && !middle[0].wild) {
+    const text = middle[0].text;
+    return (name) => name.includes(text);
+  }
   return (name) => {
-    const end = name.length - last.length;
-    if (end < first.length || !matchesAt(name, first, 0) || !matchesAt(name, last, end)) return false;
-    let at = first.length;
+    const end = name.length - last.text.length;
+    if (end < first.text.length || !matchesAt(name, first, 0) || !matchesAt(name, last, end)) return false;
+    let at = first.text.length;
     for (const part of middle) {
       const found = find(name, part, at, end);
       if (found < 0) return false;
-      at = found + part.length;
+      at = found + part.text.length;
     }
     return true;
   };
 }
 
+/** Names answered per compiled rules before the answers are forgotten: header names repeat from entry to entry. */
+const MAX_REMEMBERED_NAMES = 4096;
+
 export function compileMaskingRules(settings: HistoryMaskingSettings): MaskingRules {
   const fixed = new Set<string>(ALWAYS_MASKED);
   const globs = settings.patterns.map(compileGlob);
+  const answers = new Map<string, boolean>();
   return {
     isSensitive: (name) => {
-      const lower = name.toLowerCase();
-      return fixed.has(lower) || globs.some((matches) => matches(lower));
+      let answer = answers.get(name);
+      if (answer === undefined) {
+        const lower = name.toLowerCase();
+        answer = fixed.has(lower) || globs.some((matches) => matches(lower));
+        if (answers.size >= MAX_REMEMBERED_NAMES) answers.clear();
+        answers.set(name, answer);
+      }
+      return answer;
     },
     parameters: settings.parameters,
   };
@@ -128,25 +154,32 @@ class Found {
 
 /** Core's header block, `Name: value` lines, with sensitive values masked; the same string when none is. */
 function maskHeaderBlock(block: string, rules: MaskingRules, found: Found): string {
-  let masked: string[] | undefined;
-  const lines = block.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim();
-    if (!rules.isSensitive(name)) continue;
-    const cr = line.endsWith('\r') ? '\r' : '';
-    const value = line.slice(colon + 1, line.length - cr.length).trim();
-    found.addHeader(name, value);
-    masked ??= lines.slice();
-    masked[i] = `${line.slice(0, colon)}: ${MASK}${cr}`;
+  let masked = '';
+  // The start of the block not yet copied to `masked`.
+  let copied = 0;
+  // The next colon, searched again only once passed: lines without one must not make this quadratic.
+  let colon = -1;
+  for (let start = 0; start < block.length; ) {
+    const newline = block.indexOf('\n', start);
+    const end = newline < 0 ? block.length : newline;
+    if (colon < start) colon = block.indexOf(':', start);
+    if (colon < 0) break;
+    if (colon > start && colon < end) {
+      const name = block.slice(start, colon).trim();
+      if (rules.isSensitive(name)) {
+        const valueEnd = block.charCodeAt(end - 1) === 13 ? end - 1 : end;
+        found.addHeader(name, block.slice(colon + 1, valueEnd).trim());
+        masked += `${block.slice(copied, colon)}: ${MASK}`;
+        copied = valueEnd;
+      }
+    }
+    start = end + 1;
   }
-  return masked ? masked.join('\n') : block;
+  return copied ? masked + block.slice(copied) : block;
 }
 
 function decoded(text: string): string {
-  if (!/[%+]/.test(text)) return text;
+  if (!text.includes('%') && !text.includes('+')) return text;
   try {
     return decodeURIComponent(text.replace(/\+/g, ' '));
   } catch {
@@ -156,17 +189,24 @@ function decoded(text: string): string {
 
 /** `a=1&b=2` with the values of sensitive names masked; the same string when none is. */
 function maskParameters(query: string, rules: MaskingRules, found: Found): string {
-  let changed = false;
-  const pairs = query.split('&').map((pair) => {
-    const equals = pair.indexOf('=');
-    if (equals < 0 || !rules.isSensitive(decoded(pair.slice(0, equals)))) return pair;
-    const value = pair.slice(equals + 1);
-    found.add(value);
-    found.add(decoded(value));
-    changed = true;
-    return `${pair.slice(0, equals + 1)}${MASK}`;
-  });
-  return changed ? pairs.join('&') : query;
+  let masked = '';
+  let copied = 0;
+  let equals = -1;
+  for (let start = 0; start < query.length; ) {
+    const amp = query.indexOf('&', start);
+    const end = amp < 0 ? query.length : amp;
+    if (equals < start) equals = query.indexOf('=', start);
+    if (equals < 0) break;
+    if (equals > start && equals < end && rules.isSensitive(decoded(query.slice(start, equals)))) {
+      const value = query.slice(equals + 1, end);
+      found.add(value);
+      found.add(decoded(value));
+      masked += `${query.slice(copied, equals + 1)}${MASK}`;
+      copied = end;
+    }
+    start = end + 1;
+  }
+  return copied ? masked + query.slice(copied) : query;
 }
 
 /** A URL with its user info's password and, when the rules say so, its sensitive query parameters masked. */
@@ -175,8 +215,9 @@ function maskUrl(url: string, rules: MaskingRules, found: Found): string {
   const scheme = result.indexOf('://');
   if (scheme > 0) {
     const authorityStart = scheme + 3;
-    const authorityEnd = result.slice(authorityStart).search(/[/?#]/);
-    const authority = authorityEnd < 0 ? result.slice(authorityStart) : result.slice(authorityStart, authorityStart + authorityEnd);
+    let authorityEnd = authorityStart;
+    while (authorityEnd < result.length && !'/?#'.includes(result[authorityEnd])) authorityEnd++;
+    const authority = result.slice(authorityStart, authorityEnd);
     const at = authority.lastIndexOf('@');
     const colon = at < 0 ? -1 : authority.indexOf(':');
     if (colon >= 0 && colon < at) {

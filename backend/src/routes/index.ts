@@ -10,6 +10,7 @@ import { registerExport } from './export.js';
 import { registerFileUsers } from './file-users.js';
 import { registerFiles } from './files.js';
 import { registerHistory } from './history.js';
+import { registerHistoryMasking } from './history-masking.js';
 import { registerImport } from './import.js';
 import { registerProxy } from './proxy.js';
 import { registerSecrets } from './secrets.js';
@@ -22,6 +23,7 @@ import { registerUsers } from './users.js';
 /** Every REST resource, one file each; add a new resource's `register…` call here. */
 export function registerRoutes(api: Api, services: Services, sockets: ListenerSockets): void {
   registerStoreInfo(api, services);
+  registerHistoryMasking(api, services);
   registerEvents(api, services, sockets);
   registerChanges(api, services);
   registerFiles(api, services);

@@ -4,7 +4,7 @@ import type { Services } from '../http/services.js';
 import { createRoute, jsonResponse } from '../http/openapi.js';
 
 /** What this store can do; clients check it before using an optional feature. */
-export const capabilities: string[] = ['files', 'media', 'revisions', 'trash', 'sharing', 'events', 'changes', 'history', 'app-data', 'proxy', 'backups'];
+export const capabilities: string[] = ['files', 'media', 'revisions', 'trash', 'sharing', 'events', 'changes', 'history', 'app-data', 'proxy', 'backups', 'history-masking'];
 
 const StoreInfo = z
   .object({

@@ -2,6 +2,7 @@ import { ApiError } from '../http/problem.js';
 import { atLeast, canRead, roleOf } from './access.js';
 import type { ChangeInput } from './changes.js';
 import { below, fileSections } from './file-records.js';
+import { historyMaskingRules, maskHistoryEntry } from './history-masking.js';
 import { readPage, readPageFrom, type Page, type PageRequest } from './paging.js';
 import { intersection, matchesLongWords, termQueryOf, termsOf } from './search-terms.js';
 import type { Storage, WriteOp } from './storage.js';
@@ -308,10 +309,19 @@ function withoutEmptyIds(input: HistoryInput): HistoryInput {
   return Object.fromEntries(Object.entries(input).filter(([field, value]) => !(value === '' && (scopeFields as readonly string[]).includes(field)))) as HistoryInput;
 }
 
-/** Stores entries of the caller in one batch and returns them in order. */
-export async function createHistory(store: Store, access: HistoryAccess, given: HistoryInput[]): Promise<HistoryEntry[]> {
+export interface CreateHistoryOptions {
+  /** Plaintext values (secret variables substituted into the request) masked wherever they occur in the entries. */
+  secretValues?: readonly string[];
+}
+
+/**
+ * Stores entries of the caller in one batch and returns them in order, masked by the store's
+ * rules (see history-masking.ts) before anything of them is written: record, indexes, change.
+ */
+export async function createHistory(store: Store, access: HistoryAccess, given: HistoryInput[], options: CreateHistoryOptions = {}): Promise<HistoryEntry[]> {
   const { user } = access;
-  const inputs = given.map(withoutEmptyIds);
+  const rules = await historyMaskingRules(store.storage);
+  const inputs = given.map((input) => maskHistoryEntry(withoutEmptyIds(input), rules, options.secretValues));
   return store.mutate(async (m) => {
     // In the batch: no file can take an attached key between this check and the write.
     await checkAttachments(store.storage, access, inputs);

@@ -62,13 +62,13 @@ test('a project run reaches the target with the real value; its lines and histor
   assert.equal(seen[0].headers['x-api-key'], secret);
   assert.equal(new URL(seen[0].url, targetUrl).searchParams.get('key'), secret);
   assertNotIn(text, [secret], 'the run’s lines');
-  assert.ok(JSON.stringify(line.result.request).includes('[secret]'));
+  assert.ok(JSON.stringify(line.result.request).includes('[masked]'));
 
   const history = await store.api('/history?type=user');
   const historyText = await history.text();
   assert.ok(JSON.parse(historyText).items.length >= 1);
   assertNotIn(historyText, [secret], 'history');
-  assert.ok(historyText.includes('[secret]'));
+  assert.ok(historyText.includes('[masked]'));
   assertNotIn(await (await store.api(`/history/export`)).text(), [secret], 'the HAR export');
 });
 

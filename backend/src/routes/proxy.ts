@@ -7,7 +7,6 @@ import type { Services } from '../http/services.js';
 import { loadStoredCertificates, prepareRequest } from '../proxy/prepare-request.js';
 import { planProjectRun, ProjectRunBody, runProject, unsentResult } from '../proxy/project-run.js';
 import { CoreRequestBody, ProxyResultSchema, SimpleRequest, type CoreRequestInput } from '../proxy/request-schema.js';
-import { maskSecretValues } from '../proxy/mask-secrets.js';
 import { isSecretMarker, openSecret, revealContents } from '../secrets/contents.js';
 import { atLeast } from '../store/access.js';
 import { readVisibleFile, requireRole } from '../store/files.js';
@@ -16,6 +15,7 @@ import type { OutgoingRequest, ProxyResult } from '../proxy/send-request.js';
 import { readStoredCertificate } from '../proxy/stored-certificate.js';
 import { readMedia } from '../store/file-media.js';
 import { createHistory, historyAccessOf } from '../store/history.js';
+import { maskValues } from '../store/history-masking.js';
 import type { Store } from '../store/store.js';
 import { createRoute, jsonBody } from '../http/openapi.js';
 
@@ -53,7 +53,7 @@ async function recordInHistory(store: Store, user: string, from: Attachment, sen
   const requestText = sent.body && utf8Text(sent.body);
   try {
     // The values of secrets the store substituted never reach history.
-    const [entry] = await createHistory(store, historyAccessOf(store.storage, user), maskSecretValues([
+    const [entry] = await createHistory(store, historyAccessOf(store.storage, user), [
       {
         app: from.app ?? APP,
         ...(from.space ? { space: from.space } : {}),
@@ -78,7 +78,7 @@ async function recordInHistory(store: Store, user: string, from: Attachment, sen
           ...(error ? { error } : {}),
         },
       },
-    ], secrets));
+    ], { secretValues: secrets });
     return { key: entry.key };
   } catch (failure) {
     // The request went out: a refused attachment must not hide its response.
@@ -177,7 +177,7 @@ export function registerProxy(api: Api, { config, store }: Services): void {
         // Nobody reads the lines of a client that went away.
         // The app gets the requests as sent, but never the secrets' values.
         const emit = async (line: object) => {
-          if (!signal.aborted) await ndjson.writeln(JSON.stringify(maskSecretValues(line, secrets)));
+          if (!signal.aborted) await ndjson.writeln(JSON.stringify(maskValues(line, secrets)));
         };
         // The run's requests go one after another, so they share keep-alive connections.
         const session = new SendSession();
@@ -196,7 +196,7 @@ export function registerProxy(api: Api, { config, store }: Services): void {
       if (!(error instanceof ProxyFailure)) throw error;
       return c.json(unsentResult(error), 200);
     }
-    const result: ProxyResult = maskSecretValues(await send(prepared.request, prepared.settings), secrets);
+    const result: ProxyResult = maskValues(await send(prepared.request, prepared.settings), secrets);
     if (input.history) result.history = await recordInHistory(store, caller.user, input.from, prepared.request, result, secrets);
     return c.json(result, 200);
   });

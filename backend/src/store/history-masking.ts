@@ -311,19 +311,24 @@ export function maskHistoryEntry<T extends HistoryInput>(entry: T, rules: Maskin
     });
     if (redirects.some((hop, i) => hop !== (log.redirects as unknown[])[i])) masked = { ...masked, redirects };
   }
-  let result = masked === log ? entry : ({ ...entry, log: masked } as T);
-  for (const value of secretValues) {
-    if (!value) continue;
-    found.values.add(value);
-    const encoded = encodeURIComponent(value);
-    if (encoded !== value) found.values.add(encoded);
+  return maskValues(masked === log ? entry : ({ ...entry, log: masked } as T), [...found.values, ...secretValues]);
+}
+
+/**
+ * `value` with each of `values`, as given and percent-encoded, replaced by `MASK` wherever it
+ * occurs: how the values of secrets a request used are kept out of history and out of the
+ * proxy's answer. Returns `value` itself when none occurs.
+ */
+export function maskValues<T>(value: T, values: Iterable<string>): T {
+  const forms = new Set<string>();
+  for (const text of values) {
+    if (!text) continue;
+    forms.add(text);
+    forms.add(encodeURIComponent(text));
   }
-  if (found.values.size) {
-    // Longest first: a value that contains another is replaced whole.
-    const values = [...found.values].sort((a, b) => b.length - a.length);
-    result = replaceEverywhere(result, values) as T;
-  }
-  return result;
+  if (!forms.size) return value;
+  // Longest first: a value that contains another is replaced whole.
+  return replaceEverywhere(value, [...forms].sort((a, b) => b.length - a.length)) as T;
 }
 
 /** The store's settings, or the defaults when never set. */

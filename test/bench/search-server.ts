@@ -13,6 +13,7 @@ import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
 import { configSchema } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
 import { startStore } from '../../backend/src/server.js';
+import { placementIn, rootPlacement } from '../../backend/src/store/file-search.js';
 import { stageNewFile } from '../../backend/src/store/files.js';
 import { createHistory, historyAccessOf } from '../../backend/src/store/history.js';
 import { withFields } from '../../backend/src/store/with-fields.js';
@@ -35,7 +36,7 @@ let historySeeded = 0;
 async function seedFiles(count: number): Promise<void> {
   if (!spaces.length) {
     spaces = await store.mutate((m) =>
-      Array.from({ length: SPACES }, (_, n) => stageNewFile(m, { input: { kind: 'Core#Space', info: { name: `space ${n}` } }, owner: LOCAL_OWNER, parents: [] }).key),
+      Array.from({ length: SPACES }, (_, n) => stageNewFile(m, { input: { kind: 'Core#Space', info: { name: `space ${n}` } }, owner: LOCAL_OWNER, placement: rootPlacement }).key),
     );
   }
   for (let done = 0; done < count; done += FILE_BATCH) {
@@ -43,7 +44,7 @@ async function seedFiles(count: number): Promise<void> {
       for (let i = done; i < Math.min(count, done + FILE_BATCH); i++) {
         const n = filesSeeded + i;
         const name = `${vocabulary[n % vocabulary.length]} ${vocabulary[Math.floor(n / 10) % vocabulary.length]} item${n}`;
-        stageNewFile(m, { input: { kind: 'Core#HttpProject', info: { name, description: `project number ${n}` } }, owner: LOCAL_OWNER, parents: [spaces[n % SPACES]] });
+        stageNewFile(m, { input: { kind: 'Core#HttpProject', info: { name, description: `project number ${n}` } }, owner: LOCAL_OWNER, placement: placementIn({ key: spaces[n % SPACES], owner: LOCAL_OWNER }, rootPlacement) });
       }
     });
   }

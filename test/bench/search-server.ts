@@ -20,7 +20,7 @@ import { withFields } from '../../backend/src/store/with-fields.js';
 import { benchEntry } from './suites/history.js';
 
 const FILE_BATCH = 1_000;
-const HISTORY_BATCH = 2_000;
+const HISTORY_BATCH = 10_000;
 const SPACES = 100;
 const vocabulary = ['orders', 'customers', 'billing', 'invoices', 'shipping', 'inventory', 'reports', 'payments', 'accounts', 'catalog'];
 
@@ -32,6 +32,8 @@ const { store } = running.services;
 let spaces: string[] = [];
 let filesSeeded = 0;
 let historySeeded = 0;
+/** Every seeded entry is older than this, later ones older than earlier ones. */
+const newest = Date.now() - 1e9;
 
 async function seedFiles(count: number): Promise<void> {
   if (!spaces.length) {
@@ -53,12 +55,11 @@ async function seedFiles(count: number): Promise<void> {
 
 async function seedHistory(count: number): Promise<void> {
   const access = historyAccessOf(store.storage, LOCAL_OWNER);
-  const newest = Date.now();
   for (let done = 0; done < count; done += HISTORY_BATCH) {
     const size = Math.min(HISTORY_BATCH, count - done);
     const offset = historySeeded + done;
     // Older than everything seeded before, so that each size reads the same newest entries.
-    await createHistory(store, access, Array.from({ length: size }, (_, i) => withFields(benchEntry(offset + i), { created: newest - 1e9 - offset - i })));
+    await createHistory(store, access, Array.from({ length: size }, (_, i) => withFields(benchEntry(offset + i), { created: newest - offset - i })));
   }
   historySeeded += count;
 }

@@ -100,9 +100,7 @@ async function readTerm(scan: TermScan, bound: string | undefined, inclusive: bo
     if (bound === undefined) range.gte = start;
     else range[inclusive ? 'gte' : 'gt'] = prefix + bound;
   }
-  const keys: string[] = [];
-  for await (const key of scan.storage.keys(scan.section, range)) keys.push(key.slice(prefix.length));
-  return keys;
+  return (await scan.storage.keyList(scan.section, range)).map((key) => key.slice(prefix.length));
 }
 
 /**

@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { compactChanges } from '../../backend/src/store/change-feed.js';
 import { createHistory, historyAccessOf, pruneHistory, type HistoryInput } from '../../backend/src/store/history.js';
+import { placementIn, rootPlacement, type Placement } from '../../backend/src/store/file-search.js';
 import { stageNewFile } from '../../backend/src/store/files.js';
 import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
+import { migrations } from '../../backend/src/store/migrations.js';
 import type { Storage } from '../../backend/src/store/storage.js';
+import { verifyStore } from '../../backend/src/store/verify.js';
 import type { Store } from '../../backend/src/store/store.js';
 import { EventSocket } from '../helpers/event-socket.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
@@ -25,16 +28,19 @@ async function page(store: TestStore, path: string, token?: string): Promise<Pag
   return JSON.parse(text) as Page;
 }
 
-/** Files at `owner`'s root (or in `parents`' last space), in batches of 1,000 per write. */
-async function seedFiles(store: Store, owner: string, names: string[], parents: string[] = []): Promise<string[]> {
+/** Files of `owner` at their root (or in `placement`'s last space), in batches of 1,000 per write. */
+async function seedFiles(store: Store, owner: string, names: string[], placement: Placement = rootPlacement, kind = 'Core#HttpProject'): Promise<string[]> {
   const keys: string[] = [];
   for (let from = 0; from < names.length; from += 1000) {
     await store.mutate((m) => {
-      for (const name of names.slice(from, from + 1000)) keys.push(stageNewFile(m, { input: { kind: 'Core#HttpProject', info: { name } }, owner, parents }).key);
+      for (const name of names.slice(from, from + 1000)) keys.push(stageNewFile(m, { input: { kind, info: { name } }, owner, placement }).key);
     });
   }
   return keys;
 }
+
+/** Inside a space of `owner` at their root. */
+const inSpace = (space: string, owner: string): Placement => placementIn({ key: space, owner }, rootPlacement);
 
 const historyInput = (url: string, extra: Partial<HistoryInput['log']['request']> = {}, response?: HistoryInput['log']['response']): HistoryInput => ({
   app: 'search-test',
@@ -68,8 +74,8 @@ describe('a filtered first page holds the first match after 5,000 records that d
     assert.deepEqual([found.items.map((item) => item.key), found.cursor], [[match], undefined]);
 
     const [spaceKey] = await seedFiles(inner, owner, ['a space']);
-    await seedFiles(inner, owner, Array.from({ length: 5000 }, (_, n) => `other ${n}`), [spaceKey]);
-    const [deep] = await seedFiles(inner, owner, ['Yak shaving'], [spaceKey]);
+    await seedFiles(inner, owner, Array.from({ length: 5000 }, (_, n) => `other ${n}`), inSpace(spaceKey, owner));
+    const [deep] = await seedFiles(inner, owner, ['Yak shaving'], inSpace(spaceKey, owner));
     assert.deepEqual((await page(store, `/files?parent=${spaceKey}&query=yak`)).items.map((item) => item.key), [deep]);
     // Word prefixes match; a word must start a word of the name.
     assert.deepEqual((await page(store, '/files?query=shav%20YAK')).items.map((item) => item.key), [deep]);
@@ -186,6 +192,31 @@ describe('workspace search across users', () => {
     assert.deepEqual(await search(bob, 'quarterly'), [bobs, bobsInSpace].sort());
     assert.deepEqual(await search(bob, 'annual'), []);
   });
+
+  test("an owner of a space deep in another user's tree finds what others create in it, and nothing above it", async () => {
+    const { alice, bob, admin: carol } = team;
+    const grant = (user: Team['alice'], space: string, to: Team['alice']) =>
+      team.call(user, `/files/${space}/users`, { method: 'PATCH', body: [{ op: 'add', type: 'user', id: to.key, value: 'writer' }] });
+    const top = await create(alice, 'Harbour top', { kind: 'Core#Space' });
+    assert.equal((await grant(alice, top, bob)).status, 200);
+    const bobsSpace = await create(bob, 'Harbour middle', { kind: 'Core#Space', parent: top });
+    assert.equal((await grant(bob, bobsSpace, carol)).status, 200);
+    const carols = await create(carol, 'Lantern memo', { parent: bobsSpace });
+    const alicesAbove = await create(alice, 'Lantern secret', { parent: top });
+    // Bob loses the grant above his space: he still owns his space and what is in it (access.ts).
+    assert.equal((await team.call(alice, `/files/${top}/users`, { method: 'PATCH', body: [{ op: 'remove', type: 'user', id: bob.key }] })).status, 200);
+
+    // The attacker's steps: bob searches, lists and reads what he no longer may see.
+    assert.deepEqual(await search(bob, 'lantern'), [carols]);
+    assert.deepEqual(await search(bob, 'harbour'), [bobsSpace]);
+    assert.equal((await team.call(bob, `/files/${alicesAbove}`)).status, 404);
+    assert.equal((await team.call(bob, `/files/${carols}`)).status, 200);
+    assert.deepEqual(await search(alice, 'lantern'), [carols, alicesAbove].sort());
+    assert.deepEqual(await search(carol, 'lantern'), [carols]);
+    assert.deepEqual(await search(carol, 'harbour'), [bobsSpace]);
+    const { problems } = await verifyStore(team.store.running.services.store.storage);
+    assert.deepEqual(problems, []);
+  });
 });
 
 describe('index entries go with their records', () => {
@@ -231,13 +262,15 @@ describe('index entries go with their records', () => {
   });
 });
 
-test('a store written by schema 2 gets the path, history and file indexes at open', async () => {
+test("a store written by schema 2 gets the path, history and file indexes at open, files under their owners' roots", async () => {
   const first = await startTestStore();
   const { store: inner } = first.running.services;
   await seedHistory(inner, LOCAL_OWNER, [historyInput('https://migrated.example.test/', { headers: 'x-old: legacy' })]);
   const [file] = await seedFiles(inner, LOCAL_OWNER, ['Migrated notebook']);
-  const [space] = await seedFiles(inner, LOCAL_OWNER, ['old space']);
-  const [nested] = await seedFiles(inner, LOCAL_OWNER, ['Nested heirloom'], [space]);
+  const [space] = await seedFiles(inner, LOCAL_OWNER, ['old space'], rootPlacement, 'Core#Space');
+  const [nested] = await seedFiles(inner, LOCAL_OWNER, ['Nested heirloom'], inSpace(space, LOCAL_OWNER));
+  // Another user's file in the owner's space: the owner finds it through the root alone (schema 6).
+  const [guest] = await seedFiles(inner, 'guest', ['Guest heirloom'], inSpace(space, LOCAL_OWNER));
   // Back to the layout of schema 2: none of the three indexes.
   const drop = [];
   for (const section of ['changes-by-path', 'history-words-by-user', 'file-words']) {
@@ -249,10 +282,11 @@ test('a store written by schema 2 gets the path, history and file indexes at ope
 
   const reopened = await startTestStore({ dataDir: first.dataDir, token: first.token });
   try {
-    assert.equal(await reopened.running.services.store.storage.get('meta', 'schemaVersion'), 5);
+    assert.equal(await reopened.running.services.store.storage.get('meta', 'schemaVersion'), migrations.at(-1)?.version);
     assert.equal((await page(reopened, '/history?type=user&query=legacy')).items.length, 1);
     assert.deepEqual((await page(reopened, '/files?query=notebook')).items.map((item) => item.key), [file]);
-    assert.deepEqual((await page(reopened, '/files?query=heirloom')).items.map((item) => item.key), [nested]);
+    assert.deepEqual((await page(reopened, '/files?query=heirloom')).items.map((item) => item.key), [nested, guest].sort());
+    assert.deepEqual((await verifyStore(reopened.running.services.store.storage)).problems, []);
     assert.deepEqual((await page(reopened, `/changes?since=0&path=/files/${file}`)).items.map((item) => item.id), [file]);
   } finally {
     await reopened.stop();

@@ -13,13 +13,14 @@ import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
 import { configSchema } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
 import { startStore } from '../../backend/src/server.js';
+import { placementIn, rootPlacement } from '../../backend/src/store/file-search.js';
 import { stageNewFile } from '../../backend/src/store/files.js';
 import { createHistory, historyAccessOf } from '../../backend/src/store/history.js';
 import { withFields } from '../../backend/src/store/with-fields.js';
 import { benchEntry } from './suites/history.js';
 
 const FILE_BATCH = 1_000;
-const HISTORY_BATCH = 2_000;
+const HISTORY_BATCH = 10_000;
 const SPACES = 100;
 const vocabulary = ['orders', 'customers', 'billing', 'invoices', 'shipping', 'inventory', 'reports', 'payments', 'accounts', 'catalog'];
 
@@ -31,11 +32,13 @@ const { store } = running.services;
 let spaces: string[] = [];
 let filesSeeded = 0;
 let historySeeded = 0;
+/** Every seeded entry is older than this, later ones older than earlier ones. */
+const newest = Date.now() - 1e9;
 
 async function seedFiles(count: number): Promise<void> {
   if (!spaces.length) {
     spaces = await store.mutate((m) =>
-      Array.from({ length: SPACES }, (_, n) => stageNewFile(m, { input: { kind: 'Core#Space', info: { name: `space ${n}` } }, owner: LOCAL_OWNER, parents: [] }).key),
+      Array.from({ length: SPACES }, (_, n) => stageNewFile(m, { input: { kind: 'Core#Space', info: { name: `space ${n}` } }, owner: LOCAL_OWNER, placement: rootPlacement }).key),
     );
   }
   for (let done = 0; done < count; done += FILE_BATCH) {
@@ -43,7 +46,7 @@ async function seedFiles(count: number): Promise<void> {
       for (let i = done; i < Math.min(count, done + FILE_BATCH); i++) {
         const n = filesSeeded + i;
         const name = `${vocabulary[n % vocabulary.length]} ${vocabulary[Math.floor(n / 10) % vocabulary.length]} item${n}`;
-        stageNewFile(m, { input: { kind: 'Core#HttpProject', info: { name, description: `project number ${n}` } }, owner: LOCAL_OWNER, parents: [spaces[n % SPACES]] });
+        stageNewFile(m, { input: { kind: 'Core#HttpProject', info: { name, description: `project number ${n}` } }, owner: LOCAL_OWNER, placement: placementIn({ key: spaces[n % SPACES], owner: LOCAL_OWNER }, rootPlacement) });
       }
     });
   }
@@ -52,12 +55,11 @@ async function seedFiles(count: number): Promise<void> {
 
 async function seedHistory(count: number): Promise<void> {
   const access = historyAccessOf(store.storage, LOCAL_OWNER);
-  const newest = Date.now();
   for (let done = 0; done < count; done += HISTORY_BATCH) {
     const size = Math.min(HISTORY_BATCH, count - done);
     const offset = historySeeded + done;
     // Older than everything seeded before, so that each size reads the same newest entries.
-    await createHistory(store, access, Array.from({ length: size }, (_, i) => withFields(benchEntry(offset + i), { created: newest - 1e9 - offset - i })));
+    await createHistory(store, access, Array.from({ length: size }, (_, i) => withFields(benchEntry(offset + i), { created: newest - offset - i })));
   }
   historySeeded += count;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { atLeast, canRead, putGrant, removeGrant, roleOf, type Grant } from '../../backend/src/store/access.js';
 import { SPACE_KIND, type FileRecord } from '../../backend/src/store/file-records.js';
+import { placementIn, rootPlacement } from '../../backend/src/store/file-search.js';
 import { stageNewFile } from '../../backend/src/store/files.js';
 import { openLevelStorage } from '../../backend/src/store/level-storage.js';
 import { Store } from '../../backend/src/store/store.js';
@@ -23,9 +24,9 @@ before(async () => {
   dir = await makeTempDir();
   store = await Store.open(await openLevelStorage(join(dir, 'db'), { sync: false }));
   // alice owns top; bob created middle inside it; carol's leaf is inside middle.
-  top = await store.mutate((m) => stageNewFile(m, { input: { kind: SPACE_KIND, info: { name: 'top' } }, owner: 'alice', parents: [] }));
-  middle = await store.mutate((m) => stageNewFile(m, { input: { kind: SPACE_KIND, info: { name: 'middle' } }, owner: 'bob', parents: [top.key] }));
-  leaf = await store.mutate((m) => stageNewFile(m, { input: { kind: 'Core#HttpProject', info: { name: 'leaf' } }, owner: 'carol', parents: [top.key, middle.key] }));
+  top = await store.mutate((m) => stageNewFile(m, { input: { kind: SPACE_KIND, info: { name: 'top' } }, owner: 'alice', placement: rootPlacement }));
+  middle = await store.mutate((m) => stageNewFile(m, { input: { kind: SPACE_KIND, info: { name: 'middle' } }, owner: 'bob', placement: placementIn(top, rootPlacement) }));
+  leaf = await store.mutate((m) => stageNewFile(m, { input: { kind: 'Core#HttpProject', info: { name: 'leaf' } }, owner: 'carol', placement: placementIn(middle, placementIn(top, rootPlacement)) }));
 });
 
 after(async () => {

@@ -33,6 +33,25 @@ test('writes land in their own section, readable by get, getMany and entries; de
   }
 });
 
+test('keyList reads the keys of a range at once, as keys iterates them, within its section', async () => {
+  const dir = await makeTempDir();
+  const storage = await openLevelStorage(join(dir, 'db'), { sync: false });
+  try {
+    await storage.write(['a1', 'a2', 'a3', 'b1'].map((key) => ({ type: 'put' as const, section: 's', key, value: 0 })));
+    await storage.write([{ type: 'put', section: 's2', key: 'a0', value: 0 }]);
+    const ranges = [{ gte: 'a', lt: 'b' }, { gt: 'a1', lt: 'b', limit: 1 }, { gte: 'a', lt: 'c', reverse: true, limit: 3 }, { gte: 'x' }];
+    for (const range of ranges) {
+      const iterated: string[] = [];
+      for await (const key of storage.keys('s', range)) iterated.push(key);
+      assert.deepEqual(await storage.keyList('s', range), iterated, JSON.stringify(range));
+    }
+    assert.deepEqual(await storage.keyList('s', { gte: 'a', lt: 'b' }), ['a1', 'a2', 'a3']);
+  } finally {
+    await storage.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a batch with a value that cannot be stored writes none of its operations', async () => {
   const dir = await makeTempDir();
   const storage = await openLevelStorage(join(dir, 'db'), { sync: false });

@@ -138,8 +138,8 @@ export function registerFiles(api: Api, services: Services): void {
       description:
         '`parent` lists a space (the caller’s own root files otherwise), `kind` one kind, `since` files updated after a ' +
         'time (ms, oldest change first). `query` searches names and descriptions for files holding the start of each of its ' +
-        'words, in key order: the parent’s children, or without `parent` every file the caller created or that is in the ' +
-        'caller’s spaces or shared with the caller by name (not files readable through an `anyone` link).',
+        'words, in key order: the parent’s children, or without `parent` every file the caller created or that is in a ' +
+        'space the caller created (at any depth) or shared with the caller by name (not files readable through an `anyone` link).',
       request: { query: listQuery },
       responses: { 200: jsonResponse(pageOf(FileSchema), 'One page of files'), ...notVisible },
     }),

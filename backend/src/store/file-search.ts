@@ -1,45 +1,78 @@
-import { below, fileSections, parentIdOf, rootOf, SEP, SPACE_KIND, type FileRecord } from './file-records.js';
+import { below, fileSections, parentIdOf, rootOf, SEP, type FileRecord } from './file-records.js';
 import { readPageFrom, type Page, type PageRequest } from './paging.js';
 import { intersection, matchesLongWords, mergedSources, termQueryOf, termsOf } from './search-terms.js';
-import type { Storage, WriteOp } from './storage.js';
+import type { Storage, StorageReader, WriteOp } from './storage.js';
 import type { Mutation } from './store.js';
 
 /**
  * Search of files by name and description. `file-words` holds `{scope}\0{term}\0{key}` for each
- * search term of a live file (see search-terms.ts) under each of its scopes: its creator's root,
- * every ancestor space, and the file itself. A scope thus finds a whole subtree, and what a user
- * can read is a handful of scopes: the user's own root (the files the user created), the spaces
- * at that root (what others created in them), and each file shared with the user (grants-by-user).
- * The entries are written and removed with the listing entries (create, patch, trash, restore).
+ * search term of a live file (see search-terms.ts) under each of its scopes: the root of each of
+ * its owners (its creator and the creators of its ancestor spaces, who all own it: see
+ * access.ts), every ancestor space, and the file itself. What a user can read is then a handful of
+ * scopes: the user's own root (every file the user owns, wherever it is and whoever created it)
+ * and each file shared with the user (grants-by-user), whose scope is its whole subtree. A search
+ * reads one range per scope, however many spaces the user has. The entries are written and
+ * removed with the listing entries (create, patch, trash, restore); owners and parents never
+ * change, so neither does a file's set of scopes.
  *
  * Files readable only through an `anyone` grant are not searched: the caller knows them by link,
  * and they cannot be enumerated per caller.
  */
 
-const searchScopes = (record: FileRecord) => [rootOf(record.owner), ...record.parents, record.key];
+/** Where a new file goes: its ancestor spaces, root-most first, and their owners (its owners too). */
+export interface Placement {
+  parents: string[];
+  /** The creators of `parents`, without repeats. */
+  owners: string[];
+}
+
+/** A file at its creator's root. */
+export const rootPlacement: Placement = { parents: [], owners: [] };
+
+/** The placement of a file inside `space`, which is placed at `placement`. */
+export const placementIn = (space: Pick<FileRecord, 'key' | 'owner'>, placement: Placement): Placement => ({
+  parents: [...placement.parents, space.key],
+  owners: [...new Set([...placement.owners, space.owner])],
+});
+
+/** The placement of each of `records`, reading in one go the ancestors that are not among them. */
+export async function placementsOf(storage: StorageReader, records: FileRecord[]): Promise<Placement[]> {
+  const ownerOf = new Map(records.map((record) => [record.key, record.owner]));
+  const missing = [...new Set(records.flatMap((record) => record.parents))].filter((key) => !ownerOf.has(key));
+  const ancestors = await storage.getMany<FileRecord>(fileSections.files, missing);
+  ancestors.forEach((ancestor, i) => ancestor && ownerOf.set(missing[i], ancestor.owner));
+  return records.map((record) => ({ parents: record.parents, owners: [...new Set(record.parents.flatMap((key) => ownerOf.get(key) ?? []))] }));
+}
+
+export async function placementOf(storage: StorageReader, record: FileRecord): Promise<Placement> {
+  return (await placementsOf(storage, [record]))[0];
+}
+
+const searchScopes = (record: FileRecord, placement: Placement) => [
+  ...new Set([record.owner, ...placement.owners].map(rootOf)),
+  ...record.parents,
+  record.key,
+];
 
 const textsOf = (record: FileRecord) => [record.info.name, record.info.description ?? ''];
 
-/** The search index keys of a live file (verify checks them against the index). */
-export function fileSearchKeys(record: FileRecord): string[] {
+/** The search index keys of a live file at `placement` (verify checks them against the index). */
+export function fileSearchKeys(record: FileRecord, placement: Placement): string[] {
   const terms = [...termsOf(textsOf(record))];
-  return searchScopes(record).flatMap((scope) => terms.map((term) => `${scope}${SEP}${term}${SEP}${record.key}`));
+  return searchScopes(record, placement).flatMap((scope) => terms.map((term) => `${scope}${SEP}${term}${SEP}${record.key}`));
 }
 
-export function putSearchTerms(m: Mutation, record: FileRecord): void {
-  for (const key of fileSearchKeys(record)) m.put(fileSections.words, key, 0);
+export function putSearchTerms(m: Mutation, record: FileRecord, placement: Placement): void {
+  for (const key of fileSearchKeys(record, placement)) m.put(fileSections.words, key, 0);
 }
 
-export function deleteSearchTerms(m: Mutation, record: FileRecord): void {
-  for (const key of fileSearchKeys(record)) m.del(fileSections.words, key);
+export function deleteSearchTerms(m: Mutation, record: FileRecord, placement: Placement): void {
+  for (const key of fileSearchKeys(record, placement)) m.del(fileSections.words, key);
 }
 
 /** The scopes that hold every file `user` can search: see the module comment. */
 async function workspaceScopes(storage: Storage, user: string): Promise<string[]> {
   const scopes = new Set([rootOf(user)]);
-  for await (const indexKey of storage.keys(fileSections.childrenByKind, below(`${rootOf(user)}${SEP}${SPACE_KIND}`))) {
-    scopes.add(indexKey.slice(indexKey.lastIndexOf(SEP) + 1));
-  }
   for await (const indexKey of storage.keys(fileSections.grantsByUser, below(user))) scopes.add(indexKey.slice(user.length + 1));
   return [...scopes];
 }
@@ -81,16 +114,21 @@ export async function searchFiles(storage: Storage, user: string, filter: Search
   });
 }
 
-/** Builds `file-words` for files written before it existed, `batch` files per write (migration 5). */
+/**
+ * Writes `file-words` of every live file, `batch` files per write: migration 5 built it, and
+ * migration 6 adds the roots of the ancestors' owners (puts of keys already there change nothing).
+ */
 export async function indexFileWords(storage: Storage, batch = 500): Promise<void> {
   let after = '';
   for (;;) {
-    const ops: WriteOp[] = [];
+    const records: FileRecord[] = [];
     let read = 0;
     for await (const [key, record] of storage.entries<FileRecord>(fileSections.files, { gt: after, limit: batch })) {
-      if (!record.deleted) for (const wordKey of fileSearchKeys(record)) ops.push({ type: 'put', section: fileSections.words, key: wordKey, value: 0 });
+      if (!record.deleted) records.push(record);
       [after, read] = [key, read + 1];
     }
+    const placements = await placementsOf(storage, records);
+    const ops = records.flatMap((record, i) => fileSearchKeys(record, placements[i]).map((key): WriteOp => ({ type: 'put', section: fileSections.words, key, value: 0 })));
     await storage.write(ops);
     if (read < batch) return;
   }

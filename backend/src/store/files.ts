@@ -8,7 +8,7 @@ import {
 } from './file-records.js';
 import { checkSize, type DocumentLimits } from './document-limits.js';
 import { checkFileContents } from '../projects/project-document.js';
-import { deleteSearchTerms, putSearchTerms, searchFiles } from './file-search.js';
+import { deleteSearchTerms, placementIn, placementOf, putSearchTerms, rootPlacement, searchFiles, type Placement } from './file-search.js';
 import { hasAttachments } from './history.js';
 import { applyJsonPatch, type PatchRequest } from './json-patch.js';
 import { readPage, type Page, type PageRequest } from './paging.js';
@@ -88,25 +88,26 @@ export const childEntryOf = (record: FileRecord): ChildEntry => ({
   ...(record.info.description !== undefined ? { description: record.info.description } : {}),
 });
 
-export function putListed(m: Mutation, record: FileRecord): void {
+/** Stages the listing and search entries of a live file (its placement names the owners the search indexes it for). */
+export function putListed(m: Mutation, record: FileRecord, placement: Placement): void {
   const entry = childEntryOf(record);
   for (const [section, key] of liveIndexKeys(record)) m.put(section, key, entry);
-  putSearchTerms(m, record);
+  putSearchTerms(m, record, placement);
 }
 
-export function deleteListed(m: Mutation, record: FileRecord): void {
+export function deleteListed(m: Mutation, record: FileRecord, placement: Placement): void {
   for (const [section, key] of liveIndexKeys(record)) m.del(section, key);
-  deleteSearchTerms(m, record);
+  deleteSearchTerms(m, record, placement);
 }
 
 export const filePaths = (key: string) => ['/files', `/files/${key}`];
 export const parentOf = (record: FileRecord) => record.parents.at(-1);
 
 /** Stages a new or changed record with its listing entries (replacing the previous ones). */
-export function putRecord(m: Mutation, record: FileRecord, previous?: FileRecord): void {
-  if (previous) deleteListed(m, previous);
+export function putRecord(m: Mutation, record: FileRecord, placement: Placement, previous?: FileRecord): void {
+  if (previous) deleteListed(m, previous, placement);
   m.put(fileSections.files, record.key, record);
-  putListed(m, record);
+  putListed(m, record, placement);
 }
 
 /** A file's metadata with server fields set: the input's own fields, then the server's. */
@@ -135,17 +136,17 @@ export async function keyUsed(storage: Storage, key: string): Promise<boolean> {
 }
 
 /**
- * The `parents` of a new file in `parent` (the caller's root when absent): the parent must be a
- * live space the caller may write to.
+ * Where a new file in `parent` (the caller's root when absent) goes: the parent must be a live
+ * space the caller may write to.
  */
-export async function parentsOfNewFile(storage: Storage, user: string, parent: string | undefined): Promise<string[]> {
-  if (parent === undefined) return [];
+export async function placementOfNewFile(storage: Storage, user: string, parent: string | undefined): Promise<Placement> {
+  if (parent === undefined) return rootPlacement;
   const record = await storage.get<FileRecord>(fileSections.files, parent);
   const role = record && !record.deleted ? await roleOfRecord(storage, user, record) : undefined;
   if (!record || !role) throw new ApiError('parent_not_found', `There is no space ${parent}.`);
   if (record.kind !== SPACE_KIND) throw new ApiError('parent_not_space', `${parent} is a ${record.kind}; only spaces contain files.`);
   requireRole({ record, role }, 'writer', 'add files to');
-  return [...record.parents, record.key];
+  return placementIn(record, await placementOf(storage, record));
 }
 
 /**
@@ -160,12 +161,12 @@ export async function createFile(
 ): Promise<FileRecord> {
   if (options.media) checkFileContents(options.input.kind, options.media.value);
   return store.mutate(async (m) => {
-    const parents = await parentsOfNewFile(store.storage, user, options.parent);
+    const placement = await placementOfNewFile(store.storage, user, options.parent);
     const key = options.input.key;
     if (key !== undefined && (await keyUsed(store.storage, key))) {
       throw new ApiError('key_conflict', `The key ${key} is taken: a file has or had it, or history is filed under it. Choose another.`);
     }
-    const record = stageNewFile(m, { ...options, owner: user, parents }, store.secrets);
+    const record = stageNewFile(m, { ...options, owner: user, placement }, store.secrets);
     checkSize(record, limits.maxBytes, 'A file’s metadata');
     return record;
   });
@@ -176,9 +177,9 @@ export async function createFile(
  * its `created` change, checking nothing: `createFile` checks the parent and the key first (bulk
  * loaders call this directly).
  */
-export function stageNewFile(m: Mutation, file: { input: FileInput; owner: string; parents: string[]; media?: { value: unknown } }, secrets?: Secrets): FileRecord {
-  const record = newRecord(file.input, file.input.key ?? randomUUID(), file.owner, file.parents, m.now);
-  putRecord(m, record);
+export function stageNewFile(m: Mutation, file: { input: FileInput; owner: string; placement: Placement; media?: { value: unknown } }, secrets?: Secrets): FileRecord {
+  const record = newRecord(file.input, file.input.key ?? randomUUID(), file.owner, file.placement.parents, m.now);
+  putRecord(m, record, file.placement);
   if (file.media) {
     // Without the store's secrets, a secret value is refused (`secrets_locked`), never kept in clear.
     const value = sealSecretFields(secrets ?? new Secrets(undefined, undefined), m, record.key, record.kind, file.media.value, new Map()).document;
@@ -210,7 +211,7 @@ export async function patchFile(
     }
     checkSize(document, options.maxBytes, 'A file’s metadata');
     const record = touched(document, user, m.now);
-    putRecord(m, record, file.record);
+    putRecord(m, record, await placementOf(store.storage, record), file.record);
     m.change({
       operation: 'patch', kind: record.kind, id: key, parent: parentOf(record),
       data: { patch: request.patch, revert, app: request.app, appVersion: request.appVersion, version: record.version },

@@ -47,6 +47,10 @@ export async function openLevelStorage(location: string, options: { sync: boolea
     keys(name: string, range: KeyRange = {}) {
       return section(name).keys({ ...range, snapshot });
     },
+    // One native call for the whole range: iterating costs a promise per key (~3 µs against ~1).
+    keyList(name: string, range: KeyRange) {
+      return section(name).keys({ ...range, snapshot }).all();
+    },
     // One iterator over the root database: sublevel keys are `!section!key`, so root order is
     // section order, then key order. A key outside any section (not api-store's) comes with
     // section '' and its value as the raw string.

@@ -20,6 +20,7 @@ export const migrations: Migration[] = [
   { version: 3, description: 'the change feed indexed by event path, for GET /changes?path=', up: (storage) => indexChangesByPath(storage) },
   { version: 4, description: 'history search terms indexed per scope, for GET /history?query=', up: (storage) => indexHistoryWords(storage) },
   { version: 5, description: 'file names and descriptions indexed by search term and scope, for GET /files?query=', up: (storage) => indexFileWords(storage) },
+  { version: 6, description: 'files also indexed for search under the root of each ancestor space\'s owner, so one range finds every file a user owns', up: (storage) => indexFileWords(storage) },
 ];
 
 /** Called once before the first migration of an existing store runs: the moment to back it up. */

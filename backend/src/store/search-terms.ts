@@ -72,6 +72,65 @@ export function matchesLongWords(query: TermQuery, texts: () => string[]): boole
   return long.every((word) => lower.some((text) => text.includes(word)));
 }
 
+/** Keys one read of a term takes at first, and at most after reads that each served several seeks. */
+const MIN_READ = 8;
+const MAX_READ = 256;
+
+interface TermScan {
+  storage: Storage;
+  section: string;
+  /** `{scope}\0{term}\0`: the term's keys are the records after it. */
+  prefix: string;
+  reverse: boolean;
+  /** Where the scan starts (a `since` time in history keys); '' for the start. */
+  from: string;
+}
+
+/** Up to `limit` records of a term in scan order, at or past `bound` (strictly past unless `inclusive`). */
+async function readTerm(scan: TermScan, bound: string | undefined, inclusive: boolean, limit: number): Promise<string[]> {
+  const { prefix, reverse, from } = scan;
+  const range: KeyRange = { reverse, limit };
+  const [start, end] = [prefix + from, prefix.slice(0, -1) + SEP_END];
+  if (reverse) {
+    range.gte = start;
+    if (bound === undefined) range.lt = end;
+    else range[inclusive ? 'lte' : 'lt'] = prefix + bound;
+  } else {
+    range.lt = end;
+    if (bound === undefined) range.gte = start;
+    else range[inclusive ? 'gte' : 'gt'] = prefix + bound;
+  }
+  return (await scan.storage.keyList(scan.section, range)).map((key) => key.slice(prefix.length));
+}
+
+/**
+ * A term's records for a join that only moves forward: `seek(bound, inclusive)` answers the first
+ * record at or past `bound`. It reads ahead and answers from what it read while it can: a read
+ * that served several seeks (a common term) makes the next read twice as long, one that served a
+ * single seek (a term whose records lie far apart) makes it short again.
+ */
+function termCursor(scan: TermScan) {
+  let read: string[] = [];
+  let at = 0;
+  let served = 0;
+  let ended = false;
+  let size = MIN_READ;
+  const past = (key: string, bound: string, inclusive: boolean) =>
+    scan.reverse ? (inclusive ? key <= bound : key < bound) : inclusive ? key >= bound : key > bound;
+  return async (bound: string | undefined, inclusive: boolean): Promise<string | undefined> => {
+    if (bound !== undefined) while (at < read.length && !past(read[at], bound, inclusive)) at++;
+    if (at < read.length) {
+      served += 1;
+      return read[at];
+    }
+    if (ended) return undefined;
+    size = served > 1 ? Math.min(size * 2, MAX_READ) : MIN_READ;
+    read = await readTerm(scan, bound, inclusive, size);
+    [at, served, ended] = [0, 1, read.length < size];
+    return read[0];
+  };
+}
+
 /**
  * The records (keys after the prefixes) found under every one of `prefixes` (one per term, in
  * one scope of one index section), in key order or reverse, from `from` on: a leapfrog join, where
@@ -79,35 +138,17 @@ export function matchesLongWords(query: TermQuery, texts: () => string[]): boole
  * the rarest term's records, not the others'.
  */
 export function intersection(storage: Storage, section: string, prefixes: string[], options: { reverse: boolean; from?: string }): EntrySource<string> {
-  const { reverse, from = '' } = options;
-  const next = async (prefix: string, bound: string | undefined, inclusive: boolean, limit: number): Promise<string[]> => {
-    const range: KeyRange = { reverse, limit };
-    const lower = prefix + from;
-    const upper = prefix.slice(0, -1) + SEP_END;
-    if (reverse) {
-      range.gte = lower;
-      if (bound === undefined) range.lt = upper;
-      else range[inclusive ? 'lte' : 'lt'] = prefix + bound;
-    } else {
-      range.lt = upper;
-      if (bound === undefined) range.gte = lower;
-      else range[inclusive ? 'gte' : 'gt'] = prefix + bound;
-    }
-    const keys: string[] = [];
-    for await (const key of storage.keys(section, range)) keys.push(key.slice(prefix.length));
-    return keys;
-  };
+  const scans = prefixes.map((prefix): TermScan => ({ storage, section, prefix, reverse: options.reverse, from: options.from ?? '' }));
+  const answer = (keys: string[], count: number) => ({ entries: keys.slice(0, count).map((key): [string, string] => [key, key]), more: keys.length > count });
   return async (count, after) => {
-    if (prefixes.length === 1) {
-      const keys = await next(prefixes[0], after, false, count + 1);
-      return { entries: keys.slice(0, count).map((key): [string, string] => [key, key]), more: keys.length > count };
-    }
+    if (scans.length === 1) return answer(await readTerm(scans[0], after, false, count + 1), count);
+    const terms = scans.map(termCursor);
     const found: string[] = [];
     let bound = after;
     while (found.length <= count) {
-      let [candidate] = await next(prefixes[0], bound, false, 1);
-      for (let agreed = 1, term = 1; candidate !== undefined && agreed < prefixes.length; term = (term + 1) % prefixes.length) {
-        const [key] = await next(prefixes[term], candidate, true, 1);
+      let candidate = await terms[0](bound, false);
+      for (let agreed = 1, term = 1; candidate !== undefined && agreed < terms.length; term = (term + 1) % terms.length) {
+        const key = await terms[term](candidate, true);
         if (key === candidate) agreed += 1;
         else [candidate, agreed] = [key, 1];
       }
@@ -115,7 +156,7 @@ export function intersection(storage: Storage, section: string, prefixes: string
       found.push(candidate);
       bound = candidate;
     }
-    return { entries: found.slice(0, count).map((key): [string, string] => [key, key]), more: found.length > count };
+    return answer(found, count);
   };
 }
 

@@ -30,6 +30,8 @@ export interface StorageReader {
   /** Entries in key order (or reverse), bounded by the range. */
   entries<T>(section: string, range?: KeyRange): AsyncIterable<[string, T]>;
   keys(section: string, range?: KeyRange): AsyncIterable<string>;
+  /** The keys of a range read at once: cheaper per key than `keys` for reads of many (bound them with `limit`). */
+  keyList(section: string, range: KeyRange): Promise<string[]>;
   /**
    * Every record of every section, ordered by section name, then key. A whole-store walk, for
    * admin work only (verify, backups): no request may call it.

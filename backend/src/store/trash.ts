@@ -1,6 +1,7 @@
 import { ApiError } from '../http/problem.js';
 import { removeGrant, roleOfRecord, type Grant } from './access.js';
 import { below, fileSections, pad, parentIdOf, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from './file-records.js';
+import { placementsOf } from './file-search.js';
 import { checkVersion, deleteListed, filePaths, parentOf, putListed, readVisibleFile, requireRole } from './files.js';
 import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Storage } from './storage.js';
@@ -51,8 +52,10 @@ export async function trashFile(store: Store, user: string, key: string, ifMatch
     const file = await readVisibleFile(store.storage, user, key);
     requireRole(file, 'owner', 'delete');
     checkVersion(ifMatch, file.record.version);
-    for (const record of await subtree(store.storage, file.record, fileSections.children)) {
-      deleteListed(m, record);
+    const records = await subtree(store.storage, file.record, fileSections.children);
+    const placements = await placementsOf(store.storage, records);
+    for (const [i, record] of records.entries()) {
+      deleteListed(m, record, placements[i]);
       m.put(fileSections.files, record.key, withFields(record, { deleted: true }));
       m.put(fileSections.trashedChildren, trashedChildKey(record), record.key);
       m.change({ operation: 'deleted', kind: record.kind, id: record.key, parent: parentOf(record), data: { trash: true }, paths: filePaths(record.key), visibility: { file: record.key } });
@@ -122,10 +125,12 @@ export async function restoreFiles(store: Store, user: string, keys: string[]): 
         if (!parent || parent.deleted) throw new ApiError('parent_gone', `The space ${parentKey} this file was in is gone or in trash; restore it first.`);
       }
       const isTrashEntry = async (children: string[]) => (await store.storage.getMany(fileSections.trash, children)).map((found) => found !== undefined);
-      for (const trashed of await subtree(store.storage, root, fileSections.trashedChildren, isTrashEntry)) {
+      const records = await subtree(store.storage, root, fileSections.trashedChildren, isTrashEntry);
+      const placements = await placementsOf(store.storage, records);
+      for (const [i, trashed] of records.entries()) {
         const { deleted: _, ...record } = trashed;
         m.put(fileSections.files, record.key, record);
-        putListed(m, record);
+        putListed(m, record, placements[i]);
         m.del(fileSections.trashedChildren, trashedChildKey(record));
         m.change({ operation: 'created', kind: record.kind, id: record.key, parent: parentOf(record), data: record, paths: filePaths(record.key), visibility: { file: record.key } });
         if (record.kind === SPACE_KIND) restoredSpaces.add(record.key);

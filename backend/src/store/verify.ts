@@ -4,7 +4,7 @@ import { appDataSections, appUpdatedKey, type AppRecord } from './app-data.js';
 import { feedFloor } from './change-feed.js';
 import { CHANGES_BY_PATH, pathIndexKeys, seqKey, type Change } from './changes.js';
 import { fileSections, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from './file-records.js';
-import { fileSearchKeys } from './file-search.js';
+import { fileSearchKeys, placementOf, placementsOf } from './file-search.js';
 import { childEntryOf, liveIndexKeys } from './files.js';
 import { HISTORY_COUNTS, HISTORY_ENTRIES, historyIndexKeys, historyIndexOf, historyIndexValue, historyScopes, historyWordIndexOf, historyWordKeys, type HistoryEntry } from './history.js';
 import { migrations } from './migrations.js';
@@ -96,12 +96,16 @@ function indexCheck<R>(
 }
 
 /** Every record must have each of the index entries it implies. */
-function recordCheck<R>(section: string, indexesOf: (record: R, key: string) => [string, string][], more?: (record: R, key: string, reader: StorageReader, report: Report) => Promise<void>): SectionCheck {
+function recordCheck<R>(
+  section: string,
+  indexesOf: (record: R, key: string, reader: StorageReader) => [string, string][] | Promise<[string, string][]>,
+  more?: (record: R, key: string, reader: StorageReader, report: Report) => Promise<void>,
+): SectionCheck {
   return async (reader, report) => {
     for await (const chunk of chunksOf(reader.entries<R>(section))) {
       const wanted = new Map<string, { recordKey: string; indexKey: string }[]>();
       for (const [key, record] of chunk) {
-        for (const [index, indexKey] of indexesOf(record, key)) {
+        for (const [index, indexKey] of await indexesOf(record, key, reader)) {
           const list = wanted.get(index) ?? [];
           list.push({ recordKey: key, indexKey });
           wanted.set(index, list);
@@ -116,10 +120,25 @@ function recordCheck<R>(section: string, indexesOf: (record: R, key: string) => 
   };
 }
 
-const fileIndexes = (record: FileRecord): [string, string][] =>
+const fileIndexes = async (record: FileRecord, _: string, reader: StorageReader): Promise<[string, string][]> =>
   record.deleted
     ? [[fileSections.trashedChildren, trashedChildKey(record)]]
-    : [...liveIndexKeys(record), ...fileSearchKeys(record).map((key): [string, string] => [fileSections.words, key])];
+    : [...liveIndexKeys(record), ...fileSearchKeys(record, await placementOf(reader, record)).map((key): [string, string] => [fileSections.words, key])];
+
+/** Every search entry must be one its live file writes (see file-search.ts), its ancestors' owners read per chunk. */
+async function checkFileWords(reader: StorageReader, report: Report): Promise<void> {
+  for await (const chunk of chunksOf(reader.keys(fileSections.words))) {
+    const keys = chunk.map(keyAfterLastSep);
+    const records = await reader.getMany<FileRecord>(fileSections.files, keys);
+    const live = [...new Map(records.flatMap((record) => (record && !record.deleted ? [[record.key, record] as const] : []))).values()];
+    const placements = await placementsOf(reader, live);
+    const expected = new Map(live.map((record, i) => [record.key, new Set(fileSearchKeys(record, placements[i]))]));
+    chunk.forEach((indexKey, i) => {
+      if (records[i] === undefined) report(fileSections.words, indexKey, `index entry without its record in ${fileSections.files}`);
+      else if (!expected.get(keys[i])?.has(indexKey)) report(fileSections.words, indexKey, `index entry does not match its record in ${fileSections.files}`);
+    });
+  }
+}
 
 const fileExists = (what: string, section: string): SectionCheck => async (reader, report) => {
   for await (const keys of chunksOf(reader.keys(section))) {
@@ -238,7 +257,7 @@ const sectionChecks = new Map<string, SectionCheck>([
     (record, key) => [appUpdatedKey(key.slice(0, key.length - record.key.length), record)],
   )],
 
-  [fileSections.words, indexCheck<FileRecord>(fileSections.words, fileSections.files, keyAfterLastSep, (record) => (record.deleted ? [] : fileSearchKeys(record)))],
+  [fileSections.words, checkFileWords],
 
   [HISTORY_ENTRIES, recordCheck<HistoryEntry>(HISTORY_ENTRIES, (entry) => [...historyIndexKeys(entry), ...historyWordKeys(entry)])],
   ...historyScopes

@@ -1,3 +1,5 @@
+import { HISTORY_KIND, historyIndexKeys, historyWordKeys, type HistoryEntry } from '../../../backend/src/store/history.js';
+import { withFields } from '../../../backend/src/store/with-fields.js';
 import { measure, ratio, row, sequentialLatency, startBenchProcess, tableHeader, type BenchProcess } from '../load.js';
 
 /**
@@ -9,7 +11,8 @@ import { measure, ratio, row, sequentialLatency, startBenchProcess, tableHeader,
 
 const BATCH = 1000;
 const SMALL = 10_000;
-const LARGE = 1_000_000;
+/** Override with HISTORY_BENCH_LARGE (e.g. 100000) for a quick run. */
+const LARGE = Number(process.env.HISTORY_BENCH_LARGE ?? 1_000_000);
 const SECONDS = 5;
 
 /** A realistic logged request of about 600 bytes of JSON. */
@@ -98,6 +101,7 @@ export async function run(): Promise<string> {
     lines.push(row(`POST /history/batch/create (${BATCH} entries, ${(body.length / 1024).toFixed(0)} KiB)`, create, baseCreate));
     const floor = await levelDbFloor(server, 100);
 
+    const sample = withFields(benchEntry(4242), { kind: HISTORY_KIND, key: 'sample', user: 'local', created: newest }) as HistoryEntry;
     const scaling = [35, 500].map((limit) => {
       const small = lists.find((list) => list.size === SMALL && list.page === `limit=${limit}`)!;
       const large = lists.find((list) => list.size === LARGE && list.page === `limit=${limit}`)!;
@@ -118,9 +122,12 @@ export async function run(): Promise<string> {
         `${((LARGE - SMALL) / (seededLarge / 1000)).toFixed(0)} entries/s; the storage floor (the same entries, one record ` +
         `each with no indexes or change feed, in 1,000-entry batches on a bare LevelDB) ${floor.toFixed(0)} entries/s.`,
       '',
-      'First page at 1,000,000 vs 10,000 entries (sequential requests on one connection, ms; target ≤ 1.5×):',
+      `Records per bench entry: the entry, its change record, ${historyIndexKeys(sample).length} list index key(s) and ` +
+        `${historyWordKeys(sample).length} search index keys.`,
       '',
-      '| page | 10,000: p50 / p99 | 1,000,000: p50 / p99 | p50 ratio | rps ratio (10k / 1M) |',
+      `First page at ${LARGE.toLocaleString('en')} vs ${SMALL.toLocaleString('en')} entries (sequential requests on one connection, ms; target ≤ 1.5×):`,
+      '',
+      `| page | ${SMALL.toLocaleString('en')}: p50 / p99 | ${LARGE.toLocaleString('en')}: p50 / p99 | p50 ratio | rps ratio (small / large) |`,
       '|---|---|---|---|---|',
       ...scaling,
       '',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { checkSize } from '../../store/document-limits.js';
-import { keyUsed, parentsOfNewFile, stageNewFile } from '../../store/files.js';
+import { placementIn, type Placement } from '../../store/file-search.js';
+import { keyUsed, placementOfNewFile, stageNewFile } from '../../store/files.js';
 import type { Store } from '../../store/store.js';
 import { checkFileContents } from '../project-document.js';
 import { detectFormat, type ImportSource } from './detect.js';
@@ -84,8 +85,8 @@ export async function applyImport(store: Store, user: string, parent: string | u
     }
   }
   return store.mutate(async (m) => {
-    const rootParents = await parentsOfNewFile(store.storage, user, parent);
-    const placed: { key: string; parents: string[] }[] = [];
+    const rootPlacement = await placementOfNewFile(store.storage, user, parent);
+    const placed: { key: string; placement: Placement }[] = [];
     const created: CreatedFile[] = [];
     const taken = new Set<string>();
     for (const file of plan.files) {
@@ -93,15 +94,16 @@ export async function applyImport(store: Store, user: string, parent: string | u
       if (file.key !== undefined && (taken.has(key) || (await keyUsed(store.storage, key)))) key = randomUUID();
       taken.add(key);
       const above = file.parent === undefined ? undefined : placed[file.parent];
-      const parents = above ? [...above.parents, above.key] : rootParents;
+      const placement = above ? placementIn({ key: above.key, owner: user }, above.placement) : rootPlacement;
+      const { parents } = placement;
       const record = stageNewFile(m, {
         input: { ...file.meta, key, kind: file.kind, info: file.meta.info },
         owner: user,
-        parents,
+        placement,
         ...('contents' in file ? { media: { value: file.contents } } : {}),
       }, store.secrets);
       checkSize(record, limits.metadataBytes, `The metadata of ${file.meta.info.name}`);
-      placed.push({ key, parents });
+      placed.push({ key, placement });
       created.push({
         key, kind: file.kind, name: file.meta.info.name,
         ...(parents.length ? { parent: parents.at(-1) } : {}),

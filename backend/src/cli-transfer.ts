@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { LOCAL_OWNER } from './auth/caller.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
 import { configSchema, defaultDataDir } from './config.js';
-import { ApiError } from './http/problem.js';
 import { exportPostman } from './projects/export/postman.js';
 import { applyImport, planImport } from './projects/import/index.js';
 import { exportStoreFormat } from './projects/export/api-store.js';
 import { fileSections, type FileRecord } from './store/file-records.js';
 import { openDataDir } from './store/open-data-dir.js';
 import { StoreLockedError } from './store/open-errors.js';
+import { StoreError } from './store/store-error.js';
 import { runningServerOn } from './running-server.js';
 import { Store } from './store/store.js';
 
@@ -108,4 +108,4 @@ export async function runExportCommand(argv: string[], io: TransferIo): Promise<
 }
 
 /** A store error as a line for the terminal. */
-export const describeError = (error: unknown) => (error instanceof ApiError ? `${error.code}: ${error.message}` : (error as Error).message);
+export const describeError = (error: unknown) => (error instanceof StoreError ? `${error.code}: ${error.message}` : (error as Error).message);

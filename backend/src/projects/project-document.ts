@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiError } from '../http/problem.js';
+import { StoreError } from '../store/store-error.js';
 
 /**
  * The contents of a file of kind `Core#HttpProject`: the API Client's project document, the
@@ -154,7 +154,7 @@ export function checkFileContents(kind: string, value: unknown): void {
   if (kind !== HTTP_PROJECT_KIND) return;
   const parsed = projectDocumentSchema.safeParse(value);
   if (parsed.success) return;
-  throw new ApiError('invalid_project_document', 'The contents of a Core#HttpProject must be a project document.', {
+  throw new StoreError('invalid_project_document', 'The contents of a Core#HttpProject must be a project document.', {
     errors: parsed.error.issues.slice(0, 20).map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
   });
 }

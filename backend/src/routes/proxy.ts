@@ -11,6 +11,7 @@ import { ProxyFailure, utf8Text } from '../proxy/failure.js';
 import type { OutgoingRequest, ProxyResult } from '../proxy/send-request.js';
 import { readMedia } from '../store/file-media.js';
 import { createHistory, historyAccessOf } from '../store/history.js';
+import { StoreError } from '../store/store-error.js';
 import type { Store } from '../store/store.js';
 import { createRoute, jsonBody } from '../http/openapi.js';
 
@@ -74,7 +75,7 @@ async function recordInHistory(store: Store, user: string, from: Attachment, sen
     return { key: entry.key };
   } catch (failure) {
     // The request went out: a refused attachment must not hide its response.
-    if (failure instanceof ApiError) return { error: { code: failure.code, message: failure.message } };
+    if (failure instanceof StoreError) return { error: { code: failure.code, message: failure.message } };
     throw failure;
   }
 }

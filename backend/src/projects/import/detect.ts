@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import { ApiError } from '../../http/problem.js';
+import { StoreError } from '../../store/store-error.js';
 import { checkDepth } from '../../store/document-limits.js';
 import { importFailed, type ImportFormat } from './plan.js';
 
@@ -74,5 +74,5 @@ export function detectFormat(source: ImportSource, maxDepth: number): DetectedSo
   const format = formatOf(parsed.value);
   if (format) return { format, value: parsed.value };
   const hint = isObject(parsed.value) && isObject(parsed.value.info) && typeof parsed.value.info.schema === 'string' ? ` (schema ${parsed.value.info.schema})` : '';
-  throw new ApiError('import_unsupported_format', `The file is not a format this store imports${hint}. Supported: ${supported}.`);
+  throw new StoreError('import_unsupported_format', `The file is not a format this store imports${hint}. Supported: ${supported}.`);
 }

@@ -7,7 +7,7 @@ import { detectFormat, type ImportSource } from './detect.js';
 import { importCurl, importHar } from './har.js';
 import { importInsomniaV4, importInsomniaV5 } from './insomnia.js';
 import { importFailed, type ImportFormat, type ImportPlan, type Skipped } from './plan.js';
-import { ApiError } from '../../http/problem.js';
+import { StoreError } from '../../store/store-error.js';
 import { importProjectDocument, importStoreFormat } from './store-format.js';
 
 export type { ImportSource } from './detect.js';
@@ -23,7 +23,7 @@ export async function planImport(source: ImportSource, maxDepth: number): Promis
     return await mapSource(format, value);
   } catch (error) {
     // A mapper meeting a shape it did not expect is still the file's fault, never a 500.
-    if (error instanceof ApiError) throw error;
+    if (error instanceof StoreError) throw error;
     throw importFailed(format, '', (error as Error).message);
   }
 }

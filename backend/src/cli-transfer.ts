@@ -3,13 +3,15 @@
  * They open the data dir directly when no store runs on it; when one does (LevelDB's lock), they
  * go through its HTTP API with the token it wrote to server.json.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { open, readFile, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { LOCAL_OWNER } from './auth/caller.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
 import { configSchema, defaultDataDir } from './config.js';
 import { exportPostman } from './projects/export/postman.js';
-import { applyImport, planImport } from './projects/import/index.js';
+import { applyImport, importHarStream, planImport } from './projects/import/index.js';
+import { HAR_SNIFF_BYTES, startsLikeHar } from './projects/import/har-stream.js';
 import { exportStoreFormat } from './projects/export/api-store.js';
 import { fileSections, type FileRecord } from './store/file-records.js';
 import { openDataDir } from './store/open-data-dir.js';
@@ -66,23 +68,44 @@ async function actingUser(store: Store, space: string | undefined): Promise<stri
 const contentTypeOf = (file: string, text: string) =>
   file.endsWith('.json') || /^\s*[{[]/.test(text) ? 'application/json' : file.endsWith('.sh') || file.endsWith('.txt') ? 'text/plain' : 'application/yaml';
 
+/** Whether a file is a HAR, from its first bytes: a HAR is streamed, never read whole. */
+async function isHarFile(file: string): Promise<boolean> {
+  const handle = await open(file);
+  try {
+    const { buffer, bytesRead } = await handle.read({ buffer: Buffer.alloc(16 * HAR_SNIFF_BYTES) });
+    return startsLikeHar(buffer.subarray(0, bytesRead).toString('utf8'));
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function runImportCommand(argv: string[], io: TransferIo): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, { space: { type: 'string' }, 'data-dir': { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError('usage: api-store import FILE [--space KEY] [--data-dir PATH]');
   const [file] = positionals;
   const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env);
   const space = values.space as string | undefined;
-  const text = await readFile(file, 'utf8');
-  const type = contentTypeOf(file, text);
   const { limits } = configSchema.parse({ dataDir, token: 'x'.repeat(32) });
-  const report = await withStore(
-    dataDir,
-    async (store) => {
-      const source = type === 'application/json' ? { json: JSON.parse(text) as unknown } : { text };
-      return applyImport(store, await actingUser(store, space), space, await planImport(source, limits.jsonDepth), limits);
-    },
-    () => callServer(dataDir, `/import${space ? `?parent=${encodeURIComponent(space)}` : ''}`, { method: 'POST', body: text, headers: { 'Content-Type': type } }),
-  );
+  const path = `/import${space ? `?parent=${encodeURIComponent(space)}` : ''}`;
+  let report: unknown;
+  if (await isHarFile(file)) {
+    report = await withStore(
+      dataDir,
+      async (store) => importHarStream(store, await actingUser(store, space), space, createReadStream(file), limits),
+      () => callServer(dataDir, path, { method: 'POST', body: Readable.toWeb(createReadStream(file)) as ReadableStream, duplex: 'half', headers: { 'Content-Type': 'application/json' } } as RequestInit),
+    );
+  } else {
+    const text = await readFile(file, 'utf8');
+    const type = contentTypeOf(file, text);
+    report = await withStore(
+      dataDir,
+      async (store) => {
+        const source = type === 'application/json' ? { json: JSON.parse(text) as unknown } : { text };
+        return applyImport(store, await actingUser(store, space), space, await planImport(source, limits.jsonDepth), limits);
+      },
+      () => callServer(dataDir, path, { method: 'POST', body: text, headers: { 'Content-Type': type } }),
+    );
+  }
   io.stdout(`${JSON.stringify(report, null, 2)}\n`);
 }
 

@@ -4,7 +4,7 @@ import { createRoute, jsonResponse } from '../http/openapi.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import { hasBody, isJson } from '../http/shell.js';
-import { applyImport, planImport } from '../projects/import/index.js';
+import { applyImport, importHarStream, planImport } from '../projects/import/index.js';
 import { projectDocumentJsonSchema } from '../projects/project-document.js';
 import { fileKeySchema } from '../store/files.js';
 
@@ -35,7 +35,8 @@ export function registerImport(api: Api, services: Services): void {
         'The body is the file itself: JSON (`application/json`), YAML (`application/yaml`, `text/yaml`, `application/x-yaml`) or ' +
         'text (`text/plain`, e.g. a cURL command line); the format is detected from the content. Everything is written in one ' +
         'batch, or nothing: a file of no supported format gives `import_unsupported_format`, a broken one `import_failed` with ' +
-        'the `format` tried and the `location` where it failed. The answer lists what was created and every part of the source ' +
+        'the `format` tried and the `location` where it failed. A HAR (JSON whose first key is `log`) is read as it arrives, ' +
+        'one entry at a time, and may be larger than other bodies (`limits.harImportBytes`, 512 MiB by default). The answer lists what was created and every part of the source ' +
         'that could not be mapped, with its location and the reason.',
       request: {
         query: z.object({ parent: fileKeySchema.optional() }),
@@ -57,6 +58,8 @@ export function registerImport(api: Api, services: Services): void {
     }),
     async (c) => {
       if (!hasBody(c)) throw new ApiError('validation_failed', 'The file to import is the request body.', { errors: [{ path: 'body', message: 'required' }] });
+      const harBody = c.get('harBody');
+      if (harBody) return c.json(await importHarStream(store, c.get('caller').user, c.req.valid('query').parent, harBody, config.limits), 201);
       const source = isJson(c.req.header('Content-Type') ?? '') ? { json: await c.req.json() } : { text: await c.req.text() };
       const plan = await planImport(source, config.limits.jsonDepth);
       const report = await applyImport(store, c.get('caller').user, c.req.valid('query').parent, plan, config.limits);

@@ -34,17 +34,28 @@ function nameOf(method: string, url: string): string {
   }
 }
 
-export function importHar(value: unknown, format: ImportFormat = 'har-1.2', name = 'HAR import'): ImportPlan {
-  const log = (value as { log: Json }).log;
-  const entries = log.entries as unknown[];
-  const skipped: Skipped[] = [];
-  const creator = isObject(log.creator) && typeof log.creator.name === 'string' ? `${name} (${log.creator.name})` : name;
-  const builder = new ProjectBuilder(creator);
-  entries.forEach((entry, index) => {
+/** A HAR's entries as one project, added one at a time (the streaming import holds only the project). */
+export class HarProject {
+  readonly skipped: Skipped[] = [];
+  private readonly builder = new ProjectBuilder('');
+  private creator?: string;
+  /** The length of the requests' text so far: what the project document grows with. */
+  size = 0;
+
+  constructor(
+    private readonly format: ImportFormat = 'har-1.2',
+    private readonly name = 'HAR import',
+  ) {}
+
+  setCreator(creator: unknown): void {
+    if (isObject(creator) && typeof creator.name === 'string') this.creator = creator.name;
+  }
+
+  addEntry(entry: unknown, index: number): void {
     const location = pointer('log', 'entries', index);
     const request = isObject(entry) ? entry.request : undefined;
     if (!isObject(request) || typeof request.url !== 'string' || typeof request.method !== 'string') {
-      skipped.push({ location, reason: 'An entry needs a request with a method and a URL.' });
+      this.skipped.push({ location, reason: 'An entry needs a request with a method and a URL.' });
       return;
     }
     // HTTP/2 pseudo-headers (`:authority`…) are not headers a client sends.
@@ -53,15 +64,25 @@ export function importHar(value: unknown, format: ImportFormat = 'har-1.2', name
     if (cookies.length && !headers.some((header) => header.name.toLowerCase() === 'cookie')) {
       headers.push({ name: 'Cookie', value: cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') });
     }
-    builder.addRequest(undefined, {
-      name: nameOf(request.method, request.url),
-      method: request.method,
-      url: request.url,
-      headers,
-      payload: payloadOf(request.postData),
-    });
-  });
-  return { format, files: [{ kind: HTTP_PROJECT_KIND, meta: { info: { name: creator } }, contents: builder.document }], skipped };
+    const payload = payloadOf(request.postData);
+    this.size += request.url.length + headers.reduce((sum, header) => sum + header.name.length + header.value.length, 0) + (typeof payload === 'string' ? payload.length : JSON.stringify(payload ?? '').length);
+    this.builder.addRequest(undefined, { name: nameOf(request.method, request.url), method: request.method, url: request.url, headers, payload });
+  }
+
+  plan(): ImportPlan {
+    const name = this.creator ? `${this.name} (${this.creator})` : this.name;
+    const contents = this.builder.document;
+    contents.info.name = name;
+    return { format: this.format, files: [{ kind: HTTP_PROJECT_KIND, meta: { info: { name } }, contents }], skipped: this.skipped };
+  }
+}
+
+export function importHar(value: unknown, format: ImportFormat = 'har-1.2', name = 'HAR import'): ImportPlan {
+  const log = (value as { log: Json }).log;
+  const project = new HarProject(format, name);
+  project.setCreator(log.creator);
+  (log.entries as unknown[]).forEach((entry, index) => project.addEntry(entry, index));
+  return project.plan();
 }
 
 export async function importCurl(command: string): Promise<ImportPlan> {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { checkSize } from '../../store/document-limits.js';
+import { checkByteSize, checkSize } from '../../store/document-limits.js';
 import { keyUsed, parentsOfNewFile, stageNewFile } from '../../store/files.js';
 import type { Store } from '../../store/store.js';
 import { checkFileContents } from '../project-document.js';
 import { detectFormat, type ImportSource } from './detect.js';
-import { importCurl, importHar } from './har.js';
+import { HarProject, importCurl, importHar } from './har.js';
+import { readHarStream } from './har-stream.js';
 import { importInsomniaV4, importInsomniaV5 } from './insomnia.js';
 import { importFailed, type ImportFormat, type ImportPlan, type Skipped } from './plan.js';
 import { StoreError } from '../../store/store-error.js';
@@ -110,4 +111,27 @@ export async function applyImport(store: Store, user: string, parent: string | u
     }
     return { format: plan.format, created, skipped: plan.skipped };
   });
+}
+
+export interface HarImportLimits extends ImportLimits {
+  harImportBytes: number;
+  jsonDepth: number;
+}
+
+/**
+ * A HAR read from its bytes as they arrive: a project with one request per entry, written in one
+ * batch. Memory holds the project (capped like any file's contents) and one entry at a time.
+ */
+export async function importHarStream(store: Store, user: string, parent: string | undefined, bytes: AsyncIterable<Buffer>, limits: HarImportLimits): Promise<ImportReport> {
+  // The target is checked before a large body is read (and again in the write's batch).
+  await parentsOfNewFile(store.storage, user, parent);
+  const project = new HarProject();
+  await readHarStream(bytes, { maxBytes: limits.harImportBytes, maxDepth: limits.jsonDepth, keepResponses: false }, {
+    creator: (value) => project.setCreator(value),
+    entry: (value, index) => {
+      project.addEntry(value, index);
+      checkByteSize(project.size, limits.mediaBytes, 'The contents of the imported project');
+    },
+  });
+  return applyImport(store, user, parent, project.plan(), limits);
 }

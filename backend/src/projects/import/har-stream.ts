@@ -1,0 +1,145 @@
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parser } from 'stream-json';
+import Assembler from 'stream-json/assembler.js';
+import ignore from 'stream-json/filters/ignore.js';
+import type { Token } from 'stream-json/parser.js';
+import { checkDepth } from '../../store/document-limits.js';
+import { StoreError } from '../../store/store-error.js';
+import { importFailed, pointer } from './plan.js';
+
+/**
+ * A HAR read from its bytes with a streaming JSON parser: `log.creator` and each of `log.entries`
+ * are assembled one at a time and handed over, so a HAR of any size is held one entry at a time.
+ * Response bodies, the bulk of a browser's HAR, are dropped as they stream by unless asked for.
+ */
+
+/** Every HAR writer starts with the `log` key: enough to stream it before the whole body is read. */
+export const startsLikeHar = (start: string) => /^\s*\{\s*"log"\s*:/.test(start);
+
+/** How many bytes `startsLikeHar` needs to decide (leading whitespace aside). */
+export const HAR_SNIFF_BYTES = 64;
+
+export interface HarVisitor {
+  creator(value: unknown): void;
+  /** May return a promise: reading waits for it (a batch being written). */
+  entry(value: unknown, index: number): void | Promise<void>;
+}
+
+export interface HarStreamOptions {
+  /** More bytes than this are refused with `payload_too_large`. */
+  maxBytes: number;
+  maxDepth: number;
+  keepResponses: boolean;
+}
+
+interface Frame {
+  array: boolean;
+  /** The key of the next value: the last key read in an object, the next index in an array. */
+  next: string | number;
+}
+
+const valueStarts = new Set(['startObject', 'startArray', 'stringValue', 'numberValue', 'nullValue', 'trueValue', 'falseValue']);
+
+/** Walks the token stream, assembling the values at `log.creator` and `log.entries.N`. */
+class HarTokens {
+  private readonly frames: Frame[] = [];
+  private assembling?: { assembler: Assembler; index?: number };
+  entriesSeen = false;
+  entryCount = 0;
+
+  constructor(
+    private readonly visitor: HarVisitor,
+    private readonly maxDepth: number,
+  ) {}
+
+  /** Where the reader is, as a JSON pointer. */
+  location(): string {
+    return pointer(...this.frames.map((frame) => frame.next));
+  }
+
+  consume(token: Token): void | Promise<void> {
+    if (this.assembling) return this.assemble(token);
+    if (token.name === 'keyValue') {
+      this.frames.at(-1)!.next = token.value;
+      return;
+    }
+    if (token.name === 'endObject' || token.name === 'endArray') {
+      this.frames.pop();
+      const parent = this.frames.at(-1);
+      if (parent?.array) parent.next = (parent.next as number) + 1;
+      return;
+    }
+    if (!valueStarts.has(token.name)) return;
+    const path = this.frames.map((frame) => frame.next);
+    if (path.length === 2 && path[0] === 'log' && path[1] === 'creator') {
+      this.assembling = { assembler: new Assembler() };
+      return this.assemble(token);
+    }
+    if (path.length === 3 && path[0] === 'log' && path[1] === 'entries' && this.frames[2].array) {
+      this.assembling = { assembler: new Assembler(), index: path[2] as number };
+      return this.assemble(token);
+    }
+    if (token.name === 'startObject' || token.name === 'startArray') {
+      if (path.length === 2 && path[0] === 'log' && path[1] === 'entries' && token.name === 'startArray') this.entriesSeen = true;
+      if (this.frames.length >= this.maxDepth) throw new StoreError('too_deep', `Arrays and objects may nest at most ${this.maxDepth} levels deep.`);
+      this.frames.push({ array: token.name === 'startArray', next: token.name === 'startArray' ? 0 : '' });
+      return;
+    }
+    const parent = this.frames.at(-1);
+    if (parent?.array) parent.next = (parent.next as number) + 1;
+  }
+
+  private assemble(token: Token): void | Promise<void> {
+    const { assembler, index } = this.assembling!;
+    assembler.consume(token);
+    if (!assembler.done) return;
+    this.assembling = undefined;
+    const parent = this.frames.at(-1);
+    if (parent?.array) parent.next = (parent.next as number) + 1;
+    // The frames above the value count towards the depth limit too.
+    checkDepth(assembler.current, this.maxDepth - this.frames.length);
+    if (index === undefined) return this.visitor.creator(assembler.current);
+    this.entryCount += 1;
+    return this.visitor.entry(assembler.current, index);
+  }
+}
+
+/** Refuses the body once it passes `maxBytes`. */
+async function* capped(bytes: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
+  let size = 0;
+  for await (const chunk of bytes) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      throw new StoreError('payload_too_large', `A HAR import may take at most ${maxBytes} bytes; this one takes more.`, { extra: { limit: maxBytes } });
+    }
+    yield chunk;
+  }
+}
+
+/** Reads a HAR from its bytes, entry by entry; resolves with the number of entries once all were handed over. */
+export async function readHarStream(bytes: AsyncIterable<Buffer>, options: HarStreamOptions, visitor: HarVisitor): Promise<number> {
+  const tokens = new HarTokens(visitor, options.maxDepth);
+  const sink = new Writable({
+    objectMode: true,
+    write(token: Token, _encoding, done) {
+      try {
+        const pending = tokens.consume(token);
+        if (pending) pending.then(() => done(), done);
+        else done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
+  const stages = options.keepResponses ? [] : [ignore.asStream({ filter: /^log\.entries\.\d+\.response$/, maxDepth: options.maxDepth })];
+  try {
+    await pipeline([Readable.from(capped(bytes, options.maxBytes)), parser.asStream({ streamValues: false }), ...stages, sink]);
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    // The parser's and the depth guard's errors: the file is broken where the reader stands.
+    throw importFailed('har-1.2', tokens.location(), (error as Error).message);
+  }
+  if (!tokens.entriesSeen) throw importFailed('har-1.2', '/log/entries', 'A HAR needs log.entries, an array.');
+  return tokens.entryCount;
+}

@@ -11,6 +11,7 @@ import { parseCommandArgs, UsageError } from './cli-args.js';
 import { configSchema, defaultDataDir } from './config.js';
 import { exportPostman } from './projects/export/postman.js';
 import { applyImport, importHarStream, planImport } from './projects/import/index.js';
+import { importHarToHistory } from './projects/import/har-history.js';
 import { HAR_SNIFF_BYTES, startsLikeHar } from './projects/import/har-stream.js';
 import { exportStoreFormat } from './projects/export/api-store.js';
 import { fileSections, type FileRecord } from './store/file-records.js';
@@ -80,18 +81,27 @@ async function isHarFile(file: string): Promise<boolean> {
 }
 
 export async function runImportCommand(argv: string[], io: TransferIo): Promise<void> {
-  const { values, positionals } = parseCommandArgs(argv, { space: { type: 'string' }, 'data-dir': { type: 'string' } });
-  if (positionals.length !== 1) throw new UsageError('usage: api-store import FILE [--space KEY] [--data-dir PATH]');
+  const { values, positionals } = parseCommandArgs(argv, { space: { type: 'string' }, to: { type: 'string' }, 'data-dir': { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError('usage: api-store import FILE [--space KEY] [--to project|history] [--data-dir PATH]');
+  const to = (values.to as string | undefined) ?? 'project';
+  if (to !== 'project' && to !== 'history') throw new UsageError('--to must be project or history');
   const [file] = positionals;
   const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env);
   const space = values.space as string | undefined;
   const { limits } = configSchema.parse({ dataDir, token: 'x'.repeat(32) });
-  const path = `/import${space ? `?parent=${encodeURIComponent(space)}` : ''}`;
+  const query = new URLSearchParams({ ...(space ? { parent: space } : {}), ...(to === 'history' ? { to } : {}) }).toString();
+  const path = `/import${query ? `?${query}` : ''}`;
   let report: unknown;
-  if (await isHarFile(file)) {
+  const har = await isHarFile(file);
+  if (to === 'history' && !har) throw new UsageError('--to history takes a HAR file');
+  if (har) {
     report = await withStore(
       dataDir,
-      async (store) => importHarStream(store, await actingUser(store, space), space, createReadStream(file), limits),
+      async (store) => {
+        const user = await actingUser(store, space);
+        const importer = to === 'history' ? importHarToHistory : importHarStream;
+        return importer(store, user, space, createReadStream(file), limits);
+      },
       () => callServer(dataDir, path, { method: 'POST', body: Readable.toWeb(createReadStream(file)) as ReadableStream, duplex: 'half', headers: { 'Content-Type': 'application/json' } } as RequestInit),
     );
   } else {

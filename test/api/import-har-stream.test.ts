@@ -88,4 +88,52 @@ describe('POST /import of a HAR larger than other bodies: streamed, one entry at
     assert.deepEqual([missing.status, ((await missing.json()) as Json).code], [404, 'parent_not_found']);
     assert.equal(store.running.services.store.seq, seq);
   });
+
+  describe('to=history: every entry, response included, in batches', () => {
+    /** Every history entry attached to `key`, oldest first. */
+    const historyOf = async (key: string) => {
+      const items: Json[] = [];
+      let page = (await (await store.api(`/history?type=space&id=${key}&limit=500`)).json()) as Json;
+      items.push(...page.items);
+      while (page.cursor) {
+        page = (await (await store.api(`/history?cursor=${encodeURIComponent(page.cursor)}&limit=500`)).json()) as Json;
+        items.push(...page.items);
+      }
+      return items.reverse();
+    };
+    const entries = 1200;
+    const small = largeHar(entries, 2048);
+
+    test('each entry becomes a history entry of the caller, attached to the space', async () => {
+      const target = await createSpace(store, 'har history');
+      const response = await store.api(`/import?parent=${target.key}&to=history`, { method: 'POST', body: small, headers: { 'Content-Type': 'application/json' } });
+      const report = (await response.json()) as Json;
+      assert.equal(response.status, 201, JSON.stringify(report).slice(0, 500));
+      assert.deepEqual(report, { format: 'har-1.2', created: [], history: { entries }, skipped: [] });
+      const history = await historyOf(target.key);
+      assert.deepEqual(
+        history.map((entry) => ({ method: entry.log.request.method, url: entry.log.request.url, headers: entry.log.request.headers, ...(entry.log.request.payload === undefined ? {} : { payload: entry.log.request.payload }) })),
+        largeHarRequests(entries),
+      );
+      const source = JSON.parse(small).log.entries;
+      assert.deepEqual(history.map((entry) => entry.created), source.map((entry: Json) => Date.parse(entry.startedDateTime)));
+      assert.ok(history.every((entry) => entry.log.response.status === 200 && entry.log.response.payload === 'r'.repeat(2048)));
+    });
+
+    test('a HAR broken after some batches were written leaves no entry behind', async () => {
+      const target = await createSpace(store, 'har history broken');
+      const cut = small.indexOf('"https://example.com/items/1100?');
+      const response = await store.api(`/import?parent=${target.key}&to=history`, { method: 'POST', body: small.slice(0, cut), headers: { 'Content-Type': 'application/json' } });
+      const problem = (await response.json()) as Json;
+      assert.equal(response.status, 400, JSON.stringify(problem));
+      assert.deepEqual([problem.code, problem.location], ['import_failed', '/log/entries/1100']);
+      assert.deepEqual(await historyOf(target.key), []);
+    });
+
+    test('only a HAR imports into history', async () => {
+      const response = await importFile(store, 'curl https://example.com', 'text/plain', `${space.key}&to=history`);
+      assert.equal(response.status, 400);
+      assert.equal(((await response.json()) as Json).code, 'validation_failed');
+    });
+  });
 });

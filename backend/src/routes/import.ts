@@ -4,6 +4,7 @@ import { createRoute, jsonResponse } from '../http/openapi.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
 import { hasBody, isJson } from '../http/shell.js';
+import { importHarToHistory } from '../projects/import/har-history.js';
 import { applyImport, importHarStream, planImport } from '../projects/import/index.js';
 import { projectDocumentJsonSchema } from '../projects/project-document.js';
 import { fileKeySchema } from '../store/files.js';
@@ -18,6 +19,7 @@ const ImportReportSchema = z
     format: z.string(),
     created: z.array(z.object({ key: z.string(), kind: z.string(), name: z.string(), parent: z.string().optional(), sourceKey: z.string().optional() })),
     skipped: z.array(z.object({ location: z.string(), reason: z.string() })),
+    history: z.object({ entries: z.number().int() }).optional().openapi({ description: 'With `to=history`: how many history entries were written' }),
   })
   .openapi('ImportReport');
 
@@ -36,10 +38,16 @@ export function registerImport(api: Api, services: Services): void {
         'text (`text/plain`, e.g. a cURL command line); the format is detected from the content. Everything is written in one ' +
         'batch, or nothing: a file of no supported format gives `import_unsupported_format`, a broken one `import_failed` with ' +
         'the `format` tried and the `location` where it failed. A HAR (JSON whose first key is `log`) is read as it arrives, ' +
-        'one entry at a time, and may be larger than other bodies (`limits.harImportBytes`, 512 MiB by default). The answer lists what was created and every part of the source ' +
+        'one entry at a time, and may be larger than other bodies (`limits.harImportBytes`, 512 MiB by default); with `to=history` ' +
+        'its entries become history entries, written in batches of at most 500 as they are read (removed again if the import fails). The answer lists what was created and every part of the source ' +
         'that could not be mapped, with its location and the reason.',
       request: {
-        query: z.object({ parent: fileKeySchema.optional() }),
+        query: z.object({
+          parent: fileKeySchema.optional(),
+          to: z.enum(['project', 'history']).optional().openapi({
+            description: 'Where a HAR goes: a project (the default) or history, entries and responses, attached to `parent` when given',
+          }),
+        }),
         body: {
           required: true,
           description: 'The file to import; a project document (`HttpProject`) is one of the formats',
@@ -58,11 +66,16 @@ export function registerImport(api: Api, services: Services): void {
     }),
     async (c) => {
       if (!hasBody(c)) throw new ApiError('validation_failed', 'The file to import is the request body.', { errors: [{ path: 'body', message: 'required' }] });
+      const { parent, to } = c.req.valid('query');
       const harBody = c.get('harBody');
-      if (harBody) return c.json(await importHarStream(store, c.get('caller').user, c.req.valid('query').parent, harBody, config.limits), 201);
+      if (to === 'history') {
+        if (!harBody) throw new ApiError('validation_failed', 'Only a HAR (JSON whose first key is "log") imports into history.', { errors: [{ path: 'to', message: 'a HAR only' }] });
+        return c.json(await importHarToHistory(store, c.get('caller').user, parent, harBody, config.limits), 201);
+      }
+      if (harBody) return c.json(await importHarStream(store, c.get('caller').user, parent, harBody, config.limits), 201);
       const source = isJson(c.req.header('Content-Type') ?? '') ? { json: await c.req.json() } : { text: await c.req.text() };
       const plan = await planImport(source, config.limits.jsonDepth);
-      const report = await applyImport(store, c.get('caller').user, c.req.valid('query').parent, plan, config.limits);
+      const report = await applyImport(store, c.get('caller').user, parent, plan, config.limits);
       return c.json(report, 201);
     },
   );

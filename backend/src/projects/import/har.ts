@@ -10,7 +10,7 @@ import { importFailed, pointer, type ImportFormat, type ImportPlan, type Skipped
 
 type Json = Record<string, unknown>;
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
-const pairsOf = (list: unknown) => (Array.isArray(list) ? list.filter(isObject) : []).map((pair) => ({ name: String(pair.name ?? '').trim(), value: String(pair.value ?? '') }));
+export const pairsOf = (list: unknown) => (Array.isArray(list) ? list.filter(isObject) : []).map((pair) => ({ name: String(pair.name ?? '').trim(), value: String(pair.value ?? '') }));
 
 function payloadOf(postData: unknown): Payload | undefined {
   if (!isObject(postData)) return undefined;
@@ -34,6 +34,21 @@ function nameOf(method: string, url: string): string {
   }
 }
 
+export const noRequest = 'An entry needs a request with a method and a URL.';
+
+/** What a client sends for a HAR entry's request; none when the entry has no usable request. */
+export function harRequestOf(entry: unknown): { method: string; url: string; headers: { name: string; value: string }[]; payload?: Payload } | undefined {
+  const request = isObject(entry) ? entry.request : undefined;
+  if (!isObject(request) || typeof request.url !== 'string' || typeof request.method !== 'string') return undefined;
+  // HTTP/2 pseudo-headers (`:authority`…) are not headers a client sends.
+  const headers = pairsOf(request.headers).filter((header) => header.name && !header.name.startsWith(':'));
+  const cookies = pairsOf(request.cookies);
+  if (cookies.length && !headers.some((header) => header.name.toLowerCase() === 'cookie')) {
+    headers.push({ name: 'Cookie', value: cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') });
+  }
+  return { method: request.method, url: request.url, headers, payload: payloadOf(request.postData) };
+}
+
 /** A HAR's entries as one project, added one at a time (the streaming import holds only the project). */
 export class HarProject {
   readonly skipped: Skipped[] = [];
@@ -52,21 +67,14 @@ export class HarProject {
   }
 
   addEntry(entry: unknown, index: number): void {
-    const location = pointer('log', 'entries', index);
-    const request = isObject(entry) ? entry.request : undefined;
-    if (!isObject(request) || typeof request.url !== 'string' || typeof request.method !== 'string') {
-      this.skipped.push({ location, reason: 'An entry needs a request with a method and a URL.' });
+    const request = harRequestOf(entry);
+    if (!request) {
+      this.skipped.push({ location: pointer('log', 'entries', index), reason: noRequest });
       return;
     }
-    // HTTP/2 pseudo-headers (`:authority`…) are not headers a client sends.
-    const headers = pairsOf(request.headers).filter((header) => header.name && !header.name.startsWith(':'));
-    const cookies = pairsOf(request.cookies);
-    if (cookies.length && !headers.some((header) => header.name.toLowerCase() === 'cookie')) {
-      headers.push({ name: 'Cookie', value: cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') });
-    }
-    const payload = payloadOf(request.postData);
-    this.size += request.url.length + headers.reduce((sum, header) => sum + header.name.length + header.value.length, 0) + (typeof payload === 'string' ? payload.length : JSON.stringify(payload ?? '').length);
-    this.builder.addRequest(undefined, { name: nameOf(request.method, request.url), method: request.method, url: request.url, headers, payload });
+    const { method, url, headers, payload } = request;
+    this.size += url.length + headers.reduce((sum, header) => sum + header.name.length + header.value.length, 0) + (typeof payload === 'string' ? payload.length : JSON.stringify(payload ?? '').length);
+    this.builder.addRequest(undefined, { name: nameOf(method, url), method, url, headers, payload });
   }
 
   plan(): ImportPlan {

@@ -5,7 +5,6 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { LOCAL_OWNER } from './auth/caller.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
 import { configSchema, defaultDataDir } from './config.js';
@@ -102,7 +101,8 @@ export async function runImportCommand(argv: string[], io: TransferIo): Promise<
         const importer = to === 'history' ? importHarToHistory : importHarStream;
         return importer(store, user, space, createReadStream(file), limits);
       },
-      () => callServer(dataDir, path, { method: 'POST', body: Readable.toWeb(createReadStream(file)) as ReadableStream, duplex: 'half', headers: { 'Content-Type': 'application/json' } } as RequestInit),
+      // A Node stream is an async iterable that fetch pulls as it sends (Readable.toWeb would read the file ahead).
+      () => callServer(dataDir, path, { method: 'POST', body: createReadStream(file) as unknown as BodyInit, duplex: 'half', headers: { 'Content-Type': 'application/json' } } as RequestInit),
     );
   } else {
     const text = await readFile(file, 'utf8');

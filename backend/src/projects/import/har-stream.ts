@@ -99,9 +99,11 @@ class HarTokens {
     if (parent?.array) parent.next = (parent.next as number) + 1;
     // The frames above the value count towards the depth limit too.
     checkDepth(assembler.current, this.maxDepth - this.frames.length);
-    if (index === undefined) return this.visitor.creator(assembler.current);
+    // The parser's strings are slices of the text it read: a copy lets that text go.
+    const value = structuredClone(assembler.current);
+    if (index === undefined) return this.visitor.creator(value);
     this.entryCount += 1;
-    return this.visitor.entry(assembler.current, index);
+    return this.visitor.entry(value, index);
   }
 }
 

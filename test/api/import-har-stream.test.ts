@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { EventSocket, type Frame } from '../helpers/event-socket.js';
 import { largeHar, largeHarRequests } from '../helpers/large-har.js';
 import { contentsOf, createSpace, flatten, importFile } from '../helpers/projects.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
@@ -87,6 +88,25 @@ describe('POST /import of a HAR larger than other bodies: streamed, one entry at
     const missing = await importFile(store, har, 'application/json', 'no-such-space');
     assert.deepEqual([missing.status, ((await missing.json()) as Json).code], [404, 'parent_not_found']);
     assert.equal(store.running.services.store.seq, seq);
+  });
+
+  test('progress: the caller\'s sockets observing /files hear every 1,000 entries, before the project is created', async () => {
+    const socket = await EventSocket.open(store.baseUrl, store.token);
+    try {
+      assert.equal((await socket.command(0, '/files')).type, 'ack');
+      const response = await store.api(`/import?parent=${space.key}`, { method: 'POST', body: har, headers: { 'Content-Type': 'application/json', 'X-Request-ID': 'har-progress-1' } });
+      const report = (await response.json()) as Json;
+      assert.equal(response.status, 201);
+      const frames: Frame[] = [];
+      let frame = await socket.next();
+      for (; frame.type !== 'event'; frame = await socket.next()) frames.push(frame);
+      assert.deepEqual(frames.map((f) => [f.type, f.operation, f.requestId, f.format, f.path, f.entries]), [1000, 2000, 3000].map((n) => ['progress', 'import', 'har-progress-1', 'har-1.2', '/files', n]));
+      const bytes = frames.map((f) => f.bytes as number);
+      assert.ok(bytes.every((b, i) => b > (bytes[i - 1] ?? 0) && b <= har.length), JSON.stringify(bytes));
+      assert.deepEqual([frame.operation, frame.id], ['created', report.created[0].key]);
+    } finally {
+      await socket.close();
+    }
   });
 
   describe('to=history: every entry, response included, in batches', () => {

@@ -4,7 +4,7 @@ import type { Store } from '../../store/store.js';
 import { headersText } from '../project-builder.js';
 import { isObject } from './detect.js';
 import { harRequestOf, noRequest, pairsOf } from './har.js';
-import { readHarStream } from './har-stream.js';
+import { readHarStream, type ImportProgress } from './har-stream.js';
 import { pointer, type Skipped } from './plan.js';
 
 /**
@@ -77,7 +77,14 @@ function historyInputOf(entry: unknown, index: number, space: string | undefined
   return { input, bytes };
 }
 
-export async function importHarToHistory(store: Store, user: string, space: string | undefined, bytes: AsyncIterable<Buffer>, limits: HarHistoryLimits): Promise<HarHistoryReport> {
+export async function importHarToHistory(
+  store: Store,
+  user: string,
+  space: string | undefined,
+  bytes: AsyncIterable<Buffer>,
+  limits: HarHistoryLimits,
+  onProgress?: (progress: ImportProgress) => void,
+): Promise<HarHistoryReport> {
   // Attaching entries to a space takes what adding files to it takes.
   await parentsOfNewFile(store.storage, user, space);
   const access = historyAccessOf(store.storage, user);
@@ -93,7 +100,7 @@ export async function importHarToHistory(store: Store, user: string, space: stri
     batchBytes = 0;
   };
   try {
-    await readHarStream(bytes, { maxBytes: limits.harImportBytes, maxDepth: limits.jsonDepth, keepResponses: true }, {
+    await readHarStream(bytes, { maxBytes: limits.harImportBytes, maxDepth: limits.jsonDepth, keepResponses: true, onProgress }, {
       creator: () => undefined,
       entry: (value, index) => {
         const mapped = historyInputOf(value, index, space, limits, skipped);

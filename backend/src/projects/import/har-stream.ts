@@ -26,12 +26,22 @@ export interface HarVisitor {
   entry(value: unknown, index: number): void | Promise<void>;
 }
 
+/** How far a long import has read. */
+export interface ImportProgress {
+  entries: number;
+  bytes: number;
+}
+
 export interface HarStreamOptions {
   /** More bytes than this are refused with `payload_too_large`. */
   maxBytes: number;
   maxDepth: number;
   keepResponses: boolean;
+  /** Called after every `PROGRESS_ENTRIES` entries handed over. */
+  onProgress?: (progress: ImportProgress) => void;
 }
+
+export const PROGRESS_ENTRIES = 1000;
 
 interface Frame {
   array: boolean;
@@ -107,12 +117,11 @@ class HarTokens {
   }
 }
 
-/** Refuses the body once it passes `maxBytes`. */
-async function* capped(bytes: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
-  let size = 0;
+/** Refuses the body once it passes `maxBytes`; `read.bytes` counts what went through. */
+async function* capped(bytes: AsyncIterable<Buffer>, maxBytes: number, read: { bytes: number }): AsyncGenerator<Buffer> {
   for await (const chunk of bytes) {
-    size += chunk.length;
-    if (size > maxBytes) {
+    read.bytes += chunk.length;
+    if (read.bytes > maxBytes) {
       throw new StoreError('payload_too_large', `A HAR import may take at most ${maxBytes} bytes; this one takes more.`, { extra: { limit: maxBytes } });
     }
     yield chunk;
@@ -121,7 +130,19 @@ async function* capped(bytes: AsyncIterable<Buffer>, maxBytes: number): AsyncGen
 
 /** Reads a HAR from its bytes, entry by entry; resolves with the number of entries once all were handed over. */
 export async function readHarStream(bytes: AsyncIterable<Buffer>, options: HarStreamOptions, visitor: HarVisitor): Promise<number> {
-  const tokens = new HarTokens(visitor, options.maxDepth);
+  const read = { bytes: 0 };
+  const tokens = new HarTokens(
+    {
+      creator: (value) => visitor.creator(value),
+      entry: (value, index) => {
+        const pending = visitor.entry(value, index);
+        const entries = tokens.entryCount;
+        if (options.onProgress && entries % PROGRESS_ENTRIES === 0) options.onProgress({ entries, bytes: read.bytes });
+        return pending;
+      },
+    },
+    options.maxDepth,
+  );
   const sink = new Writable({
     objectMode: true,
     write(token: Token, _encoding, done) {
@@ -136,7 +157,7 @@ export async function readHarStream(bytes: AsyncIterable<Buffer>, options: HarSt
   });
   const stages = options.keepResponses ? [] : [ignore.asStream({ filter: /^log\.entries\.\d+\.response$/, maxDepth: options.maxDepth })];
   try {
-    await pipeline([Readable.from(capped(bytes, options.maxBytes)), parser.asStream({ streamValues: false }), ...stages, sink]);
+    await pipeline([Readable.from(capped(bytes, options.maxBytes, read)), parser.asStream({ streamValues: false }), ...stages, sink]);
   } catch (error) {
     if (error instanceof StoreError) throw error;
     // The parser's and the depth guard's errors: the file is broken where the reader stands.

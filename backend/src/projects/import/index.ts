@@ -5,7 +5,7 @@ import type { Store } from '../../store/store.js';
 import { checkFileContents } from '../project-document.js';
 import { detectFormat, type ImportSource } from './detect.js';
 import { HarProject, importCurl, importHar } from './har.js';
-import { readHarStream } from './har-stream.js';
+import { readHarStream, type ImportProgress } from './har-stream.js';
 import { importInsomniaV4, importInsomniaV5 } from './insomnia.js';
 import { importFailed, type ImportFormat, type ImportPlan, type Skipped } from './plan.js';
 import { StoreError } from '../../store/store-error.js';
@@ -122,11 +122,18 @@ export interface HarImportLimits extends ImportLimits {
  * A HAR read from its bytes as they arrive: a project with one request per entry, written in one
  * batch. Memory holds the project (capped like any file's contents) and one entry at a time.
  */
-export async function importHarStream(store: Store, user: string, parent: string | undefined, bytes: AsyncIterable<Buffer>, limits: HarImportLimits): Promise<ImportReport> {
+export async function importHarStream(
+  store: Store,
+  user: string,
+  parent: string | undefined,
+  bytes: AsyncIterable<Buffer>,
+  limits: HarImportLimits,
+  onProgress?: (progress: ImportProgress) => void,
+): Promise<ImportReport> {
   // The target is checked before a large body is read (and again in the write's batch).
   await parentsOfNewFile(store.storage, user, parent);
   const project = new HarProject();
-  await readHarStream(bytes, { maxBytes: limits.harImportBytes, maxDepth: limits.jsonDepth, keepResponses: false }, {
+  await readHarStream(bytes, { maxBytes: limits.harImportBytes, maxDepth: limits.jsonDepth, keepResponses: false, onProgress }, {
     creator: (value) => project.setCreator(value),
     entry: (value, index) => {
       project.addEntry(value, index);

@@ -11,7 +11,7 @@ import { configSchema, defaultDataDir } from './config.js';
 import { exportPostman } from './projects/export/postman.js';
 import { applyImport, importHarStream, planImport } from './projects/import/index.js';
 import { importHarToHistory } from './projects/import/har-history.js';
-import { HAR_SNIFF_BYTES, startsLikeHar } from './projects/import/har-stream.js';
+import { HAR_SNIFF_BYTES, startsLikeHar } from './projects/import/detect.js';
 import { exportStoreFormat } from './projects/export/api-store.js';
 import { fileSections, type FileRecord } from './store/file-records.js';
 import { openDataDir } from './store/open-data-dir.js';

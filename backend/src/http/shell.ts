@@ -4,7 +4,7 @@ import { METHOD_NAME_ALL } from 'hono/router';
 import { matchedRoutes } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from '../logger.js';
-import { HAR_SNIFF_BYTES, startsLikeHar } from '../projects/import/har-stream.js';
+import { HAR_SNIFF_BYTES, startsLikeHar } from '../projects/import/detect.js';
 import { checkDepth } from '../store/document-limits.js';
 import type { AppEnv } from './env.js';
 import { ApiError } from './problem.js';

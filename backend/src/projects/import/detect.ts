@@ -14,6 +14,12 @@ export interface DetectedSource {
   value: unknown;
 }
 
+/** Every HAR writer starts with the `log` key: enough to stream a HAR before the whole body is read. */
+export const startsLikeHar = (start: string) => /^\s*\{\s*"log"\s*:/.test(start);
+
+/** How many bytes `startsLikeHar` needs to decide (leading whitespace aside). */
+export const HAR_SNIFF_BYTES = 64;
+
 const isCurl = (text: string) => /^\s*curl(\s|$)/.test(text);
 
 /** Parses a text body: JSON, YAML, or a cURL command line (kept as text). */

@@ -4,7 +4,7 @@ import type { Store } from '../../store/store.js';
 import { headersText } from '../project-builder.js';
 import { isObject } from './detect.js';
 import { harRequestOf, noRequest, pairsOf } from './har.js';
-import { readHarStream, type ImportProgress } from './har-stream.js';
+import type { ImportProgress } from './har-stream.js';
 import { pointer, type Skipped } from './plan.js';
 
 /**
@@ -99,6 +99,7 @@ export async function importHarToHistory(
     batch = [];
     batchBytes = 0;
   };
+  const { readHarStream } = await import('./har-stream.js');
   try {
     await readHarStream(bytes, { maxBytes: limits.harImportBytes, maxDepth: limits.jsonDepth, keepResponses: true, onProgress }, {
       creator: () => undefined,

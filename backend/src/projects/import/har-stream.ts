@@ -12,13 +12,8 @@ import { importFailed, pointer } from './plan.js';
  * A HAR read from its bytes with a streaming JSON parser: `log.creator` and each of `log.entries`
  * are assembled one at a time and handed over, so a HAR of any size is held one entry at a time.
  * Response bodies, the bulk of a browser's HAR, are dropped as they stream by unless asked for.
+ * Loaded with the first HAR import (see `startsLikeHar` in detect.ts for how one is told apart).
  */
-
-/** Every HAR writer starts with the `log` key: enough to stream it before the whole body is read. */
-export const startsLikeHar = (start: string) => /^\s*\{\s*"log"\s*:/.test(start);
-
-/** How many bytes `startsLikeHar` needs to decide (leading whitespace aside). */
-export const HAR_SNIFF_BYTES = 64;
 
 export interface HarVisitor {
   creator(value: unknown): void;

@@ -5,7 +5,7 @@ import type { Store } from '../../store/store.js';
 import { checkFileContents } from '../project-document.js';
 import { detectFormat, type ImportSource } from './detect.js';
 import { HarProject, importCurl, importHar } from './har.js';
-import { readHarStream, type ImportProgress } from './har-stream.js';
+import type { ImportProgress } from './har-stream.js';
 import { importInsomniaV4, importInsomniaV5 } from './insomnia.js';
 import { importFailed, type ImportFormat, type ImportPlan, type Skipped } from './plan.js';
 import { StoreError } from '../../store/store-error.js';
@@ -133,6 +133,7 @@ export async function importHarStream(
   // The target is checked before a large body is read (and again in the write's batch).
   await parentsOfNewFile(store.storage, user, parent);
   const project = new HarProject();
+  const { readHarStream } = await import('./har-stream.js');
   await readHarStream(bytes, { maxBytes: limits.harImportBytes, maxDepth: limits.jsonDepth, keepResponses: false, onProgress }, {
     creator: (value) => project.setCreator(value),
     entry: (value, index) => {

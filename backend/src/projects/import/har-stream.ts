@@ -106,7 +106,10 @@ class HarTokens {
     checkDepth(assembler.current, this.maxDepth - this.frames.length);
     // The parser's strings are slices of the text it read: a copy lets that text go.
     const value = structuredClone(assembler.current);
-    if (index === undefined) return this.visitor.creator(value);
+    if (index === undefined) {
+      this.visitor.creator(value);
+      return;
+    }
     this.entryCount += 1;
     return this.visitor.entry(value, index);
   }
@@ -138,15 +141,18 @@ export async function readHarStream(bytes: AsyncIterable<Buffer>, options: HarSt
     },
     options.maxDepth,
   );
+  // What fails in the sink (a batch that could not be written) is not the file's fault.
+  let sinkFailure: unknown;
+  const fail = (error: unknown, done: (error: Error) => void) => done((sinkFailure = error) as Error);
   const sink = new Writable({
     objectMode: true,
     write(token: Token, _encoding, done) {
       try {
         const pending = tokens.consume(token);
-        if (pending) pending.then(() => done(), done);
+        if (pending) pending.then(() => done(), (error) => fail(error, done));
         else done();
       } catch (error) {
-        done(error as Error);
+        fail(error, done);
       }
     },
   });
@@ -154,8 +160,8 @@ export async function readHarStream(bytes: AsyncIterable<Buffer>, options: HarSt
   try {
     await pipeline([Readable.from(capped(bytes, options.maxBytes, read)), parser.asStream({ streamValues: false }), ...stages, sink]);
   } catch (error) {
-    if (error instanceof StoreError) throw error;
-    // The parser's and the depth guard's errors: the file is broken where the reader stands.
+    if (error instanceof StoreError || error === sinkFailure) throw error;
+    // The parser's and the depth filter's errors: the file is broken where the reader stands.
     throw importFailed('har-1.2', tokens.location(), (error as Error).message);
   }
   if (!tokens.entriesSeen) throw importFailed('har-1.2', '/log/entries', 'A HAR needs log.entries, an array.');

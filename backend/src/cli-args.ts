@@ -7,8 +7,9 @@ export const serverHelp = `Usage: api-store --server [options]
        api-store mode "multi-user" [options]      (net-store style; same as --server --mode multi-user)
        api-store admin create --username <name> [--name <display name>] [--data-dir <path>]
                                                   (the first admin of a multi-user store; password on stdin)
-       api-store import <file> [--space <key>] [--data-dir <path>]
-                                                  (Postman, Insomnia, HAR, OpenAPI, Swagger, cURL or api-store file)
+       api-store import <file> [--space <key>] [--to project|history] [--data-dir <path>]
+                                                  (Postman, Insomnia, HAR, OpenAPI, Swagger, cURL or api-store file;
+                                                  a HAR is streamed, into a project or with --to history into history)
        api-store export <key> [--format api-store|postman-v2.1] [--out <file>] [--data-dir <path>]
        api-store backup --out <file> [--data-dir <path>]
                                                   (a consistent backup, whether the store runs or not)

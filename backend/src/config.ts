@@ -26,6 +26,8 @@ export const configSchema = z.object({
     .object({
       metadataBytes: z.number().int().positive().default(1024 * 1024),
       mediaBytes: z.number().int().positive().default(10 * 1024 * 1024),
+      /** A HAR import streams its body (held one entry at a time), so it may be far larger than other bodies. */
+      harImportBytes: z.number().int().positive().default(512 * 1024 * 1024),
       /** How deeply arrays and objects may nest in a body or a stored document (encoding deeper ones overflows the stack). */
       jsonDepth: z.number().int().positive().default(100),
       /** A list page ends before the item that would take its items' JSON past this (its first item always comes). */

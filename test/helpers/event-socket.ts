@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 
-export type Frame = { type: 'event' | 'ack' | 'error' | 'replayed'; [field: string]: unknown };
+export type Frame = { type: 'event' | 'ack' | 'error' | 'replayed' | 'progress'; [field: string]: unknown };
 
 /**
  * A real WebSocket client of `GET /v1/events` that queues what it receives, so a test reads

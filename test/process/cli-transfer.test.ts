@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { exitOf } from '../helpers/backend-process.js';
 import { outputOf, runCli, waitForLine } from '../helpers/cli-process.js';
+import { largeHar, largeHarRequests } from '../helpers/large-har.js';
 import { fixturesDir } from '../helpers/projects.js';
 import { makeTempDir } from '../helpers/store.js';
 
@@ -37,6 +38,32 @@ test('api-store import and export: offline on a stopped store, through the runni
   const again = await outputOf(runCli(['export', project.key, '--data-dir', dataDir]));
   assert.equal(again.code, 0, again.stderr);
   assert.equal(JSON.parse(again.stdout).files[0].key, project.key);
+  server.kill('SIGTERM');
+  await exitOf(server);
+});
+
+test('api-store import of a HAR streams the file, offline and through the running server', async (t) => {
+  const [dataDir, files] = [join(await makeTempDir(), 'data'), await makeTempDir()];
+  t.after(() => Promise.all([rm(join(dataDir, '..'), { recursive: true, force: true }), rm(files, { recursive: true, force: true })]));
+  const file = join(files, 'large.har');
+  await writeFile(file, largeHar(2000, 4096));
+  const requestsOf = async (key: string) => {
+    const exported = await outputOf(runCli(['export', key, '--data-dir', dataDir]));
+    assert.equal(exported.code, 0, exported.stderr);
+    return JSON.parse(exported.stdout).files[0].contents.definitions.requests.map((r: { expects: { url: string } }) => r.expects.url);
+  };
+  const expected = largeHarRequests(2000).map((r) => r.url);
+
+  const offline = await outputOf(runCli(['import', file, '--data-dir', dataDir]));
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.deepEqual(await requestsOf(JSON.parse(offline.stdout).created[0].key), expected);
+
+  const server = runCli(['--server', '--data-dir', dataDir, '--log-level', 'silent']);
+  t.after(() => server.kill('SIGKILL'));
+  await waitForLine(server, /listening on/);
+  const online = await outputOf(runCli(['import', file, '--data-dir', dataDir]));
+  assert.equal(online.code, 0, online.stderr);
+  assert.deepEqual(await requestsOf(JSON.parse(online.stdout).created[0].key), expected);
   server.kill('SIGTERM');
   await exitOf(server);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiError } from '../../backend/src/http/problem.js';
 import { applyJsonPatch, patchBodySchema, patchRequestOf, type PatchOperation } from '../../backend/src/store/json-patch.js';
+import { StoreError } from '../../backend/src/store/store-error.js';
 
 const guarded = { protectedFields: new Set(['key', 'kind', 'owner', 'created']), maxDepth: 100 };
 const open = { maxDepth: 100 };
@@ -17,7 +17,7 @@ const record = (): Doc => ({
   nested: { x: { y: 1 } },
 });
 
-const failsWith = (code: string) => (error: unknown) => error instanceof ApiError && error.code === code && error.status === 400;
+const failsWith = (code: string) => (error: unknown) => error instanceof StoreError && error.code === code;
 
 /** Applies `patch`, then the returned `revert`, and expects the original back (deep-equal). */
 function roundTrip(patch: PatchOperation[]) {

@@ -67,6 +67,11 @@ export class Connection {
     return this.open && change.paths.some((path) => this.observed.has(path));
   }
 
+  /** A notice of this socket's user (EventHub.notify), when it observes `path`. */
+  notify(path: string, text: string): void {
+    if (this.open && this.observed.has(path)) this.send(text);
+  }
+
   /** A live change this user may see; `frame` is its UTF-8 JSON, encoded once for every socket. */
   deliver(change: Change, frame: Buffer): void {
     if (!this.open) return;

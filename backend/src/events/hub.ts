@@ -90,6 +90,15 @@ export class EventHub {
     return count;
   }
 
+  /**
+   * A notice that is not a change (an import's progress): sent now to `user`'s own sockets that
+   * observe `path`, never stored or replayed.
+   */
+  notify(user: string, path: string, frame: Record<string, unknown>): void {
+    const text = JSON.stringify({ ...frame, path });
+    for (const connection of this.connections) if (connection.user === user) connection.notify(path, text);
+  }
+
   forget(connection: Connection): void {
     this.connections.delete(connection);
   }

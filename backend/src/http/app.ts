@@ -9,9 +9,10 @@ import { isOpenRoute } from '../auth/open-routes.js';
 import { allowHosts, allowOrigins } from '../auth/request-origin.js';
 import { createListenerSockets, type ListenerSockets } from '../events/sockets.js';
 import { registerRoutes } from '../routes/index.js';
+import { StoreError } from '../store/store-error.js';
 import type { AppEnv } from './env.js';
 import { errorCodes, type ErrorCode } from './error-codes.js';
-import { ApiError, problemResponse } from './problem.js';
+import { ApiError, fromStoreError, problemResponse } from './problem.js';
 import type { Services } from './services.js';
 import { limitConcurrentRequests } from './request-limit.js';
 import { hardShell, jsonBodies } from './shell.js';
@@ -90,6 +91,7 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
   app.notFound((c) => problemResponse(c, new ApiError('not_found', 'There is nothing at this path.')));
   app.onError((error, c) => {
     if (error instanceof ApiError) return problemResponse(c, error);
+    if (error instanceof StoreError) return problemResponse(c, fromStoreError(error));
     if (error instanceof HTTPException && error.status < 500) {
       return problemResponse(c, new ApiError(codeForStatus(error.status), error.message || undefined));
     }

@@ -7,7 +7,11 @@ import type { Caller } from '../auth/caller.js';
 export interface AppEnv {
   /** @hono/node-server's: Node's request (`incoming`), which the shell reads bodies from. */
   Bindings: HttpBindings;
-  Variables: RequestIdVariables & { caller: Caller };
+  Variables: RequestIdVariables & {
+    caller: Caller;
+    /** A HAR import's body, left unread by the shell for the route to stream (shell.ts). */
+    harBody?: AsyncIterable<Buffer>;
+  };
 }
 
 /** The router every resource file registers its routes on (paths below the prefix). */

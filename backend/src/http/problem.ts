@@ -1,11 +1,10 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { etagOf } from '../store/files.js';
+import { StoreError, type FieldError } from '../store/store-error.js';
 import { errorCodes, type ErrorCode } from './error-codes.js';
 
-export interface FieldError {
-  path: string;
-  message: string;
-}
+export type { FieldError } from '../store/store-error.js';
 
 /** Thrown anywhere below a route to answer with an application/problem+json body. */
 export class ApiError extends Error {
@@ -28,6 +27,16 @@ export class ApiError extends Error {
     this.extra = options.extra;
     this.headers = options.headers;
   }
+}
+
+/** A store failure as the HTTP answer: the registry gives its status, a conflict names the current ETag. */
+export function fromStoreError(error: StoreError): ApiError {
+  const version = error.code === 'version_conflict' ? error.extra?.version : undefined;
+  return new ApiError(error.code, error.message, {
+    errors: error.errors,
+    extra: error.extra,
+    ...(typeof version === 'number' && { headers: { ETag: etagOf(version) } }),
+  });
 }
 
 /** The problem+json body; `message` mirrors `detail` for net-store clients. */

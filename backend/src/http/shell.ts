@@ -4,6 +4,7 @@ import { METHOD_NAME_ALL } from 'hono/router';
 import { matchedRoutes } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from '../logger.js';
+import { HAR_SNIFF_BYTES, startsLikeHar } from '../projects/import/detect.js';
 import { checkDepth } from '../store/document-limits.js';
 import type { AppEnv } from './env.js';
 import { ApiError } from './problem.js';
@@ -64,6 +65,12 @@ const mediaRoutes = new Map<string, { anyType: boolean }>([
 const textRoutes = new Set(['POST /import']);
 const isText = (type: string) => /^(application\/(x-)?yaml|text\/(x-)?yaml|text\/plain)\s*(;|$)/i.test(type);
 
+/**
+ * Routes that stream a HAR body themselves, under `harImportBytes` (routes/import.ts): a JSON body
+ * that starts like a HAR is left unread here, and any other one is read as usual.
+ */
+const harRoutes = new Set(['POST /import']);
+
 /** The route a request reached, as `METHOD /path/:param` below the prefix; none when only middleware matched (404, 405). */
 function routeOf(c: Context<AppEnv>, prefix: string): string | undefined {
   const route = matchedRoutes(c).filter((candidate) => candidate.method !== METHOD_NAME_ALL).at(-1);
@@ -83,7 +90,7 @@ const tooLarge = (cap: number, what: string) =>
  * in Hono's body cache, where the route's validator and `c.req.json()` find it. A body that
  * reaches no route is read up to the cap, not parsed.
  */
-export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; jsonDepth: number }, prefix: string): MiddlewareHandler<AppEnv> {
+export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; harImportBytes: number; jsonDepth: number }, prefix: string): MiddlewareHandler<AppEnv> {
   return async function acceptJsonBody(c, next) {
     if (!hasBody(c)) return next();
     const route = routeOf(c, prefix);
@@ -97,8 +104,17 @@ export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; 
       throw new ApiError('unsupported_media_type', `Request bodies must be ${accepted}.`);
     }
     const [cap, what] = contents || textRoute ? [limits.mediaBytes, 'a file’s contents or an import'] : [limits.metadataBytes, 'this request'];
+    let start: { bytes: Buffer; ended: boolean } | undefined;
+    if (json && route !== undefined && harRoutes.has(route)) {
+      if (Number(c.req.header('Content-Length')) > limits.harImportBytes) throw tooLarge(limits.harImportBytes, 'a HAR import');
+      start = await readStart(c.env.incoming);
+      if (startsLikeHar(start.bytes.toString('utf8'))) {
+        c.set('harBody', rest(start, c.env.incoming));
+        return next();
+      }
+    }
     if (Number(c.req.header('Content-Length')) > cap) throw tooLarge(cap, what);
-    const bytes = await readBody(c.env.incoming, cap, () => tooLarge(cap, what));
+    const bytes = start?.ended ? start.bytes : await readBody(c.env.incoming, cap, () => tooLarge(cap, what), start?.bytes);
     if (route === undefined) return next();
     // Hono keeps promises in its body cache (`c.req.json()` chains on it), though it types them as values.
     if (json || text) {
@@ -113,14 +129,48 @@ export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; 
   };
 }
 
-/**
- * The whole body, refused as soon as it passes `cap` bytes. The stream is then paused: the
- * listener reads and discards the rest once the answer is sent (listen.ts).
- */
-function readBody(incoming: IncomingMessage, cap: number, tooLarge: () => ApiError): Promise<Buffer> {
+/** The first bytes of a body, enough for `startsLikeHar`; the stream is left paused. */
+function readStart(incoming: IncomingMessage): Promise<{ bytes: Buffer; ended: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    let size = 0;
+    const done = (settle: () => void) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      settle();
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      const bytes = Buffer.concat(chunks);
+      // Leading whitespace does not count, up to a bound.
+      if (bytes.toString('utf8').trimStart().length < HAR_SNIFF_BYTES && bytes.length < 16 * HAR_SNIFF_BYTES) return;
+      incoming.pause();
+      done(() => resolve({ bytes, ended: false }));
+    };
+    const onEnd = () => done(() => resolve({ bytes: Buffer.concat(chunks), ended: true }));
+    const onError = (error: Error) => done(() => reject(error));
+    const onClose = () => done(() => reject(new Error('The client closed the request before its body ended.')));
+    incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+/**
+ * A body's bytes from its start on, read as the route consumes them. A route that stops early
+ * leaves the stream as it is, for the listener to discard the rest once the answer is sent.
+ */
+async function* rest(start: { bytes: Buffer; ended: boolean }, incoming: IncomingMessage): AsyncGenerator<Buffer> {
+  yield start.bytes;
+  if (!start.ended) yield* incoming.iterator({ destroyOnReturn: false });
+}
+
+/**
+ * The whole body (after `start`, when its first bytes were read already), refused as soon as it
+ * passes `cap` bytes. The stream is then paused: the listener reads and discards the rest once
+ * the answer is sent (listen.ts).
+ */
+function readBody(incoming: IncomingMessage, cap: number, tooLarge: () => ApiError, start?: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = start ? [start] : [];
+    let size = start?.length ?? 0;
+    if (size > cap) return reject(tooLarge());
     const done = (settle: () => void) => {
       incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       settle();
@@ -135,6 +185,8 @@ function readBody(incoming: IncomingMessage, cap: number, tooLarge: () => ApiErr
     const onError = (error: Error) => done(() => reject(error));
     const onClose = () => done(() => reject(new Error('The client closed the request before its body ended.')));
     incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    // After readStart the stream is paused, and a new listener does not resume it.
+    incoming.resume();
   });
 }
 

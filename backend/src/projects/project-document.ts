@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ApiError } from '../http/problem.js';
 import { secretMarkerSchema } from '../secrets/marker.js';
+import { StoreError } from '../store/store-error.js';
 
 /**
  * The contents of a file of kind `Core#HttpProject`: the API Client's project document, the
@@ -192,7 +192,7 @@ export function checkFileContents(kind: string, value: unknown): void {
   const checked = checkedKinds[kind as keyof typeof checkedKinds];
   const parsed = checked.schema.safeParse(value);
   if (parsed.success) return;
-  throw new ApiError(checked.code, `The contents of a ${kind} must be ${checked.what}.`, {
+  throw new StoreError(checked.code, `The contents of a ${kind} must be ${checked.what}.`, {
     errors: parsed.error.issues.slice(0, 20).map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
   });
 }

@@ -1,4 +1,4 @@
-import { ApiError } from '../http/problem.js';
+import { StoreError } from '../store/store-error.js';
 import { certificateSchema, kinds, type Certificate } from '../projects/project-document.js';
 import { fileSections, type MediaRecord } from '../store/file-records.js';
 import { readVisibleFile } from '../store/files.js';
@@ -17,7 +17,7 @@ export async function readStoredCertificate(store: Store, user: string, key: str
   try {
     file = await readVisibleFile(store.storage, user, key);
   } catch (error) {
-    if (error instanceof ApiError && error.code === 'file_not_found') throw new ProxyFailure('certificate_not_found', `There is no certificate ${key} that you can read.`);
+    if (error instanceof StoreError && error.code === 'file_not_found') throw new ProxyFailure('certificate_not_found', `There is no certificate ${key} that you can read.`);
     throw error;
   }
   if (file.record.kind !== kinds.certificate) throw new ProxyFailure('certificate_not_found', `File ${key} is a ${file.record.kind}, not a ${kinds.certificate}.`);

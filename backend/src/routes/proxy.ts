@@ -16,6 +16,7 @@ import { readStoredCertificate } from '../proxy/stored-certificate.js';
 import { readMedia } from '../store/file-media.js';
 import { createHistory, historyAccessOf } from '../store/history.js';
 import { maskValues } from '../store/history-masking.js';
+import { StoreError } from '../store/store-error.js';
 import type { Store } from '../store/store.js';
 import { createRoute, jsonBody } from '../http/openapi.js';
 
@@ -82,7 +83,7 @@ async function recordInHistory(store: Store, user: string, from: Attachment, sen
     return { key: entry.key };
   } catch (failure) {
     // The request went out: a refused attachment must not hide its response.
-    if (failure instanceof ApiError) return { error: { code: failure.code, message: failure.message } };
+    if (failure instanceof StoreError) return { error: { code: failure.code, message: failure.message } };
     throw failure;
   }
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError } from '../http/problem.js';
+import { StoreError } from '../store/store-error.js';
 import type { Logger } from '../logger.js';
 import { fileSections, SEP } from '../store/file-records.js';
 import type { KeyRange } from '../store/storage.js';
@@ -57,7 +57,7 @@ export class KeyRotation {
   start(): RotationStatus {
     if (this.#running) return this.status;
     const { secrets } = this.store;
-    if (!secrets.source?.save) throw new ApiError('rotation_unavailable', `The data key cannot be rotated here: ${secrets.source?.name ?? 'its source'} cannot be written by the store.`);
+    if (!secrets.source?.save) throw new StoreError('rotation_unavailable', `The data key cannot be rotated here: ${secrets.source?.name ?? 'its source'} cannot be written by the store.`);
     const ring = secrets.ring;
     this.#status = { state: 'running', resealed: 0 };
     this.#running = this.#run(ring).then(

@@ -1,4 +1,4 @@
-import { ApiError } from '../http/problem.js';
+import { StoreError } from '../store/store-error.js';
 import type { Store } from '../store/store.js';
 import { generateDataKey, type DataKey, type KeyRing } from './key-ring.js';
 import type { KeySource } from './key-source.js';
@@ -55,7 +55,7 @@ export class Secrets {
 
   /** The key ring; a `secrets_locked` error when there is none. */
   get ring(): KeyRing {
-    if (!this.#ring) throw new ApiError('secrets_locked', `Secrets cannot be sealed or opened: ${this.#problem}`);
+    if (!this.#ring) throw new StoreError('secrets_locked', `Secrets cannot be sealed or opened: ${this.#problem}`);
     return this.#ring;
   }
 

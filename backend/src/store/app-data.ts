@@ -1,4 +1,4 @@
-import { ApiError } from '../http/problem.js';
+import { StoreError } from './store-error.js';
 import { checkSize, type DocumentLimits } from './document-limits.js';
 import { applyJsonPatch, type PatchRequest, type PatchOperation } from './json-patch.js';
 import { readPage, type Page, type PageRequest } from './paging.js';
@@ -80,7 +80,7 @@ async function readScopePage<T>(
   return result.last === undefined ? result : { ...result, last: result.last.slice(prefix.length) };
 }
 
-const notFound = (key: string) => new ApiError('app_record_not_found', `There is no record ${key} here.`, { extra: { key } });
+const notFound = (key: string) => new StoreError('app_record_not_found', `There is no record ${key} here.`, { extra: { key } });
 
 /** Drops fields only the store sets, whatever the client sent. */
 function clientFields(input: AppRecordInput): AppRecordInput {
@@ -113,7 +113,7 @@ function change(m: Mutation, scope: AppScope, operation: 'created' | 'patch' | '
 }
 
 const keyConflict = (key: string) =>
-  new ApiError('key_conflict', `The key ${key} is taken by a record here (deleted ones included). Choose another.`, { extra: { key } });
+  new StoreError('key_conflict', `The key ${key} is taken by a record here (deleted ones included). Choose another.`, { extra: { key } });
 
 /**
  * Client keys must be new to the scope, tombstones included (a syncing client would take the new
@@ -215,7 +215,7 @@ export function patchAppRecord(
     const previous = await readAppRecord(store.storage, scope, key);
     const { document, revert } = applyJsonPatch(previous, request.patch, { protectedFields: protectedAppFields, maxDepth: limits.maxDepth });
     if (typeof document?.info?.name !== 'string') {
-      throw new ApiError('invalid_patch', 'A record must keep info.name, a string.');
+      throw new StoreError('invalid_patch', 'A record must keep info.name, a string.');
     }
     const record: AppRecord = { ...document, updated: nextUpdated(m, previous) };
     checkSize(record, limits.maxBytes, 'An app record');

@@ -1,4 +1,4 @@
-import { ApiError } from '../http/problem.js';
+import { StoreError } from './store-error.js';
 
 /** What one stored JSON document may hold: its encoded size and how deeply it nests. */
 export interface DocumentLimits {
@@ -25,7 +25,7 @@ export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
 /** Refuses JSON nested deeper than `maxDepth`: encoding it again, to store or send it, would overflow the stack. */
 export function checkDepth(value: unknown, maxDepth: number): void {
   if (nestsDeeperThan(value, maxDepth)) {
-    throw new ApiError('too_deep', `Arrays and objects may nest at most ${maxDepth} levels deep.`);
+    throw new StoreError('too_deep', `Arrays and objects may nest at most ${maxDepth} levels deep.`);
   }
 }
 
@@ -41,6 +41,6 @@ export function checkSize(document: unknown, maxBytes: number, what: string): vo
 /** Refuses `bytes` beyond `maxBytes`, stating the limit. */
 export function checkByteSize(bytes: number, maxBytes: number, what: string): void {
   if (bytes > maxBytes) {
-    throw new ApiError('payload_too_large', `${what} may take at most ${maxBytes} bytes; this one takes ${bytes}.`, { extra: { limit: maxBytes } });
+    throw new StoreError('payload_too_large', `${what} may take at most ${maxBytes} bytes; this one takes ${bytes}.`, { extra: { limit: maxBytes } });
   }
 }

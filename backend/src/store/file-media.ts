@@ -1,4 +1,4 @@
-import { ApiError } from '../http/problem.js';
+import { StoreError } from './store-error.js';
 import { checkFileContents } from '../projects/project-document.js';
 import { checkByteSize, checkSize, type DocumentLimits } from './document-limits.js';
 import { below, fileSections, pad, SEP, type FileRecord, type MediaRecord, type Revision } from './file-records.js';
@@ -17,7 +17,7 @@ import { revealContents, sealContents } from '../secrets/contents.js';
  * `since` listings see it.
  */
 
-const noContents = (key: string) => new ApiError('media_not_found', `The file ${key} has no contents yet.`);
+const noContents = (key: string) => new StoreError('media_not_found', `The file ${key} has no contents yet.`);
 
 export async function readMedia(storage: Storage, user: string, key: string): Promise<MediaRecord> {
   await readVisibleFile(storage, user, key);
@@ -65,7 +65,7 @@ export async function changeMedia(
     if (!current && 'patch' in change) throw noContents(key);
     if (current) checkVersion(options.ifMatch, current.version);
     if (current?.type !== undefined && 'patch' in change) {
-      throw new ApiError('contents_not_json', `The contents of ${key} are ${current.type}, not JSON: replace them with PUT.`, { extra: { type: current.type } });
+      throw new StoreError('contents_not_json', `The contents of ${key} are ${current.type}, not JSON: replace them with PUT.`, { extra: { type: current.type } });
     }
     const previous = current?.value ?? null;
     let patch: PatchOperation[];

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ApiError } from '../http/problem.js';
+import { StoreError } from './store-error.js';
 import { atLeast, roleOfRecord, type Role } from './access.js';
 import {
   below, fileSections, pad, parentIdOf, protectedFileFields, rootOf, SEP, SEP_END, SPACE_KIND,
@@ -41,7 +41,7 @@ export interface VisibleFile {
   role: Role;
 }
 
-const notFound = (key: string) => new ApiError('file_not_found', `There is no file ${key}.`);
+const notFound = (key: string) => new StoreError('file_not_found', `There is no file ${key}.`);
 
 /** Missing, trashed and not-visible files all answer 404, so that a key reveals nothing. */
 export async function readVisibleFile(storage: Storage, user: string, key: string): Promise<VisibleFile> {
@@ -55,7 +55,7 @@ export async function readVisibleFile(storage: Storage, user: string, key: strin
 export function requireRole(file: VisibleFile, needed: Role, action: string): void {
   if (!atLeast(file.role, needed)) {
     const who = needed === 'owner' ? 'an owner' : `a ${needed} or above`;
-    throw new ApiError('forbidden_role', `Only ${who} may ${action} this file; you are a ${file.role}.`);
+    throw new StoreError('forbidden_role', `Only ${who} may ${action} this file; you are a ${file.role}.`);
   }
 }
 
@@ -64,10 +64,7 @@ export function checkVersion(ifMatch: string | undefined, version: number): void
   if (ifMatch === undefined || ifMatch.trim() === '*') return;
   const given = ifMatch.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
   if (given.includes(etagOf(version))) return;
-  throw new ApiError('version_conflict', 'The file changed since you read it; read it again and retry.', {
-    extra: { version },
-    headers: { ETag: etagOf(version) },
-  });
+  throw new StoreError('version_conflict', 'The file changed since you read it; read it again and retry.', { extra: { version } });
 }
 
 export const etagOf = (version: number) => `"${version}"`;
@@ -143,8 +140,8 @@ export async function placementOfNewFile(storage: Storage, user: string, parent:
   if (parent === undefined) return rootPlacement;
   const record = await storage.get<FileRecord>(fileSections.files, parent);
   const role = record && !record.deleted ? await roleOfRecord(storage, user, record) : undefined;
-  if (!record || !role) throw new ApiError('parent_not_found', `There is no space ${parent}.`);
-  if (record.kind !== SPACE_KIND) throw new ApiError('parent_not_space', `${parent} is a ${record.kind}; only spaces contain files.`);
+  if (!record || !role) throw new StoreError('parent_not_found', `There is no space ${parent}.`);
+  if (record.kind !== SPACE_KIND) throw new StoreError('parent_not_space', `${parent} is a ${record.kind}; only spaces contain files.`);
   requireRole({ record, role }, 'writer', 'add files to');
   return placementIn(record, await placementOf(storage, record));
 }
@@ -164,7 +161,7 @@ export async function createFile(
     const placement = await placementOfNewFile(store.storage, user, options.parent);
     const key = options.input.key;
     if (key !== undefined && (await keyUsed(store.storage, key))) {
-      throw new ApiError('key_conflict', `The key ${key} is taken: a file has or had it, or history is filed under it. Choose another.`);
+      throw new StoreError('key_conflict', `The key ${key} is taken: a file has or had it, or history is filed under it. Choose another.`);
     }
     const record = stageNewFile(m, { ...options, owner: user, placement }, store.secrets);
     checkSize(record, limits.maxBytes, 'A file’s metadata');
@@ -205,7 +202,7 @@ export async function patchFile(
     const { document, revert } = applyJsonPatch(file.record, request.patch, { protectedFields: protectedFileFields, maxDepth: options.maxDepth });
     const valid = patchedFileSchema.safeParse(document);
     if (!valid.success) {
-      throw new ApiError('invalid_patch', 'The patched file would not be valid.', {
+      throw new StoreError('invalid_patch', 'The patched file would not be valid.', {
         errors: valid.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
       });
     }

@@ -1,4 +1,4 @@
-import { ApiError } from '../http/problem.js';
+import { StoreError } from './store-error.js';
 import { atLeast, canRead, roleOf } from './access.js';
 import type { ChangeInput } from './changes.js';
 import { below, fileSections } from './file-records.js';
@@ -285,7 +285,7 @@ export async function hasAttachments(storage: Storage, id: string): Promise<bool
   return false;
 }
 
-const notFound = (key: string) => new ApiError('history_entry_not_found', `There is no history entry ${key}.`, { extra: { key } });
+const notFound = (key: string) => new StoreError('history_entry_not_found', `There is no history entry ${key}.`, { extra: { key } });
 
 /**
  * An entry may name a space or project only if the caller can read it when it is a file: the
@@ -296,7 +296,7 @@ async function checkAttachments(storage: Storage, access: HistoryAccess, inputs:
   const ids = new Set(inputs.flatMap(attachedFiles));
   for (const id of ids) {
     if ((await storage.get(fileSections.files, id)) && !(await access.canRead(id))) {
-      throw new ApiError('file_not_found', `History cannot be attached to ${id}: there is no such space or project.`);
+      throw new StoreError('file_not_found', `History cannot be attached to ${id}: there is no such space or project.`);
     }
   }
 }
@@ -362,7 +362,7 @@ export function deleteHistory(store: Store, access: HistoryAccess, keys: string[
     for (const [index, entry] of entries.entries()) {
       if (!entry || !(await visible(entry))) throw notFound(unique[index]);
       const writable = entry.user === access.user || (!!entry.space && (await access.canWrite(entry.space))) || (!!entry.project && (await access.canWrite(entry.project)));
-      if (!writable) throw new ApiError('forbidden_role', `Only its user or a writer of its space or project removes history entry ${entry.key}.`);
+      if (!writable) throw new StoreError('forbidden_role', `Only its user or a writer of its space or project removes history entry ${entry.key}.`);
     }
     await removeEntries(m, store.storage, entries as HistoryEntry[]);
   });

@@ -1,5 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import { ApiError } from '../http/problem.js';
+import { StoreError } from './store-error.js';
 import type { Store } from './store.js';
 import { addUser, type UserRecord } from './users.js';
 
@@ -34,7 +34,7 @@ export function redeemInvite(store: Store, code: string, account: { username: st
     const key = inviteKey(code);
     const invite = await store.storage.get<InviteRecord>('invites', key);
     if (!invite || invite.expires <= m.now) {
-      throw new ApiError('invalid_invite', 'The invite code is not valid (it may have expired or been used).');
+      throw new StoreError('invalid_invite', 'The invite code is not valid (it may have expired or been used).');
     }
     const user = await addUser(store.storage, m, { ...account, admin: false });
     m.del('invites', key);

@@ -1,6 +1,6 @@
 import jsonpatch from 'fast-json-patch';
 import { z } from 'zod';
-import { ApiError } from '../http/problem.js';
+import { StoreError } from './store-error.js';
 import { checkDepth } from './document-limits.js';
 
 /**
@@ -76,7 +76,7 @@ function checkProtected(patch: PatchOperation[], protectedFields: ReadonlySet<st
     for (const path of paths) {
       const field = topField(path);
       if (field === undefined || field === '' || protectedFields.has(field)) {
-        throw new ApiError('protected_field', `Operation ${index} (${operation.op} ${path || '""'}) touches a field the server maintains.`, {
+        throw new StoreError('protected_field', `Operation ${index} (${operation.op} ${path || '""'}) touches a field the server maintains.`, {
           errors: [{ path: `body.patch.${index}`, message: `${path || '""'} is server-maintained` }],
         });
       }
@@ -127,7 +127,7 @@ export function applyJsonPatch<T>(
   } catch (error) {
     const failure = error as { name?: string; index?: number; message?: string };
     const at = failure.index !== undefined ? `Operation ${failure.index}` : 'The patch';
-    throw new ApiError('invalid_patch', `${at} cannot be applied: ${(failure.message ?? String(error)).split('\n')[0]}`, {
+    throw new StoreError('invalid_patch', `${at} cannot be applied: ${(failure.message ?? String(error)).split('\n')[0]}`, {
       extra: { reason: failure.name },
     });
   }

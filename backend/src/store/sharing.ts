@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LOCAL_OWNER } from '../auth/caller.js';
-import { ApiError } from '../http/problem.js';
+import { StoreError } from './store-error.js';
 import { getUser } from './users.js';
 import { grantsOn, putGrant, removeGrant, roleSchema, type Grant } from './access.js';
 import { below, fileSections, SEP, type FileRecord } from './file-records.js';
@@ -52,7 +52,7 @@ export async function changeGrants(store: Store, user: string, key: string, oper
     const granted = [...new Set(operations.flatMap((op) => (op.op === 'add' && op.type === 'user' && op.id !== LOCAL_OWNER ? [op.id] : [])))];
     const accounts = await Promise.all(granted.map((id) => getUser(store.storage, id)));
     const missing = granted.find((_, index) => accounts[index] === undefined);
-    if (missing !== undefined) throw new ApiError('user_not_found', `There is no user ${missing}.`, { extra: { user: missing } });
+    if (missing !== undefined) throw new StoreError('user_not_found', `There is no user ${missing}.`, { extra: { user: missing } });
     for (const op of operations) {
       const who = op.type === 'user' ? { type: op.type, id: op.id } : { type: op.type };
       if (op.op === 'add') {

@@ -1,4 +1,4 @@
-import { ApiError } from '../http/problem.js';
+import { StoreError } from './store-error.js';
 import { removeGrant, roleOfRecord, type Grant } from './access.js';
 import { below, fileSections, pad, parentIdOf, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from './file-records.js';
 import { placementsOf } from './file-search.js';
@@ -70,7 +70,7 @@ export async function trashFile(store: Store, user: string, key: string, ifMatch
 async function readTrashed(storage: Storage, user: string, key: string): Promise<{ record: FileRecord; entry: TrashEntry }> {
   const [entry, record] = await Promise.all([storage.get<TrashEntry>(fileSections.trash, key), storage.get<FileRecord>(fileSections.files, key)]);
   const role = entry && record ? await roleOfRecord(storage, user, record) : undefined;
-  if (!entry || !record || !role) throw new ApiError('file_not_found', `There is no file ${key} in trash.`);
+  if (!entry || !record || !role) throw new StoreError('file_not_found', `There is no file ${key} in trash.`);
   requireRole({ record, role }, 'owner', 'restore or delete');
   return { record, entry };
 }
@@ -122,7 +122,7 @@ export async function restoreFiles(store: Store, user: string, keys: string[]): 
       const parentKey = parentOf(root);
       if (parentKey !== undefined && !restoredSpaces.has(parentKey)) {
         const parent = await store.storage.get<FileRecord>(fileSections.files, parentKey);
-        if (!parent || parent.deleted) throw new ApiError('parent_gone', `The space ${parentKey} this file was in is gone or in trash; restore it first.`);
+        if (!parent || parent.deleted) throw new StoreError('parent_gone', `The space ${parentKey} this file was in is gone or in trash; restore it first.`);
       }
       const isTrashEntry = async (children: string[]) => (await store.storage.getMany(fileSections.trash, children)).map((found) => found !== undefined);
       const records = await subtree(store.storage, root, fileSections.trashedChildren, isTrashEntry);

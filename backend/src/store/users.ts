@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ApiError } from '../http/problem.js';
+import { StoreError } from './store-error.js';
 import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Mutation, Store } from './store.js';
 import type { Storage } from './storage.js';
@@ -55,7 +55,7 @@ export function listUsers(storage: Storage, page: PageRequest): Promise<Page<Pub
  */
 export async function addUser(storage: Storage, m: Mutation, fields: Omit<UserRecord, 'key' | 'created'>): Promise<UserRecord> {
   if (fields.username !== undefined && (await storage.get<string>(byName, nameKey(fields.username))) !== undefined) {
-    throw new ApiError('username_taken', `The user name "${fields.username}" is taken.`);
+    throw new StoreError('username_taken', `The user name "${fields.username}" is taken.`);
   }
   const user: UserRecord = { key: randomBytes(12).toString('base64url'), created: m.now, ...fields };
   m.put(users, user.key, user);

@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import { ApiError } from '../../http/problem.js';
+import { StoreError } from '../../store/store-error.js';
 import { checkDepth } from '../../store/document-limits.js';
 import { importFailed, type ImportFormat } from './plan.js';
 
@@ -13,6 +13,12 @@ export interface DetectedSource {
   /** The parsed document; for cURL the command line. */
   value: unknown;
 }
+
+/** Every HAR writer starts with the `log` key: enough to stream a HAR before the whole body is read. */
+export const startsLikeHar = (start: string) => /^\s*\{\s*"log"\s*:/.test(start);
+
+/** How many bytes `startsLikeHar` needs to decide (leading whitespace aside). */
+export const HAR_SNIFF_BYTES = 64;
 
 const isCurl = (text: string) => /^\s*curl(\s|$)/.test(text);
 
@@ -74,5 +80,5 @@ export function detectFormat(source: ImportSource, maxDepth: number): DetectedSo
   const format = formatOf(parsed.value);
   if (format) return { format, value: parsed.value };
   const hint = isObject(parsed.value) && isObject(parsed.value.info) && typeof parsed.value.info.schema === 'string' ? ` (schema ${parsed.value.info.schema})` : '';
-  throw new ApiError('import_unsupported_format', `The file is not a format this store imports${hint}. Supported: ${supported}.`);
+  throw new StoreError('import_unsupported_format', `The file is not a format this store imports${hint}. Supported: ${supported}.`);
 }

@@ -10,7 +10,7 @@ import { importFailed, pointer, type ImportFormat, type ImportPlan, type Skipped
 
 type Json = Record<string, unknown>;
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
-const pairsOf = (list: unknown) => (Array.isArray(list) ? list.filter(isObject) : []).map((pair) => ({ name: String(pair.name ?? '').trim(), value: String(pair.value ?? '') }));
+export const pairsOf = (list: unknown) => (Array.isArray(list) ? list.filter(isObject) : []).map((pair) => ({ name: String(pair.name ?? '').trim(), value: String(pair.value ?? '') }));
 
 function payloadOf(postData: unknown): Payload | undefined {
   if (!isObject(postData)) return undefined;
@@ -34,34 +34,63 @@ function nameOf(method: string, url: string): string {
   }
 }
 
-export function importHar(value: unknown, format: ImportFormat = 'har-1.2', name = 'HAR import'): ImportPlan {
-  const log = (value as { log: Json }).log;
-  const entries = log.entries as unknown[];
-  const skipped: Skipped[] = [];
-  const creator = isObject(log.creator) && typeof log.creator.name === 'string' ? `${name} (${log.creator.name})` : name;
-  const builder = new ProjectBuilder(creator);
-  entries.forEach((entry, index) => {
-    const location = pointer('log', 'entries', index);
-    const request = isObject(entry) ? entry.request : undefined;
-    if (!isObject(request) || typeof request.url !== 'string' || typeof request.method !== 'string') {
-      skipped.push({ location, reason: 'An entry needs a request with a method and a URL.' });
+export const noRequest = 'An entry needs a request with a method and a URL.';
+
+/** What a client sends for a HAR entry's request; none when the entry has no usable request. */
+export function harRequestOf(entry: unknown): { method: string; url: string; headers: { name: string; value: string }[]; payload?: Payload } | undefined {
+  const request = isObject(entry) ? entry.request : undefined;
+  if (!isObject(request) || typeof request.url !== 'string' || typeof request.method !== 'string') return undefined;
+  // HTTP/2 pseudo-headers (`:authority`…) are not headers a client sends.
+  const headers = pairsOf(request.headers).filter((header) => header.name && !header.name.startsWith(':'));
+  const cookies = pairsOf(request.cookies);
+  if (cookies.length && !headers.some((header) => header.name.toLowerCase() === 'cookie')) {
+    headers.push({ name: 'Cookie', value: cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') });
+  }
+  return { method: request.method, url: request.url, headers, payload: payloadOf(request.postData) };
+}
+
+/** A HAR's entries as one project, added one at a time (the streaming import holds only the project). */
+export class HarProject {
+  readonly skipped: Skipped[] = [];
+  private readonly builder = new ProjectBuilder('');
+  private creator?: string;
+  /** The length of the requests' text so far: what the project document grows with. */
+  size = 0;
+
+  constructor(
+    private readonly format: ImportFormat = 'har-1.2',
+    private readonly name = 'HAR import',
+  ) {}
+
+  setCreator(creator: unknown): void {
+    if (isObject(creator) && typeof creator.name === 'string') this.creator = creator.name;
+  }
+
+  addEntry(entry: unknown, index: number): void {
+    const request = harRequestOf(entry);
+    if (!request) {
+      this.skipped.push({ location: pointer('log', 'entries', index), reason: noRequest });
       return;
     }
-    // HTTP/2 pseudo-headers (`:authority`…) are not headers a client sends.
-    const headers = pairsOf(request.headers).filter((header) => header.name && !header.name.startsWith(':'));
-    const cookies = pairsOf(request.cookies);
-    if (cookies.length && !headers.some((header) => header.name.toLowerCase() === 'cookie')) {
-      headers.push({ name: 'Cookie', value: cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') });
-    }
-    builder.addRequest(undefined, {
-      name: nameOf(request.method, request.url),
-      method: request.method,
-      url: request.url,
-      headers,
-      payload: payloadOf(request.postData),
-    });
-  });
-  return { format, files: [{ kind: HTTP_PROJECT_KIND, meta: { info: { name: creator } }, contents: builder.document }], skipped };
+    const { method, url, headers, payload } = request;
+    this.size += url.length + headers.reduce((sum, header) => sum + header.name.length + header.value.length, 0) + (typeof payload === 'string' ? payload.length : JSON.stringify(payload ?? '').length);
+    this.builder.addRequest(undefined, { name: nameOf(method, url), method, url, headers, payload });
+  }
+
+  plan(): ImportPlan {
+    const name = this.creator ? `${this.name} (${this.creator})` : this.name;
+    const contents = this.builder.document;
+    contents.info.name = name;
+    return { format: this.format, files: [{ kind: HTTP_PROJECT_KIND, meta: { info: { name } }, contents }], skipped: this.skipped };
+  }
+}
+
+export function importHar(value: unknown, format: ImportFormat = 'har-1.2', name = 'HAR import'): ImportPlan {
+  const log = (value as { log: Json }).log;
+  const project = new HarProject(format, name);
+  project.setCreator(log.creator);
+  (log.entries as unknown[]).forEach((entry, index) => project.addEntry(entry, index));
+  return project.plan();
 }
 
 export async function importCurl(command: string): Promise<ImportPlan> {

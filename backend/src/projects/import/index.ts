@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { checkSize } from '../../store/document-limits.js';
+import { checkByteSize, checkSize } from '../../store/document-limits.js';
 import { placementIn, type Placement } from '../../store/file-search.js';
 import { keyUsed, placementOfNewFile, stageNewFile } from '../../store/files.js';
 import type { Store } from '../../store/store.js';
 import { checkFileContents } from '../project-document.js';
 import { detectFormat, type ImportSource } from './detect.js';
-import { importCurl, importHar } from './har.js';
+import { HarProject, importCurl, importHar } from './har.js';
+import type { ImportProgress } from './har-stream.js';
 import { importInsomniaV4, importInsomniaV5 } from './insomnia.js';
 import { importFailed, type ImportFormat, type ImportPlan, type Skipped } from './plan.js';
-import { ApiError } from '../../http/problem.js';
+import { StoreError } from '../../store/store-error.js';
 import { importProjectDocument, importStoreFormat } from './store-format.js';
 
 export type { ImportSource } from './detect.js';
@@ -24,7 +25,7 @@ export async function planImport(source: ImportSource, maxDepth: number): Promis
     return await mapSource(format, value);
   } catch (error) {
     // A mapper meeting a shape it did not expect is still the file's fault, never a 500.
-    if (error instanceof ApiError) throw error;
+    if (error instanceof StoreError) throw error;
     throw importFailed(format, '', (error as Error).message);
   }
 }
@@ -112,4 +113,35 @@ export async function applyImport(store: Store, user: string, parent: string | u
     }
     return { format: plan.format, created, skipped: plan.skipped };
   });
+}
+
+export interface HarImportLimits extends ImportLimits {
+  harImportBytes: number;
+  jsonDepth: number;
+}
+
+/**
+ * A HAR read from its bytes as they arrive: a project with one request per entry, written in one
+ * batch. Memory holds the project (capped like any file's contents) and one entry at a time.
+ */
+export async function importHarStream(
+  store: Store,
+  user: string,
+  parent: string | undefined,
+  bytes: AsyncIterable<Buffer>,
+  limits: HarImportLimits,
+  onProgress?: (progress: ImportProgress) => void,
+): Promise<ImportReport> {
+  // The target is checked before a large body is read (and again in the write's batch).
+  await placementOfNewFile(store.storage, user, parent);
+  const project = new HarProject();
+  const { readHarStream } = await import('./har-stream.js');
+  await readHarStream(bytes, { maxBytes: limits.harImportBytes, maxDepth: limits.jsonDepth, keepResponses: false, onProgress }, {
+    creator: (value) => project.setCreator(value),
+    entry: (value, index) => {
+      project.addEntry(value, index);
+      checkByteSize(project.size, limits.mediaBytes, 'The contents of the imported project');
+    },
+  });
+  return applyImport(store, user, parent, project.plan(), limits);
 }

@@ -1,4 +1,4 @@
-import { ApiError } from '../../http/problem.js';
+import { StoreError } from '../../store/store-error.js';
 
 /** The formats an import recognises, as named in reports and errors. */
 export type ImportFormat =
@@ -34,6 +34,6 @@ export interface ImportPlan {
 export const pointer = (...segments: (string | number)[]) => segments.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 
 /** The source was recognised as `format` but cannot be read: nothing is imported. */
-export function importFailed(format: ImportFormat | 'json' | 'yaml', location: string, detail: string): ApiError {
-  return new ApiError('import_failed', `The ${format} file could not be imported: ${detail}`, { extra: { format, location } });
+export function importFailed(format: ImportFormat | 'json' | 'yaml', location: string, detail: string): StoreError {
+  return new StoreError('import_failed', `The ${format} file could not be imported: ${detail}`, { extra: { format, location } });
 }

@@ -83,6 +83,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
       maxSocketsPerUser: config.events.maxSocketsPerUser,
       maxSockets: config.events.maxSockets,
       maxReplayEntries: config.events.maxReplayEntries,
+      maxQueuedChanges: config.events.maxQueuedChanges,
       log,
     });
     const services: Services = { config, store, cursors: createCursors(await store.secret('cursor'), config.limits.pageBytes), log, version, port: () => port, accounts, events, backups };

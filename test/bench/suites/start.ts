@@ -1,5 +1,4 @@
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createLaunchToken } from '../../../backend/src/auth/local-token.js';
 import { buildBackend } from '../../helpers/built-backend.js';
+import { procStat } from '../load.js';
 
 /**
  * Start-up of the bundled backend on a store of 100,000 files (target: first 200 on GET /v1/store
@@ -27,17 +27,6 @@ interface Start {
   ms: number;
   cpuMs?: number;
   rssMb?: number;
-}
-
-/** CPU time and resident memory of a process, from /proc (Linux only). */
-function procStat(pid: number): { cpuMs?: number; rssMb?: number } {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, rssMb: rss ? Number(rss) / 1024 : undefined };
-  } catch {
-    return {};
-  }
 }
 
 function status(url: string): Promise<number> {

@@ -1,6 +1,6 @@
 /**
  * The baselines: serves JSON documents from a Map, nothing else. By default on raw node:http;
- * with the argument `framework`, through the framework floor of api-store (Hono on
+ * with the argument `framework` or `shell`, through a framework floor of api-store (Hono on
  * @hono/node-server with the request id and the hard-shell headers, no auth, validation or
  * storage), which shows how close to raw node:http api-store could get at best.
  */
@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppEnv } from '../../backend/src/http/env.js';
 import { hardShell } from '../../backend/src/http/shell.js';
 import { createLogger } from '../../backend/src/logger.js';
 
@@ -39,10 +41,34 @@ function raw(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-function framework() {
-  const app = new Hono();
-  app.use(requestId({ headerName: 'X-Request-ID' }));
-  app.use(hardShell(false, createLogger('silent')));
+/**
+ * `framework`: Hono with its request-id and secure-headers middleware setting the hard-shell
+ * headers (DESIGN's default way, and api-store's shell before it set them itself); `shell`: Hono
+ * with api-store's own shell middleware.
+ */
+function framework(kind: string) {
+  const app = new Hono<AppEnv>();
+  if (kind === 'shell') app.use(hardShell(false, createLogger('silent')));
+  else {
+    app.use(requestId({ headerName: 'X-Request-ID' }));
+    const secure = secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      strictTransportSecurity: false,
+      crossOriginOpenerPolicy: false,
+      originAgentCluster: false,
+      xDnsPrefetchControl: false,
+      xDownloadOptions: false,
+      xFrameOptions: false,
+      xPermittedCrossDomainPolicies: false,
+      xXssProtection: false,
+    });
+    app.use(async (c, next) => {
+      const started = performance.now();
+      await secure(c, next);
+      c.res.headers.set('Cache-Control', 'no-store');
+      c.res.headers.set('X-Response-Time', `${(performance.now() - started).toFixed(2)}ms`);
+    });
+  }
   app.all('*', async (c) => {
     if (c.req.method !== 'GET') await c.req.json();
     const url = c.req.url;
@@ -52,6 +78,6 @@ function framework() {
   return getRequestListener(app.fetch);
 }
 
-const server = createServer(process.argv[2] === 'framework' ? framework() : raw);
+const server = createServer(process.argv[2] ? framework(process.argv[2]) : raw);
 server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

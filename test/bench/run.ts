@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   files: () => import('./suites/files.js'),
   bodies: () => import('./suites/bodies.js'),
   history: () => import('./suites/history.js'),
+  'history-write': async () => ({ run: (await import('./suites/history.js')).runWrites }),
   proxy: () => import('./suites/proxy.js'),
   search: () => import('./suites/search.js'),
 };

@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   'store-info': () => import('./suites/store-info.js'),
   events: () => import('./suites/events.js'),
   files: () => import('./suites/files.js'),
+  'files-cpu': () => import('./suites/files-cpu.js'),
   bodies: () => import('./suites/bodies.js'),
   history: () => import('./suites/history.js'),
   'history-write': async () => ({ run: (await import('./suites/history.js')).runWrites }),

@@ -1,18 +1,12 @@
 /**
  * The baselines: serves JSON documents from a Map, nothing else. By default on raw node:http;
- * with the argument `framework` or `shell`, through a framework floor of api-store (Hono on
- * @hono/node-server with the request id and the hard-shell headers, no auth, validation or
- * storage), which shows how close to raw node:http api-store could get at best.
+ * with the argument `hono` or `shell`, through one of api-store's framework floors
+ * (framework-floor.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { Hono } from 'hono';
-import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
-import type { AppEnv } from '../../backend/src/http/env.js';
-import { hardShell } from '../../backend/src/http/shell.js';
-import { createLogger } from '../../backend/src/logger.js';
+import { floorApp, type FloorKind } from './framework-floor.js';
 
 const documents = new Map<string, string>();
 
@@ -41,41 +35,14 @@ function raw(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-/**
- * `framework`: Hono with its request-id and secure-headers middleware setting the hard-shell
- * headers (DESIGN's default way, and api-store's shell before it set them itself); `shell`: Hono
- * with api-store's own shell middleware.
- */
 function framework(kind: string) {
-  const app = new Hono<AppEnv>();
-  if (kind === 'shell') app.use(hardShell(false, createLogger('silent')));
-  else {
-    app.use(requestId({ headerName: 'X-Request-ID' }));
-    const secure = secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-      strictTransportSecurity: false,
-      crossOriginOpenerPolicy: false,
-      originAgentCluster: false,
-      xDnsPrefetchControl: false,
-      xDownloadOptions: false,
-      xFrameOptions: false,
-      xPermittedCrossDomainPolicies: false,
-      xXssProtection: false,
-    });
-    app.use(async (c, next) => {
-      const started = performance.now();
-      await secure(c, next);
-      c.res.headers.set('Cache-Control', 'no-store');
-      c.res.headers.set('X-Response-Time', `${(performance.now() - started).toFixed(2)}ms`);
-    });
-  }
-  app.all('*', async (c) => {
-    if (c.req.method !== 'GET') await c.req.json();
-    const url = c.req.url;
-    const body = documents.get(url.slice(url.indexOf('/', url.indexOf('//') + 2)));
-    return body === undefined ? c.body(null, 404) : c.body(body, 200, { 'Content-Type': 'application/json' });
-  });
-  return getRequestListener(app.fetch);
+  return getRequestListener(
+    floorApp(kind as FloorKind, async (c) => {
+      if (c.req.method !== 'GET') await c.req.json();
+      const url = c.req.url;
+      return documents.get(url.slice(url.indexOf('/', url.indexOf('//') + 2)));
+    }).fetch,
+  );
 }
 
 const server = createServer(process.argv[2] ? framework(process.argv[2]) : raw);

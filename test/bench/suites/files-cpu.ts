@@ -4,19 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
-import { Hono } from 'hono';
 import { createLaunchToken, localTokenAuthenticator } from '../../../backend/src/auth/local-token.js';
 import { configSchema } from '../../../backend/src/config.js';
 import { createApp } from '../../../backend/src/http/app.js';
-import type { AppEnv } from '../../../backend/src/http/env.js';
-import { hardShell } from '../../../backend/src/http/shell.js';
 import { createLogger } from '../../../backend/src/logger.js';
 import { startStore } from '../../../backend/src/server.js';
+import { floorApp } from '../framework-floor.js';
 import { benchProject } from './files.js';
 
 /**
- * GET /v1/files/{key} without the network: each request listener (raw node:http, Hono with
- * api-store's shell middleware, api-store's app) is called in this process with Node's own
+ * GET /v1/files/{key} without the network: each request listener (raw node:http, the two
+ * framework floors of framework-floor.ts, api-store's app) is called in this process with Node's own
  * `IncomingMessage` and `ServerResponse` over a socket that discards what is written, one request
  * at a time. The figure is CPU per request (the best of 5 rounds of 20,000), which depends far
  * less on other work on the machine than a loopback rate does; the network's own cost, the same
@@ -69,14 +67,12 @@ export async function run(): Promise<string> {
     const raw: RequestListener = (_request, response) => {
       response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(document) }).end(document);
     };
-    const floorApp = new Hono<AppEnv>();
-    floorApp.use(hardShell(false, createLogger('silent')));
-    floorApp.get('*', (c) => c.body(document, 200, { 'Content-Type': 'application/json' }));
     const app = createApp(running.services, { loopback: true, tls: false, authenticator: localTokenAuthenticator(token) });
     const url = `${config.prefix}/files/${key}`;
     const headers = { Host: `127.0.0.1:${running.port}`, ...auth, Accept: '*/*', 'User-Agent': 'bench' };
     const rawUs = await cpuPerRequest(raw, url, headers);
-    const floorUs = await cpuPerRequest(getRequestListener(floorApp.fetch), url, headers);
+    const honoUs = await cpuPerRequest(getRequestListener(floorApp('hono', () => document).fetch), url, headers);
+    const shellUs = await cpuPerRequest(getRequestListener(floorApp('shell', () => document).fetch), url, headers);
     const storeUs = await cpuPerRequest(getRequestListener(app.fetch), url, headers);
     return [
       `### GET /files/{key} without the network: CPU per request (best of ${ROUNDS} × ${REQUESTS.toLocaleString('en')})`,
@@ -84,7 +80,8 @@ export async function run(): Promise<string> {
       '| listener | µs per request | raw / listener |',
       '|---|---|---|',
       `| raw node:http | ${rawUs.toFixed(1)} | 1.00x |`,
-      `| Hono with api-store's shell middleware, the JSON from memory | ${floorUs.toFixed(1)} | ${(rawUs / floorUs).toFixed(2)}x |`,
+      `| Hono with its request-id and secure-headers middleware, the JSON from memory | ${honoUs.toFixed(1)} | ${(rawUs / honoUs).toFixed(2)}x |`,
+      `| Hono with api-store's shell middleware, the JSON from memory | ${shellUs.toFixed(1)} | ${(rawUs / shellUs).toFixed(2)}x |`,
       `| api-store | ${storeUs.toFixed(1)} | ${(rawUs / storeUs).toFixed(2)}x |`,
       '',
     ].join('\n');

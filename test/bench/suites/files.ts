@@ -59,7 +59,7 @@ async function cursorAfter(url: string, headers: Record<string, string>, pages: 
 export async function run(): Promise<string> {
   const server = await startBenchProcess<FilesServer>(new URL('../files-server.ts', import.meta.url));
   const baseline = await startBenchProcess<{ port: number }>(new URL('../baseline-server.ts', import.meta.url));
-  const floor = await startBenchProcess<{ port: number }>(new URL('../baseline-server.ts', import.meta.url), ['framework']);
+  const floor = await startBenchProcess<{ port: number }>(new URL('../baseline-server.ts', import.meta.url), ['hono']);
   const shellFloor = await startBenchProcess<{ port: number }>(new URL('../baseline-server.ts', import.meta.url), ['shell']);
   const baselineUrl = (path: string) => `http://127.0.0.1:${baseline.info.port}${path}`;
   try {

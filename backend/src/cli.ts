@@ -6,7 +6,6 @@ import { configSource, parseServerArgs, serverHelp, UsageError } from './cli-arg
 import { configSchema } from './config.js';
 import { runAdminCommand } from './cli-admin.js';
 import { runHelp, runProjectCommand } from './cli-run.js';
-import { describeError, runExportCommand, runImportCommand } from './cli-transfer.js';
 import { CommandFailed, runBackupCommand } from './cli-backup.js';
 import { runRotateKeyCommand } from './cli-secrets.js';
 import { BackupFileError } from './backup/format.js';
@@ -41,8 +40,10 @@ async function main(): Promise<void> {
       process.exitCode = await runProjectCommand(process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
       return;
     }
-    const transfer = { import: runImportCommand, export: runExportCommand }[process.argv[2]];
-    if (transfer) {
+    if (process.argv[2] === 'import' || process.argv[2] === 'export') {
+      // The import parsers and the exporters (Postman's SDK among them) load for these commands only, not with the server.
+      const { describeError, runExportCommand, runImportCommand } = await import('./cli-transfer.js');
+      const transfer = process.argv[2] === 'import' ? runImportCommand : runExportCommand;
       await transfer(process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) }).catch((error: unknown) => {
         if (error instanceof UsageError) throw error;
         fail(describeError(error));

@@ -61,6 +61,8 @@ export const configSchema = z.object({
       maxSockets: z.number().int().positive().default(1000),
       /** A `since` replay covers at most this many feed entries; an older `since` gets resync_required (GET /changes pages through any length). */
       maxReplayEntries: z.number().int().positive().default(10_000),
+      /** When more changes than this wait for delivery, their observers are closed with 1013 (they resume with `since`). */
+      maxQueuedChanges: z.number().int().positive().default(5_000),
     })
     .prefault({}),
   /** Background upkeep (history retention of every user, feed compaction) first runs this long after the start. */

@@ -96,6 +96,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
       maxSocketsPerUser: config.events.maxSocketsPerUser,
       maxSockets: config.events.maxSockets,
       maxReplayEntries: config.events.maxReplayEntries,
+      maxQueuedChanges: config.events.maxQueuedChanges,
       log,
     });
     const rotation = new KeyRotation(store, { batchSize: config.secrets.rotationBatchSize, pauseMs: config.secrets.rotationPauseMs, log });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
 import { EventSocket } from '../helpers/event-socket.js';
+import { startTestStore } from '../helpers/store.js';
 import { startTeam, type Team } from '../helpers/team.js';
 
 /** Resolves once the store has forgotten a closed socket (its close handshake ends on the server after the client's). */
@@ -135,5 +137,40 @@ test('a GET /changes page stops at its byte cap however large the changes are, a
     assert.deepEqual(pages.flatMap((page) => page.ids), keys);
   } finally {
     await team.stop();
+  }
+});
+
+test('when more changes wait for delivery than the hub holds, their observers get 1013 and resume with since; other sockets stay open', async () => {
+  const store = await startTestStore({ events: { maxQueuedChanges: 5 } });
+  try {
+    const { store: data } = store.running.services;
+    const historyObserver = await EventSocket.open(store.baseUrl, store.token);
+    const filesObserver = await EventSocket.open(store.baseUrl, store.token);
+    assert.equal((await historyObserver.command(0, '/history')).type, 'ack');
+    assert.equal((await filesObserver.command(0, '/files')).type, 'ack');
+    const since = data.seq;
+
+    // One commit of 8 changes queues 8 at once: more than the hub holds.
+    await data.mutate((m) => {
+      for (let n = 0; n < 8; n++) m.change({ operation: 'created', kind: 'Test#Burst', id: `burst-${n}`, paths: ['/history'], visibility: { user: LOCAL_OWNER } });
+    });
+    const closed = await historyObserver.closed;
+    assert.equal(closed.code, 1013);
+    assert.match(closed.reason, /since/);
+
+    // The socket that missed nothing stays open; the closed one resumes from the feed.
+    assert.deepEqual(await filesObserver.command(0, '/history'), { type: 'ack', cmd: 0, path: '/history' });
+    const resumed = await EventSocket.open(store.baseUrl, store.token);
+    assert.equal((await resumed.command(0, '/history', { since })).type, 'ack');
+    assert.deepEqual((await resumed.take(8)).map((frame) => frame.id), Array.from({ length: 8 }, (_, n) => `burst-${n}`));
+    assert.deepEqual(await resumed.next(), { type: 'replayed', path: '/history', seq: data.seq });
+
+    // Delivery goes on live for both.
+    await data.mutate((m) => m.change({ operation: 'created', kind: 'Test#Burst', id: 'after', paths: ['/history'], visibility: { user: LOCAL_OWNER } }));
+    assert.equal((await resumed.next()).id, 'after');
+    assert.equal((await filesObserver.next()).id, 'after');
+    await Promise.all([filesObserver.close(), resumed.close()]);
+  } finally {
+    await store.stop();
   }
 });

@@ -1,16 +1,12 @@
 /**
  * The baselines: serves JSON documents from a Map, nothing else. By default on raw node:http;
- * with the argument `framework`, through the framework floor of api-store (Hono on
- * @hono/node-server with the request id and the hard-shell headers, no auth, validation or
- * storage), which shows how close to raw node:http api-store could get at best.
+ * with the argument `hono` or `shell`, through one of api-store's framework floors
+ * (framework-floor.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { Hono } from 'hono';
-import { requestId } from 'hono/request-id';
-import { hardShell } from '../../backend/src/http/shell.js';
-import { createLogger } from '../../backend/src/logger.js';
+import { floorApp, type FloorKind } from './framework-floor.js';
 
 const documents = new Map<string, string>();
 
@@ -39,19 +35,16 @@ function raw(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-function framework() {
-  const app = new Hono();
-  app.use(requestId({ headerName: 'X-Request-ID' }));
-  app.use(hardShell(false, createLogger('silent')));
-  app.all('*', async (c) => {
-    if (c.req.method !== 'GET') await c.req.json();
-    const url = c.req.url;
-    const body = documents.get(url.slice(url.indexOf('/', url.indexOf('//') + 2)));
-    return body === undefined ? c.body(null, 404) : c.body(body, 200, { 'Content-Type': 'application/json' });
-  });
-  return getRequestListener(app.fetch);
+function framework(kind: string) {
+  return getRequestListener(
+    floorApp(kind as FloorKind, async (c) => {
+      if (c.req.method !== 'GET') await c.req.json();
+      const url = c.req.url;
+      return documents.get(url.slice(url.indexOf('/', url.indexOf('//') + 2)));
+    }).fetch,
+  );
 }
 
-const server = createServer(process.argv[2] === 'framework' ? framework() : raw);
+const server = createServer(process.argv[2] ? framework(process.argv[2]) : raw);
 server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

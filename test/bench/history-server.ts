@@ -5,7 +5,9 @@
  * local owner, one millisecond apart, the newest at `newest`, and answers `{type: 'seeded', ms}`.
  * `{type: 'leveldb-floor', batches}` measures the storage floor: the same entries written to a
  * bare LevelDB beside the store, one record each (no indexes, no change feed) in 1,000-entry
- * batches, answering `{type: 'floor', entriesPerSecond}`.
+ * batches, answering `{type: 'floor', entriesPerSecond, sameRecordsPerSecond, recordsPerEntry}`;
+ * `sameRecordsPerSecond` is the floor of the records the store writes for those entries (entry,
+ * list and search indexes, change and its path index, counts), written the same way.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,7 @@ import { configSchema } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
 import { startStore } from '../../backend/src/server.js';
 import { createHistory, historyAccessOf, type HistoryInput } from '../../backend/src/store/history.js';
+import type { WriteOp } from '../../backend/src/store/storage.js';
 import { withFields } from '../../backend/src/store/with-fields.js';
 import { benchEntry } from './suites/history.js';
 
@@ -39,16 +42,30 @@ async function seed(count: number, newest: number): Promise<void> {
   }
 }
 
-async function levelDbFloor(batches: number): Promise<number> {
-  const db = new Level<string, string>(join(dataDir, 'floor'));
+/** The records (section, key, value) the store writes for one batch of `FLOOR_BATCH` bench entries. */
+async function recordsOfOneBatch(): Promise<WriteOp[]> {
+  const { storage } = store;
+  const write = storage.write;
+  let captured: WriteOp[] = [];
+  storage.write = (ops) => {
+    captured = ops;
+    return write.call(storage, ops);
+  };
+  try {
+    await createHistory(store, historyAccessOf(storage, LOCAL_OWNER), Array.from({ length: FLOOR_BATCH }, (_, i) => benchEntry(i)));
+  } finally {
+    storage.write = write;
+  }
+  return captured;
+}
+
+async function writeBatches(name: string, batches: number, put: (batch: ReturnType<Level<string, string>['batch']>, b: number) => void): Promise<number> {
+  const db = new Level<string, string>(join(dataDir, name));
   await db.open();
   const started = performance.now();
   for (let b = 0; b < batches; b++) {
     const batch = db.batch();
-    for (let i = 0; i < FLOOR_BATCH; i++) {
-      const key = String(b * FLOOR_BATCH + i).padStart(16, '0');
-      batch.put(key, JSON.stringify(withFields(benchEntry(i), { key, user: LOCAL_OWNER })));
-    }
+    put(batch, b);
     await batch.write();
   }
   const entriesPerSecond = (batches * FLOOR_BATCH * 1000) / (performance.now() - started);
@@ -56,11 +73,26 @@ async function levelDbFloor(batches: number): Promise<number> {
   return entriesPerSecond;
 }
 
+async function levelDbFloor(batches: number) {
+  const entriesPerSecond = await writeBatches('floor', batches, (batch, b) => {
+    for (let i = 0; i < FLOOR_BATCH; i++) {
+      const key = String(b * FLOOR_BATCH + i).padStart(16, '0');
+      batch.put(key, JSON.stringify(withFields(benchEntry(i), { key, user: LOCAL_OWNER })));
+    }
+  });
+  const records = await recordsOfOneBatch();
+  // Each batch's keys made distinct, as new entries' keys are.
+  const sameRecordsPerSecond = await writeBatches('floor-same-records', batches, (batch, b) => {
+    for (const op of records) if (op.type === 'put') batch.put(`!${op.section}!${b}:${op.key}`, JSON.stringify(op.value));
+  });
+  return { entriesPerSecond, sameRecordsPerSecond, recordsPerEntry: records.length / FLOOR_BATCH };
+}
+
 type Message = { type: 'seed'; count: number; newest: number } | { type: 'leveldb-floor'; batches: number };
 
 process.on('message', async (message: Message) => {
   if (message.type === 'leveldb-floor') {
-    process.send?.({ type: 'floor', entriesPerSecond: await levelDbFloor(message.batches) });
+    process.send?.({ type: 'floor', ...(await levelDbFloor(message.batches)) });
     return;
   }
   const started = performance.now();

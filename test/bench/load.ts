@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 export interface LoadResult {
@@ -81,4 +82,15 @@ export async function sequentialLatency(url: string, headers: Record<string, str
   }
   times.sort((a, b) => a - b);
   return { p50: times[Math.floor(count * 0.5)], p99: times[Math.floor(count * 0.99)] };
+}
+
+/** CPU time and resident memory of a process, from /proc (Linux only). */
+export function procStat(pid: number): { cpuMs?: number; rssMb?: number } {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, rssMb: rss ? Number(rss) / 1024 : undefined };
+  } catch {
+    return {};
+  }
 }

@@ -10,7 +10,8 @@ import { startStore } from '../../backend/src/server.js';
 const given = process.argv[2];
 const dataDir = given ?? (await mkdtemp(join(tmpdir(), 'api-store-bench-')));
 const token = createLaunchToken();
-const config = configSchema.parse({ dataDir, token, logLevel: 'silent' });
+// The events suite opens 100 sockets with one token: more than a user's default cap.
+const config = configSchema.parse({ dataDir, token, logLevel: 'silent', events: { maxSocketsPerUser: 1000 } });
 const running = await startStore(config, createLogger('silent'));
 process.send?.({ port: running.port, token, dataDir, baseUrl: `http://127.0.0.1:${running.port}${config.prefix}` });
 process.on('SIGTERM', async () => {

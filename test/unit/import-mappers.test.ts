@@ -31,7 +31,7 @@ describe('import mappers', () => {
 
   for (const name of fixtures) {
     test(`${name}: detected as ${formats[name]}, mapped to valid project documents`, async () => {
-      assert.equal(detectFormat(sourceOf(name), 100).format, formats[name]);
+      assert.equal((await detectFormat(sourceOf(name), 100)).format, formats[name]);
       const plan = await planImport(sourceOf(name), 100);
       assert.ok(plan.files.length >= 1);
       for (const file of plan.files) {

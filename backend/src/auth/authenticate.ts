@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../http/problem.js';
 import type { Authenticator } from './caller.js';
-import type { AppEnv } from '../http/env.js';
+import { headerOf, type AppEnv } from '../http/env.js';
 
 /** Reads `Authorization: Bearer <token>`; `?token=` is accepted only where `allowQuery` says (WebSocket upgrades). */
 export function credentialOf(authorization: string | undefined, queryToken: string | undefined, allowQuery: boolean): string | undefined {
@@ -24,7 +24,7 @@ export function authenticate(options: {
   return async function authenticateCaller(c, next) {
     const path = c.req.path;
     if (options.open(c.req.method, path)) return next();
-    const credential = credentialOf(c.req.header('Authorization'), c.req.query('token'), options.allowQueryToken(path));
+    const credential = credentialOf(headerOf(c, 'authorization'), c.req.query('token'), options.allowQueryToken(path));
     const caller = credential ? await options.authenticator(credential) : undefined;
     if (!caller) {
       throw new ApiError('unauthorized', 'A valid bearer token is required.', { headers: { 'WWW-Authenticate': 'Bearer' } });

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { ApiError } from '../http/problem.js';
-import type { AppEnv } from '../http/env.js';
+import { headerOf, type AppEnv } from '../http/env.js';
 
 const loopbackNames = ['localhost', '127.0.0.1', '[::1]'];
 
@@ -17,7 +17,7 @@ function hostName(host: string): string {
 export function allowHosts(extra: string[]): MiddlewareHandler<AppEnv> {
   const allowed = new Set([...loopbackNames, ...extra].map((h) => h.toLowerCase()));
   return async function checkHost(c, next) {
-    const host = c.req.header('Host');
+    const host = headerOf(c, 'host');
     if (!host || !allowed.has(hostName(host.toLowerCase()))) {
       throw new ApiError('forbidden_host', 'The Host header names a host this store does not serve.');
     }
@@ -39,7 +39,7 @@ export function allowOrigins(origins: string[]): MiddlewareHandler<AppEnv> {
     maxAge: 600,
   });
   return async function checkOrigin(c, next) {
-    const origin = c.req.header('Origin');
+    const origin = headerOf(c, 'origin');
     // No Origin, no browser context: skip CORS, whose headers would also cost a full Response per request.
     if (origin === undefined) return next();
     if (!allowed.has(origin)) {

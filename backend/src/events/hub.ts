@@ -16,18 +16,28 @@ export interface EventHubOptions {
   maxSockets: number;
   /** A `since` replay reads at most this many feed entries; an older `since` must resync. */
   maxReplayEntries: number;
+  /**
+   * When more committed changes than this wait for delivery (the store writes faster than the
+   * hub delivers), every observer is closed with 1013 and the queue dropped: they resume with
+   * `since` from the feed, and the hub's memory and latency stay bounded.
+   */
+  maxQueuedChanges: number;
   log: Logger;
 }
 
+/** Whether each user observing a change may see it: decided once per change and user, possibly still being read. */
+type Readers = Map<string, Promise<boolean> | boolean>;
+
 /**
- * Delivers committed changes to the event sockets of every listener. Changes are delivered one
- * at a time in seq order; each one's visibility is decided once per user at that moment, and its
- * frame is serialized and encoded once for all sockets. A slow socket is closed rather than
- * waited for, so it never delays the others or the writer.
+ * Delivers committed changes to the event sockets of every listener. Changes are delivered in
+ * seq order; each one's visibility is decided once per user, and its frame is serialized and
+ * encoded once for all sockets. Visibility reads start as soon as a change is committed, so the
+ * reads of consecutive changes overlap instead of running one after another. A slow socket is
+ * closed rather than waited for, so it never delays the others or the writer.
  */
 export class EventHub {
   private readonly connections = new Set<Connection>();
-  private readonly queue: Change[] = [];
+  private readonly queue: { change: Change; readers: Readers }[] = [];
   private delivering = false;
   private readonly stopListening: () => void;
   private readonly heartbeat: NodeJS.Timeout;
@@ -42,8 +52,9 @@ export class EventHub {
   ) {
     this.position = store.seq;
     this.stopListening = store.onChanges((changes) => {
-      for (const change of changes) this.queue.push(change);
-      void this.deliverQueued();
+      for (const change of changes) this.queue.push({ change, readers: this.readersOf(change, new Map()) });
+      if (this.queue.length > options.maxQueuedChanges) this.overloaded();
+      else void this.deliverQueued();
     });
     this.heartbeat = setInterval(() => {
       for (const connection of this.connections) connection.heartbeat();
@@ -113,11 +124,11 @@ export class EventHub {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      for (let change = this.queue.shift(); change; change = this.queue.shift()) {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
         try {
-          await this.deliver(change);
+          await this.deliver(next.change, next.readers);
         } catch (error) {
-          this.log.error('event delivery failed', { seq: change.seq, error: String(error) });
+          this.log.error('event delivery failed', { seq: next.change.seq, error: String(error) });
         }
       }
     } finally {
@@ -125,14 +136,48 @@ export class EventHub {
     }
   }
 
-  private async deliver(change: Change): Promise<void> {
+  /**
+   * Starts deciding, for each user with a socket observing one of the change's paths, whether
+   * that user may see it (`readers` holds the users already decided).
+   */
+  private readersOf(change: Change, readers: Readers): Readers {
+    for (const connection of this.connections) {
+      if (readers.has(connection.user) || !connection.observes(change)) continue;
+      const visible = visibleTo(connection.user, change, this.options.canRead);
+      readers.set(
+        connection.user,
+        typeof visible === 'boolean'
+          ? visible
+          : visible.catch((error) => {
+              this.log.error('event visibility check failed', { seq: change.seq, error: String(error) });
+              return false;
+            }),
+      );
+    }
+    return readers;
+  }
+
+  private async deliver(change: Change, readers: Readers): Promise<void> {
     this.position = change.seq;
-    const targets = [...this.connections].filter((connection) => connection.observes(change));
-    if (targets.length === 0) return;
-    const users = [...new Set(targets.map((connection) => connection.user))];
-    const access = await Promise.all(users.map((user) => visibleTo(user, change, this.options.canRead)));
-    const readers = new Set(users.filter((_, index) => access[index]));
-    const frame = Buffer.from(JSON.stringify(eventFrame(change)));
-    for (const connection of targets) if (readers.has(connection.user)) connection.deliver(change, frame);
+    // A socket may have started observing since the change was queued.
+    this.readersOf(change, readers);
+    if (readers.size === 0) return;
+    for (const [user, visible] of readers) if (typeof visible !== 'boolean') readers.set(user, await visible);
+    let frame: Buffer | undefined;
+    for (const connection of this.connections) {
+      if (readers.get(connection.user) !== true || !connection.observes(change)) continue;
+      frame ??= Buffer.from(JSON.stringify(eventFrame(change)));
+      connection.deliver(change, frame);
+    }
+  }
+
+  /** The store is writing faster than the hub delivers: observers resume from the feed instead. */
+  private overloaded(): void {
+    const dropped = this.queue.splice(0);
+    this.position = dropped[dropped.length - 1].change.seq;
+    this.log.warn('event delivery fell behind the store: observers closed with 1013', { dropped: dropped.length });
+    for (const connection of this.connections) {
+      if (dropped.some(({ change }) => connection.observes(change))) connection.close(1013, 'The store is too busy to deliver every change: reconnect with since.');
+    }
   }
 }

@@ -2,7 +2,6 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
-import { requestId } from 'hono/request-id';
 import { authenticate } from '../auth/authenticate.js';
 import type { Authenticator } from '../auth/caller.js';
 import { isOpenRoute } from '../auth/open-routes.js';
@@ -59,7 +58,6 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
   const prefix = config.prefix;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
 
-  app.use(requestId({ headerName: 'X-Request-ID' }));
   app.use(hardShell(listener.tls, log));
   app.use(
     methodNotAllowed({

@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { startBenchProcess } from '../load.js';
+import { procStat, startBenchProcess } from '../load.js';
 
 /**
  * Event delivery: 100 sockets observe, one writer changes at a steady rate; latency is measured
@@ -23,6 +23,8 @@ interface Target {
   subscribe?: string;
   /** Sends write `id` (a string that comes back inside the event). */
   write(id: string): Promise<unknown>;
+  /** The server's process: its CPU time per event does not depend on how loaded the machine is. */
+  pid: number;
 }
 
 interface StepResult {
@@ -34,6 +36,8 @@ interface StepResult {
   expected: number;
   p50: number;
   p99: number;
+  /** The server process's CPU time per write, in ms (the write, delivery to every socket). */
+  cpuPerEvent: number;
 }
 
 async function openSockets(target: Target): Promise<WebSocket[]> {
@@ -75,6 +79,7 @@ async function step(target: Target, sockets: WebSocket[], rate: number, tag: str
   for (const socket of sockets) socket.on('message', onMessage);
 
   const count = Math.round(rate * secondsPerRate);
+  const cpuBefore = procStat(target.pid).cpuMs ?? NaN;
   const start = performance.now();
   let failed = 0;
   const writes: Promise<unknown>[] = [];
@@ -90,8 +95,9 @@ async function step(target: Target, sockets: WebSocket[], rate: number, tag: str
   await Promise.all(writes);
   await Promise.race([done, new Promise((resolve) => setTimeout(resolve, drainMs))]);
   for (const socket of sockets) socket.off('message', onMessage);
+  const cpuPerEvent = ((procStat(target.pid).cpuMs ?? NaN) - cpuBefore) / count;
   const sorted = latencies.sort((a, b) => a - b);
-  return { rate, sent: count, failed, delivered: latencies.length, expected, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  return { rate, sent: count, failed, delivered: latencies.length, expected, p50: percentile(sorted, 50), p99: percentile(sorted, 99), cpuPerEvent };
 }
 
 /** Both targets at each rate, back to back, so that they share the machine's conditions. */
@@ -100,7 +106,11 @@ async function measure(targets: Target[]): Promise<StepResult[][]> {
   try {
     const results: StepResult[][] = targets.map(() => []);
     for (const rate of rates) {
-      for (const [i, target] of targets.entries()) results[i].push(await step(target, sockets[i], rate, target.name));
+      for (const [i, target] of targets.entries()) {
+        const result = await step(target, sockets[i], rate, target.name);
+        console.error(`events: ${target.name} ${rate}/s: ${result.delivered}/${result.expected} delivered, p99 ${ms(result.p99)} ms`);
+        results[i].push(result);
+      }
     }
     return results;
   } finally {
@@ -130,11 +140,13 @@ export async function run(): Promise<string> {
     const [baseline, store] = await measure([
       {
         name: 'baseline',
+        pid: baselineProcess.child.pid!,
         socketUrl: `ws://127.0.0.1:${baselineProcess.info.port}`,
         write: (id) => fetch(`http://127.0.0.1:${baselineProcess.info.port}/publish`, { method: 'POST', body: JSON.stringify({ type: 'event', id }) }).then((r) => r.arrayBuffer()),
       },
       {
         name: 'api-store',
+        pid: storeProcess.child.pid!,
         socketUrl: `${baseUrl.replace(/^http/, 'ws')}/events?token=${token}`,
         subscribe: JSON.stringify({ kind: 'Core#BackendCommand', cmd: 0, path: '/files' }),
         write: (id) =>
@@ -149,14 +161,14 @@ export async function run(): Promise<string> {
     const lines = [
       `### Events: ${subscribers} sockets observing, one writer at a steady rate, ${secondsPerRate} s per rate`,
       '',
-      'Latency from sending the write to each socket receiving its event. api-store: `PATCH /v1/files/{key}` → `/files` observers; baseline: `POST /publish` to a minimal `ws` broadcast server.',
+      'Latency from sending the write to each socket receiving its event. api-store: `PATCH /v1/files/{key}` → `/files` observers; baseline: `POST /publish` to a minimal `ws` broadcast server. Server CPU: the server process\'s CPU time (from /proc) over the step divided by the writes sent, the write included.',
       '',
-      '| events/s | baseline delivered | baseline p50/p99 ms | api-store delivered | api-store p50/p99 ms | p99 ratio | failed writes (baseline/api-store) |',
-      '|---|---|---|---|---|---|---|',
+      '| events/s | baseline delivered | baseline p50/p99 ms | api-store delivered | api-store p50/p99 ms | p99 ratio | server CPU ms/event (baseline/api-store) | failed writes (baseline/api-store) |',
+      '|---|---|---|---|---|---|---|---|',
       ...rates.map((rate, i) => {
         const b = baseline[i];
         const s = store[i];
-        return `| ${rate} | ${b.delivered}/${b.expected} | ${ms(b.p50)}/${ms(b.p99)} | ${s.delivered}/${s.expected} | ${ms(s.p50)}/${ms(s.p99)} | ${(s.p99 / b.p99).toFixed(2)}x | ${b.failed}/${s.failed} |`;
+        return `| ${rate} | ${b.delivered}/${b.expected} | ${ms(b.p50)}/${ms(b.p99)} | ${s.delivered}/${s.expected} | ${ms(s.p50)}/${ms(s.p99)} | ${(s.p99 / b.p99).toFixed(2)}x | ${b.cpuPerEvent.toFixed(2)}/${s.cpuPerEvent.toFixed(2)} | ${b.failed}/${s.failed} |`;
       }),
       '',
       `Highest rate with every event delivered and p99 < 20 ms: baseline ${sustained(baseline)}/s, api-store ${sustained(store)}/s (ratio ${(sustained(store) / (sustained(baseline) || 1)).toFixed(2)}x).`,

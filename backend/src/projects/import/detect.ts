@@ -1,4 +1,3 @@
-import { parseDocument } from 'yaml';
 import { StoreError } from '../../store/store-error.js';
 import { checkDepth } from '../../store/document-limits.js';
 import { importFailed, type ImportFormat } from './plan.js';
@@ -23,7 +22,7 @@ export const HAR_SNIFF_BYTES = 64;
 const isCurl = (text: string) => /^\s*curl(\s|$)/.test(text);
 
 /** Parses a text body: JSON, YAML, or a cURL command line (kept as text). */
-function parseText(text: string): { value: unknown } | { curl: string } {
+async function parseText(text: string): Promise<{ value: unknown } | { curl: string }> {
   if (isCurl(text)) return { curl: text };
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
@@ -33,6 +32,8 @@ function parseText(text: string): { value: unknown } | { curl: string } {
       throw importFailed('json', '', (error as Error).message);
     }
   }
+  // The YAML parser loads with the first YAML import, not with the server.
+  const { parseDocument } = await import('yaml');
   const document = parseDocument(text, { uniqueKeys: false });
   if (document.errors.length) {
     const [first] = document.errors;
@@ -72,8 +73,8 @@ const supported =
   'Postman collection v2.0/v2.1 or environment, Insomnia export v4 or v5, HAR 1.2, OpenAPI 3.x, Swagger 2.0, a cURL command, or an api-store export';
 
 /** Finds what the body is; a body of no supported format is refused before anything is mapped. */
-export function detectFormat(source: ImportSource, maxDepth: number): DetectedSource {
-  const parsed = 'json' in source ? { value: source.json } : parseText(source.text);
+export async function detectFormat(source: ImportSource, maxDepth: number): Promise<DetectedSource> {
+  const parsed = 'json' in source ? { value: source.json } : await parseText(source.text);
   if ('curl' in parsed) return { format: 'curl', value: parsed.curl };
   // A YAML body is as deep as it likes until parsed: the shell checked JSON bodies already.
   if ('text' in source) checkDepth(parsed.value, maxDepth);

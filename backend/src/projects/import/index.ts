@@ -20,7 +20,7 @@ export type { ImportSource } from './detect.js';
  */
 
 export async function planImport(source: ImportSource, maxDepth: number): Promise<ImportPlan> {
-  const { format, value } = detectFormat(source, maxDepth);
+  const { format, value } = await detectFormat(source, maxDepth);
   try {
     return await mapSource(format, value);
   } catch (error) {

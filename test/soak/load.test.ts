@@ -19,7 +19,8 @@ import { makeTempDir } from '../helpers/store.js';
 const seconds = Number(process.env.SOAK_SECONDS ?? 600);
 const windowSeconds = Number(process.env.SOAK_WINDOW_SECONDS ?? 30);
 const httpClients = Number(process.env.SOAK_HTTP_CLIENTS ?? 4);
-const observers = Number(process.env.SOAK_OBSERVERS ?? 20);
+// 19 observers and the reconnecting client: the 20 event sockets a user may hold (events.maxSocketsPerUser).
+const observers = Number(process.env.SOAK_OBSERVERS ?? 19);
 const RSS_TOLERANCE = 1.2;
 
 /** The backend's resident set in MiB, from /proc. */
@@ -96,10 +97,18 @@ async function httpClient(backend: Backend, id: number, until: number, samples: 
   }
 }
 
-/** A socket that observes `path` and counts what it receives, remembering the last event's seq. */
-function openObserver(backend: Backend, path = '/files', since?: number): Promise<{ socket: WebSocket; frames: { count: number; lastSeq: number } }> {
+/**
+ * A socket that observes `path` and counts what it receives, remembering the last event's seq and
+ * the close code once the socket is closed.
+ */
+function openObserver(
+  backend: Backend,
+  path = '/files',
+  since?: number,
+): Promise<{ socket: WebSocket; frames: { count: number; lastSeq: number; closed?: number } }> {
   const socket = new WebSocket(`ws://127.0.0.1:${backend.port}/v1/events?token=${backend.token}`);
-  const frames = { count: 0, lastSeq: since ?? 0 };
+  const frames: { count: number; lastSeq: number; closed?: number } = { count: 0, lastSeq: since ?? 0 };
+  socket.on('close', (code) => (frames.closed = code));
   socket.on('message', (data) => {
     frames.count += 1;
     if (since !== undefined) frames.lastSeq = Math.max(frames.lastSeq, Number((JSON.parse(String(data)) as { seq?: number }).seq ?? 0));
@@ -124,13 +133,17 @@ const closeSocket = (socket: WebSocket) =>
  * A client that reconnects again and again, resuming with `since` from the last event it saw:
  * the socket churn of laptops waking up. Its sample is the time from connecting to the ack.
  */
-async function reconnectingObserver(backend: Backend, until: number, samples: Sample[]): Promise<number> {
+async function reconnectingObserver(backend: Backend, until: number, samples: Sample[], failures: string[]): Promise<number> {
   let connections = 0;
   let lastSeq = 0;
-  while (Date.now() < until) {
+  while (Date.now() < until && failures.length === 0) {
     const started = performance.now();
     const { socket, frames } = await openObserver(backend, '/files', lastSeq);
-    while (frames.count === 0 && Date.now() < until) await sleep(5);
+    while (frames.count === 0 && frames.closed === undefined && Date.now() < until) await sleep(5);
+    if (frames.count === 0 && frames.closed !== undefined) {
+      failures.push(`the reconnecting observer's socket was closed with ${frames.closed} before its first frame`);
+      break;
+    }
     samples.push({ at: Date.now(), ms: performance.now() - started });
     await sleep(200);
     await closeSocket(socket);
@@ -148,7 +161,7 @@ async function runLoad(backend: Backend, durationMs: number) {
   const sockets = await Promise.all(Array.from({ length: observers }, () => openObserver(backend)));
   const [, reconnects] = await Promise.all([
     Promise.all(Array.from({ length: httpClients }, (_, id) => httpClient(backend, id, until, httpSamples, failures))),
-    reconnectingObserver(backend, until, wsSamples),
+    reconnectingObserver(backend, until, wsSamples, failures),
   ]);
   const events = sockets.reduce((sum, { frames }) => sum + frames.count, 0);
   await Promise.all(sockets.map(({ socket }) => closeSocket(socket)));

@@ -36,9 +36,8 @@ async function rssMiB(pid: number): Promise<number> {
  * The backend's RSS once it is idle: SOAK_SETTLE_SECONDS (default 150) without requests, then until
  * RSS holds still (five 1 s samples within 1%, at most 90 s more). Stillness alone is not idleness:
  * a Node process that stops allocating keeps its grown young generation (~30 MiB under this load)
- * and its garbage until V8's memory reducer collects on a timer, which after a busy spell came
- * 90-105 s after the load in our runs (it still rates allocation by the busy spell); RSS then
- * fell by 30-45 MiB at once. So RSS holds still for a minute and a half and is not yet what the
+ * and its garbage until V8's memory reducer collects on a timer, which came 90-105 s after the
+ * load in our runs; RSS then fell by 30-45 MiB at once. So RSS holds still for a minute and a half and is not yet what the
  * idle store keeps. Returns the final RSS and one sample per 15 s of the wait.
  */
 async function idleRss(pid: number, quietSeconds = settleSeconds): Promise<{ rss: number; trace: number[] }> {

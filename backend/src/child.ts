@@ -4,6 +4,7 @@
  */
 import { configSchema } from './config.js';
 import { createLogger } from './logger.js';
+import { limitHeapGrowth } from './process/heap-growth.js';
 import { parentMessageSchema } from './process/messages.js';
 import { linkToParent } from './process/parent-link.js';
 import { startStore, type RunningStore } from './server.js';
@@ -13,6 +14,7 @@ import { givenKeySource } from './secrets/key-source.js';
 
 // Everything this process creates (LevelDB's files included) is the user's alone.
 process.umask(0o077);
+limitHeapGrowth();
 const parent = linkToParent();
 if (!parent) {
   process.stderr.write('This entry is started by the desktop app; run `api-store --server` instead.\n');

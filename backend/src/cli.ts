@@ -13,6 +13,7 @@ import { RestoreTargetError } from './backup/restore.js';
 import { UntrustedPathError, writePrivateFile } from './data-dir.js';
 import { loadCertificate } from './lan/tls.js';
 import { createLogger } from './logger.js';
+import { limitHeapGrowth } from './process/heap-growth.js';
 import { startStore } from './server.js';
 import { StoreOpenError } from './store/open-errors.js';
 
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
     fail(parsed.error.issues.map((i) => `${configSource(i.path)}: ${i.message}`).join('\n'), 2);
   }
   const config = parsed.data;
+  limitHeapGrowth();
   let running;
   try {
     running = await startStore(config, createLogger(config.logLevel));

@@ -29,6 +29,9 @@ Options:
   --data-dir <path>      where the data lives (default: the platform's user data folder)
   --prefix <path>        API path prefix (default /v1)
   --durability <level>   process (default: survives a crash of the store) or machine (fsync every write)
+  --storage <url>        keep the records in PostgreSQL (postgres://user@host:port/db) instead of
+                         LevelDB in the data dir; several instances may share one database. Prefer
+                         API_STORE_STORAGE_URL when the URL holds a password: argv is visible to others
   --log-level <level>    debug, info (default), warn, error or silent
   --mode <mode>          single-user (default) or multi-user
   --auth-type <type>     multi-user sign-in: local (default: invites and passwords) or oidc
@@ -56,6 +59,7 @@ export interface ServerArgs {
     port?: number;
     prefix?: string;
     durability?: string;
+    storage?: string;
     logLevel?: string;
     mode: 'server' | 'multi-user';
     auth: {
@@ -82,6 +86,15 @@ function modeOf(value: string | undefined): 'server' | 'multi-user' {
 function secretOf(flag: string, fromArgv: string | undefined, envName: string, env: NodeJS.ProcessEnv, warnings: string[]): string | undefined {
   if (fromArgv === undefined) return env[envName] || undefined;
   warnings.push(`--${flag} is visible to other users of this machine in the process list; prefer ${envName}.`);
+  return fromArgv;
+}
+
+/** The storage URL, from --storage or API_STORE_STORAGE_URL; only one with a password earns the argv warning. */
+function storageUrlOf(fromArgv: string | undefined, env: NodeJS.ProcessEnv, warnings: string[]): string | undefined {
+  if (fromArgv === undefined) return env.API_STORE_STORAGE_URL || undefined;
+  if (URL.canParse(fromArgv) && new URL(fromArgv).password) {
+    warnings.push('--storage holds a password, visible to other users of this machine in the process list; prefer API_STORE_STORAGE_URL.');
+  }
   return fromArgv;
 }
 
@@ -125,6 +138,7 @@ function refusePlainHttpOffLoopback(host: string | undefined, mode: 'server' | '
 /** Config paths that do not spell their flag: the token and the multi-user settings. */
 const configSources: Record<string, string> = {
   token: 'API_STORE_TOKEN',
+  storage: '--storage (or API_STORE_STORAGE_URL)',
   'auth.type': '--auth-type',
   'auth.sessionSecret': '--session-secret (or API_STORE_SESSION_SECRET)',
   'auth.oidc.issuerUri': '--oidc-issuer-uri',
@@ -172,6 +186,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         'data-dir': { type: 'string' },
         prefix: { type: 'string' },
         durability: { type: 'string' },
+        storage: { type: 'string' },
         'log-level': { type: 'string' },
         mode: { type: 'string' },
         'auth-type': { type: 'string' },
@@ -228,6 +243,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       port,
       prefix: values.prefix,
       durability: values.durability,
+      storage: storageUrlOf(values.storage, env, warnings),
       logLevel: values['log-level'],
     },
   };

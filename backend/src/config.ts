@@ -18,6 +18,15 @@ export const configSchema = z.object({
   /** The launch token of local and server modes: 32 random bytes, base64url. */
   token: z.string().min(32),
   durability: z.enum(['process', 'machine']).default('process'),
+  /**
+   * A PostgreSQL URL (`postgres://user@host/db`) to keep the records in, for team servers whose
+   * instances share one database; LevelDB in the data dir otherwise (always, for the desktop app).
+   * The data dir still holds the instance's own files (server.json, keys, backups).
+   */
+  storage: z
+    .string()
+    .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value) && URL.canParse(value), { message: 'must be a postgres:// URL' })
+    .optional(),
   /** Origins (scheme://host[:port]) allowed to call the API from a browser context. */
   allowedOrigins: z.array(z.string().min(1)).default([]),
   /** Host names accepted on the loopback listener besides localhost, 127.0.0.1 and [::1]. */

@@ -5,6 +5,8 @@ import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { configSchema, type StoreConfigInput } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
 import { startStore, type RunningStore, type StoreOptions } from '../../backend/src/server.js';
+import { openStorage } from '../../backend/src/store/open-data-dir.js';
+import type { Storage } from '../../backend/src/store/storage.js';
 import { sharedPostgres, testStorage } from './postgres.js';
 
 export interface TestStore {
@@ -35,6 +37,11 @@ async function storageFor(dataDir: string): Promise<string | undefined> {
     databases.set(dataDir, url);
   }
   return url;
+}
+
+/** The storage of a stopped test store's data dir (LevelDB, or its PostgreSQL database), to look at its records. */
+export async function openStoredRecords(dataDir: string): Promise<Storage> {
+  return openStorage({ dataDir, storage: databases.get(dataDir), durability: 'process' });
 }
 
 /**

@@ -71,11 +71,26 @@ function rangeCondition(range: KeyRange, params: unknown[]): string {
   return sql;
 }
 
+const statementNames = new Map<string, string>();
+
+/**
+ * A query as a named prepared statement: each connection parses and plans it once. The SQL texts
+ * are few (one per shape of range), so their names are too.
+ */
+function prepared(text: string, values: unknown[]): pg.QueryConfig {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `api_store_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values };
+}
+
 /** Reads through `db()`: the pool, the current mutation's transaction, or a snapshot's client. */
 function reader(db: () => Queryable, translate: (error: unknown) => unknown): StorageReader {
   const query = async (text: string, values: unknown[]) => {
     try {
-      return await db().query(text, values);
+      return await db().query(prepared(text, values));
     } catch (error) {
       throw translate(error);
     }
@@ -88,8 +103,8 @@ function reader(db: () => Queryable, translate: (error: unknown) => unknown): St
       const condition = rangeCondition(bounds, params);
       const size = Math.min(remaining, CHUNK);
       const result = await query(
-        `SELECT key${withValues ? ', value' : ''} FROM api_store_records WHERE section = $1${condition} ORDER BY key ${range.reverse ? 'DESC' : 'ASC'} LIMIT ${size}`,
-        params,
+        `SELECT key${withValues ? ', value' : ''} FROM api_store_records WHERE section = $1${condition} ORDER BY key ${range.reverse ? 'DESC' : 'ASC'} LIMIT $${params.length + 1}`,
+        [...params, size],
       );
       for (const row of result.rows as { key: Buffer; value?: string }[]) yield [row.key.toString('utf8'), row.value];
       if (result.rows.length < size) return;
@@ -155,12 +170,15 @@ async function applyOps(client: Queryable, ops: WriteOp[]): Promise<void> {
   const puts = [...last.values()].filter((op) => op.value !== undefined);
   const dels = [...last.values()].filter((op) => op.value === undefined);
   if (dels.length) {
-    await client.query('DELETE FROM api_store_records WHERE (section, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))', [dels.map((op) => op.section), dels.map((op) => toKey(op.key))]);
+    await client.query(prepared('DELETE FROM api_store_records WHERE (section, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))', [dels.map((op) => op.section), dels.map((op) => toKey(op.key))]));
   }
   if (puts.length) {
     await client.query(
-      'INSERT INTO api_store_records (section, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[]) ON CONFLICT (section, key) DO UPDATE SET value = EXCLUDED.value',
-      [puts.map((op) => op.section), puts.map((op) => toKey(op.key)), puts.map((op) => op.value)],
+      prepared('INSERT INTO api_store_records (section, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[]) ON CONFLICT (section, key) DO UPDATE SET value = EXCLUDED.value', [
+        puts.map((op) => op.section),
+        puts.map((op) => toKey(op.key)),
+        puts.map((op) => op.value),
+      ]),
     );
   }
 }

@@ -1,4 +1,5 @@
 import type { StoreConfig } from '../config.js';
+import { isShared } from '../store/storage.js';
 import type { Store } from '../store/store.js';
 import { ApiError } from '../http/problem.js';
 import type { Authenticator, Caller } from './caller.js';
@@ -26,7 +27,8 @@ export interface Accounts {
 }
 
 export async function openAccounts(config: StoreConfig, store: Store): Promise<Accounts> {
-  const key = await loadSessionKey(config.dataDir, config.auth.sessionSecret);
+  // Instances sharing one database take the key from it, so a session made on one is valid on all.
+  const key = isShared(store.storage) && !config.auth.sessionSecret ? await store.secret('session') : await loadSessionKey(config.dataDir, config.auth.sessionSecret);
   const clock = store.clock;
   const oidc = config.auth.type === 'oidc' ? config.auth.oidc : undefined;
   return {

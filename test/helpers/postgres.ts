@@ -22,6 +22,9 @@ export interface PostgresCluster {
   createDatabase(): Promise<string>;
   /** Stops the server and starts it again on the same port (`pg_ctl restart`, fast shutdown: open connections are cut). */
   restart(): Promise<void>;
+  /** Stops the server (fast shutdown), keeping its data, until `resume`. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -111,6 +114,12 @@ export async function startPostgres(): Promise<PostgresCluster> {
     },
     async restart() {
       await pgCtl('restart', '-m', 'fast');
+    },
+    async pause() {
+      await pgCtl('stop', '-m', 'fast');
+    },
+    async resume() {
+      await pgCtl('start');
     },
     async stop() {
       await pgCtl('stop', '-m', 'immediate').catch(() => {});

@@ -11,7 +11,8 @@ import { createListenerSockets, type ListenerSockets } from '../events/sockets.j
 import { registerRoutes } from '../routes/index.js';
 import type { AppEnv } from './env.js';
 import { errorCodes, type ErrorCode } from './error-codes.js';
-import { ApiError, problemResponse } from './problem.js';
+import { StoreUnavailableError } from '../store/open-errors.js';
+import { ApiError, problemResponse, storeUnavailable } from './problem.js';
 import type { Services } from './services.js';
 import { limitConcurrentRequests } from './request-limit.js';
 import { hardShell, jsonBodies } from './shell.js';
@@ -90,6 +91,10 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
   app.notFound((c) => problemResponse(c, new ApiError('not_found', 'There is nothing at this path.')));
   app.onError((error, c) => {
     if (error instanceof ApiError) return problemResponse(c, error);
+    if (error instanceof StoreUnavailableError) {
+      log.warn('database unavailable', { requestId: c.get('requestId'), error: String(error.cause) });
+      return problemResponse(c, storeUnavailable());
+    }
     if (error instanceof HTTPException && error.status < 500) {
       return problemResponse(c, new ApiError(codeForStatus(error.status), error.message || undefined));
     }

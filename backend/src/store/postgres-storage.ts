@@ -230,8 +230,10 @@ export interface PostgresOptions {
 /** Connects to the database at `url` and brings its schema up to date. */
 export async function openPostgresStorage(url: string, options: PostgresOptions = {}): Promise<SharedStorage> {
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000 });
-  // An idle client whose server went away emits here; without a listener that would crash the process.
+  // A client whose server went away emits 'error' (the pool's when idle, its own when checked out
+  // between queries); without a listener that would crash the process. The next query fails instead.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const translate = (error: unknown) => (isConnectionError(error) ? new StoreUnavailableError(error) : error);
   try {
     await migrateSchema(pool);
@@ -342,8 +344,11 @@ export async function openPostgresStorage(url: string, options: PostgresOptions 
       return {
         ...reader(() => client, translate),
         async close() {
-          await client.query('COMMIT').catch(() => {});
-          client.release();
+          // A connection that broke meanwhile is destroyed instead of going back to the pool.
+          await client.query('COMMIT').then(
+            () => client.release(),
+            (error: Error) => client.release(error),
+          );
         },
       };
     },

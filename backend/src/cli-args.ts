@@ -16,6 +16,9 @@ export const serverHelp = `Usage: api-store --server [options]
                                                   (checks the file's checksum first; never into a used dir)
        api-store verify [--data-dir <path>]       (checks every record and index of a stopped store;
                                                   exits 1 when it finds a problem)
+       api-store copy-storage --from <data dir or postgres:// URL> --to <empty data dir or postgres:// URL>
+                                                  (moves a store between LevelDB and PostgreSQL, then
+                                                  verifies the copy; a side left out is API_STORE_STORAGE_URL)
 
 Runs the store headless. Prints the address; the token is in <data-dir>/server.json (mode 0600)
 unless API_STORE_TOKEN is set. In multi-user mode teammates sign in instead (POST /v1/sessions),

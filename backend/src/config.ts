@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { isStorageUrl } from './store/storage-url.js';
 
 /** URL path prefix of the API: `/v1` by default, `''` serves at the root. */
 const prefix = z.string().regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'must look like /v1 (no trailing slash)');
@@ -25,7 +26,7 @@ export const configSchema = z.object({
    */
   storage: z
     .string()
-    .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value) && URL.canParse(value), { message: 'must be a postgres:// URL' })
+    .refine((value) => isStorageUrl(value) && URL.canParse(value), { message: 'must be a postgres:// URL' })
     .optional(),
   /** Origins (scheme://host[:port]) allowed to call the API from a browser context. */
   allowedOrigins: z.array(z.string().min(1)).default([]),

@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   history: () => import('./suites/history.js'),
   proxy: () => import('./suites/proxy.js'),
   search: () => import('./suites/search.js'),
+  postgres: () => import('./suites/postgres.js'),
 };
 
 const chosen = process.argv.slice(2);

@@ -29,6 +29,13 @@ const schema: { version: number; statements: string[] }[] = [
 const CHANNEL = 'api_store_changes';
 /** Any constant: the advisory lock that makes instances starting together migrate one at a time. */
 const MIGRATION_LOCK = 7_301_919;
+/**
+ * The advisory lock mutations take before their transaction begins. Every mutation with changes
+ * updates the feed's counter row, so two at once on different instances would always conflict
+ * and one would run again: waiting for the lock instead costs two round trips and wastes no work.
+ * The transactions stay SERIALIZABLE (with retries), so writes that take no lock stay safe.
+ */
+const MUTATION_LOCK = 7_301_920;
 /** Rows per query when iterating a range. */
 const CHUNK = 256;
 /** Retries of a mutation that lost a serialization conflict before giving up. */
@@ -145,7 +152,7 @@ function reader(db: () => Queryable, translate: (error: unknown) => unknown): St
   };
 }
 
-/** The batch reduced to the last operation on each key (a batch applies in order), as two statements. */
+/** The batch reduced to the last operation on each key (a batch applies in order), as one statement. */
 async function applyOps(client: Queryable, ops: WriteOp[]): Promise<void> {
   const last = new Map<string, { section: string; key: string; value?: string }>();
   for (const op of ops) {
@@ -158,28 +165,48 @@ async function applyOps(client: Queryable, ops: WriteOp[]): Promise<void> {
   }
   const puts = [...last.values()].filter((op) => op.value !== undefined);
   const dels = [...last.values()].filter((op) => op.value === undefined);
-  if (dels.length) {
-    await client.query(prepared('DELETE FROM api_store_records WHERE (section, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))', [dels.map((op) => op.section), dels.map((op) => toKey(op.key))]));
-  }
-  if (puts.length) {
-    await client.query(
-      prepared('INSERT INTO api_store_records (section, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[]) ON CONFLICT (section, key) DO UPDATE SET value = EXCLUDED.value', [
-        puts.map((op) => op.section),
-        puts.map((op) => toKey(op.key)),
-        puts.map((op) => op.value),
-      ]),
-    );
+  const deleted = [dels.map((op) => op.section), dels.map((op) => toKey(op.key))];
+  const put = [puts.map((op) => op.section), puts.map((op) => toKey(op.key)), puts.map((op) => op.value)];
+  if (dels.length && puts.length) {
+    // One round trip for both: no key is in both lists, so the two do not touch the same row.
+    await client.query(prepared(`WITH deleted AS (${DELETE_SQL.replace('$1', '$4').replace('$2', '$5')}) ${UPSERT_SQL}`, [...put, ...deleted]));
+  } else if (dels.length) {
+    await client.query(prepared(DELETE_SQL, deleted));
+  } else if (puts.length) {
+    await client.query(prepared(UPSERT_SQL, put));
   }
 }
 
-async function inTransaction<T>(pool: pg.Pool, begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+const DELETE_SQL = 'DELETE FROM api_store_records WHERE (section, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))';
+const UPSERT_SQL =
+  'INSERT INTO api_store_records (section, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[]) ON CONFLICT (section, key) DO UPDATE SET value = EXCLUDED.value';
+
+/**
+ * Runs `work` in one transaction on a pooled connection. With `lock`, the connection first takes
+ * that session-level advisory lock, before the transaction (and its snapshot) begins, and lets it
+ * go after: transactions under the same lock run one after another, each seeing the ones before.
+ */
+async function inTransaction<T>(pool: pg.Pool, begin: string, work: (client: pg.PoolClient) => Promise<T>, lock?: number): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  let locked = false;
   try {
+    // The lock first, on its own: a transaction's snapshot is taken by its first statement.
+    if (lock !== undefined) {
+      await client.query(`SELECT pg_advisory_lock(${lock})`);
+      locked = true;
+    }
     await client.query(begin);
     try {
       const result = await work(client);
-      await client.query('COMMIT');
+      if (locked) {
+        // Commit and unlock in one round trip (the simple protocol takes several statements; a
+        // failed COMMIT skips the unlock, which `finally` then does).
+        await client.query(`COMMIT; SELECT pg_advisory_unlock(${lock})`);
+        locked = false;
+      } else {
+        await client.query('COMMIT');
+      }
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
@@ -191,6 +218,8 @@ async function inTransaction<T>(pool: pg.Pool, begin: string, work: (client: pg.
     if (isConnectionError(error)) broken = true;
     throw error;
   } finally {
+    // A broken connection is destroyed, which ends its session and so its lock.
+    if (locked && !broken) await client.query(`SELECT pg_advisory_unlock(${lock})`).catch(() => (broken = true));
     client.release(broken);
   }
 }
@@ -273,14 +302,17 @@ export async function openPostgresStorage(url: string, options: PostgresOptions 
             const tx: Transaction = {
               write: (ops) => applyOps(client, ops),
               async claimSeqs(count) {
-                const result = await client.query('UPDATE api_store_feed SET seq = seq + $1 RETURNING seq', [count]);
+                // NOTIFY is sent at commit, so other instances read the feed only once it holds these seqs.
+                const result = await client.query(
+                  prepared(`WITH claimed AS (UPDATE api_store_feed SET seq = seq + $1 RETURNING seq) SELECT seq, pg_notify('${CHANNEL}', seq::text) FROM claimed`, [count]),
+                );
                 const last = Number((result.rows[0] as { seq: string }).seq);
-                await client.query('SELECT pg_notify($1, $2)', [CHANNEL, String(last)]);
                 return last - count + 1;
               },
             };
             return work(tx);
           }),
+          MUTATION_LOCK,
         );
       } catch (error) {
         const code = (error as { code?: string }).code;
@@ -345,8 +377,8 @@ export async function openPostgresStorage(url: string, options: PostgresOptions 
       if (ops.length === 0) return;
       const inside = current.getStore();
       try {
-        if (inside) await applyOps(inside, ops);
-        else await inTransaction(pool, 'BEGIN', (client) => applyOps(client, ops));
+        // A batch is one statement, atomic by itself outside a mutation's transaction.
+        await applyOps(inside ?? pool, ops);
       } catch (error) {
         throw translate(error);
       }

@@ -168,7 +168,7 @@ test('SIGKILL of one instance in the middle of writes loses no acknowledged writ
   );
 });
 
-test('a teammate signed in through A is signed in on B; signing out on A ends the session on B', async () => {
+test('a teammate signed in through A is signed in on B; signing out on A ends the session on B; sign-in failures count across instances', async () => {
   const storage = await (await sharedPostgres()).createDatabase();
   const a = await startTestStore({ mode: 'multi-user', insecureHttp: true, storage });
   const b = await startTestStore({ mode: 'multi-user', insecureHttp: true, storage });
@@ -180,6 +180,16 @@ test('a teammate signed in through A is signed in on B; signing out on A ends th
     assert.equal((await b.api('/files', { token: session })).status, 200);
     assert.equal((await a.api('/sessions', { method: 'DELETE', token: session })).status, 204);
     assert.equal((await b.api('/files', { token: session })).status, 401);
+
+    // A guesser spreading wrong passwords over both instances is counted once: after ten failures
+    // of one name from one address (five on A, five on B) the next try is refused, on either.
+    for (const store of [a, b, a, b, a, b, a, b, a, b]) {
+      const wrong = await store.api('/sessions', { method: 'POST', token: null, body: { username: 'alice', password: 'guess' } });
+      assert.equal(wrong.status, 401);
+    }
+    const slowed = await b.api('/sessions', { method: 'POST', token: null, body: { username: 'alice', password: 'guess' } });
+    assert.equal(slowed.status, 429);
+    assert.equal(((await slowed.json()) as { code: string }).code, 'too_many_attempts');
   } finally {
     await a.stop();
     await b.stop();

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { StoreUnavailableError } from './open-errors.js';
+import type { AttemptState } from './attempt-state.js';
 import type { KeyRange, SharedStorage, StorageReader, StoredRecord, Transaction, WriteOp } from './storage.js';
 
 /**
@@ -22,6 +23,11 @@ const schema: { version: number; statements: string[] }[] = [
       `CREATE TABLE api_store_feed (id boolean PRIMARY KEY DEFAULT true CHECK (id), seq bigint NOT NULL)`,
       `INSERT INTO api_store_feed (seq) VALUES (0)`,
     ],
+  },
+  {
+    version: 2,
+    // Sign-in attempt counters shared by the instances (auth/rate-limit.ts, auth/login-throttle.ts).
+    statements: [`CREATE TABLE api_store_attempts (key bytea PRIMARY KEY, value text NOT NULL, expires bigint NOT NULL)`],
   },
 ];
 
@@ -326,9 +332,39 @@ export async function openPostgresStorage(url: string, options: PostgresOptions 
     }
   };
 
+  const attempts: AttemptState = {
+    async get<V>(key: string, now: number) {
+      try {
+        const result = await pool.query(prepared('SELECT value FROM api_store_attempts WHERE key = $1 AND expires > $2', [toKey(key), now]));
+        return result.rows.length ? (JSON.parse((result.rows[0] as { value: string }).value) as V) : undefined;
+      } catch (error) {
+        throw translate(error);
+      }
+    },
+    async update<V>(key: string, change: (current: V | undefined) => V, now: number, expires: number) {
+      try {
+        return await inTransaction(pool, 'BEGIN', async (client) => {
+          // One key's updates one at a time across instances, an absent row included.
+          await client.query(prepared("SELECT pg_advisory_xact_lock(hashtext(encode($1, 'hex')))", [toKey(key)]));
+          const found = await client.query(prepared('SELECT value FROM api_store_attempts WHERE key = $1 AND expires > $2', [toKey(key), now]));
+          const value = change(found.rows.length ? (JSON.parse((found.rows[0] as { value: string }).value) as V) : undefined);
+          await client.query(
+            prepared('INSERT INTO api_store_attempts (key, value, expires) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires = EXCLUDED.expires', [toKey(key), JSON.stringify(value), expires]),
+          );
+          // Expired counters go now and then, so the table stays the size of the current windows.
+          if (Math.random() < 0.01) await client.query(prepared('DELETE FROM api_store_attempts WHERE expires <= $1', [now]));
+          return value;
+        });
+      } catch (error) {
+        throw translate(error);
+      }
+    },
+  };
+
   return {
     kind: 'postgres',
     ...live,
+    attempts,
     transaction,
     async adoptSeq(seq) {
       try {

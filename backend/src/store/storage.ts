@@ -1,3 +1,5 @@
+import type { AttemptState } from './attempt-state.js';
+
 /**
  * The narrow storage interface every route goes through. It is an ordered key-value store split
  * into named sections (one per record type or index) with atomic multi-section writes: enough
@@ -75,6 +77,8 @@ export interface SharedStorage extends Storage {
   lastSeq(): Promise<number>;
   /** Moves the feed's counter up to at least `seq` (a store copied in brings its feed). */
   adoptSeq(seq: number): Promise<void>;
+  /** The sign-in attempt counters every instance shares (kept apart from the records: never backed up or copied). */
+  readonly attempts: AttemptState;
 }
 
 export function isShared(storage: Storage): storage is SharedStorage {

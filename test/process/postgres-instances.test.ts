@@ -195,3 +195,16 @@ test('a teammate signed in through A is signed in on B; signing out on A ends th
     await b.stop();
   }
 });
+
+test('instances starting together on a new database both start, the schema migrated once', async () => {
+  const storage = await (await sharedPostgres()).createDatabase();
+  const [a, b] = await Promise.all([startTestStore({ storage }), startTestStore({ storage })]);
+  try {
+    assert.equal((await a.api('/files', { method: 'POST', body: { kind: 'Core#Note', info: { name: 'one' } } })).status, 201);
+    assert.equal((await b.api('/files', { method: 'POST', body: { kind: 'Core#Note', info: { name: 'two' } } })).status, 201);
+    assert.deepEqual((await verifyStore(a.running.services.store.storage)).problems, []);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});

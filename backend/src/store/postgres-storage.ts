@@ -42,6 +42,8 @@ const MIGRATION_LOCK = 7_301_919;
  * The transactions stay SERIALIZABLE (with retries), so writes that take no lock stay safe.
  */
 const MUTATION_LOCK = 7_301_920;
+/** The advisory lock of `exclusive`: instances starting together run the store's migrations one at a time. */
+const EXCLUSIVE_LOCK = 7_301_921;
 /** Rows per query when iterating a range. */
 const CHUNK = 256;
 /** Retries of a mutation that lost a serialization conflict before giving up. */
@@ -366,6 +368,23 @@ export async function openPostgresStorage(url: string, options: PostgresOptions 
     ...live,
     attempts,
     transaction,
+    async exclusive(work) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+        await client.query(`SELECT pg_advisory_lock(${EXCLUSIVE_LOCK})`);
+      } catch (error) {
+        throw translate(error);
+      }
+      try {
+        return await work();
+      } finally {
+        await client.query(`SELECT pg_advisory_unlock(${EXCLUSIVE_LOCK})`).then(
+          () => client.release(),
+          (error: Error) => client.release(error),
+        );
+      }
+    },
     async adoptSeq(seq) {
       try {
         await pool.query('UPDATE api_store_feed SET seq = GREATEST(seq, $1)', [seq]);

@@ -73,6 +73,8 @@ export interface SharedStorage extends Storage {
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Called with the feed's last seq after another instance (or this one) commits changes, and on every reconnect. */
   onCommitted(listener: (seq: number) => void): () => void;
+  /** Runs `work` while no other instance runs an `exclusive` one (the store's schema migrations at start). */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
   /** The feed's last seq as the database knows it. */
   lastSeq(): Promise<number>;
   /** Moves the feed's counter up to at least `seq` (a store copied in brings its feed). */

@@ -42,7 +42,9 @@ export class Store {
   ) {}
 
   static async open(storage: Storage, clock: Clock = Date.now, options: { migrations?: Migration[]; beforeMigration?: BeforeMigration } = {}): Promise<Store> {
-    await migrate(storage, options.migrations ?? migrations, options.beforeMigration);
+    const upgrade = () => migrate(storage, options.migrations ?? migrations, options.beforeMigration);
+    // Instances starting together on one database migrate one after the other: the later ones find the work done.
+    await (isShared(storage) ? storage.exclusive(upgrade) : upgrade());
     let lastSeq = 0;
     for await (const key of storage.keys('changes', { reverse: true, limit: 1 })) lastSeq = Number(key);
     if (!isShared(storage)) return new Store(storage, clock, lastSeq);

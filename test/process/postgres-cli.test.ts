@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
 import { parseServerArgs } from '../../backend/src/cli-args.js';
 import { exitOf } from '../helpers/backend-process.js';
-import { outputOf, runCli, waitForLine } from '../helpers/cli-process.js';
+import { bin, outputOf, runCli, waitForLine } from '../helpers/cli-process.js';
 import { sharedPostgres } from '../helpers/postgres.js';
 import { makeTempDir } from '../helpers/store.js';
 
@@ -71,4 +72,23 @@ test('--storage with a password warns to use the environment; a database out of 
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--storage \(or API_STORE_STORAGE_URL\): must be a postgres:\/\/ URL/);
   assert.ok(!bad.stderr.includes(password));
+});
+
+test('admin create writes the first admin into the database of API_STORE_STORAGE_URL; a multi-user instance on it signs them in', async (t) => {
+  const url = await (await sharedPostgres()).createDatabase();
+  const [adminDir, serverDir] = [await makeTempDir(), await makeTempDir()];
+  t.after(() => Promise.all([adminDir, serverDir].map((dir) => rm(dir, { recursive: true, force: true }))));
+  const admin = spawn(process.execPath, [bin, 'admin', 'create', '--username', 'admin', '--data-dir', adminDir], { env: { ...process.env, API_STORE_STORAGE_URL: url }, stdio: ['pipe', 'pipe', 'pipe'] });
+  admin.stdin!.end('an admin password\n');
+  const created = await outputOf(admin);
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(created.stdout, /admin admin created/);
+
+  const server = runCli(['--server', '--mode', 'multi-user', '--insecure-http', '--data-dir', serverDir, '--log-level', 'silent'], { API_STORE_STORAGE_URL: url });
+  t.after(() => server.kill('SIGKILL'));
+  const [, base] = await waitForLine(server, /listening on (\S+)\n/);
+  const signIn = await fetch(`${base}/sessions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'an admin password' }) });
+  assert.equal(signIn.status, 201);
+  server.kill('SIGTERM');
+  await exitOf(server);
 });

@@ -22,6 +22,8 @@ export const externalPackages = [
   'curlconverter',
   'postman-collection',
   '@apidevtools/swagger-parser',
+  // pg's optional native binding, required only by `pg.native`, which api-store never uses.
+  'pg-native',
 ];
 
 export function backendBuildOptions(outdir: string): BuildOptions {

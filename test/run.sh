@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run --silent typecheck
 bash test/setup-browser.sh   # the renderer-stub test needs /usr/bin/chromium
+bash test/setup-postgres.sh  # the PostgreSQL tests start their own server from its binaries
 mapfile -t files < <(find test/unit test/api test/process test/browser -name '*.test.ts' 2>/dev/null | sort)
 if [ ${#files[@]} -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
-exec node --import tsx --test --test-concurrency=2 "${files[@]}"
+node --import tsx --test --test-concurrency=2 "${files[@]}"
+# The API tests again with every store on PostgreSQL (a server per test file, a database per store).
+mapfile -t api < <(find test/api -name '*.test.ts' | sort)
+API_STORE_TEST_STORAGE=postgres exec node --import tsx --test --test-concurrency=2 "${api[@]}"

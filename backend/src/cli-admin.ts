@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { hashPassword } from './auth/passwords.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
 import { defaultDataDir } from './config.js';
-import { openDataDir } from './store/open-data-dir.js';
+import { openStorage } from './store/open-data-dir.js';
 import { Store } from './store/store.js';
 import { createUser } from './store/users.js';
 
@@ -21,8 +21,9 @@ export interface AdminIo {
 }
 
 /**
- * Creates an admin account directly in the store's data dir. The store must not be running
- * (LevelDB's lock says so clearly otherwise). Returns the new user's key.
+ * Creates an admin account directly in the store: the data dir's LevelDB, which must not be in use
+ * (its lock says so clearly otherwise), or the PostgreSQL database of API_STORE_STORAGE_URL, where
+ * instances may be running. Returns the new user's key.
  */
 export async function runAdminCommand(argv: string[], io: AdminIo): Promise<string> {
   const parsed = parseCommandArgs(argv, { username: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' } });
@@ -31,7 +32,7 @@ export async function runAdminCommand(argv: string[], io: AdminIo): Promise<stri
   const checked = account.safeParse({ username, name: name ?? username, password: (await io.readPassword()).replace(/\r?\n$/, '') });
   if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
 
-  const storage = await openDataDir(dataDir, { sync: true });
+  const storage = await openStorage({ dataDir, storage: io.env.API_STORE_STORAGE_URL || undefined, durability: 'machine' });
   try {
     const store = await Store.open(storage);
     const { password, ...fields } = checked.data;

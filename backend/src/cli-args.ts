@@ -20,6 +20,9 @@ export const serverHelp = `Usage: api-store --server [options]
                                                   the running store or offline)
        api-store verify [--data-dir <path>]       (checks every record and index of a stopped store;
                                                   exits 1 when it finds a problem)
+       api-store copy-storage --from <data dir or postgres:// URL> --to <empty data dir or postgres:// URL>
+                                                  (moves a store between LevelDB and PostgreSQL, then
+                                                  verifies the copy; a side left out is API_STORE_STORAGE_URL)
 
 Runs the store headless. Prints the address; the token is in <data-dir>/server.json (mode 0600)
 unless API_STORE_TOKEN is set. In multi-user mode teammates sign in instead (POST /v1/sessions),
@@ -33,6 +36,9 @@ Options:
   --data-dir <path>      where the data lives (default: the platform's user data folder)
   --prefix <path>        API path prefix (default /v1)
   --durability <level>   process (default: survives a crash of the store) or machine (fsync every write)
+  --storage <url>        keep the records in PostgreSQL (postgres://user@host:port/db) instead of
+                         LevelDB in the data dir; several instances may share one database. Prefer
+                         API_STORE_STORAGE_URL when the URL holds a password: argv is visible to others
   --log-level <level>    debug, info (default), warn, error or silent
   --mode <mode>          single-user (default) or multi-user
   --auth-type <type>     multi-user sign-in: local (default: invites and passwords) or oidc
@@ -62,6 +68,7 @@ export interface ServerArgs {
     port?: number;
     prefix?: string;
     durability?: string;
+    storage?: string;
     logLevel?: string;
     mode: 'server' | 'multi-user';
     auth: {
@@ -89,6 +96,15 @@ function modeOf(value: string | undefined): 'server' | 'multi-user' {
 function secretOf(flag: string, fromArgv: string | undefined, envName: string, env: NodeJS.ProcessEnv, warnings: string[]): string | undefined {
   if (fromArgv === undefined) return env[envName] || undefined;
   warnings.push(`--${flag} is visible to other users of this machine in the process list; prefer ${envName}.`);
+  return fromArgv;
+}
+
+/** The storage URL, from --storage or API_STORE_STORAGE_URL; only one with a password earns the argv warning. */
+function storageUrlOf(fromArgv: string | undefined, env: NodeJS.ProcessEnv, warnings: string[]): string | undefined {
+  if (fromArgv === undefined) return env.API_STORE_STORAGE_URL || undefined;
+  if (URL.canParse(fromArgv) && new URL(fromArgv).password) {
+    warnings.push('--storage holds a password, visible to other users of this machine in the process list; prefer API_STORE_STORAGE_URL.');
+  }
   return fromArgv;
 }
 
@@ -139,6 +155,7 @@ function refusePlainHttpOffLoopback(host: string | undefined, mode: 'server' | '
 /** Config paths that do not spell their flag: the token and the multi-user settings. */
 const configSources: Record<string, string> = {
   token: 'API_STORE_TOKEN',
+  storage: '--storage (or API_STORE_STORAGE_URL)',
   'auth.type': '--auth-type',
   'auth.sessionSecret': '--session-secret (or API_STORE_SESSION_SECRET)',
   'auth.oidc.issuerUri': '--oidc-issuer-uri',
@@ -186,6 +203,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         'data-dir': { type: 'string' },
         prefix: { type: 'string' },
         durability: { type: 'string' },
+        storage: { type: 'string' },
         'log-level': { type: 'string' },
         mode: { type: 'string' },
         'auth-type': { type: 'string' },
@@ -244,6 +262,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       port,
       prefix: values.prefix,
       durability: values.durability,
+      storage: storageUrlOf(values.storage, env, warnings),
       logLevel: values['log-level'],
     },
   };

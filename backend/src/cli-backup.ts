@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { access, chmod, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeBackup } from './backup/format.js';
+import { copyStorage, CopyTargetError, isEmptyDir, removeCopiedDir } from './backup/copy-storage.js';
 import { restoreBackup } from './backup/restore.js';
 import { backupsDirOf, type SnapshotInfo } from './backup/snapshots.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
@@ -10,6 +11,7 @@ import { defaultDataDir } from './config.js';
 import { runningServerOn } from './running-server.js';
 import { openDataDir } from './store/open-data-dir.js';
 import { StoreLockedError } from './store/open-errors.js';
+import { isStorageUrl, redactUrl } from './store/storage-url.js';
 import type { Storage } from './store/storage.js';
 import { verifyStore } from './store/verify.js';
 
@@ -76,6 +78,7 @@ export async function runBackupCommand(command: string, argv: string[], io: Back
     io.stdout(`restored ${result.records} records into ${dataDir}\n`);
     return reportVerify(result, io);
   }
+  if (command === 'copy-storage') return copyStorageCommand(argv, io);
   if (command === 'verify') {
     const { values, positionals } = parse(argv);
     if (positionals.length || values.out) throw new UsageError('the verify command is `api-store verify --data-dir <path>`');
@@ -87,6 +90,56 @@ export async function runBackupCommand(command: string, argv: string[], io: Back
     }
   }
   throw new UsageError(`unknown command "${command}"`);
+}
+
+/** Opens one side of a copy: a PostgreSQL URL, or a data dir (an existing store, or for the target an empty or new dir). */
+async function openSide(where: string, role: 'from' | 'to'): Promise<Storage> {
+  if (isStorageUrl(where)) {
+    const { openPostgresStorage } = await import('./store/postgres-storage.js');
+    return openPostgresStorage(where);
+  }
+  if (role === 'from') return openExisting(where);
+  if (!(await isEmptyDir(where))) throw new CopyTargetError(where);
+  return openDataDir(where, { sync: true });
+}
+
+/**
+ * `api-store copy-storage --from <dir or url> --to <dir or url>`: a store moved between LevelDB and
+ * PostgreSQL, then verified. A side left out is API_STORE_STORAGE_URL, so a password stays out of argv.
+ */
+async function copyStorageCommand(argv: string[], io: BackupIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { from: { type: 'string' }, to: { type: 'string' } });
+  const fromEnv = io.env.API_STORE_STORAGE_URL || undefined;
+  const from = values.from ?? fromEnv;
+  const to = values.to ?? fromEnv;
+  if (positionals.length || !from || !to || from === to) {
+    throw new UsageError('the copy-storage command is `api-store copy-storage --from <data dir or postgres:// URL> --to <empty data dir or postgres:// URL>` (a side left out is API_STORE_STORAGE_URL)');
+  }
+  for (const [flag, value] of [['from', values.from], ['to', values.to]] as const) {
+    if (value && isStorageUrl(value) && URL.canParse(value) && new URL(value).password) {
+      io.stdout(`warning: --${flag} holds a password, visible to other users of this machine in the process list; prefer API_STORE_STORAGE_URL.\n`);
+    }
+  }
+  const name = (where: string) => (isStorageUrl(where) ? redactUrl(where) : where);
+  const source = await openSide(from, 'from');
+  try {
+    const targetWasEmptyDir = !isStorageUrl(to);
+    const target = await openSide(to, 'to');
+    let result;
+    try {
+      result = await copyStorage(source, target, name(to));
+    } catch (error) {
+      await target.close();
+      if (targetWasEmptyDir && !(error instanceof CopyTargetError)) await removeCopiedDir(to);
+      if (error instanceof CopyTargetError) throw new CommandFailed(error.message);
+      throw new CommandFailed(`the copy to ${name(to)} failed (${(error as Error).message})${targetWasEmptyDir ? '; nothing was left there' : '; the target database holds part of the store: empty it before trying again'}.`);
+    }
+    await target.close();
+    io.stdout(`copied ${result.records} records from ${name(from)} to ${name(to)}\n`);
+    return reportVerify(result, io);
+  } finally {
+    await source.close();
+  }
 }
 
 function reportVerify(result: { problems: string[]; digest: string; records: number }, io: BackupIo): number {

@@ -15,7 +15,7 @@ import { loadCertificate } from './lan/tls.js';
 import { createLogger } from './logger.js';
 import { limitHeapGrowth } from './process/heap-growth.js';
 import { startStore } from './server.js';
-import { StoreOpenError } from './store/open-errors.js';
+import { StoreOpenError, StoreUnavailableError } from './store/open-errors.js';
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`api-store: ${message}\n`);
@@ -55,13 +55,13 @@ async function main(): Promise<void> {
       process.exitCode = await runRotateKeyCommand(process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
       return;
     }
-    if (['backup', 'restore', 'verify'].includes(process.argv[2])) {
+    if (['backup', 'restore', 'verify', 'copy-storage'].includes(process.argv[2])) {
       process.exitCode = await runBackupCommand(process.argv[2], process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
       return;
     }
     args = parseServerArgs(process.argv.slice(2));
   } catch (error) {
-    if (error instanceof StoreOpenError || error instanceof BackupFileError || error instanceof RestoreTargetError || error instanceof CommandFailed || error instanceof UntrustedPathError) fail(error.message);
+    if (error instanceof StoreOpenError || error instanceof StoreUnavailableError || error instanceof BackupFileError || error instanceof RestoreTargetError || error instanceof CommandFailed || error instanceof UntrustedPathError) fail(error.message);
     if (error instanceof UsageError) fail(`${error.message}\n\n${process.argv[2] === 'run' ? runHelp : serverHelp}`, 2);
     throw error;
   }

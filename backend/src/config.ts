@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { isStorageUrl } from './store/storage-url.js';
 
 /** URL path prefix of the API: `/v1` by default, `''` serves at the root. */
 const prefix = z.string().regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'must look like /v1 (no trailing slash)');
@@ -18,6 +19,15 @@ export const configSchema = z.object({
   /** The launch token of local and server modes: 32 random bytes, base64url. */
   token: z.string().min(32),
   durability: z.enum(['process', 'machine']).default('process'),
+  /**
+   * A PostgreSQL URL (`postgres://user@host/db`) to keep the records in, for team servers whose
+   * instances share one database; LevelDB in the data dir otherwise (always, for the desktop app).
+   * The data dir still holds the instance's own files (server.json, keys, backups).
+   */
+  storage: z
+    .string()
+    .refine((value) => isStorageUrl(value) && URL.canParse(value), { message: 'must be a postgres:// URL' })
+    .optional(),
   /** Origins (scheme://host[:port]) allowed to call the API from a browser context. */
   allowedOrigins: z.array(z.string().min(1)).default([]),
   /** Host names accepted on the loopback listener besides localhost, 127.0.0.1 and [::1]. */

@@ -15,7 +15,7 @@ import type { Logger } from './logger.js';
 import { canRead } from './store/access.js';
 import { scheduleFeedCompaction } from './store/change-feed.js';
 import { startHistoryRetention } from './store/history.js';
-import { openDataDir } from './store/open-data-dir.js';
+import { openStorage } from './store/open-data-dir.js';
 import type { Migration } from './store/migrations.js';
 import { Store, type Clock } from './store/store.js';
 import { dataDirKeySource, type KeySource } from './secrets/key-source.js';
@@ -67,7 +67,7 @@ async function listenMain(app: ReturnType<typeof createApp>, config: StoreConfig
 
 /** Opens the store in `config.dataDir` and serves it on the main listener; LAN sharing starts off. */
 export async function startStore(config: StoreConfig, log: Logger, options: StoreOptions = {}): Promise<RunningStore> {
-  const storage = await openDataDir(config.dataDir, { sync: config.durability === 'machine' });
+  const storage = await openStorage(config);
   let port = 0;
   // Stopped here when the start fails after its timer started.
   let startedBackups: Backups | undefined;
@@ -134,7 +134,7 @@ export async function startStore(config: StoreConfig, log: Logger, options: Stor
     );
     // A rotation a crash interrupted (the key source still holds the previous key) is finished.
     if (rotation.unfinished) rotation.start();
-    log.info('listening', { host: config.host, port, prefix: config.prefix, mode: config.mode });
+    log.info('listening', { host: config.host, port, prefix: config.prefix, mode: config.mode, storage: storage.kind });
     let stopping: Promise<void> | undefined;
     return {
       port,

@@ -5,8 +5,10 @@ import { EventSocket } from '../helpers/event-socket.js';
 import { startTestStore } from '../helpers/store.js';
 
 test('a consumer that stops reading is closed with 1013 while a normal consumer keeps receiving', async () => {
-  // The limit is above one frame, so a consumer that keeps reading never reaches it.
-  const store = await startTestStore({ events: { maxBufferedBytes: 4 * 1024 * 1024 } });
+  // The limit is above one frame, so a consumer that keeps reading never reaches it. The heartbeat
+  // is far off: the stalled socket answers no ping, and on a loaded machine (or on PostgreSQL,
+  // where each 1 MiB change is a round trip) the writes can outlast the default 30 s.
+  const store = await startTestStore({ events: { maxBufferedBytes: 4 * 1024 * 1024, heartbeatMs: 10 * 60_000 } });
   try {
     const reader = await EventSocket.open(store.baseUrl, store.token);
     const stalled = await EventSocket.open(store.baseUrl, store.token);

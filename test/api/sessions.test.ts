@@ -6,6 +6,7 @@ import { SignJWT } from 'jose';
 import { Agent, request } from 'undici';
 import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
 import { hashPassword } from '../../backend/src/auth/passwords.js';
+import { isShared } from '../../backend/src/store/storage.js';
 import { createUser } from '../../backend/src/store/users.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
 import { startTeam, type Team } from '../helpers/team.js';
@@ -87,8 +88,9 @@ test('expired, tampered and wrong-audience tokens are refused; expired sessions 
   const forgedClaims = Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url');
   assert.equal((await store.api('/users/me', { token: `${header}.${forgedClaims}.${signature}` })).status, 401);
 
-  // Signed with the store's own key but for another audience.
-  const key = Buffer.from((await readFile(join(store.dataDir, 'session.key'), 'utf8')).trim(), 'base64url');
+  // Signed with the store's own key (in the data dir, or in the database the instances share) but for another audience.
+  const { store: records } = store.running.services;
+  const key = isShared(records.storage) ? await records.secret('session') : Buffer.from((await readFile(join(store.dataDir, 'session.key'), 'utf8')).trim(), 'base64url');
   const otherAudience = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(claims.sub).setJti(claims.jti).setAudience('urn:other').setExpirationTime(claims.exp).sign(key);
   assert.equal((await store.api('/users/me', { token: otherAudience })).status, 401);
   const sameAudience = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(claims.sub).setJti(claims.jti).setAudience('urn:api-client').setExpirationTime(claims.exp).sign(key);

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { Level } from 'level';
 import type { Authenticator } from '../../backend/src/auth/caller.js';
 import { createUser } from '../../backend/src/store/users.js';
-import { startTestStore, type TestStore } from '../helpers/store.js';
+import { openStoredRecords, startTestStore, type TestStore } from '../helpers/store.js';
 
 type Json = Record<string, any>;
 
@@ -126,19 +124,18 @@ test('the trash lists in pages; other users see neither the entries nor the file
   }
 });
 
-/** Keys per sublevel in the LevelDB of a stopped store, the change feed and meta left out. */
+/** Records per section of a stopped store, the change feed and meta left out. */
 async function countKeys(dataDir: string): Promise<Record<string, number>> {
-  const db = new Level<string, string>(join(dataDir, 'db'));
+  const storage = await openStoredRecords(dataDir);
   const counts: Record<string, number> = {};
   try {
-    for await (const key of db.keys()) {
-      const section = key.slice(1, key.indexOf('!', 1));
+    for await (const { section } of storage.records()) {
       // The change feed (with its path index) outlives the files it tells about, until compaction.
       if (section === 'changes' || section === 'changes-by-path' || section === 'meta') continue;
       counts[section] = (counts[section] ?? 0) + 1;
     }
   } finally {
-    await db.close();
+    await storage.close();
   }
   return counts;
 }

@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   proxy: () => import('./suites/proxy.js'),
   search: () => import('./suites/search.js'),
   secrets: () => import('./suites/secrets.js'),
+  postgres: () => import('./suites/postgres.js'),
 };
 
 const chosen = process.argv.slice(2);

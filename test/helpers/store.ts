@@ -5,6 +5,9 @@ import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { configSchema, type StoreConfigInput } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
 import { startStore, type RunningStore, type StoreOptions } from '../../backend/src/server.js';
+import { openStorage } from '../../backend/src/store/open-data-dir.js';
+import type { Storage } from '../../backend/src/store/storage.js';
+import { sharedPostgres, testStorage } from './postgres.js';
 
 export interface TestStore {
   running: RunningStore;
@@ -22,11 +25,34 @@ export async function makeTempDir(prefix = 'api-store-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** A real store on a temp LevelDB, serving on 127.0.0.1 port 0. */
+/** The database of each data dir a test store ran on PostgreSQL, so that a restart on the dir finds its records. */
+const databases = new Map<string, string>();
+
+/** The storage URL of a test store on `dataDir`: none on LevelDB; on PostgreSQL the dir's database, new on first use. */
+async function storageFor(dataDir: string): Promise<string | undefined> {
+  if (testStorage !== 'postgres') return undefined;
+  let url = databases.get(dataDir);
+  if (!url) {
+    url = await (await sharedPostgres()).createDatabase();
+    databases.set(dataDir, url);
+  }
+  return url;
+}
+
+/** The storage of a stopped test store's data dir (LevelDB, or its PostgreSQL database), to look at its records. */
+export async function openStoredRecords(dataDir: string): Promise<Storage> {
+  return openStorage({ dataDir, storage: databases.get(dataDir), durability: 'process' });
+}
+
+/**
+ * A real store serving on 127.0.0.1 port 0: on a temp LevelDB, or with API_STORE_TEST_STORAGE=postgres
+ * on a new database of the test file's PostgreSQL server (the data dir keeps the other files).
+ */
 export async function startTestStore(overrides: Partial<StoreConfigInput> = {}, options: StoreOptions = {}): Promise<TestStore> {
   const dataDir = overrides.dataDir ?? (await makeTempDir());
   const token = overrides.token ?? createLaunchToken();
-  const config = configSchema.parse({ logLevel: 'silent', ...overrides, dataDir, token });
+  const storage = overrides.storage ?? (await storageFor(dataDir));
+  const config = configSchema.parse({ logLevel: 'silent', ...overrides, dataDir, token, storage });
   const running = await startStore(config, createLogger(config.logLevel), options);
   const baseUrl = `http://127.0.0.1:${running.port}${config.prefix}`;
   return {
@@ -48,7 +74,10 @@ export async function startTestStore(overrides: Partial<StoreConfigInput> = {}, 
     },
     async stop(options = {}) {
       await running.stop();
-      if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
+      if (!options.keepData) {
+        await rm(dataDir, { recursive: true, force: true });
+        databases.delete(dataDir);
+      }
     },
   };
 }

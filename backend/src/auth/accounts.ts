@@ -1,4 +1,6 @@
 import type { StoreConfig } from '../config.js';
+import { memoryAttemptState } from '../store/attempt-state.js';
+import { isShared } from '../store/storage.js';
 import type { Store } from '../store/store.js';
 import { ApiError } from '../http/problem.js';
 import type { Authenticator, Caller } from './caller.js';
@@ -26,16 +28,19 @@ export interface Accounts {
 }
 
 export async function openAccounts(config: StoreConfig, store: Store): Promise<Accounts> {
-  const key = await loadSessionKey(config.dataDir, config.auth.sessionSecret);
+  // Instances sharing one database take the key from it, so a session made on one is valid on all.
+  const key = isShared(store.storage) && !config.auth.sessionSecret ? await store.secret('session') : await loadSessionKey(config.dataDir, config.auth.sessionSecret);
   const clock = store.clock;
+  const state = isShared(store.storage) ? store.storage.attempts : memoryAttemptState();
   const oidc = config.auth.type === 'oidc' ? config.auth.oidc : undefined;
   return {
     oidc: oidc && createOidcClient({ ...oidc, redirectUri: `${oidc.redirectBase.replace(/\/$/, '')}${config.prefix}/auth/oidc/callback` }, clock),
     tokens: createSessionTokens(key, clock),
     sessionLifetimeMs: config.auth.sessionLifetimeSeconds * 1000,
-    attemptsByAddress: new RateLimiter({ limit: attemptsPerAddress, windowMs: attemptWindowMs, clock }),
+    attemptsByAddress: new RateLimiter({ name: 'address', limit: attemptsPerAddress, windowMs: attemptWindowMs, clock, state }),
     logins: new LoginThrottle({
       clock,
+      state,
       windowMs: attemptWindowMs,
       failuresPerAddress: 10,
       freeFailures: 5,

@@ -18,7 +18,7 @@ export function clientAddress(c: Context): string {
 /** Route middleware: counts every attempt from the client's address, before the body is validated. */
 export function attemptsByAddress(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
   return async function countAddressAttempt(c, next) {
-    refuseWhileWaiting(limiter.hit(clientAddress(c)));
+    refuseWhileWaiting(await limiter.hit(clientAddress(c)));
     return next();
   };
 }

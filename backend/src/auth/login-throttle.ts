@@ -1,8 +1,6 @@
 import type { Clock } from '../store/store.js';
+import type { AttemptState } from '../store/attempt-state.js';
 import { RateLimiter } from './rate-limit.js';
-
-/** Above this many remembered user names or sign-ins, the oldest are forgotten so memory stays bounded. */
-const rememberAtMost = 10_000;
 
 export interface LoginThrottleOptions {
   clock: Clock;
@@ -16,19 +14,13 @@ export interface LoginThrottleOptions {
   maxDelayMs: number;
   /** How long an address that signed in as a user name stays exempt from that name's delay. */
   trustMs: number;
+  /** Where the counters live (bounded in memory, or shared by the instances on one database). */
+  state: AttemptState;
 }
 
 /** Whether the client is on the store's own machine. */
 export function isLoopbackAddress(address: string): boolean {
   return address === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/i.test(address);
-}
-
-/** Deletes the oldest insertions beyond `rememberAtMost` (a Map iterates in insertion order). */
-function forgetOldest(map: Map<string, unknown>): void {
-  for (const key of map.keys()) {
-    if (map.size <= rememberAtMost) return;
-    map.delete(key);
-  }
 }
 
 /**
@@ -43,51 +35,47 @@ function forgetOldest(map: Map<string, unknown>): void {
  */
 export class LoginThrottle {
   private readonly pairs: RateLimiter;
-  private readonly names = new Map<string, { failures: number; last: number }>();
-  /** `<name>\0<address>` -> the time of the last sign-in from there. */
-  private readonly trusted = new Map<string, number>();
 
   constructor(private readonly options: LoginThrottleOptions) {
-    this.pairs = new RateLimiter({ limit: options.failuresPerAddress, windowMs: options.windowMs, clock: options.clock });
+    this.pairs = new RateLimiter({ name: 'login-pair', limit: options.failuresPerAddress, windowMs: options.windowMs, clock: options.clock, state: options.state });
   }
 
   /**
    * Seconds to wait before this attempt may be checked, or undefined when it may go on.
    * `loopbackAdmin`: the user name is an admin's and the client is on loopback.
    */
-  wait(name: string, address: string, loopbackAdmin: boolean): number | undefined {
-    const pairWait = this.pairs.wait(`${name}\0${address}`);
-    if (pairWait !== undefined || loopbackAdmin || this.isTrusted(name, address)) return pairWait;
+  async wait(name: string, address: string, loopbackAdmin: boolean): Promise<number | undefined> {
+    const pairWait = await this.pairs.wait(`${name}\0${address}`);
+    if (pairWait !== undefined || loopbackAdmin || (await this.isTrusted(name, address))) return pairWait;
     const now = this.options.clock();
-    const state = this.current(name, now);
+    const state = await this.current(name, now);
     const free = now - (state.last + this.delayAfter(state.failures));
     return free >= 0 ? undefined : Math.max(1, Math.ceil(-free / 1000));
   }
 
-  failed(name: string, address: string): void {
-    this.pairs.hit(`${name}\0${address}`);
+  async failed(name: string, address: string): Promise<void> {
+    await this.pairs.hit(`${name}\0${address}`);
     const now = this.options.clock();
-    const state = this.current(name, now);
-    this.names.delete(name);
-    this.names.set(name, { failures: state.failures + 1, last: now });
-    forgetOldest(this.names);
+    // A name's failures are forgotten after a window without any.
+    await this.options.state.update<{ failures: number; last: number }>(
+      `login-name:${name}`,
+      (state) => ({ failures: (state && now - state.last < this.options.windowMs ? state.failures : 0) + 1, last: now }),
+      now,
+      now + this.options.windowMs,
+    );
   }
 
-  succeeded(name: string, address: string): void {
-    const key = `${name}\0${address}`;
-    this.trusted.delete(key);
-    this.trusted.set(key, this.options.clock());
-    forgetOldest(this.trusted);
+  async succeeded(name: string, address: string): Promise<void> {
+    const now = this.options.clock();
+    await this.options.state.update(`login-trusted:${name}\0${address}`, () => now, now, now + this.options.trustMs);
   }
 
-  private isTrusted(name: string, address: string): boolean {
-    const since = this.trusted.get(`${name}\0${address}`);
-    return since !== undefined && this.options.clock() - since < this.options.trustMs;
+  private async isTrusted(name: string, address: string): Promise<boolean> {
+    return (await this.options.state.get<number>(`login-trusted:${name}\0${address}`, this.options.clock())) !== undefined;
   }
 
-  /** A name's failures, forgotten after a window without any. */
-  private current(name: string, now: number): { failures: number; last: number } {
-    const state = this.names.get(name);
+  private async current(name: string, now: number): Promise<{ failures: number; last: number }> {
+    const state = await this.options.state.get<{ failures: number; last: number }>(`login-name:${name}`, now);
     return state && now - state.last < this.options.windowMs ? state : { failures: 0, last: now };
   }
 

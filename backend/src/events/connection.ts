@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ErrorCode } from '../http/error-codes.js';
 import type { Change } from '../store/changes.js';
 import { feedFloor, streamChanges } from '../store/change-feed.js';
+import { StoreUnavailableError } from '../store/open-errors.js';
 import { eventFrame, visibilityFor } from './delivery.js';
 import type { EventHub } from './hub.js';
 import { fileKeyOf, isObservablePath } from './paths.js';
@@ -57,6 +58,7 @@ export class Connection {
     this.alive = true;
     this.commands = this.commands.then(() =>
       this.run(message).catch((error) => {
+        if (error instanceof StoreUnavailableError) return this.error('store_unavailable', 'The database is out of reach; send the command again shortly.');
         this.hub.log.error('event command failed', { error: String(error) });
         this.error('internal_error', 'The store failed to handle this command; the log has the details.');
       }),

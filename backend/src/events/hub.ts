@@ -1,9 +1,13 @@
 import type { WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
 import type { Change } from '../store/changes.js';
+import { StoreUnavailableError } from '../store/open-errors.js';
 import type { Store } from '../store/store.js';
 import { Connection } from './connection.js';
 import { eventFrame, visibleTo, type CanRead } from './delivery.js';
+
+/** How long a delivery waits before trying again while the shared database is out of reach. */
+const UNAVAILABLE_RETRY_MS = 250;
 
 export interface EventHubOptions {
   canRead: CanRead;
@@ -39,6 +43,7 @@ export class EventHub {
   private readonly connections = new Set<Connection>();
   private readonly queue: { change: Change; readers: Readers }[] = [];
   private delivering = false;
+  private stopped = false;
   private readonly stopListening: () => void;
   private readonly heartbeat: NodeJS.Timeout;
   /** The seq of the latest change whose delivery has started; a path observed now gets the later ones. */
@@ -116,6 +121,7 @@ export class EventHub {
 
   /** Stops delivering; the listeners close the sockets themselves. */
   stop(): void {
+    this.stopped = true;
     clearInterval(this.heartbeat);
     this.stopListening();
   }
@@ -128,6 +134,13 @@ export class EventHub {
         try {
           await this.deliver(next.change, next.readers);
         } catch (error) {
+          // The shared database out of reach: the same change again once it is back (its readers
+          // decided anew), so that no socket misses it and the ones after it stay in order.
+          if (error instanceof StoreUnavailableError && !this.stopped) {
+            this.queue.unshift({ change: next.change, readers: this.readersOf(next.change, new Map()) });
+            await new Promise((resolve) => setTimeout(resolve, UNAVAILABLE_RETRY_MS));
+            continue;
+          }
           this.log.error('event delivery failed', { seq: next.change.seq, error: String(error) });
         }
       }

@@ -11,7 +11,8 @@ import { registerRoutes } from '../routes/index.js';
 import { StoreError } from '../store/store-error.js';
 import type { AppEnv } from './env.js';
 import { errorCodes, type ErrorCode } from './error-codes.js';
-import { ApiError, fromStoreError, problemResponse } from './problem.js';
+import { StoreUnavailableError } from '../store/open-errors.js';
+import { ApiError, fromStoreError, problemResponse, storeUnavailable } from './problem.js';
 import type { Services } from './services.js';
 import { limitConcurrentRequests } from './request-limit.js';
 import { hardShell, jsonBodies } from './shell.js';
@@ -90,6 +91,10 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
   app.onError((error, c) => {
     if (error instanceof ApiError) return problemResponse(c, error);
     if (error instanceof StoreError) return problemResponse(c, fromStoreError(error));
+    if (error instanceof StoreUnavailableError) {
+      log.warn('database unavailable', { requestId: c.get('requestId'), error: String(error.cause) });
+      return problemResponse(c, storeUnavailable());
+    }
     if (error instanceof HTTPException && error.status < 500) {
       return problemResponse(c, new ApiError(codeForStatus(error.status), error.message || undefined));
     }

@@ -17,6 +17,8 @@ export const errorCodes = {
   invalid_cursor: { status: 400, title: 'Invalid Cursor' },
   internal_error: { status: 500, title: 'Internal Server Error' },
   too_many_requests: { status: 429, title: 'Too Many Requests' },
+  /** The shared database (PostgreSQL) is out of reach; the store reconnects by itself. */
+  store_unavailable: { status: 503, title: 'Store Unavailable' },
   // authentication and request origin
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden_host: { status: 403, title: 'Forbidden Host' },

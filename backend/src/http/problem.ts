@@ -61,3 +61,8 @@ export function problemResponse(c: Context, error: ApiError): Response {
   c.header('Content-Type', 'application/problem+json');
   return c.body(JSON.stringify(problemBody(error, c.req.path)), error.status as ContentfulStatusCode);
 }
+
+/** The answer while the shared database is out of reach: the client retries, the store reconnects. */
+export function storeUnavailable(): ApiError {
+  return new ApiError('store_unavailable', 'The database is out of reach; try again shortly.', { headers: { 'Retry-After': '1' } });
+}

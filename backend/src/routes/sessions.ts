@@ -49,12 +49,12 @@ export function registerSessions(api: Api, services: Services): void {
       const { username, password } = c.req.valid('json');
       const [name, address] = [username.toLowerCase(), clientAddress(c)];
       const user = await findUserByName(store.storage, username);
-      refuseWhileWaiting(accounts.logins.wait(name, address, !!user?.admin && isLoopbackAddress(address)));
+      refuseWhileWaiting(await accounts.logins.wait(name, address, !!user?.admin && isLoopbackAddress(address)));
       if (!(await verifyPassword(user?.passwordHash, password)) || !user) {
-        accounts.logins.failed(name, address);
+        await accounts.logins.failed(name, address);
         throw new ApiError('invalid_credentials', 'The user name or password is wrong.');
       }
-      accounts.logins.succeeded(name, address);
+      await accounts.logins.succeeded(name, address);
       // Logins are rare, so each one also clears a bounded batch of expired sessions.
       await pruneExpiredSessions(store);
       const body = await issueSession(services, user);

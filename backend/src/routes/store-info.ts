@@ -12,6 +12,8 @@ const StoreInfo = z
     auth: z.object({ path: z.string(), type: z.string().optional() }),
     hosting: z.object({ host: z.string(), port: z.number(), prefix: z.string() }),
     capabilities: z.array(z.string()),
+    /** Where the records live: LevelDB in the data dir, or a PostgreSQL database several instances may share. */
+    storage: z.enum(['leveldb', 'postgres']),
     version: z.string(),
   })
   .openapi('StoreInfo');
@@ -23,7 +25,7 @@ const getStore = createRoute({
   responses: { 200: jsonResponse(StoreInfo, 'Store information') },
 });
 
-export function registerStoreInfo(api: Api, { config, version, port }: Services): void {
+export function registerStoreInfo(api: Api, { config, version, port, store }: Services): void {
   api.openapi(getStore, (c) =>
     c.json(
       {
@@ -36,6 +38,7 @@ export function registerStoreInfo(api: Api, { config, version, port }: Services)
               : { path: `${config.prefix}/sessions`, type: 'local' },
         hosting: { host: config.host, port: port(), prefix: config.prefix },
         capabilities,
+        storage: store.storage.kind,
         version,
       },
       200,

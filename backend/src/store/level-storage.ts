@@ -67,6 +67,7 @@ export async function openLevelStorage(location: string, options: { sync: boolea
   });
 
   return {
+    kind: 'leveldb',
     ...reader(),
     async snapshot() {
       const snapshot = db.snapshot();

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDataDir } from '../data-dir.js';
+import { ensureDataDir, ensurePrivateDir } from '../data-dir.js';
 import { migrations } from './migrations.js';
 import { ForeignDataError, NewerStoreError, StoreCorruptedError } from './open-errors.js';
 import { openLevelStorage } from './level-storage.js';
@@ -45,6 +45,18 @@ export async function openDataDir(dataDir: string, options: { sync: boolean }): 
     await storage.close();
     throw error;
   }
+}
+
+/**
+ * The store's storage as configured: PostgreSQL when a storage URL is given (its client loaded only
+ * then), or the data dir's LevelDB. Either way the data dir exists and is private: it keeps the
+ * instance's own files.
+ */
+export async function openStorage(config: { dataDir: string; storage?: string; durability: 'process' | 'machine' }): Promise<Storage> {
+  if (config.storage === undefined) return openDataDir(config.dataDir, { sync: config.durability === 'machine' });
+  await ensurePrivateDir(config.dataDir);
+  const { openPostgresStorage } = await import('./postgres-storage.js');
+  return openPostgresStorage(config.storage);
 }
 
 /**

@@ -36,3 +36,14 @@ export class NewerStoreError extends StoreOpenError {
     super(`The store was written by a newer api-store (schema ${stored}; this one knows up to ${known}). Nothing was changed: update api-store, or restore a backup taken before the upgrade into a new --data-dir.`);
   }
 }
+
+/**
+ * The database server is out of reach (a shared store on PostgreSQL): the request fails with 503
+ * and the pool reconnects by itself once the server is back.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('The database is unavailable; try again shortly.', { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -1,3 +1,5 @@
+import type { AttemptState } from './attempt-state.js';
+
 /**
  * The narrow storage interface every route goes through. It is an ordered key-value store split
  * into named sections (one per record type or index) with atomic multi-section writes: enough
@@ -45,6 +47,8 @@ export interface StorageSnapshot extends StorageReader {
 }
 
 export interface Storage extends StorageReader {
+  /** What keeps the records, as `GET /store` reports it. */
+  readonly kind: 'leveldb' | 'postgres';
   /**
    * A consistent view for whole-store reads while writes go on: verify and backups read every
    * section from the same point in time, without holding up writers.
@@ -53,4 +57,34 @@ export interface Storage extends StorageReader {
   /** Applies every operation or none. */
   write(ops: WriteOp[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The writes of one transaction of a shared storage. */
+export interface Transaction {
+  write(ops: WriteOp[]): Promise<void>;
+  /** Reserves `count` consecutive seqs of the change feed for this transaction; returns the first. */
+  claimSeqs(count: number): Promise<number>;
+}
+
+/**
+ * A storage several api-store instances share (PostgreSQL). Mutations run in `transaction`, whose
+ * reads (through this storage's reader methods) and writes see one snapshot; one that conflicts
+ * with another instance's runs again from the start. Commits are announced to every instance.
+ */
+export interface SharedStorage extends Storage {
+  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
+  /** Called with the feed's last seq after another instance (or this one) commits changes, and on every reconnect. */
+  onCommitted(listener: (seq: number) => void): () => void;
+  /** Runs `work` while no other instance runs an `exclusive` one (the store's schema migrations at start). */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+  /** The feed's last seq as the database knows it. */
+  lastSeq(): Promise<number>;
+  /** Moves the feed's counter up to at least `seq` (a store copied in brings its feed). */
+  adoptSeq(seq: number): Promise<void>;
+  /** The sign-in attempt counters every instance shares (kept apart from the records: never backed up or copied). */
+  readonly attempts: AttemptState;
+}
+
+export function isShared(storage: Storage): storage is SharedStorage {
+  return 'transaction' in storage;
 }

@@ -37,7 +37,7 @@ export async function verifyStore(storage: Storage): Promise<{ problems: string[
 }
 
 /** SHA-256 over every (section, key, value) in order, each part length-prefixed so no two stores collide by concatenation. */
-async function digestOf(reader: StorageReader): Promise<{ digest: string; records: number; sections: Set<string> }> {
+export async function digestOf(reader: StorageReader): Promise<{ digest: string; records: number; sections: Set<string> }> {
   const hash = createHash('sha256');
   const sections = new Set<string>();
   let records = 0;

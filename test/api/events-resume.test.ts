@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compactChanges } from '../../backend/src/store/change-feed.js';
-import { EventSocket, type Frame } from '../helpers/event-socket.js';
+import { EventSocket, readFeed, type Frame } from '../helpers/event-socket.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
 
 const entry = (n: number) => ({ app: 'resume-test', log: { request: { url: `http://a.test/${n}`, method: 'GET', headers: '', startTime: n } } });
@@ -19,19 +19,6 @@ async function addHistoryBatch(store: TestStore, from: number, count: number): P
   return ((await response.json()) as { items: string[] }).items;
 }
 
-/** Every page of GET /changes, following the cursor. */
-async function readFeed(store: TestStore, query: string): Promise<Frame[]> {
-  const items: Frame[] = [];
-  let cursor: string | undefined;
-  do {
-    const response = await store.api(`/changes?${query}&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
-    assert.equal(response.status, 200);
-    const page = (await response.json()) as { items: Frame[]; cursor?: string };
-    items.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  return items;
-}
 
 test('a client that reconnects with since gets exactly the 500 changes it missed, in order; /changes lists the same', async () => {
   const store = await startTestStore();
@@ -58,10 +45,10 @@ test('a client that reconnects with since gets exactly the 500 changes it missed
     assert.deepEqual([(await again.next()).id, again.pending], [live, 0]);
     await again.close();
 
-    const feed = await readFeed(store, `since=${last}`);
+    const feed = await readFeed(store.api, `since=${last}`);
     assert.deepEqual(feed, [...replayed, { ...feed[500], id: live }]);
-    assert.deepEqual(await readFeed(store, `since=${last}&path=/history`), feed);
-    assert.deepEqual(await readFeed(store, `since=${last}&path=/files`), []);
+    assert.deepEqual(await readFeed(store.api, `since=${last}&path=/history`), feed);
+    assert.deepEqual(await readFeed(store.api, `since=${last}&path=/files`), []);
   } finally {
     await store.stop();
   }
@@ -113,7 +100,7 @@ test('a since older than the retained feed answers resync_required; compaction k
     assert.equal(gone.status, 410);
     const problem = (await gone.json()) as { code: string; seq: number };
     assert.deepEqual([problem.code, problem.seq], ['resync_required', 30]);
-    assert.equal((await readFeed(store, 'since=20')).length, 10);
+    assert.equal((await readFeed(store.api, 'since=20')).length, 10);
 
     // Everything older than now: all but the newest entry, which carries the seq over a restart.
     await compactChanges(store.running.services.store, { maxEntries: 10, maxAgeMs: -1 });
@@ -122,7 +109,7 @@ test('a since older than the retained feed answers resync_required; compaction k
     const reopened = await startTestStore({ dataDir: store.dataDir, token: store.token });
     try {
       await addHistory(reopened, 31);
-      assert.deepEqual((await readFeed(reopened, 'since=29')).map((frame) => frame.seq), [30, 31]);
+      assert.deepEqual((await readFeed(reopened.api, 'since=29')).map((frame) => frame.seq), [30, 31]);
     } finally {
       await reopened.stop();
     }

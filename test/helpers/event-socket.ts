@@ -78,3 +78,17 @@ export class EventSocket {
     await this.closed;
   }
 }
+
+/** Every page of GET /changes?{query}, following the cursor; `get` fetches a path under the API's prefix. */
+export async function readFeed(get: (path: string) => Promise<Response>, query: string): Promise<Frame[]> {
+  const items: Frame[] = [];
+  let cursor: string | undefined;
+  do {
+    const response = await get(`/changes?${query}&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+    if (response.status !== 200) throw new Error(`GET /changes?${query} answered ${response.status}`);
+    const page = (await response.json()) as { items: Frame[]; cursor?: string };
+    items.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return items;
+}

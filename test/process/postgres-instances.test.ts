@@ -8,7 +8,7 @@ import { createUser } from '../../backend/src/store/users.js';
 import { verifyStore } from '../../backend/src/store/verify.js';
 import { exitOf } from '../helpers/backend-process.js';
 import { runCli, waitForLine } from '../helpers/cli-process.js';
-import { EventSocket, type Frame } from '../helpers/event-socket.js';
+import { EventSocket, readFeed, type Frame } from '../helpers/event-socket.js';
 import { sharedPostgres } from '../helpers/postgres.js';
 import { makeTempDir, startTestStore } from '../helpers/store.js';
 
@@ -53,19 +53,9 @@ async function readable(instance: Instance, key: string): Promise<boolean> {
   return response.status === 200;
 }
 
-/** Every page of GET /changes from `since`. */
-async function readFeed(instance: Instance, since: number): Promise<Frame[]> {
-  const items: Frame[] = [];
-  let cursor: string | undefined;
-  do {
-    const response = await fetch(`${instance.base}/changes?since=${since}&limit=200${cursor ? `&cursor=${cursor}` : ''}`, { headers });
-    assert.equal(response.status, 200);
-    const page = (await response.json()) as { items: Frame[]; cursor?: string };
-    items.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  return items;
-}
+
+/** The whole change feed as `instance` serves it. */
+const wholeFeed = (instance: Instance) => readFeed((path) => fetch(`${instance.base}${path}`, { headers }), 'since=0');
 
 /** `count` writers, each creating `each` notes one after another; the keys acknowledged. */
 async function writers(instance: Instance, label: string, count: number, each: number): Promise<string[]> {
@@ -94,14 +84,14 @@ test('concurrent writers on two instances: every acknowledged write is readable 
     assert.ok(await readable(b, key), `${key} on B`);
   }
 
-  const feed = await readFeed(a, 0);
+  const feed = await wholeFeed(a);
   assert.deepEqual(
     feed.map((frame) => frame.seq),
     Array.from({ length: 120 }, (_, i) => i + 1),
     'seqs 1..120, no gap, no duplicate',
   );
   assert.deepEqual(new Set(feed.map((frame) => frame.id)), new Set(all));
-  assert.deepEqual(await readFeed(b, 0), feed, 'both instances serve the same feed');
+  assert.deepEqual(await wholeFeed(b), feed, 'both instances serve the same feed');
 
   const observed = await observer.take(120);
   assert.deepEqual(
@@ -160,7 +150,7 @@ test('SIGKILL of one instance in the middle of writes loses no acknowledged writ
     await storage.close();
   }
   const after = await createNote(b, 'after the kill');
-  const feed = await readFeed(b, 0);
+  const feed = await wholeFeed(b);
   assert.equal(feed.at(-1)?.id, after);
   assert.deepEqual(
     feed.map((frame) => frame.seq),

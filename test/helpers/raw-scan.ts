@@ -3,19 +3,22 @@ import { join } from 'node:path';
 import { testStorage } from './postgres.js';
 import type { TestStore } from './store.js';
 
+/** Every file below `dir`, at any depth. */
+export async function filesBelow(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
 /**
  * Which of `needles` occur in the bytes of any file under `dir` (every file, at any depth: LevelDB
- * tables, its log, backups, anything else), each with the files holding it.
+ * tables, its log, backups, anything else), as UTF-8 or as UTF-16, each with the files holding it.
  */
 export async function filesHolding(dir: string, needles: string[]): Promise<Map<string, string[]>> {
   const found = new Map<string, string[]>();
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
+  for (const path of await filesBelow(dir)) {
     const bytes = await readFile(path);
     for (const needle of needles) {
-      if (bytes.includes(Buffer.from(needle, 'utf8'))) found.set(needle, [...(found.get(needle) ?? []), path]);
+      if (bytes.includes(Buffer.from(needle, 'utf8')) || bytes.includes(Buffer.from(needle, 'utf16le'))) found.set(needle, [...(found.get(needle) ?? []), path]);
     }
   }
   return found;

@@ -15,7 +15,6 @@ import { givenKeySource } from './secrets/key-source.js';
 
 // Everything this process creates (LevelDB's files included) is the user's alone.
 process.umask(0o077);
-limitHeapGrowth();
 const parent = linkToParent();
 if (!parent) {
   process.stderr.write('This entry is started by the desktop app; run `api-store --server` instead.\n');
@@ -83,6 +82,7 @@ parent.onMessage(async (data) => {
       storage.catch(() => {});
       const { startStore } = await server;
       running = await startStore(config.data, createLogger(config.data.logLevel), { keySource, storage });
+      limitHeapGrowth();
       parent!.send({ type: 'ready', port: running.port, ...(running.warnings.length ? { warnings: running.warnings } : {}) });
     } catch (error) {
       fatal(error instanceof StoreOpenError ? error.message : `The store could not start: ${(error as Error).message}`);

@@ -79,7 +79,6 @@ async function main(): Promise<void> {
     fail(parsed.error.issues.map((i) => `${configSource(i.path)}: ${i.message}`).join('\n'), 2);
   }
   const config = parsed.data;
-  limitHeapGrowth();
   const storage = openStorage(config);
   // startStore awaits it and reports its failure; until then it must not count as unhandled.
   storage.catch(() => {});
@@ -92,6 +91,7 @@ async function main(): Promise<void> {
     if (error instanceof StoreOpenError) fail(error.message);
     fail(`the store could not start: ${(error as Error).message}`);
   }
+  limitHeapGrowth();
 
   for (const warning of running.warnings) process.stderr.write(`api-store: error: ${warning}\n`);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -22,6 +22,8 @@ export const externalPackages = [
   'curlconverter',
   'postman-collection',
   '@apidevtools/swagger-parser',
+  // CommonJS, loaded with import() on the first YAML import: bundled, its chunk would export only `default`.
+  'yaml',
   // pg's optional native binding, required only by `pg.native`, which api-store never uses.
   'pg-native',
 ];

@@ -5,7 +5,6 @@ import { createLaunchToken } from './auth/local-token.js';
 import { configSource, parseServerArgs, serverHelp, UsageError } from './cli-args.js';
 import { configSchema } from './config.js';
 import { runAdminCommand } from './cli-admin.js';
-import { runHelp, runProjectCommand } from './cli-run.js';
 import { CommandFailed, runBackupCommand } from './cli-backup.js';
 import { runRotateKeyCommand } from './cli-secrets.js';
 import { BackupFileError } from './backup/format.js';
@@ -14,7 +13,7 @@ import { UntrustedPathError, writePrivateFile } from './data-dir.js';
 import { loadCertificate } from './lan/tls.js';
 import { createLogger } from './logger.js';
 import { limitHeapGrowth } from './process/heap-growth.js';
-import { startStore } from './server.js';
+import { openStorage } from './store/open-data-dir.js';
 import { StoreOpenError, StoreUnavailableError } from './store/open-errors.js';
 
 function fail(message: string, code = 1): never {
@@ -38,6 +37,8 @@ async function main(): Promise<void> {
       return;
     }
     if (process.argv[2] === 'run') {
+      // Like the server, the runner's store and proxy load for this command only.
+      const { runProjectCommand } = await import('./cli-run.js');
       process.exitCode = await runProjectCommand(process.argv.slice(3), { env: process.env, stdout: (text) => process.stdout.write(text) });
       return;
     }
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
     args = parseServerArgs(process.argv.slice(2));
   } catch (error) {
     if (error instanceof StoreOpenError || error instanceof StoreUnavailableError || error instanceof BackupFileError || error instanceof RestoreTargetError || error instanceof CommandFailed || error instanceof UntrustedPathError) fail(error.message);
-    if (error instanceof UsageError) fail(`${error.message}\n\n${process.argv[2] === 'run' ? runHelp : serverHelp}`, 2);
+    if (error instanceof UsageError) fail(`${error.message}\n\n${process.argv[2] === 'run' ? (await import('./cli-run.js')).runHelp : serverHelp}`, 2);
     throw error;
   }
   if (args.help) {
@@ -78,14 +79,19 @@ async function main(): Promise<void> {
     fail(parsed.error.issues.map((i) => `${configSource(i.path)}: ${i.message}`).join('\n'), 2);
   }
   const config = parsed.data;
-  limitHeapGrowth();
+  const storage = openStorage(config);
+  // startStore awaits it and reports its failure; until then it must not count as unhandled.
+  storage.catch(() => {});
   let running;
   try {
-    running = await startStore(config, createLogger(config.logLevel));
+    // Loaded now, not with this module: the store's files open while the server's code loads.
+    const { startStore } = await import('./server.js');
+    running = await startStore(config, createLogger(config.logLevel), { storage });
   } catch (error) {
     if (error instanceof StoreOpenError) fail(error.message);
     fail(`the store could not start: ${(error as Error).message}`);
   }
+  limitHeapGrowth();
 
   for (const warning of running.warnings) process.stderr.write(`api-store: error: ${warning}\n`);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -17,6 +17,7 @@ import { scheduleFeedCompaction } from './store/change-feed.js';
 import { startHistoryRetention } from './store/history.js';
 import { openStorage } from './store/open-data-dir.js';
 import type { Migration } from './store/migrations.js';
+import type { Storage } from './store/storage.js';
 import { Store, type Clock } from './store/store.js';
 import { dataDirKeySource, type KeySource } from './secrets/key-source.js';
 import { openSecrets } from './secrets/secrets.js';
@@ -48,6 +49,11 @@ export interface StoreOptions {
   migrations?: Migration[];
   /** The data key's source: the parent's key ring (desktop app); the config's key file otherwise. */
   keySource?: KeySource;
+  /**
+   * The storage, when the caller began opening it (`openStorage(config)`) before loading this
+   * module: LevelDB then opens on its own threads while the server's code loads.
+   */
+  storage?: Promise<Storage>;
 }
 
 /**
@@ -67,7 +73,7 @@ async function listenMain(app: ReturnType<typeof createApp>, config: StoreConfig
 
 /** Opens the store in `config.dataDir` and serves it on the main listener; LAN sharing starts off. */
 export async function startStore(config: StoreConfig, log: Logger, options: StoreOptions = {}): Promise<RunningStore> {
-  const storage = await openStorage(config);
+  const storage = await (options.storage ?? openStorage(config));
   let port = 0;
   // Stopped here when the start fails after its timer started.
   let startedBackups: Backups | undefined;

@@ -12,19 +12,24 @@ export interface BuiltBackend {
   app: string;
   cli: string;
   child: string;
+  /** The server module (`startStore`) as the entries bundle it: what the API tests run on with API_STORE_TEST_BUNDLE. */
+  server: string;
   remove(): Promise<void>;
 }
 
 /** The backend bundled as `npm run build` bundles it, in a temp app folder beside the real node_modules. */
 export async function buildBackend(): Promise<BuiltBackend> {
   const app = await mkdtemp(join(tmpdir(), 'api-store-bundle-'));
-  await build(backendBuildOptions(join(app, 'out/backend')));
+  const options = backendBuildOptions(join(app, 'out/backend'));
+  const server = fileURLToPath(new URL('../../backend/src/server.ts', import.meta.url));
+  await build({ ...options, entryPoints: { ...(options.entryPoints as Record<string, string>), server } });
   await cp(join(repo, 'package.json'), join(app, 'package.json'));
   await symlink(join(repo, 'node_modules'), join(app, 'node_modules'));
   return {
     app,
     cli: join(app, 'out/backend/cli.js'),
     child: join(app, 'out/backend/child.js'),
+    server: join(app, 'out/backend/server.js'),
     remove: () => rm(app, { recursive: true, force: true }),
   };
 }

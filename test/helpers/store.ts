@@ -1,13 +1,22 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { configSchema, type StoreConfigInput } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
-import { startStore, type RunningStore, type StoreOptions } from '../../backend/src/server.js';
+import type { RunningStore, StoreOptions } from '../../backend/src/server.js';
 import { openStorage } from '../../backend/src/store/open-data-dir.js';
 import type { Storage } from '../../backend/src/store/storage.js';
 import { sharedPostgres, testStorage } from './postgres.js';
+
+/**
+ * The server the tests start: the source, or with API_STORE_TEST_BUNDLE (the path of a bundled
+ * server.js, see test/api-on-bundle.ts) the backend as esbuild bundles it for the app.
+ */
+const { startStore } = (await import(
+  process.env.API_STORE_TEST_BUNDLE ? pathToFileURL(process.env.API_STORE_TEST_BUNDLE).href : '../../backend/src/server.js'
+)) as typeof import('../../backend/src/server.js');
 
 export interface TestStore {
   running: RunningStore;

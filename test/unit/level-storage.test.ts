@@ -91,6 +91,11 @@ for (const kind of storageKinds) {
         { section: 'ab', key: 'k', value: 3 },
         { section: 'b', key: 'k', value: 2 },
       ]);
+      assert.deepEqual(
+        await snapshot.recordKeys(3),
+        [{ section: 'a', key: 'k1' }, { section: 'a', key: 'k2' }, { section: 'ab', key: 'k' }],
+        'recordKeys reads the first records of the same order, without values',
+      );
       assert.equal(await snapshot.get('b', 'k'), 2, 'get reads the snapshot');
       assert.equal(await snapshot.get('a', 'k0'), undefined);
       assert.deepEqual(await snapshot.getMany('a', ['k0', 'k1']), [undefined, 'one']);
@@ -195,7 +200,7 @@ test('records are stored as JSON sublevel records were: stores written either wa
   }
 });
 
-test('records() reports a key outside every section with section "" and its raw value', async () => {
+test('records() and recordKeys() report a key outside every section with section ""', async () => {
   const dir = await makeTempDir();
   const location = join(dir, 'db');
   try {
@@ -205,8 +210,10 @@ test('records() reports a key outside every section with section "" and its raw 
     const storage = await openLevelStorage(location, { sync: false });
     const seen = [];
     for await (const record of storage.records()) seen.push(record);
+    const keys = await storage.recordKeys(10);
     await storage.close();
     assert.deepEqual(seen, [{ section: '', key: 'plain', value: 'not json' }]);
+    assert.deepEqual(keys, [{ section: '', key: 'plain' }]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

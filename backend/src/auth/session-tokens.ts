@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { jwtVerify, SignJWT } from 'jose';
 import { readPrivateFile, writePrivateFile } from '../data-dir.js';
 import type { Clock } from '../store/store.js';
 
@@ -19,20 +18,26 @@ export interface SessionTokens {
   verify(token: string): Promise<SessionClaims | undefined>;
 }
 
-/** HS256 session JWTs; `clock` decides what "expired" means (tests move it). */
+/**
+ * HS256 session JWTs; `clock` decides what "expired" means (tests move it). jose loads on the first
+ * token: a single-user store never needs it, and it is not on the start path.
+ */
 export function createSessionTokens(key: Uint8Array, clock: Clock): SessionTokens {
   return {
-    issue: ({ session, user, expires }) =>
-      new SignJWT({})
+    async issue({ session, user, expires }) {
+      const { SignJWT } = await import('jose');
+      return new SignJWT({})
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(user)
         .setJti(session)
         .setAudience(SESSION_AUDIENCE)
         .setIssuedAt(Math.floor(clock() / 1000))
         .setExpirationTime(Math.floor(expires / 1000))
-        .sign(key),
+        .sign(key);
+    },
     async verify(token) {
       try {
+        const { jwtVerify } = await import('jose');
         const { payload } = await jwtVerify(token, key, {
           algorithms: ['HS256'],
           audience: SESSION_AUDIENCE,

@@ -1,5 +1,6 @@
 import { createRoute as declareRoute, z, type OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import { isOpenRoute } from '../auth/open-routes.js';
+import { projectDocumentJsonSchema } from '../projects/project-document.js';
 import type { AppEnv } from './env.js';
 import { errorCodes } from './error-codes.js';
 
@@ -102,6 +103,10 @@ export function createRoute<P extends string, R extends Omit<RouteConfig, 'path'
  * credential and the event socket's query token, the tags the operations use.
  */
 export function openApiDocument(api: OpenAPIHono<AppEnv>, info: { version: string; prefix: string }) {
+  // The contents of every Core#HttpProject, checked on write (see projects/project-document.ts) and
+  // referenced by `POST /import`; converted here, not at start, as the document is built on first request.
+  const { $schema: _dialect, ...projectSchema } = projectDocumentJsonSchema('openapi-3.0');
+  api.openAPIRegistry.registerComponent('schemas', 'HttpProject', projectSchema as never);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

@@ -7,7 +7,8 @@ import { setFlagsFromString } from 'node:v8';
  * off-heap bookkeeping, by all signs) grew with the heap, and glibc kept those pages once the heap
  * shrank, so the store's RSS stayed tens of MiB higher after every busy spell (4 minutes of the soak's load: +87 MiB of malloc'd memory
  * by default, +20 MiB with this limit, at about the same request rate). A store that mostly idles
- * can afford the more frequent (concurrent) full GCs.
+ * can afford the more frequent (concurrent) full GCs. Set once the store has started: while the
+ * code loads the heap only grows, and the limit would cost the start several more GCs.
  *
  * Plain Node only: V8 under Chromium (Electron) may have frozen its flags at start, and a flag
  * set then aborts the process.

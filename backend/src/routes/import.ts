@@ -7,7 +7,6 @@ import { hasBody, isJson } from '../http/shell.js';
 import { importHarToHistory } from '../projects/import/har-history.js';
 import type { ImportProgress } from '../projects/import/har-stream.js';
 import { applyImport, importHarStream, planImport } from '../projects/import/index.js';
-import { projectDocumentJsonSchema } from '../projects/project-document.js';
 import { fileKeySchema } from '../store/files.js';
 
 /**
@@ -26,9 +25,6 @@ const ImportReportSchema = z
 
 export function registerImport(api: Api, services: Services): void {
   const { store, config, events } = services;
-  // The contents of every Core#HttpProject, checked on write (see projects/project-document.ts).
-  const { $schema: _dialect, ...projectSchema } = projectDocumentJsonSchema('openapi-3.0');
-  api.openAPIRegistry.registerComponent('schemas', 'HttpProject', projectSchema as never);
   api.openapi(
     createRoute({
       method: 'post',

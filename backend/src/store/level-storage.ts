@@ -64,6 +64,9 @@ export async function openLevelStorage(location: string, options: { sync: boolea
         yield { section, key, value: section ? JSON.parse(text) : text };
       }
     },
+    async recordKeys(limit: number) {
+      return (await db.keys({ limit, snapshot }).all()).map(splitSectionKey);
+    },
   });
 
   return {

@@ -64,13 +64,11 @@ export async function openStorage(config: { dataDir: string; storage?: string; d
  * someone else's; one with a newer schema is a newer api-store's, whose layout this one would misread.
  */
 async function checkOwnership(storage: Storage, location: string): Promise<void> {
-  let seen = 0;
-  for await (const { section, key } of storage.records()) {
-    if (!knownSections.has(section)) throw new ForeignDataError(location, `it holds the key ${JSON.stringify(section ? `!${section}!${key}` : key).slice(0, 80)}`);
-    if (++seen >= OWNERSHIP_SAMPLE) break;
-  }
+  const sample = await storage.recordKeys(OWNERSHIP_SAMPLE);
+  const foreign = sample.find(({ section }) => !knownSections.has(section));
+  if (foreign) throw new ForeignDataError(location, `it holds the key ${JSON.stringify(foreign.section ? `!${foreign.section}!${foreign.key}` : foreign.key).slice(0, 80)}`);
   const schema = await storage.get<number>('meta', 'schemaVersion');
-  if (seen > 0 && schema === undefined) throw new ForeignDataError(location, 'it has records but no api-store schema version');
+  if (sample.length > 0 && schema === undefined) throw new ForeignDataError(location, 'it has records but no api-store schema version');
   const known = migrations.at(-1)?.version ?? 0;
   if (schema !== undefined && schema > known) throw new NewerStoreError(schema, known);
 }

@@ -162,6 +162,10 @@ function reader(db: () => Queryable, translate: (error: unknown) => unknown): St
         after = [last.section, last.key];
       }
     },
+    async recordKeys(limit: number) {
+      const result = await query('SELECT section, key FROM api_store_records ORDER BY section, key LIMIT $1', [limit]);
+      return (result.rows as { section: string; key: Buffer }[]).map((row) => ({ section: row.section, key: row.key.toString('utf8') }));
+    },
   };
 }
 

@@ -39,6 +39,8 @@ export interface StorageReader {
    * admin work only (verify, backups): no request may call it.
    */
   records(): AsyncIterable<StoredRecord>;
+  /** The first `limit` records of `records`' order, without their values: what a store holds, read cheaply (its check at open). */
+  recordKeys(limit: number): Promise<Omit<StoredRecord, 'value'>[]>;
 }
 
 /** A read-only view of the whole store frozen at the moment it was taken. */

@@ -101,8 +101,6 @@ export async function run(): Promise<string> {
         return { child, url };
       },
     };
-    // One start first, not counted: LevelDB compacts what the seed wrote when the store is next opened.
-    await timeStart(cases['node out/backend/cli.js --server']);
     const results = new Map<string, Start[]>(Object.keys(cases).map((name) => [name, []]));
     for (let i = 0; i < RUNS; i++) for (const [name, launch] of Object.entries(cases)) results.get(name)!.push(await timeStart(launch));
     // Each run's wall time less the floor's in the same round: what the backend adds to Node's own start.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { METHOD_NAME_ALL } from 'hono/router';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from '../logger.js';
@@ -12,15 +12,22 @@ import { ApiError } from './problem.js';
 /** A valid incoming X-Request-ID is echoed (Hono's request-id middleware's rule); otherwise one is made. */
 const validRequestId = (id: string | undefined): id is string => id !== undefined && id.length <= 255 && !/[^\w\-=]/.test(id);
 
+/** The shell around a request: `enter` before anything else handles it, `leave` once it is answered. */
+export interface HardShell {
+  /** Sets the request id; gives the start time for `leave`. */
+  enter(c: Context<AppEnv>): number;
+  leave(c: Context<AppEnv>, started: number): void;
+}
+
 /**
  * The hard-shell headers of DESIGN.md (HSTS only where the listener speaks TLS), the request id,
  * the response time, and one JSON log line per request (method, path but never the query, which
- * may hold a token, status, time): header and log line come from the one measurement. One
- * middleware in place of Hono's request-id and secure-headers: the headers go on Node's response
- * (see `setResponseHeader`), so a response with only its Content-Type stays on the adapter's fast
- * path instead of building a Fetch Response and `Headers` for every request.
+ * may hold a token, status, time): header and log line come from the one measurement. In place of
+ * Hono's request-id and secure-headers middleware: the headers go on Node's response (see
+ * `setResponseHeader`), so a response with only its Content-Type stays on the adapter's fast path
+ * instead of building a Fetch Response and `Headers` for every request.
  */
-export function hardShell(tls: boolean, log: Logger): MiddlewareHandler<AppEnv> {
+export function hardShell(tls: boolean, log: Logger): HardShell {
   // Only the headers DESIGN.md asks for: a JSON API has no use for the legacy browser ones
   // (X-Frame-Options is covered by frame-ancestors), and every header set costs per request.
   const fixed: [string, string][] = [
@@ -31,12 +38,13 @@ export function hardShell(tls: boolean, log: Logger): MiddlewareHandler<AppEnv> 
     ['X-Content-Type-Options', 'nosniff'],
     ...(tls ? [['Strict-Transport-Security', 'max-age=31536000'] as [string, string]] : []),
   ];
-  return async function hardShellHeadersAndLog(c, next) {
-    const started = performance.now();
+  const enter = (c: Context<AppEnv>) => {
     const given = headerOf(c, 'x-request-id');
-    const requestId = validRequestId(given) ? given : randomUUID();
-    c.set('requestId', requestId);
-    await next();
+    c.set('requestId', validRequestId(given) ? given : randomUUID());
+    return performance.now();
+  };
+  const leave = (c: Context<AppEnv>, started: number) => {
+    const requestId = c.get('requestId');
     const ms = (performance.now() - started).toFixed(2);
     const outgoing = c.env?.outgoing;
     if (outgoing && !outgoing.headersSent) {
@@ -51,6 +59,7 @@ export function hardShell(tls: boolean, log: Logger): MiddlewareHandler<AppEnv> 
     }
     log.info('request', { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Number(ms) });
   };
+  return { enter, leave };
 }
 
 export const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type);
@@ -102,12 +111,15 @@ const tooLarge = (cap: number, what: string) =>
  * depth-capped. The cap comes from the route the request reached: a file's contents (`?alt=media`
  * on a media route) and imports up to `mediaBytes`, every other body up to `metadataBytes`. The
  * body is read here, once, straight from Node's request (no Fetch Request is built for it) and put
- * in Hono's body cache, where the route's validator and `c.req.json()` find it. A body that
- * reaches no route is read up to the cap, not parsed.
+ * in Hono's body cache, where the route's validator and `c.req.json()` find it, before the route
+ * runs. A body that reaches no route is read up to the cap, not parsed.
  */
-export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; harImportBytes: number; jsonDepth: number }, prefix: string): MiddlewareHandler<AppEnv> {
-  return async function acceptJsonBody(c, next) {
-    if (!hasBody(c)) return next();
+export function jsonBodies(
+  limits: { metadataBytes: number; mediaBytes: number; harImportBytes: number; jsonDepth: number },
+  prefix: string,
+): (c: Context<AppEnv>) => Promise<void> {
+  return async function acceptJsonBody(c) {
+    if (!hasBody(c)) return;
     const route = routeOf(c, prefix);
     const contents = route !== undefined && c.req.query('alt') === 'media' ? mediaRoutes.get(route) : undefined;
     const textRoute = route !== undefined && textRoutes.has(route);
@@ -125,12 +137,12 @@ export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; 
       start = await readStart(c.env.incoming);
       if (startsLikeHar(start.bytes.toString('utf8'))) {
         c.set('harBody', rest(start, c.env.incoming));
-        return next();
+        return;
       }
     }
     if (Number(headerOf(c, 'content-length')) > cap) throw tooLarge(cap, what);
     const bytes = start?.ended ? start.bytes : await readBody(c.env.incoming, cap, () => tooLarge(cap, what), start?.bytes);
-    if (route === undefined) return next();
+    if (route === undefined) return;
     // Hono keeps promises in its body cache (`c.req.json()` chains on it), though it types them as values.
     if (json || text) {
       const body = bytes.toString('utf8');
@@ -140,7 +152,6 @@ export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; 
     } else {
       c.req.bodyCache.arrayBuffer = Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as unknown as ArrayBuffer;
     }
-    await next();
   };
 }
 

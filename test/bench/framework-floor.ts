@@ -19,9 +19,9 @@ export function floorApp(kind: FloorKind, documentOf: (c: Context<AppEnv>) => Pr
   if (kind === 'shell') {
     const shell = hardShell(false, createLogger('silent'));
     app.use(async (c, next) => {
-      const started = shell.enter(c);
+      shell.enter(c);
       await next();
-      shell.leave(c, started);
+      shell.leave(c);
     });
   } else {
     app.use(requestId({ headerName: 'X-Request-ID' }));

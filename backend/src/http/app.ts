@@ -113,7 +113,7 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
   // The steps every request takes, in order, in one middleware: as middleware of their own, each
   // would add its own async frames to every request.
   app.use(async function hardShellAndAdmission(c, next) {
-    const started = shell.enter(c);
+    shell.enter(c);
     try {
       checkHost?.(c);
       const cors = checkOrigin(c);
@@ -125,7 +125,7 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
     } catch (error) {
       await answer(c, error);
     }
-    shell.leave(c, started);
+    shell.leave(c);
   });
 
   const api = createApi(validationProblem);

@@ -6,7 +6,8 @@ import { matchedRoutes } from 'hono/route';
 import type { Logger } from '../logger.js';
 import { HAR_SNIFF_BYTES, startsLikeHar } from '../projects/import/detect.js';
 import { checkDepth } from '../store/document-limits.js';
-import { headerOf, type AppEnv } from './env.js';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { headerOf, setResponseHeader, type AppEnv } from './env.js';
 import { ApiError } from './problem.js';
 
 /** A valid incoming X-Request-ID is echoed (Hono's request-id middleware's rule); otherwise one is made. */
@@ -14,9 +15,26 @@ const validRequestId = (id: string | undefined): id is string => id !== undefine
 
 /** The shell around a request: `enter` before anything else handles it, `leave` once it is answered. */
 export interface HardShell {
-  /** Sets the request id; gives the start time for `leave`. */
-  enter(c: Context<AppEnv>): number;
-  leave(c: Context<AppEnv>, started: number): void;
+  /** Sets the request id and starts the clock. */
+  enter(c: Context<AppEnv>): void;
+  leave(c: Context<AppEnv>): void;
+}
+
+/** What the shell keeps on a request's context, for `leave` and `respondJson`. */
+export interface ShellState {
+  /** The fixed headers, as `[name, value, name, value, ...]`. */
+  fixed: string[];
+  requestId: string;
+  started: number;
+  /** The status `respondJson` wrote on Node's response, with the shell's headers. */
+  sent?: number;
+}
+
+/** The shell's headers of a request answered now, as `[name, value, name, value, ...]`. */
+function shellHeaders(state: ShellState): string[] {
+  const headers = state.fixed.slice();
+  headers.push('X-Request-ID', state.requestId, 'X-Response-Time', `${(performance.now() - state.started).toFixed(2)}ms`);
+  return headers;
 }
 
 /**
@@ -30,36 +48,56 @@ export interface HardShell {
 export function hardShell(tls: boolean, log: Logger): HardShell {
   // Only the headers DESIGN.md asks for: a JSON API has no use for the legacy browser ones
   // (X-Frame-Options is covered by frame-ancestors), and every header set costs per request.
-  const fixed: [string, string][] = [
-    ['Cache-Control', 'no-store'],
-    ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
-    ['Cross-Origin-Resource-Policy', 'same-origin'],
-    ['Referrer-Policy', 'no-referrer'],
-    ['X-Content-Type-Options', 'nosniff'],
-    ...(tls ? [['Strict-Transport-Security', 'max-age=31536000'] as [string, string]] : []),
+  const fixed = [
+    'Cache-Control', 'no-store',
+    'Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'",
+    'Cross-Origin-Resource-Policy', 'same-origin',
+    'Referrer-Policy', 'no-referrer',
+    'X-Content-Type-Options', 'nosniff',
+    ...(tls ? ['Strict-Transport-Security', 'max-age=31536000'] : []),
   ];
   const enter = (c: Context<AppEnv>) => {
     const given = headerOf(c, 'x-request-id');
-    c.set('requestId', validRequestId(given) ? given : randomUUID());
-    return performance.now();
+    const requestId = validRequestId(given) ? given : randomUUID();
+    c.set('requestId', requestId);
+    c.set('shell', { fixed, requestId, started: performance.now() });
   };
-  const leave = (c: Context<AppEnv>, started: number) => {
-    const requestId = c.get('requestId');
-    const ms = (performance.now() - started).toFixed(2);
+  const leave = (c: Context<AppEnv>) => {
+    const state = c.get('shell');
+    const ms = (performance.now() - state.started).toFixed(2);
     const outgoing = c.env?.outgoing;
-    if (outgoing && !outgoing.headersSent) {
-      for (const [name, value] of fixed) outgoing.setHeader(name, value);
-      outgoing.setHeader('X-Request-ID', requestId);
-      outgoing.setHeader('X-Response-Time', `${ms}ms`);
-    } else {
-      const headers = c.res.headers;
-      for (const [name, value] of fixed) headers.set(name, value);
-      headers.set('X-Request-ID', requestId);
-      headers.set('X-Response-Time', `${ms}ms`);
+    if (state.sent === undefined) {
+      const headers = shellHeaders(state);
+      const set = outgoing && !outgoing.headersSent ? (name: string, value: string) => outgoing.setHeader(name, value) : (name: string, value: string) => c.res.headers.set(name, value);
+      for (let i = 0; i < headers.length; i += 2) set(headers[i], headers[i + 1]);
     }
-    log.info('request', { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Number(ms) });
+    log.info('request', { requestId: state.requestId, method: c.req.method, path: c.req.path, status: state.sent ?? c.res.status, ms: Number(ms) });
   };
   return { enter, leave };
+}
+
+/**
+ * A 200 JSON answer written straight on Node's response: the shell's headers, the route's and
+ * the body's go in one `writeHead`, where `c.json` builds a Response whose headers the adapter
+ * then merges with those set on Node's response, checking each twice. A request from a browser
+ * (`Origin`: the CORS middleware adds its headers to Hono's response), or one without a Node
+ * response, is answered with `c.json`.
+ */
+export function respondJson(c: Context<AppEnv>, value: unknown, headers: Record<string, string>): Response {
+  const outgoing = c.env?.outgoing;
+  const state = c.get('shell') as ShellState | undefined;
+  if (!outgoing || outgoing.headersSent || !state || headerOf(c, 'origin') !== undefined) {
+    for (const [name, header] of Object.entries(headers)) setResponseHeader(c, name, header);
+    return c.json(value as object, 200);
+  }
+  const body = JSON.stringify(value);
+  const all = shellHeaders(state);
+  for (const [name, header] of Object.entries(headers)) all.push(name, header);
+  all.push('Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)));
+  outgoing.writeHead(200, all);
+  outgoing.end(body);
+  state.sent = 200;
+  return RESPONSE_ALREADY_SENT;
 }
 
 export const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { METHOD_NAME_ALL } from 'hono/router';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from '../logger.js';
 import { HAR_SNIFF_BYTES, startsLikeHar } from '../projects/import/detect.js';
 import { checkDepth } from '../store/document-limits.js';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { headerOf, setResponseHeader, type AppEnv } from './env.js';
 import { ApiError } from './problem.js';
 
@@ -26,14 +26,16 @@ export interface ShellState {
   fixed: string[];
   requestId: string;
   started: number;
-  /** The status `respondJson` wrote on Node's response, with the shell's headers. */
-  sent?: number;
+  /** What `respondJson` wrote on Node's response, with the shell's headers. */
+  sent?: { status: number; ms: string };
 }
 
-/** The shell's headers of a request answered now, as `[name, value, name, value, ...]`. */
-function shellHeaders(state: ShellState): string[] {
+const elapsed = (state: ShellState) => (performance.now() - state.started).toFixed(2);
+
+/** The shell's headers, as `[name, value, name, value, ...]`. */
+function shellHeaders(state: ShellState, ms: string): string[] {
   const headers = state.fixed.slice();
-  headers.push('X-Request-ID', state.requestId, 'X-Response-Time', `${(performance.now() - state.started).toFixed(2)}ms`);
+  headers.push('X-Request-ID', state.requestId, 'X-Response-Time', `${ms}ms`);
   return headers;
 }
 
@@ -64,14 +66,17 @@ export function hardShell(tls: boolean, log: Logger): HardShell {
   };
   const leave = (c: Context<AppEnv>) => {
     const state = c.get('shell');
-    const ms = (performance.now() - state.started).toFixed(2);
+    const ms = state.sent?.ms ?? elapsed(state);
     const outgoing = c.env?.outgoing;
-    if (state.sent === undefined) {
-      const headers = shellHeaders(state);
-      const set = outgoing && !outgoing.headersSent ? (name: string, value: string) => outgoing.setHeader(name, value) : (name: string, value: string) => c.res.headers.set(name, value);
-      for (let i = 0; i < headers.length; i += 2) set(headers[i], headers[i + 1]);
+    if (!state.sent) {
+      const headers = shellHeaders(state, ms);
+      const onNode = outgoing && !outgoing.headersSent;
+      for (let i = 0; i < headers.length; i += 2) {
+        if (onNode) outgoing.setHeader(headers[i], headers[i + 1]);
+        else c.res.headers.set(headers[i], headers[i + 1]);
+      }
     }
-    log.info('request', { requestId: state.requestId, method: c.req.method, path: c.req.path, status: state.sent ?? c.res.status, ms: Number(ms) });
+    log.info('request', { requestId: state.requestId, method: c.req.method, path: c.req.path, status: state.sent?.status ?? c.res.status, ms: Number(ms) });
   };
   return { enter, leave };
 }
@@ -91,12 +96,13 @@ export function respondJson(c: Context<AppEnv>, value: unknown, headers: Record<
     return c.json(value as object, 200);
   }
   const body = JSON.stringify(value);
-  const all = shellHeaders(state);
+  const ms = elapsed(state);
+  const all = shellHeaders(state, ms);
   for (const [name, header] of Object.entries(headers)) all.push(name, header);
   all.push('Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)));
   outgoing.writeHead(200, all);
   outgoing.end(body);
-  state.sent = 200;
+  state.sent = { status: 200, ms };
   return RESPONSE_ALREADY_SENT;
 }
 

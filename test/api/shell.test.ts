@@ -127,7 +127,12 @@ describe('the hard shell', () => {
     assert.equal(head.headers.get('etag'), '"1"');
     assert.equal(await head.text(), '');
     await assertProblem(await store.api('/files/no-such-file'), 404, 'file_not_found');
-    await assertProblem(await store.api('/files/bad%20key'), 400, 'validation_failed');
+    const badKey = await assertProblem(await store.api('/files/bad%20key'), 400, 'validation_failed');
+    assert.deepEqual((badKey.errors as { path: string }[]).map((error) => error.path), ['param.key']);
+    const badQuery = await assertProblem(await store.api(`/files/${key}?alt=other`), 400, 'validation_failed');
+    assert.deepEqual((badQuery.errors as { path: string }[]).map((error) => error.path), ['query.alt']);
+    const badLimit = await assertProblem(await store.api('/files?limit=0'), 400, 'validation_failed');
+    assert.deepEqual((badLimit.errors as { path: string }[]).map((error) => error.path), ['query.limit']);
   });
 
   test('the OpenAPI document is generated from the routes', async () => {

@@ -109,6 +109,32 @@ describe('the hard shell', () => {
     assert.match(replaced.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
   });
 
+  test('a file read, written straight on Node’s response, carries the shell’s headers, its ETag and JSON; HEAD too', async () => {
+    const created = await store.api('/files', { method: 'POST', body: { kind: 'Core#Note', info: { name: 'read me' } } });
+    const { key } = (await created.json()) as { key: string };
+    const read = await store.api(`/files/${key}`, { headers: { 'X-Request-ID': 'read-1' } });
+    assert.equal(read.status, 200);
+    assertShellHeaders(read);
+    assert.equal(read.headers.get('x-request-id'), 'read-1');
+    assert.equal(read.headers.get('etag'), '"1"');
+    assert.equal(read.headers.get('content-type'), 'application/json');
+    const text = await read.text();
+    assert.equal(read.headers.get('content-length'), String(Buffer.byteLength(text)));
+    assert.equal((JSON.parse(text) as { info: { name: string } }).info.name, 'read me');
+    const head = await store.api(`/files/${key}`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assertShellHeaders(head);
+    assert.equal(head.headers.get('etag'), '"1"');
+    assert.equal(await head.text(), '');
+    await assertProblem(await store.api('/files/no-such-file'), 404, 'file_not_found');
+    const badKey = await assertProblem(await store.api('/files/bad%20key'), 400, 'validation_failed');
+    assert.deepEqual((badKey.errors as { path: string }[]).map((error) => error.path), ['param.key']);
+    const badQuery = await assertProblem(await store.api(`/files/${key}?alt=other`), 400, 'validation_failed');
+    assert.deepEqual((badQuery.errors as { path: string }[]).map((error) => error.path), ['query.alt']);
+    const badLimit = await assertProblem(await store.api('/files?limit=0'), 400, 'validation_failed');
+    assert.deepEqual((badLimit.errors as { path: string }[]).map((error) => error.path), ['query.limit']);
+  });
+
   test('the OpenAPI document is generated from the routes', async () => {
     const res = await store.api('/openapi.json');
     assert.equal(res.status, 200);
@@ -194,5 +220,20 @@ describe('local authentication and request origin', () => {
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-origin'), 'app://renderer');
     assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /PATCH/);
+  });
+
+  test('an allowed Origin gets CORS headers on a file read and on a refused request', async () => {
+    const created = await store.api('/files', { method: 'POST', body: { kind: 'Core#Note', info: { name: 'seen from a browser' } } });
+    const { key } = (await created.json()) as { key: string };
+    const read = await store.api(`/files/${key}`, { headers: { Origin: 'app://renderer' } });
+    assert.equal(read.status, 200);
+    assert.equal(read.headers.get('access-control-allow-origin'), 'app://renderer');
+    assert.equal(read.headers.get('vary'), 'Origin');
+    assert.equal(read.headers.get('etag'), '"1"');
+    assertShellHeaders(read);
+    const refused = await store.api(`/files/${key}`, { token: null, headers: { Origin: 'app://renderer' } });
+    assert.equal(refused.headers.get('access-control-allow-origin'), 'app://renderer');
+    assert.equal(refused.headers.get('vary'), 'Origin');
+    await assertProblem(refused, 401, 'unauthorized');
   });
 });

@@ -16,8 +16,14 @@ export type FloorKind = 'hono' | 'shell';
 
 export function floorApp(kind: FloorKind, documentOf: (c: Context<AppEnv>) => Promise<string | undefined> | string | undefined): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  if (kind === 'shell') app.use(hardShell(false, createLogger('silent')));
-  else {
+  if (kind === 'shell') {
+    const shell = hardShell(false, createLogger('silent'));
+    app.use(async (c, next) => {
+      shell.enter(c);
+      await next();
+      shell.leave(c);
+    });
+  } else {
     app.use(requestId({ headerName: 'X-Request-ID' }));
     const secure = secureHeaders({
       contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { ApiError } from '../http/problem.js';
 import type { Authenticator } from './caller.js';
 import { headerOf, type AppEnv } from '../http/env.js';
@@ -14,22 +14,21 @@ export function credentialOf(authorization: string | undefined, queryToken: stri
 
 /**
  * Every request needs a credential the listener's authenticator accepts, except the routes in
- * `open` (method and path below the prefix).
+ * `open` (method and path below the prefix): the check sets the request's caller, or throws 401.
  */
 export function authenticate(options: {
   authenticator: Authenticator;
   open: (method: string, path: string) => boolean;
   allowQueryToken: (path: string) => boolean;
-}): MiddlewareHandler<AppEnv> {
-  return async function authenticateCaller(c, next) {
+}): (c: Context<AppEnv>) => Promise<void> {
+  return async function authenticateCaller(c) {
     const path = c.req.path;
-    if (options.open(c.req.method, path)) return next();
+    if (options.open(c.req.method, path)) return;
     const credential = credentialOf(headerOf(c, 'authorization'), c.req.query('token'), options.allowQueryToken(path));
     const caller = credential ? await options.authenticator(credential) : undefined;
     if (!caller) {
       throw new ApiError('unauthorized', 'A valid bearer token is required.', { headers: { 'WWW-Authenticate': 'Bearer' } });
     }
     c.set('caller', caller);
-    return next();
   };
 }

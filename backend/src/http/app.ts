@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, ErrorHandler, Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { authenticate } from '../auth/authenticate.js';
@@ -10,13 +10,14 @@ import { createListenerSockets, type ListenerSockets } from '../events/sockets.j
 import { registerRoutes } from '../routes/index.js';
 import { StoreError } from '../store/store-error.js';
 import type { AppEnv } from './env.js';
+import type { Logger } from '../logger.js';
 import { errorCodes, type ErrorCode } from './error-codes.js';
 import { StoreUnavailableError } from '../store/open-errors.js';
 import { ApiError, fromStoreError, problemResponse, storeUnavailable } from './problem.js';
 import type { Services } from './services.js';
 import { limitConcurrentRequests } from './request-limit.js';
 import { hardShell, jsonBodies } from './shell.js';
-import { openApiDocument } from './openapi.js';
+import { createApi, openApiDocument } from './openapi.js';
 
 export interface ListenerOptions {
   /** Loopback listeners check Host against the loopback names (DNS rebinding). */
@@ -50,45 +51,9 @@ function codeForStatus(status: number): ErrorCode {
   return (entry?.[0] as ErrorCode | undefined) ?? 'internal_error';
 }
 
-/** A listener's app, its WebSocket side, which `listen` attaches to the listener's server, and its largest accepted body. */
-export type ListenerApp = OpenAPIHono<AppEnv> & { sockets: ListenerSockets; maxBodyBytes: number };
-
-/** The whole HTTP app of one listener: the hard shell around every resource's routes. */
-export function createApp(services: Services, listener: ListenerOptions): ListenerApp {
-  const { config, log } = services;
-  const prefix = config.prefix;
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
-
-  app.use(hardShell(listener.tls, log));
-  app.use(
-    methodNotAllowed({
-      app,
-      onMethodNotAllowed: (c: Context, methods: string[]) =>
-        problemResponse(c, new ApiError('method_not_allowed', `Use ${methods.join(', ')} on this path.`, { headers: { Allow: methods.join(', ') } })),
-    }),
-  );
-  if (listener.loopback) app.use(allowHosts(config.allowedHosts));
-  app.use(allowOrigins(config.allowedOrigins));
-  app.use(
-    authenticate({
-      authenticator: listener.authenticator,
-      open: (method, path) => isOpenRoute(prefix, method, path),
-      allowQueryToken: (path) => path === `${prefix}/events`,
-    }),
-  );
-  // Teammates share the store's capacity; the local owner's own app is not limited.
-  if (config.mode === 'multi-user') app.use(limitConcurrentRequests(config.limits.concurrentRequestsPerUser));
-  app.use(jsonBodies(config.limits, prefix));
-
-  const api = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
-  const sockets = createListenerSockets(app, maxCommandBytes, listener.authenticator);
-  registerRoutes(api, services, sockets);
-  let document: ReturnType<typeof openApiDocument> | undefined;
-  api.get('/openapi.json', (c) => c.json((document ??= openApiDocument(api, { version: services.version, prefix }))));
-  app.route(prefix, api);
-
-  app.notFound((c) => problemResponse(c, new ApiError('not_found', 'There is nothing at this path.')));
-  app.onError((error, c) => {
+/** The answer to an error thrown while handling a request: problem+json with its stable code. */
+function answerError(log: Logger): ErrorHandler<AppEnv> {
+  return (error, c) => {
     if (error instanceof ApiError) return problemResponse(c, error);
     if (error instanceof StoreError) return problemResponse(c, fromStoreError(error));
     if (error instanceof StoreUnavailableError) {
@@ -100,6 +65,77 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
     }
     log.error('unhandled error', { requestId: c.get('requestId'), error: String(error), stack: (error as Error).stack });
     return problemResponse(c, new ApiError('internal_error', 'The store failed to handle this request; the log has the details.'));
+  };
+}
+
+/** A listener's app, its WebSocket side, which `listen` attaches to the listener's server, and its largest accepted body. */
+export type ListenerApp = OpenAPIHono<AppEnv> & { sockets: ListenerSockets; maxBodyBytes: number };
+
+/** The whole HTTP app of one listener: the hard shell around every resource's routes. */
+export function createApp(services: Services, listener: ListenerOptions): ListenerApp {
+  const { config, log } = services;
+  const prefix = config.prefix;
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
+
+  const onError = answerError(log);
+  const shell = hardShell(listener.tls, log);
+  const checkHost = listener.loopback ? allowHosts(config.allowedHosts) : undefined;
+  const checkOrigin = allowOrigins(config.allowedOrigins);
+  const authenticateCaller = authenticate({
+    authenticator: listener.authenticator,
+    open: (method, path) => isOpenRoute(prefix, method, path),
+    allowQueryToken: (path) => path === `${prefix}/events`,
   });
+  // Teammates share the store's capacity; the local owner's own app is not limited.
+  const limit = config.mode === 'multi-user' ? limitConcurrentRequests(config.limits.concurrentRequestsPerUser) : undefined;
+  const acceptBody = jsonBodies(config.limits, prefix);
+  const allowedMethods = methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c: Context, methods: string[]) =>
+      problemResponse(c, new ApiError('method_not_allowed', `Use ${methods.join(', ')} on this path.`, { headers: { Allow: methods.join(', ') } })),
+  });
+  /** An error of a step answered as Hono answers a middleware's error. */
+  const answer = async (c: Context<AppEnv>, error: unknown) => {
+    if (!(error instanceof Error)) throw error;
+    c.error = error;
+    c.res = await onError(error, c);
+  };
+  const toRoute = async (c: Context<AppEnv>, next: Next) => {
+    await acceptBody(c);
+    await allowedMethods(c, next);
+  };
+  const admitted = async (c: Context<AppEnv>, next: Next) => {
+    await authenticateCaller(c);
+    await (limit ? limit(c, () => toRoute(c, next)) : toRoute(c, next));
+  };
+  // CORS headers go on error answers too, as when each step was a middleware of its own.
+  const admittedWithCors = (c: Context<AppEnv>, next: Next) => admitted(c, next).catch((error: unknown) => answer(c, error));
+  // The steps every request takes, in order, in one middleware: as middleware of their own, each
+  // would add its own async frames to every request.
+  app.use(async function hardShellAndAdmission(c, next) {
+    shell.enter(c);
+    try {
+      checkHost?.(c);
+      const cors = checkOrigin(c);
+      if (!cors) await admitted(c, next);
+      else {
+        const preflight = await cors(c, () => admittedWithCors(c, next));
+        if (preflight) c.res = preflight;
+      }
+    } catch (error) {
+      await answer(c, error);
+    }
+    shell.leave(c);
+  });
+
+  const api = createApi(validationProblem);
+  const sockets = createListenerSockets(app, maxCommandBytes, listener.authenticator);
+  registerRoutes(api, services, sockets);
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  api.get('/openapi.json', (c) => c.json((document ??= openApiDocument(api, { version: services.version, prefix }))));
+  app.route(prefix, api);
+
+  app.notFound((c) => problemResponse(c, new ApiError('not_found', 'There is nothing at this path.')));
+  app.onError(onError);
   return Object.assign(app, { sockets, maxBodyBytes: Math.max(config.limits.metadataBytes, config.limits.mediaBytes) });
 }

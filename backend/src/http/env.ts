@@ -3,6 +3,7 @@ import type { RequestIdVariables } from 'hono/request-id';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { HttpBindings } from '@hono/node-server';
 import type { Caller } from '../auth/caller.js';
+import type { ShellState } from './shell.js';
 
 /** Hono's typing of what middleware put on the context for routes. */
 export interface AppEnv {
@@ -10,6 +11,8 @@ export interface AppEnv {
   Bindings: HttpBindings;
   Variables: RequestIdVariables & {
     caller: Caller;
+    /** The hard shell's state of this request (shell.ts). */
+    shell: ShellState;
     /** A HAR import's body, left unread by the shell for the route to stream (shell.ts). */
     harBody?: AsyncIterable<Buffer>;
   };

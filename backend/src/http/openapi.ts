@@ -1,7 +1,8 @@
-import { createRoute as declareRoute, z, type OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
+import { createRoute as declareRoute, OpenAPIHono, z, type Hook, type RouteConfig } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
 import { isOpenRoute } from '../auth/open-routes.js';
 import { projectDocumentJsonSchema } from '../projects/project-document.js';
-import type { AppEnv } from './env.js';
+import type { Api, AppEnv } from './env.js';
 import { errorCodes } from './error-codes.js';
 
 /** Building blocks of route declarations, so every resource file describes JSON the same way. */
@@ -96,6 +97,56 @@ export function createRoute<P extends string, R extends Omit<RouteConfig, 'path'
     ...route,
     responses,
   });
+}
+
+/** The outcome of a route's validation hook (app.ts's `validationProblem` throws instead). */
+type HookAnswer = Response | { response: Response } | void | undefined;
+type ValidationHook = (result: { target: string; data: unknown; success: boolean; error?: z.ZodError }, c: Context<AppEnv>) => HookAnswer | Promise<HookAnswer>;
+
+/**
+ * Validates a route's path parameters and query with its zod schemas, as @hono/zod-openapi's
+ * validators would (the same values, the same hook and the same 400), in one middleware that
+ * reads them straight from Hono's context: Hono's validator reads `Content-Type` for every
+ * target, which makes @hono/node-server build a Fetch `Headers` of the request even for a GET.
+ */
+function validateParamsAndQuery(schemas: { query?: z.ZodType; params?: z.ZodType }, hook: ValidationHook | undefined): MiddlewareHandler<AppEnv> {
+  const targets: ['query' | 'param', z.ZodType, (c: Context<AppEnv>) => unknown][] = [];
+  // The order of @hono/zod-openapi: the query first, then the path parameters.
+  if (schemas.query) targets.push(['query', schemas.query, (c) => Object.fromEntries(Object.entries(c.req.queries()).map(([name, values]) => [name, values.length === 1 ? values[0] : values]))]);
+  if (schemas.params) targets.push(['param', schemas.params, (c) => c.req.param()]);
+  return async function validateInput(c, next) {
+    for (const [target, schema, valueOf] of targets) {
+      const data = valueOf(c);
+      const result = schema.safeParse(data);
+      let answer = hook?.({ ...result, data, target }, c);
+      if (answer instanceof Promise) answer = await answer;
+      if (answer) return answer instanceof Response ? answer : answer.response;
+      if (!result.success) return c.json(result, 400);
+      c.req.addValidatedData(target, result.data as object);
+    }
+    await next();
+  };
+}
+
+/**
+ * The router of the resource routes (paths below the prefix). Its `openapi` declares a route
+ * in the OpenAPI document exactly as @hono/zod-openapi does, and validates the route's path
+ * parameters and query in one step (`validateParamsAndQuery`); headers, cookies and bodies keep
+ * @hono/zod-openapi's validators.
+ */
+export function createApi(defaultHook: ValidationHook): Api {
+  const api = new OpenAPIHono<AppEnv>({ defaultHook: defaultHook as Hook<unknown, AppEnv, string, unknown> });
+  const declare = api.openapi;
+  const openapi = (route: RouteConfig, handler: never, hook?: ValidationHook) => {
+    const { params, query, ...request } = route.request ?? {};
+    if (!params && !query) return declare(route, handler, hook as never);
+    const { middleware, hide, ...declared } = route;
+    if (!hide) api.openAPIRegistry.registerPath(declared);
+    const input = validateParamsAndQuery({ params: params as z.ZodType | undefined, query: query as z.ZodType | undefined }, hook ?? defaultHook);
+    return declare({ ...route, hide: true, request, middleware: [...(middleware ? [middleware].flat() : []), input] }, handler, hook as never);
+  };
+  api.openapi = openapi as unknown as Api['openapi'];
+  return api;
 }
 
 /**

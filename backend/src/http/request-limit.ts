@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { AppEnv } from './env.js';
 import { ApiError } from './problem.js';
 
@@ -7,13 +7,13 @@ import { ApiError } from './problem.js';
  * slow or endless requests (uploads, proxied calls) cannot take every connection and worker of
  * a shared store. Runs after authentication; open routes have no caller and are not counted.
  * A request counts from its headers until its handler has answered (a streamed body may still
- * be on its way to the client).
+ * be on its way to the client): `run` is the rest of the request's handling.
  */
-export function limitConcurrentRequests(perUser: number): MiddlewareHandler<AppEnv> {
+export function limitConcurrentRequests(perUser: number): (c: Context<AppEnv>, run: () => Promise<void>) => Promise<void> {
   const inFlight = new Map<string, number>();
-  return async function limitRequestsPerUser(c, next) {
+  return async function limitRequestsPerUser(c, run) {
     const user = c.get('caller')?.user;
-    if (user === undefined) return next();
+    if (user === undefined) return run();
     const count = inFlight.get(user) ?? 0;
     if (count >= perUser) {
       // The refused body is never read: closing the connection keeps the client from sending its next request behind it.
@@ -23,7 +23,7 @@ export function limitConcurrentRequests(perUser: number): MiddlewareHandler<AppE
     }
     inFlight.set(user, count + 1);
     try {
-      await next();
+      await run();
     } finally {
       const left = (inFlight.get(user) ?? 1) - 1;
       if (left > 0) inFlight.set(user, left);

@@ -1,56 +1,109 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Context, MiddlewareHandler } from 'hono';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Context } from 'hono';
 import { METHOD_NAME_ALL } from 'hono/router';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from '../logger.js';
 import { HAR_SNIFF_BYTES, startsLikeHar } from '../projects/import/detect.js';
 import { checkDepth } from '../store/document-limits.js';
-import { headerOf, type AppEnv } from './env.js';
+import { headerOf, setResponseHeader, type AppEnv } from './env.js';
 import { ApiError } from './problem.js';
 
 /** A valid incoming X-Request-ID is echoed (Hono's request-id middleware's rule); otherwise one is made. */
 const validRequestId = (id: string | undefined): id is string => id !== undefined && id.length <= 255 && !/[^\w\-=]/.test(id);
 
+/** The shell around a request: `enter` before anything else handles it, `leave` once it is answered. */
+export interface HardShell {
+  /** Sets the request id and starts the clock. */
+  enter(c: Context<AppEnv>): void;
+  leave(c: Context<AppEnv>): void;
+}
+
+/** What the shell keeps on a request's context, for `leave` and `respondJson`. */
+export interface ShellState {
+  /** The fixed headers, as `[name, value, name, value, ...]`. */
+  fixed: string[];
+  requestId: string;
+  started: number;
+  /** What `respondJson` wrote on Node's response, with the shell's headers. */
+  sent?: { status: number; ms: string };
+}
+
+const elapsed = (state: ShellState) => (performance.now() - state.started).toFixed(2);
+
+/** The shell's headers, as `[name, value, name, value, ...]`. */
+function shellHeaders(state: ShellState, ms: string): string[] {
+  const headers = state.fixed.slice();
+  headers.push('X-Request-ID', state.requestId, 'X-Response-Time', `${ms}ms`);
+  return headers;
+}
+
 /**
  * The hard-shell headers of DESIGN.md (HSTS only where the listener speaks TLS), the request id,
  * the response time, and one JSON log line per request (method, path but never the query, which
- * may hold a token, status, time): header and log line come from the one measurement. One
- * middleware in place of Hono's request-id and secure-headers: the headers go on Node's response
- * (see `setResponseHeader`), so a response with only its Content-Type stays on the adapter's fast
- * path instead of building a Fetch Response and `Headers` for every request.
+ * may hold a token, status, time): header and log line come from the one measurement. In place of
+ * Hono's request-id and secure-headers middleware: the headers go on Node's response (see
+ * `setResponseHeader`), so a response with only its Content-Type stays on the adapter's fast path
+ * instead of building a Fetch Response and `Headers` for every request.
  */
-export function hardShell(tls: boolean, log: Logger): MiddlewareHandler<AppEnv> {
+export function hardShell(tls: boolean, log: Logger): HardShell {
   // Only the headers DESIGN.md asks for: a JSON API has no use for the legacy browser ones
   // (X-Frame-Options is covered by frame-ancestors), and every header set costs per request.
-  const fixed: [string, string][] = [
-    ['Cache-Control', 'no-store'],
-    ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
-    ['Cross-Origin-Resource-Policy', 'same-origin'],
-    ['Referrer-Policy', 'no-referrer'],
-    ['X-Content-Type-Options', 'nosniff'],
-    ...(tls ? [['Strict-Transport-Security', 'max-age=31536000'] as [string, string]] : []),
+  const fixed = [
+    'Cache-Control', 'no-store',
+    'Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'",
+    'Cross-Origin-Resource-Policy', 'same-origin',
+    'Referrer-Policy', 'no-referrer',
+    'X-Content-Type-Options', 'nosniff',
+    ...(tls ? ['Strict-Transport-Security', 'max-age=31536000'] : []),
   ];
-  return async function hardShellHeadersAndLog(c, next) {
-    const started = performance.now();
+  const enter = (c: Context<AppEnv>) => {
     const given = headerOf(c, 'x-request-id');
     const requestId = validRequestId(given) ? given : randomUUID();
     c.set('requestId', requestId);
-    await next();
-    const ms = (performance.now() - started).toFixed(2);
-    const outgoing = c.env?.outgoing;
-    if (outgoing && !outgoing.headersSent) {
-      for (const [name, value] of fixed) outgoing.setHeader(name, value);
-      outgoing.setHeader('X-Request-ID', requestId);
-      outgoing.setHeader('X-Response-Time', `${ms}ms`);
-    } else {
-      const headers = c.res.headers;
-      for (const [name, value] of fixed) headers.set(name, value);
-      headers.set('X-Request-ID', requestId);
-      headers.set('X-Response-Time', `${ms}ms`);
-    }
-    log.info('request', { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Number(ms) });
+    c.set('shell', { fixed, requestId, started: performance.now() });
   };
+  const leave = (c: Context<AppEnv>) => {
+    const state = c.get('shell');
+    const ms = state.sent?.ms ?? elapsed(state);
+    const outgoing = c.env?.outgoing;
+    if (!state.sent) {
+      const headers = shellHeaders(state, ms);
+      const onNode = outgoing && !outgoing.headersSent;
+      for (let i = 0; i < headers.length; i += 2) {
+        if (onNode) outgoing.setHeader(headers[i], headers[i + 1]);
+        else c.res.headers.set(headers[i], headers[i + 1]);
+      }
+    }
+    log.info('request', { requestId: state.requestId, method: c.req.method, path: c.req.path, status: state.sent?.status ?? c.res.status, ms: Number(ms) });
+  };
+  return { enter, leave };
+}
+
+/**
+ * A 200 JSON answer written straight on Node's response: the shell's headers, the route's and
+ * the body's go in one `writeHead`, where `c.json` builds a Response whose headers the adapter
+ * then merges with those set on Node's response, checking each twice. A request from a browser
+ * (`Origin`: the CORS middleware adds its headers to Hono's response), or one without a Node
+ * response, is answered with `c.json`.
+ */
+export function respondJson(c: Context<AppEnv>, value: unknown, headers: Record<string, string>): Response {
+  const outgoing = c.env?.outgoing;
+  const state = c.get('shell') as ShellState | undefined;
+  if (!outgoing || outgoing.headersSent || !state || headerOf(c, 'origin') !== undefined) {
+    for (const [name, header] of Object.entries(headers)) setResponseHeader(c, name, header);
+    return c.json(value as object, 200);
+  }
+  const body = JSON.stringify(value);
+  const ms = elapsed(state);
+  const all = shellHeaders(state, ms);
+  for (const [name, header] of Object.entries(headers)) all.push(name, header);
+  all.push('Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)));
+  outgoing.writeHead(200, all);
+  outgoing.end(body);
+  state.sent = { status: 200, ms };
+  return RESPONSE_ALREADY_SENT;
 }
 
 export const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type);
@@ -102,12 +155,15 @@ const tooLarge = (cap: number, what: string) =>
  * depth-capped. The cap comes from the route the request reached: a file's contents (`?alt=media`
  * on a media route) and imports up to `mediaBytes`, every other body up to `metadataBytes`. The
  * body is read here, once, straight from Node's request (no Fetch Request is built for it) and put
- * in Hono's body cache, where the route's validator and `c.req.json()` find it. A body that
- * reaches no route is read up to the cap, not parsed.
+ * in Hono's body cache, where the route's validator and `c.req.json()` find it, before the route
+ * runs. A body that reaches no route is read up to the cap, not parsed.
  */
-export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; harImportBytes: number; jsonDepth: number }, prefix: string): MiddlewareHandler<AppEnv> {
-  return async function acceptJsonBody(c, next) {
-    if (!hasBody(c)) return next();
+export function jsonBodies(
+  limits: { metadataBytes: number; mediaBytes: number; harImportBytes: number; jsonDepth: number },
+  prefix: string,
+): (c: Context<AppEnv>) => Promise<void> {
+  return async function acceptJsonBody(c) {
+    if (!hasBody(c)) return;
     const route = routeOf(c, prefix);
     const contents = route !== undefined && c.req.query('alt') === 'media' ? mediaRoutes.get(route) : undefined;
     const textRoute = route !== undefined && textRoutes.has(route);
@@ -125,12 +181,12 @@ export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; 
       start = await readStart(c.env.incoming);
       if (startsLikeHar(start.bytes.toString('utf8'))) {
         c.set('harBody', rest(start, c.env.incoming));
-        return next();
+        return;
       }
     }
     if (Number(headerOf(c, 'content-length')) > cap) throw tooLarge(cap, what);
     const bytes = start?.ended ? start.bytes : await readBody(c.env.incoming, cap, () => tooLarge(cap, what), start?.bytes);
-    if (route === undefined) return next();
+    if (route === undefined) return;
     // Hono keeps promises in its body cache (`c.req.json()` chains on it), though it types them as values.
     if (json || text) {
       const body = bytes.toString('utf8');
@@ -140,7 +196,6 @@ export function jsonBodies(limits: { metadataBytes: number; mediaBytes: number; 
     } else {
       c.req.bodyCache.arrayBuffer = Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as unknown as ArrayBuffer;
     }
-    await next();
   };
 }
 

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { setResponseHeader, type Api, type AppEnv } from '../http/env.js';
+import type { Api, AppEnv } from '../http/env.js';
 import { indexPosition, pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
@@ -13,7 +13,7 @@ import {
 import { jsonValueSchema, patchBodySchema, patchRequestOf, type PatchOperation } from '../store/json-patch.js';
 import { trashFile } from '../store/trash.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
-import { hasBody, isJson } from '../http/shell.js';
+import { hasBody, isJson, respondJson } from '../http/shell.js';
 import { prefersMinimal } from '../http/prefer.js';
 
 /**
@@ -232,9 +232,7 @@ export function registerFiles(api: Api, services: Services): void {
         return c.json(media.value as object, 200);
       }
       const { record } = await readVisibleFile(store.storage, user, key);
-      // On Node's response: with the Content-Type alone the response stays on the adapter's fast path.
-      setResponseHeader(c, 'ETag', etagOf(record.version));
-      return c.json(record, 200);
+      return respondJson(c, record, { ETag: etagOf(record.version) });
     },
   );
 

@@ -16,12 +16,13 @@ import { benchProject } from './files.js';
  * GET /v1/files/{key} without the network: each request listener (raw node:http, the two
  * framework floors of framework-floor.ts, api-store's app) is called in this process with Node's own
  * `IncomingMessage` and `ServerResponse` over a socket that discards what is written, one request
- * at a time. The figure is CPU per request (the best of 5 rounds of 20,000), which depends far
+ * at a time. The figure is CPU per request (the best of 10 rounds of 10,000), which depends far
  * less on other work on the machine than a loopback rate does; the network's own cost, the same
- * for every listener, is left out, so the ratios are lower than over loopback.
+ * for every listener, is left out, so the ratios are lower than over loopback. Each round
+ * measures every listener in turn, so a change of load on the machine weighs on all of them.
  */
-const ROUNDS = 5;
-const REQUESTS = 20_000;
+const ROUNDS = 10;
+const REQUESTS = 10_000;
 
 function call(listener: RequestListener, url: string, headers: Record<string, string>): Promise<void> {
   const socket = new Duplex({ read() {}, write: (_chunk, _encoding, done) => done(), writev: (_chunks, done) => done() });
@@ -40,14 +41,17 @@ function call(listener: RequestListener, url: string, headers: Record<string, st
   });
 }
 
-async function cpuPerRequest(listener: RequestListener, url: string, headers: Record<string, string>): Promise<number> {
-  for (let i = 0; i < REQUESTS / 10; i++) await call(listener, url, headers);
-  let best = Infinity;
+/** The best CPU per request of each listener, in µs. */
+async function cpuPerRequest(listeners: RequestListener[], url: string, headers: Record<string, string>): Promise<number[]> {
+  for (const listener of listeners) for (let i = 0; i < REQUESTS / 5; i++) await call(listener, url, headers);
+  const best = listeners.map(() => Infinity);
   for (let round = 0; round < ROUNDS; round++) {
-    const before = process.cpuUsage();
-    for (let i = 0; i < REQUESTS; i++) await call(listener, url, headers);
-    const used = process.cpuUsage(before);
-    best = Math.min(best, (used.user + used.system) / REQUESTS);
+    for (const [index, listener] of listeners.entries()) {
+      const before = process.cpuUsage();
+      for (let i = 0; i < REQUESTS; i++) await call(listener, url, headers);
+      const used = process.cpuUsage(before);
+      best[index] = Math.min(best[index], (used.user + used.system) / REQUESTS);
+    }
   }
   return best;
 }
@@ -70,10 +74,11 @@ export async function run(): Promise<string> {
     const app = createApp(running.services, { loopback: true, tls: false, authenticator: localTokenAuthenticator(token) });
     const url = `${config.prefix}/files/${key}`;
     const headers = { Host: `127.0.0.1:${running.port}`, ...auth, Accept: '*/*', 'User-Agent': 'bench' };
-    const rawUs = await cpuPerRequest(raw, url, headers);
-    const honoUs = await cpuPerRequest(getRequestListener(floorApp('hono', () => document).fetch), url, headers);
-    const shellUs = await cpuPerRequest(getRequestListener(floorApp('shell', () => document).fetch), url, headers);
-    const storeUs = await cpuPerRequest(getRequestListener(app.fetch), url, headers);
+    const [rawUs, honoUs, shellUs, storeUs] = await cpuPerRequest(
+      [raw, getRequestListener(floorApp('hono', () => document).fetch), getRequestListener(floorApp('shell', () => document).fetch), getRequestListener(app.fetch)],
+      url,
+      headers,
+    );
     return [
       `### GET /files/{key} without the network: CPU per request (best of ${ROUNDS} × ${REQUESTS.toLocaleString('en')})`,
       '',

@@ -1,7 +1,6 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
-import { procStat, startBenchProcess } from '../load.js';
+import { procStat, startBenchProcess, type BenchProcess } from '../load.js';
 
 /**
  * Event delivery: 100 sockets observe, one writer changes at a steady rate; latency is measured
@@ -40,81 +39,85 @@ interface StepResult {
   cpuPerEvent: number;
 }
 
-async function openSockets(target: Target): Promise<WebSocket[]> {
-  return Promise.all(
-    Array.from({ length: subscribers }, async () => {
-      const socket = new WebSocket(target.socketUrl);
-      await new Promise((resolve, reject) => {
-        socket.once('open', resolve);
-        socket.once('error', reject);
-      });
-      if (target.subscribe) {
-        socket.send(target.subscribe);
-        await new Promise((resolve) => socket.once('message', resolve)); // the ack
-      }
-      return socket;
-    }),
-  );
+/** The receiving sockets are spread over this many processes (see event-receivers.ts). */
+const receiverProcesses = 4;
+
+type Receivers = BenchProcess<{ opened: number }>[];
+
+async function openReceivers(target: Target): Promise<Receivers> {
+  const script = new URL('../event-receivers.ts', import.meta.url);
+  const shares = Array.from({ length: receiverProcesses }, (_, i) => Math.floor((subscribers * (i + 1)) / receiverProcesses) - Math.floor((subscribers * i) / receiverProcesses));
+  return Promise.all(shares.map((share) => startBenchProcess<{ opened: number }>(script, [target.socketUrl, target.subscribe ?? '', String(share)])));
+}
+
+function nextMessage<T>(receiver: BenchProcess<unknown>, type: string): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (message: { type?: string }) => {
+      if (message.type !== type) return;
+      receiver.child.off('message', listener);
+      resolve(message as T);
+    };
+    receiver.child.on('message', listener);
+  });
 }
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
 
-/** One rate: writes spaced evenly (open loop, never waiting for the previous one). */
-async function step(target: Target, sockets: WebSocket[], rate: number, tag: string): Promise<StepResult> {
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const expected = Math.round(rate * secondsPerRate) * sockets.length;
-  let allDelivered!: () => void;
-  const done = new Promise<void>((resolve) => (allDelivered = resolve));
-  const onMessage = (data: WebSocket.RawData) => {
-    // The id is found by pattern rather than by parsing, so the load generator stays light.
-    const id = /bench-[a-z-]+-\d+-\d+/.exec(String(data))?.[0];
-    const sent = id === undefined ? undefined : sentAt.get(id);
-    if (sent === undefined) return;
-    latencies.push(performance.now() - sent);
-    if (latencies.length === expected) allDelivered();
-  };
-  for (const socket of sockets) socket.on('message', onMessage);
+/** The writer's send time in the id: µs of CLOCK_MONOTONIC, which the receivers' processes share. */
+const nowMicros = () => Number(process.hrtime.bigint() / 1000n);
 
+/** One rate: writes spaced evenly (open loop, never waiting for the previous one). */
+async function step(target: Target, receivers: Receivers, rate: number): Promise<StepResult> {
   const count = Math.round(rate * secondsPerRate);
+  const stepId = `${target.name}-${rate}`;
+  const allDone = Promise.all(
+    receivers.map((receiver) => {
+      receiver.child.send({ type: 'start', step: stepId, expected: count * receiver.info.opened });
+      return nextMessage(receiver, 'done');
+    }),
+  );
+
   const cpuBefore = procStat(target.pid).cpuMs ?? NaN;
   const start = performance.now();
   let failed = 0;
   const writes: Promise<unknown>[] = [];
   for (let n = 0; n < count; ) {
     const due = Math.min(count, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
-    for (; n < due; n++) {
-      const id = `bench-${tag}-${rate}-${n}`;
-      sentAt.set(id, performance.now());
-      writes.push(target.write(id).catch(() => (failed += 1)));
-    }
+    for (; n < due; n++) writes.push(target.write(`bench-${stepId}-${n}-${nowMicros()}`).catch(() => (failed += 1)));
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   await Promise.all(writes);
-  await Promise.race([done, new Promise((resolve) => setTimeout(resolve, drainMs))]);
-  for (const socket of sockets) socket.off('message', onMessage);
+  const drained = new Promise((resolve) => setTimeout(resolve, drainMs));
+  await Promise.race([allDone, drained]);
   const cpuPerEvent = ((procStat(target.pid).cpuMs ?? NaN) - cpuBefore) / count;
-  const sorted = latencies.sort((a, b) => a - b);
-  return { rate, sent: count, failed, delivered: latencies.length, expected, p50: percentile(sorted, 50), p99: percentile(sorted, 99), cpuPerEvent };
+  const reports = await Promise.all(
+    receivers.map((receiver) => {
+      const report = nextMessage<{ latencies: number[] }>(receiver, 'report');
+      receiver.child.send({ type: 'report' });
+      return report;
+    }),
+  );
+  const sorted = reports.flatMap((report) => report.latencies).sort((a, b) => a - b);
+  return { rate, sent: count, failed, delivered: sorted.length, expected: count * subscribers, p50: percentile(sorted, 50), p99: percentile(sorted, 99), cpuPerEvent };
 }
 
 /** Both targets at each rate, back to back, so that they share the machine's conditions. */
 async function measure(targets: Target[]): Promise<StepResult[][]> {
-  const sockets = await Promise.all(targets.map(openSockets));
+  const receivers = await Promise.all(targets.map(openReceivers));
   try {
     const results: StepResult[][] = targets.map(() => []);
     for (const rate of rates) {
       for (const [i, target] of targets.entries()) {
-        const result = await step(target, sockets[i], rate, target.name);
-        console.error(`events: ${target.name} ${rate}/s: ${result.delivered}/${result.expected} delivered, p99 ${ms(result.p99)} ms`);
+        const result = await step(target, receivers[i], rate);
+        console.error(`events: ${target.name} ${rate}/s: ${result.delivered}/${result.expected} delivered, p99 ${ms(result.p99)} ms, ${result.cpuPerEvent.toFixed(2)} ms CPU/event`);
         results[i].push(result);
       }
     }
     return results;
   } finally {
-    for (const socket of sockets.flat()) socket.terminate();
+    await Promise.all(receivers.flat().map((receiver) => receiver.stop()));
   }
 }
 

@@ -133,9 +133,12 @@ async function measure(targets: Target[]): Promise<StepResult[][]> {
 const sustained = (results: StepResult[]) =>
   results.filter((r) => r.delivered === r.expected && r.p99 < 20).reduce((best, r) => Math.max(best, r.rate), 0);
 
-/** The highest rate at which both sides delivered every event and api-store's p99 was at most twice the baseline's. */
+/**
+ * The highest rate at which api-store delivered every event with a p99 at most twice the baseline's,
+ * among the rates the baseline held (above those, both p99s measure a backlog on the machine).
+ */
 const withinTwice = (baseline: StepResult[], store: StepResult[]) =>
-  store.reduce((best, s, i) => (s.delivered === s.expected && baseline[i].delivered === baseline[i].expected && s.p99 <= 2 * baseline[i].p99 ? Math.max(best, s.rate) : best), 0);
+  store.reduce((best, s, i) => (s.delivered === s.expected && sustained([baseline[i]]) && s.p99 <= 2 * baseline[i].p99 ? Math.max(best, s.rate) : best), 0);
 
 const ms = (value: number) => (Number.isNaN(value) ? '–' : value.toFixed(1));
 
@@ -188,7 +191,7 @@ export async function run(): Promise<string> {
       }),
       '',
       `Highest rate with every event delivered and p99 < 20 ms: baseline ${sustained(baseline)}/s, api-store ${sustained(store)}/s (ratio ${(sustained(store) / (sustained(baseline) || 1)).toFixed(2)}x).`,
-      `Highest rate with every event delivered on both sides and api-store's p99 ≤ 2× the baseline's: ${withinTwice(baseline, store)}/s.`,
+      `Highest rate the baseline held at which api-store delivered every event with p99 ≤ 2× the baseline's: ${withinTwice(baseline, store)}/s.`,
       `Machine load average (1 min) before/after: ${loadBefore.toFixed(1)}/${loadavg()[0].toFixed(1)}.`,
       '',
     ];

@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   start: () => import('./suites/start.js'),
   'store-info': () => import('./suites/store-info.js'),
   events: () => import('./suites/events.js'),
+  'events-delivery': () => import('./suites/events-delivery.js'),
   files: () => import('./suites/files.js'),
   'files-cpu': () => import('./suites/files-cpu.js'),
   bodies: () => import('./suites/bodies.js'),

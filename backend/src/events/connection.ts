@@ -6,6 +6,7 @@ import type { Change } from '../store/changes.js';
 import { feedFloor, streamChanges } from '../store/change-feed.js';
 import { StoreUnavailableError } from '../store/open-errors.js';
 import { eventFrame, visibilityFor } from './delivery.js';
+import { sendShared, type SharedFrame } from './frames.js';
 import type { EventHub } from './hub.js';
 import { fileKeyOf, isObservablePath } from './paths.js';
 
@@ -37,7 +38,7 @@ const replayHighWaterBytes = 256 * 1024;
  */
 export class Connection {
   private readonly observed = new Map<string, number>();
-  private held: { change: Change; frame: Buffer }[] | undefined;
+  private held: { change: Change; frame: SharedFrame }[] | undefined;
   private heldBytes = 0;
   private commands: Promise<void> = Promise.resolve();
   private open = true;
@@ -75,12 +76,12 @@ export class Connection {
     if (this.open && this.observed.has(path)) this.send(text);
   }
 
-  /** A live change this user may see; `frame` is its UTF-8 JSON, encoded once for every socket. */
-  deliver(change: Change, frame: Buffer): void {
+  /** A live change this user may see; `frame` is its frame, encoded and framed once for every socket. */
+  deliver(change: Change, frame: SharedFrame): void {
     if (!this.open) return;
     if (this.held) {
       this.held.push({ change, frame });
-      this.heldBytes += frame.length;
+      this.heldBytes += frame.text.length;
       if (this.heldBytes > this.hub.maxBufferedBytes) this.fellBehind();
       return;
     }
@@ -223,11 +224,12 @@ export class Connection {
     return false;
   }
 
-  /** Frames are always text frames, whether given as a string or as encoded JSON. */
-  private send(data: string | Buffer, done?: (error?: Error) => void): void {
+  /** Frames are always text frames: a command's answer as a string, a live change framed once for all sockets. */
+  private send(data: string | SharedFrame, done?: (error?: Error) => void): void {
     if (!this.open) return done?.();
     corkUntilTurnEnds(this.socket);
-    this.socket.send(data, { binary: false }, done);
+    if (typeof data === 'string') this.socket.send(data, { binary: false }, done);
+    else sendShared(this.socket, data);
     if (this.socket.bufferedAmount > this.hub.maxBufferedBytes) this.fellBehind();
   }
 

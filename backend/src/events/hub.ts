@@ -5,6 +5,7 @@ import { StoreUnavailableError } from '../store/open-errors.js';
 import type { Store } from '../store/store.js';
 import { Connection } from './connection.js';
 import { eventFrame, visibleTo, type CanRead } from './delivery.js';
+import { sharedFrame, type SharedFrame } from './frames.js';
 
 /** How long a delivery waits before trying again while the shared database is out of reach. */
 const UNAVAILABLE_RETRY_MS = 250;
@@ -34,8 +35,8 @@ type Readers = Map<string, Promise<boolean> | boolean>;
 
 /**
  * Delivers committed changes to the event sockets of every listener. Changes are delivered in
- * seq order; each one's visibility is decided once per user, and its frame is serialized and
- * encoded once for all sockets. Visibility reads start as soon as a change is committed, so the
+ * seq order; each one's visibility is decided once per user, and its frame is serialized,
+ * encoded and framed once for all sockets (frames.ts). Visibility reads start as soon as a change is committed, so the
  * reads of consecutive changes overlap instead of running one after another. A slow socket is
  * closed rather than waited for, so it never delays the others or the writer.
  */
@@ -176,10 +177,10 @@ export class EventHub {
     this.readersOf(change, readers);
     if (readers.size === 0) return;
     for (const [user, visible] of readers) if (typeof visible !== 'boolean') readers.set(user, await visible);
-    let frame: Buffer | undefined;
+    let frame: SharedFrame | undefined;
     for (const connection of this.connections) {
       if (readers.get(connection.user) !== true || !connection.observes(change)) continue;
-      frame ??= Buffer.from(JSON.stringify(eventFrame(change)));
+      frame ??= sharedFrame(Buffer.from(JSON.stringify(eventFrame(change))));
       connection.deliver(change, frame);
     }
   }

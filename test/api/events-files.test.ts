@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Authenticator } from '../../backend/src/auth/caller.js';
 import { EventSocket, type Frame } from '../helpers/event-socket.js';
-import { startTestStore, type TestStore } from '../helpers/store.js';
+import { startTestStore, StoreUnavailableError, type TestStore } from '../helpers/store.js';
 
 type Json = Record<string, any>;
 
@@ -169,6 +169,28 @@ describe('permission filtering across users', () => {
       await nothingBefore(store, erin, 'erin');
     } finally {
       await Promise.all([dora.close(), finn.close(), erin.close()]);
+    }
+  });
+
+  test('a visibility check that finds the database out of reach is tried again: the reader still gets the change, in order', async () => {
+    const space = await create(store, { kind: 'Core#Space', info: { name: 'outage' } });
+    await share(store, space.key, [{ op: 'add', type: 'user', id: 'alice', value: 'reader' }]);
+    const alice = await observer(store, 'alice', '/files');
+    // What a shared PostgreSQL does while it restarts: the hub's next read fails with StoreUnavailableError.
+    const options = (store.running.services.events as unknown as { options: { canRead: (user: string, key: string) => Promise<boolean> } }).options;
+    const canRead = options.canRead;
+    options.canRead = async () => {
+      options.canRead = canRead;
+      throw new StoreUnavailableError(new Error('the database is restarting'));
+    };
+    try {
+      const first = await create(store, { kind: 'Core#HttpProject', info: { name: 'during' } }, space.key);
+      const second = await create(store, { kind: 'Core#HttpProject', info: { name: 'after' } }, space.key);
+      assert.deepEqual(pick(await alice.next()), { operation: 'created', id: first.key }, 'the change checked during the outage is not skipped');
+      assert.deepEqual(pick(await alice.next()), { operation: 'created', id: second.key });
+    } finally {
+      options.canRead = canRead;
+      await alice.close();
     }
   });
 

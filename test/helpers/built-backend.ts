@@ -12,7 +12,10 @@ export interface BuiltBackend {
   app: string;
   cli: string;
   child: string;
-  /** The server module (`startStore`) as the entries bundle it: what the API tests run on with API_STORE_TEST_BUNDLE. */
+  /**
+   * The server module (`startStore`) as the entries bundle it: what the API tests run on with
+   * API_STORE_TEST_BUNDLE. `open-errors.js` beside it is the store's errors of that same bundle.
+   */
   server: string;
   remove(): Promise<void>;
 }
@@ -21,8 +24,9 @@ export interface BuiltBackend {
 export async function buildBackend(): Promise<BuiltBackend> {
   const app = await mkdtemp(join(tmpdir(), 'api-store-bundle-'));
   const options = backendBuildOptions(join(app, 'out/backend'));
-  const server = fileURLToPath(new URL('../../backend/src/server.ts', import.meta.url));
-  await build({ ...options, entryPoints: { ...(options.entryPoints as Record<string, string>), server } });
+  const source = (path: string) => fileURLToPath(new URL(`../../backend/src/${path}`, import.meta.url));
+  const entryPoints = { ...(options.entryPoints as Record<string, string>), server: source('server.ts'), 'open-errors': source('store/open-errors.ts') };
+  await build({ ...options, entryPoints });
   await cp(join(repo, 'package.json'), join(app, 'package.json'));
   await symlink(join(repo, 'node_modules'), join(app, 'node_modules'));
   return {

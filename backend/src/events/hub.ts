@@ -158,15 +158,20 @@ export class EventHub {
     for (const connection of this.connections) {
       if (readers.has(connection.user) || !connection.observes(change)) continue;
       const visible = visibleTo(connection.user, change, this.options.canRead);
-      readers.set(
-        connection.user,
-        typeof visible === 'boolean'
-          ? visible
-          : visible.catch((error) => {
-              this.log.error('event visibility check failed', { seq: change.seq, error: String(error) });
-              return false;
-            }),
-      );
+      if (typeof visible === 'boolean') {
+        readers.set(connection.user, visible);
+        continue;
+      }
+      const checked = visible.catch((error) => {
+        // The shared database out of reach is not "cannot read": `deliver` rethrows it, and the
+        // change is delivered again once the database is back (see `deliverQueued`).
+        if (error instanceof StoreUnavailableError) throw error;
+        this.log.error('event visibility check failed', { seq: change.seq, error: String(error) });
+        return false;
+      });
+      // `deliver` awaits it later; until then its rejection must not count as unhandled.
+      checked.catch(() => {});
+      readers.set(connection.user, checked);
     }
     return readers;
   }

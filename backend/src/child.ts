@@ -4,11 +4,10 @@
  */
 import { configSchema } from './config.js';
 import { createLogger } from './logger.js';
-import { limitHeapGrowth } from './process/heap-growth.js';
 import { parentMessageSchema } from './process/messages.js';
 import { linkToParent } from './process/parent-link.js';
+import { startStoreWhileLoading } from './process/start-store.js';
 import type { RunningStore } from './server.js';
-import { openStorage } from './store/open-data-dir.js';
 import { StoreOpenError } from './store/open-errors.js';
 import { keyRingFromJson, keyRingToJson, type KeyRing } from './secrets/key-ring.js';
 import { givenKeySource } from './secrets/key-source.js';
@@ -21,7 +20,7 @@ if (!parent) {
   process.exit(2);
 }
 
-// The server's code loads while this process waits for `start`; the store opens alongside it.
+// The server's code loads while this process waits for `start` (see startStoreWhileLoading).
 const server = import('./server.js');
 let running: RunningStore | undefined;
 let stopping = false;
@@ -77,12 +76,7 @@ parent.onMessage(async (data) => {
     try {
       const { keys } = message.data;
       const keySource = keys ? givenKeySource({ ...keys, ring: keys.ring && keyRingFromJson(keys.ring) }, saveKeysWithParent) : undefined;
-      const storage = openStorage(config.data);
-      // startStore awaits it and reports its failure; until then it must not count as unhandled.
-      storage.catch(() => {});
-      const { startStore } = await server;
-      running = await startStore(config.data, createLogger(config.data.logLevel), { keySource, storage });
-      limitHeapGrowth();
+      running = await startStoreWhileLoading(config.data, createLogger(config.data.logLevel), { keySource }, server);
       parent!.send({ type: 'ready', port: running.port, ...(running.warnings.length ? { warnings: running.warnings } : {}) });
     } catch (error) {
       fatal(error instanceof StoreOpenError ? error.message : `The store could not start: ${(error as Error).message}`);

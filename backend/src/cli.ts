@@ -12,8 +12,7 @@ import { RestoreTargetError } from './backup/restore.js';
 import { UntrustedPathError, writePrivateFile } from './data-dir.js';
 import { loadCertificate } from './lan/tls.js';
 import { createLogger } from './logger.js';
-import { limitHeapGrowth } from './process/heap-growth.js';
-import { openStorage } from './store/open-data-dir.js';
+import { startStoreWhileLoading } from './process/start-store.js';
 import { StoreOpenError, StoreUnavailableError } from './store/open-errors.js';
 
 function fail(message: string, code = 1): never {
@@ -79,19 +78,13 @@ async function main(): Promise<void> {
     fail(parsed.error.issues.map((i) => `${configSource(i.path)}: ${i.message}`).join('\n'), 2);
   }
   const config = parsed.data;
-  const storage = openStorage(config);
-  // startStore awaits it and reports its failure; until then it must not count as unhandled.
-  storage.catch(() => {});
   let running;
   try {
-    // Loaded now, not with this module: the store's files open while the server's code loads.
-    const { startStore } = await import('./server.js');
-    running = await startStore(config, createLogger(config.logLevel), { storage });
+    running = await startStoreWhileLoading(config, createLogger(config.logLevel));
   } catch (error) {
     if (error instanceof StoreOpenError) fail(error.message);
     fail(`the store could not start: ${(error as Error).message}`);
   }
-  limitHeapGrowth();
 
   for (const warning of running.warnings) process.stderr.write(`api-store: error: ${warning}\n`);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

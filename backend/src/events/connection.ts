@@ -6,7 +6,7 @@ import type { Change } from '../store/changes.js';
 import { feedFloor, streamChanges } from '../store/change-feed.js';
 import { StoreUnavailableError } from '../store/open-errors.js';
 import { eventFrame, visibilityFor } from './delivery.js';
-import { sendShared, type SharedFrame } from './frames.js';
+import { sendShared, tcpOf, type SharedFrame } from './frames.js';
 import type { EventHub } from './hub.js';
 import { fileKeyOf, isObservablePath } from './paths.js';
 
@@ -254,13 +254,13 @@ export class Connection {
  * The TCP sockets under event sockets that were sent frames during this turn of the event loop.
  * Each stays corked until the turn ends, so every frame it was sent in the turn (the changes of
  * several commits, under load) leaves in one write instead of one system call per frame; idle,
- * a frame waits only for the rest of its turn. `_socket` is ws's TCP socket (ws itself corks it
- * around each frame's header and payload).
+ * a frame waits only for the rest of its turn (ws itself corks the TCP socket around each frame's
+ * header and payload).
  */
 const corked = new Set<Duplex>();
 
 function corkUntilTurnEnds(socket: WebSocket): void {
-  const tcp = (socket as WebSocket & { _socket?: Duplex })._socket;
+  const tcp = tcpOf(socket);
   if (!tcp || corked.has(tcp)) return;
   if (corked.size === 0) setImmediate(uncorkAll);
   tcp.cork();

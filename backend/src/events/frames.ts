@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import * as ws from 'ws';
 import { WebSocket } from 'ws';
 
@@ -8,9 +9,12 @@ const { Sender } = ws as unknown as {
 
 /** The parts of ws's socket that a shared frame is written through (private in its types). */
 interface SocketInternals {
-  _socket?: { write(chunk: Buffer): boolean };
+  _socket?: Duplex;
   _sender: { _state: number; _queue: unknown[]; _extensions: Record<string, unknown> };
 }
+
+/** The TCP stream under an event socket (ws's private `_socket`), undefined once it is gone. */
+export const tcpOf = (socket: WebSocket): Duplex | undefined => (socket as unknown as SocketInternals)._socket;
 
 /** ws's Sender state when it is not compressing or reading a Blob. */
 const senderIdle = 0;
@@ -38,7 +42,8 @@ export function sharedFrame(text: Buffer): SharedFrame {
  * stream's unsent bytes plus ws's queue.
  */
 export function sendShared(socket: WebSocket, frame: SharedFrame): void {
-  const { _socket: tcp, _sender: sender } = socket as unknown as SocketInternals;
+  const tcp = tcpOf(socket);
+  const sender = (socket as unknown as SocketInternals)._sender;
   const direct =
     tcp !== undefined &&
     socket.readyState === WebSocket.OPEN &&

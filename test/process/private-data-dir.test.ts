@@ -37,6 +37,10 @@ function runAs(uid: number, args: string[], stdin = '') {
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk) => (output.stdout += chunk));
   child.stderr.on('data', (chunk) => (output.stderr += chunk));
+  // A child that exits without reading its input (a short shell script) may close the pipe first.
+  child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   child.stdin.end(stdin);
   const done = async () => ({ ...(await exitOf(child)), ...output });
   return { child, output, done };

@@ -10,6 +10,7 @@ export type ProxyErrorCode =
   | 'connection_failed'
   | 'tls_error'
   | 'timeout'
+  | 'cancelled'
   | 'too_many_redirects'
   | 'target_forbidden'
   | 'response_too_large'

@@ -139,7 +139,8 @@ export function planProjectRun(document: unknown, input: ProjectRunInput): RunPl
 
 /**
  * Runs the plan, calling `emit` with one line per request as it completes and a summary last.
- * An aborted `signal` (the client went away) stops the run before the next request.
+ * An aborted `signal` (the client went away) stops the run before the next request; the sender
+ * is expected to cancel the request in flight with the same signal.
  */
 export async function runProject(plan: RunPlan, options: ProjectRunInput['options'], deps: RunDependencies, emit: (line: RunLine | RunSummary) => Promise<void>): Promise<void> {
   const started = performance.now();

@@ -185,6 +185,9 @@ export class SendSession {
   clock: HopClock = { start: performance.now() };
   readonly dispatchers = new Map<string, Dispatcher>();
 
+  /** `cancelled` aborts the request in flight, as when a run's client goes away. */
+  constructor(readonly cancelled?: AbortSignal) {}
+
   close(): void {
     for (const dispatcher of this.dispatchers.values()) dispatcher.destroy().catch(() => undefined);
     this.dispatchers.clear();
@@ -260,7 +263,7 @@ export function createRequestSender(options: SenderOptions) {
             method: request.method as Dispatcher.HttpMethod,
             headers: request.headers.flat(),
             body: request.body,
-            signal: deadline.signal,
+            signal: session.cancelled ? AbortSignal.any([deadline.signal, session.cancelled]) : deadline.signal,
           }),
         );
         const location = response.headers.location;
@@ -291,7 +294,9 @@ export function createRequestSender(options: SenderOptions) {
         });
       }
     } catch (error) {
-      const failure = classify(error, timedOut, clock, new URL(current.url).protocol === 'https:');
+      const failure = session.cancelled?.aborted && !timedOut
+        ? new ProxyFailure('cancelled', 'The request was cancelled: its client went away.')
+        : classify(error, timedOut, clock, new URL(current.url).protocol === 'https:');
       return finish({ error: { code: failure.code, message: failure.message, ...failure.extra, timings: harTimings(clock) } });
     } finally {
       clearTimeout(timer);

@@ -181,7 +181,8 @@ export function registerProxy(api: Api, { config, store }: Services): void {
           if (!signal.aborted) await ndjson.writeln(JSON.stringify(maskValues(line, secrets)));
         };
         // The run's requests go one after another, so they share keep-alive connections.
-        const session = new SendSession();
+        // A client that goes away cancels the request in flight as well as the ones after it.
+        const session = new SendSession(signal);
         try {
           await runProject(plan, input.options, { send: (request, settings) => send(request, settings, session), defaults, record, readCertificate, signal }, emit);
         } finally {

@@ -18,10 +18,13 @@ import { benchEntry } from './history.js';
  * `npm run bench history-layout`: a prototype of the history search index as postings (one record
  * per scope, term and batch listing the batch's entries that hold the term), measured on a bare
  * LevelDB before building it. Writes: the records of one 1,000-entry batch of bench entries in
- * several layouts, 20 batches each, JSON encoding inside the timed loop as in the history suite's
- * storage floor. Reads: the first page (35) of the same queries on a store of SEARCH_ENTRIES
- * entries in today's layout (one key per scope, term and entry, the store's own join) and in the
- * postings layout.
+ * several layouts (today's, without search keys, with postings in their place, and leaner ones),
+ * 20 batches each, JSON encoding inside the timed loop as in the history suite's storage floor,
+ * each right after a floor run; then the CPU of what batch/create does before the store. Reads:
+ * the first two pages (35) of the same queries on a store of LAYOUT_SEARCH_ENTRIES entries in
+ * today's layout (one key per scope, term and entry, the store's own join) and in postings, which
+ * must give the same keys. LAYOUT_VARIANTS (comma-separated names) picks layouts to write,
+ * LAYOUT_SKIP_WRITES / LAYOUT_SKIP_READS leave out a half.
  */
 
 const BATCH = 1000;
@@ -310,7 +313,7 @@ async function searches(dir: string): Promise<string[]> {
       ...postingsOps(entries).map((op): WriteOp => ({ type: 'put', ...op })),
     ]);
   }
-  const seeded = `Seeded ${SEARCH_ENTRIES.toLocaleString('en')} entries in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s (${((cpuNow() - seedCpu) / 1000).toFixed(1)} s CPU); (both layouts, one store each).`;
+  const seeded = `Seeded ${SEARCH_ENTRIES.toLocaleString('en')} entries in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s (${((cpuNow() - seedCpu) / 1000).toFixed(1)} s CPU), in both layouts, one store each.`;
   const queries = ['shipped', '4242', 'customers 4242', 'orders shipped', 'nothing'];
   const rows: string[] = [];
   for (const query of queries) {

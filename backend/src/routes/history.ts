@@ -30,7 +30,7 @@ const optionalScopeId = z.union([scopeId, z.literal('')]).optional();
  * optional, as some HTTP clients cannot give them) or an error response (`status` 0 and `error`)
  * for a request that failed. A failed request is history too.
  */
-const HistoryInputSchema = z
+export const HistoryInputSchema = z
   .looseObject({
     kind: z.literal(HISTORY_KIND).optional(),
     app: optionalScopeId,

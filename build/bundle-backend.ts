@@ -5,7 +5,8 @@
  * Native addons stay external: they load their binary relative to their own folder.
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { dirname } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const source = (path: string) => fileURLToPath(new URL(`../backend/src/${path}`, import.meta.url));
@@ -85,5 +86,8 @@ export function backendBuildOptions(outdir: string): BuildOptions {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await build(backendBuildOptions(fileURLToPath(new URL('../out/backend', import.meta.url))));
+  const outdir = fileURLToPath(new URL('../out/backend', import.meta.url));
+  // Chunk names carry a hash of their contents: an earlier build's chunks would stay beside the new ones and ship with the package.
+  await rm(join(outdir, 'chunks'), { recursive: true, force: true });
+  await build(backendBuildOptions(outdir));
 }

@@ -2,9 +2,11 @@
  * Bundles the backend's two entries (the `--server` CLI and the child the desktop app forks) into
  * out/backend/: loading one file is most of what makes the backend start fast. Code loaded on
  * first use (`import()`: OIDC, mDNS, TLS certificates, the proxy) goes to chunks beside them.
- * Native modules stay external: they load their binary relative to their own folder.
+ * Native addons stay external: they load their binary relative to their own folder.
  */
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const source = (path: string) => fileURLToPath(new URL(`../backend/src/${path}`, import.meta.url));
@@ -14,8 +16,6 @@ const source = (path: string) => fileURLToPath(new URL(`../backend/src/${path}`,
  * curlconverter's cURL parser), and the import parsers, large and loaded only on first import.
  */
 export const externalPackages = [
-  'level',
-  'classic-level',
   '@node-rs/argon2',
   'tree-sitter',
   'tree-sitter-bash',
@@ -27,6 +27,45 @@ export const externalPackages = [
   // pg's optional native binding, required only by `pg.native`, which api-store never uses.
   'pg-native',
 ];
+
+/**
+ * Bundled packages whose native addon's loader stays in the package's folder, as the module a
+ * bundle requires from node_modules. level's JavaScript (classic-level, abstract-level and their
+ * helpers: about 20 CommonJS files) is bundled: loaded from node_modules, resolving and wrapping
+ * them cost 15-25 ms of a start. Only classic-level's `binding.js`, which loads LevelDB's binary
+ * from its own folder (node-gyp-build), is not.
+ */
+export const externalAddonLoaders: Record<string, { request: RegExp; module: string }> = {
+  'classic-level': { request: /^\.\/binding(\.js)?$/, module: 'classic-level/binding.js' },
+};
+
+const addonLoadersExternal: Plugin = {
+  name: 'addon-loaders-external',
+  setup(build) {
+    for (const [name, { request, module }] of Object.entries(externalAddonLoaders)) {
+      const folder = new RegExp(`[\\\\/]node_modules[\\\\/]${name}[\\\\/]`);
+      build.onResolve({ filter: request }, (args) => (folder.test(args.importer) ? { path: module, external: true } : undefined));
+    }
+  },
+};
+
+/**
+ * zod's namespace (`z`) re-exports every locale, about 360 KB of the start's 1.6 MB of code to
+ * compile. The store speaks English only (zod's default locale, which its schemas module imports
+ * on its own): the locales index resolves to English alone.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: args.importer, namespace: 'zod-english-only' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
+      contents: "export { default as en } from '../locales/en.js';",
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
 
 export function backendBuildOptions(outdir: string): BuildOptions {
   return {
@@ -41,10 +80,14 @@ export function backendBuildOptions(outdir: string): BuildOptions {
     // Bundled CommonJS dependencies call require() for Node's own modules; ESM has no require.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     chunkNames: 'chunks/[name]-[hash]',
+    plugins: [zodEnglishOnly, addonLoadersExternal],
     logLevel: 'warning',
   };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await build(backendBuildOptions(fileURLToPath(new URL('../out/backend', import.meta.url))));
+  const outdir = fileURLToPath(new URL('../out/backend', import.meta.url));
+  // Chunk names carry a hash of their contents: an earlier build's chunks would stay beside the new ones and ship with the package.
+  await rm(join(outdir, 'chunks'), { recursive: true, force: true });
+  await build(backendBuildOptions(outdir));
 }

@@ -2,7 +2,7 @@
  * Entry of the backend as a child process (Electron utility process or child_process.fork).
  * The parent sends `start {config}`; the token arrives in that message, never in argv or env.
  */
-import { configSchema } from './config.js';
+import { parseConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { parentMessageSchema } from './process/messages.js';
 import { linkToParent } from './process/parent-link.js';
@@ -71,7 +71,7 @@ parent.onMessage(async (data) => {
   }
   if (message.data.type === 'start') {
     if (running) return;
-    const config = configSchema.safeParse(message.data.config);
+    const config = parseConfig(message.data.config);
     if (!config.success) fatal(`Invalid configuration: ${config.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
     try {
       const { keys } = message.data;

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLaunchToken } from './auth/local-token.js';
 import { configSource, parseServerArgs, serverHelp, UsageError } from './cli-args.js';
-import { configSchema } from './config.js';
+import { parseConfig } from './config.js';
 import { runAdminCommand } from './cli-admin.js';
 import { CommandFailed, runBackupCommand } from './cli-backup.js';
 import { runRotateKeyCommand } from './cli-secrets.js';
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   for (const warning of args.warnings) process.stderr.write(`api-store: warning: ${warning}\n`);
 
   const tokenFromEnv = process.env.API_STORE_TOKEN;
-  const parsed = configSchema.safeParse({ ...args.config, token: tokenFromEnv ?? createLaunchToken() });
+  const parsed = parseConfig({ ...args.config, token: tokenFromEnv ?? createLaunchToken() });
   if (!parsed.success) {
     fail(parsed.error.issues.map((i) => `${configSource(i.path)}: ${i.message}`).join('\n'), 2);
   }

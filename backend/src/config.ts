@@ -140,6 +140,13 @@ export const configSchema = z.object({
   insecureHttp: z.boolean().default(false),
 });
 
+/**
+ * The config as a start parses it, once: without zod's compiled fast path, which would generate
+ * and compile a parser for each of the schema's nested objects (10 ms or more of a start) to run
+ * it a single time.
+ */
+export const parseConfig = (input: unknown) => configSchema.safeParse(input, { jitless: true });
+
 export type StoreConfig = z.infer<typeof configSchema>;
 export type StoreConfigInput = z.input<typeof configSchema>;
 

@@ -130,9 +130,11 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
 
   const api = createApi(validationProblem);
   const sockets = createListenerSockets(app, maxCommandBytes, listener.authenticator);
-  registerRoutes(api, services, sockets);
-  let document: ReturnType<typeof openApiDocument> | undefined;
-  api.get('/openapi.json', (c) => c.json((document ??= openApiDocument(api, { version: services.version, prefix }))));
+  const loadOnFirstUse = registerRoutes(api, services, sockets, () => createApi(validationProblem));
+  // Every route is in the document: the resources registered on first use load for it.
+  let document: Promise<ReturnType<typeof openApiDocument>> | undefined;
+  const documentOf = async () => openApiDocument(api, [await loadOnFirstUse()], { version: services.version, prefix });
+  api.get('/openapi.json', async (c) => c.json(await (document ??= documentOf())));
   app.route(prefix, api);
 
   app.notFound((c) => problemResponse(c, new ApiError('not_found', 'There is nothing at this path.')));

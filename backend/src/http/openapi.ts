@@ -150,10 +150,15 @@ export function createApi(defaultHook: ValidationHook): Api {
 }
 
 /**
- * The OpenAPI document of `api`, complete for a generator: servers (the prefix), the bearer
- * credential and the event socket's query token, the tags the operations use.
+ * The OpenAPI document of `api` and of the routers of the resources it registers on first use
+ * (`groups`), complete for a generator: servers (the prefix), the bearer credential and the event
+ * socket's query token, the tags the operations use.
  */
-export function openApiDocument(api: OpenAPIHono<AppEnv>, info: { version: string; prefix: string }) {
+export function openApiDocument(api: OpenAPIHono<AppEnv>, groups: OpenAPIHono<AppEnv>[], info: { version: string; prefix: string }) {
+  // Their routers declare routes only (`createApi`'s `openapi`); the named schemas are found from the routes.
+  for (const group of groups) {
+    for (const definition of group.openAPIRegistry.definitions) if (definition.type === 'route') api.openAPIRegistry.registerPath(definition.route);
+  }
   // The contents of every Core#HttpProject, checked on write (see projects/project-document.ts) and
   // referenced by `POST /import`; converted here, not at start, as the document is built on first request.
   const { $schema: _dialect, ...projectSchema } = projectDocumentJsonSchema('openapi-3.0');

@@ -2,7 +2,7 @@
  * Bundles the backend's two entries (the `--server` CLI and the child the desktop app forks) into
  * out/backend/: loading one file is most of what makes the backend start fast. Code loaded on
  * first use (`import()`: OIDC, mDNS, TLS certificates, the proxy) goes to chunks beside them.
- * Native addons stay external: they load their binary relative to their own folder.
+ * Native modules stay external: they load their binary relative to their own folder.
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { rm } from 'node:fs/promises';
@@ -16,6 +16,8 @@ const source = (path: string) => fileURLToPath(new URL(`../backend/src/${path}`,
  * curlconverter's cURL parser), and the import parsers, large and loaded only on first import.
  */
 export const externalPackages = [
+  'level',
+  'classic-level',
   '@node-rs/argon2',
   'tree-sitter',
   'tree-sitter-bash',
@@ -27,27 +29,6 @@ export const externalPackages = [
   // pg's optional native binding, required only by `pg.native`, which api-store never uses.
   'pg-native',
 ];
-
-/**
- * Bundled packages whose native addon's loader stays in the package's folder, as the module a
- * bundle requires from node_modules. level's JavaScript (classic-level, abstract-level and their
- * helpers: about 20 CommonJS files) is bundled: loaded from node_modules, resolving and wrapping
- * them cost 15-25 ms of a start. Only classic-level's `binding.js`, which loads LevelDB's binary
- * from its own folder (node-gyp-build), is not.
- */
-export const externalAddonLoaders: Record<string, { request: RegExp; module: string }> = {
-  'classic-level': { request: /^\.\/binding(\.js)?$/, module: 'classic-level/binding.js' },
-};
-
-const addonLoadersExternal: Plugin = {
-  name: 'addon-loaders-external',
-  setup(build) {
-    for (const [name, { request, module }] of Object.entries(externalAddonLoaders)) {
-      const folder = new RegExp(`[\\\\/]node_modules[\\\\/]${name}[\\\\/]`);
-      build.onResolve({ filter: request }, (args) => (folder.test(args.importer) ? { path: module, external: true } : undefined));
-    }
-  },
-};
 
 /**
  * zod's namespace (`z`) re-exports every locale, about 360 KB of the start's 1.6 MB of code to
@@ -80,7 +61,7 @@ export function backendBuildOptions(outdir: string): BuildOptions {
     // Bundled CommonJS dependencies call require() for Node's own modules; ESM has no require.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     chunkNames: 'chunks/[name]-[hash]',
-    plugins: [zodEnglishOnly, addonLoadersExternal],
+    plugins: [zodEnglishOnly],
     logLevel: 'warning',
   };
 }

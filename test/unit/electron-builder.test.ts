@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { minimatch } from 'minimatch';
 import { parse } from 'yaml';
-import { externalAddonLoaders, externalPackages } from '../../build/bundle-backend.js';
+import { externalPackages } from '../../build/bundle-backend.js';
 import { electronBuilderValidator, productionNativeAddons } from '../helpers/electron-builder.js';
 
 const root = new URL('../../', import.meta.url);
@@ -64,8 +64,7 @@ test('every native addon stays out of the backend bundle, loaded from its own fo
   const addons = await productionNativeAddons(fileURLToPath(root));
   // The addon's package, or the package that loads it (@node-rs/argon2 loads @node-rs/argon2-<platform>).
   const packageOf = (addon: string) => addon.split('/').slice(1, addon.startsWith('node_modules/@') ? 3 : 2).join('/');
-  const external = [...externalPackages, ...Object.keys(externalAddonLoaders)];
-  const bundled = addons.filter((addon) => !external.some((name) => packageOf(addon) === name || packageOf(addon).startsWith(`${name}-`)));
+  const bundled = addons.filter((addon) => !externalPackages.some((name) => packageOf(addon) === name || packageOf(addon).startsWith(`${name}-`)));
   assert.deepEqual(bundled, []);
 });
 

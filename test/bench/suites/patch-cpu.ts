@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getRequestListener } from '@hono/node-server';
+import { startBenchProcess, type BenchProcess } from '../load.js';
+import { call } from './files-cpu.js';
+
+/**
+ * PATCH /v1/files/{key} without the network, as the events suite sends it (one `replace` of
+ * `/info/name` on one of 10 projects), with 10 sockets observing `/files` in another process so
+ * that the change's fan-out (visibility check, frame, socket writes) is counted. The figure is the
+ * CPU time of this process per request (every thread: LevelDB's writes and compactions count),
+ * the best and the median of 10 rounds of 2,000.
+ *
+ * `PATCH_CPU_BEFORE=<git ref>` measures that commit's backend too, in this same process on a
+ * store of its own, the two alternating within each round: a before/after that the load of the
+ * machine weighs on alike.
+ */
+const ROUNDS = 10;
+const REQUESTS = 2000;
+const FILES = 10;
+const SOCKETS = 10;
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Side {
+  name: string;
+  send(i: number): Promise<number>;
+  stop(): Promise<void>;
+  cpu: number[];
+}
+
+/** The backend's modules from `root` (this repository, or an older commit's backend extracted beside it). */
+async function loadBackend(root: string) {
+  const load = (path: string) => import(pathToFileURL(join(root, 'backend/src', path)).href);
+  const [server, config, logger, app, token] = await Promise.all([load('server.ts'), load('config.ts'), load('logger.ts'), load('http/app.ts'), load('auth/local-token.ts')]);
+  return { startStore: server.startStore, configSchema: config.configSchema, createLogger: logger.createLogger, createApp: app.createApp, ...token };
+}
+
+/** A store of the backend at `root` with its files and observers, and how to send it the bench's PATCH. */
+async function openSide(name: string, root: string): Promise<Side> {
+  const backend = await loadBackend(root);
+  const dataDir = await mkdtemp(join(tmpdir(), 'api-store-bench-patch-cpu-'));
+  const token = backend.createLaunchToken();
+  const config = backend.configSchema.parse({ dataDir, token, logLevel: 'silent' });
+  const running = await backend.startStore(config, backend.createLogger('silent'));
+  let receivers: BenchProcess<{ opened: number }> | undefined;
+  try {
+    const base = `http://127.0.0.1:${running.port}${config.prefix}`;
+    const auth = { Authorization: `Bearer ${token}` };
+    const keys: string[] = [];
+    for (let n = 0; n < FILES; n++) {
+      const created = await fetch(`${base}/files`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'Core#HttpProject', info: { name: `bench ${n}` } }) });
+      keys.push(((await created.json()) as { key: string }).key);
+    }
+    const observe = JSON.stringify({ kind: 'Core#BackendCommand', cmd: 0, path: '/files' });
+    receivers = await startBenchProcess(new URL('../event-receivers.ts', import.meta.url), [`${base.replace(/^http/, 'ws')}/events?token=${token}`, observe, String(SOCKETS)]);
+    const listener = getRequestListener(backend.createApp(running.services, { loopback: true, tls: false, authenticator: backend.localTokenAuthenticator(token) }).fetch);
+    const headers = { Host: `127.0.0.1:${running.port}`, ...auth, 'Content-Type': 'application/json', Accept: '*/*', 'User-Agent': 'bench' };
+    const opened = receivers;
+    return {
+      name,
+      cpu: [],
+      send: (i) =>
+        call(listener, `${config.prefix}/files/${keys[i % FILES]}`, headers, {
+          method: 'PATCH',
+          body: JSON.stringify([{ op: 'replace', path: '/info/name', value: `bench-${name}-${i}-${process.hrtime.bigint()}` }]),
+        }),
+      stop: async () => {
+        await opened.stop();
+        await running.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await receivers?.stop();
+    await running.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function cpuPerRequest(side: Side, count: number): Promise<number> {
+  const before = process.cpuUsage();
+  for (let i = 0; i < count; i++) {
+    const status = await side.send(i);
+    if (status !== 200) throw new Error(`${side.name}: PATCH answered ${status}`);
+  }
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / count;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+export async function run(): Promise<string> {
+  const ref = process.env.PATCH_CPU_BEFORE;
+  const sides: Side[] = [];
+  let extracted: string | undefined;
+  const loadBefore = loadavg()[0];
+  try {
+    if (ref) {
+      // Beside the repository, so that the old backend resolves the same node_modules.
+      extracted = await mkdtemp(join(repo, '.bench-before-'));
+      execFileSync('sh', ['-c', `git -C "${repo}" archive "${ref}" backend package.json | tar -x -C "${extracted}"`]);
+      await symlink(join(repo, 'node_modules'), join(extracted, 'node_modules'));
+      sides.push(await openSide(`before (${ref})`, extracted));
+    }
+    sides.push(await openSide('this tree', repo));
+    for (const side of sides) await cpuPerRequest(side, REQUESTS / 2);
+    for (let round = 0; round < ROUNDS; round++) for (const side of sides) side.cpu.push(await cpuPerRequest(side, REQUESTS));
+  } finally {
+    await Promise.all(sides.map((side) => side.stop()));
+    if (extracted) await rm(extracted, { recursive: true, force: true });
+  }
+  const last = sides[sides.length - 1];
+  return [
+    `### PATCH /files/{key} without the network: CPU per request (${ROUNDS} rounds × ${REQUESTS.toLocaleString('en')}, ${SOCKETS} sockets observing)`,
+    '',
+    '| backend | best µs | median µs | median / first row |',
+    '|---|---|---|---|',
+    ...sides.map((side) => `| ${side.name} | ${Math.min(...side.cpu).toFixed(1)} | ${median(side.cpu).toFixed(1)} | ${(median(side.cpu) / median(sides[0].cpu)).toFixed(2)}x |`),
+    '',
+    `Rounds (µs, in order): ${sides.map((side) => `${side.name}: ${side.cpu.map((v) => v.toFixed(0)).join(', ')}`).join('; ')}.`,
+    `Machine load average (1 min) before/after: ${loadBefore.toFixed(1)}/${loadavg()[0].toFixed(1)}.${last === sides[0] ? ' Set PATCH_CPU_BEFORE=<git ref> to measure an older backend in the same run.' : ''}`,
+    '',
+  ].join('\n');
+}

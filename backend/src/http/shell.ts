@@ -191,7 +191,11 @@ export function jsonBodies(
     if (json || text) {
       const body = bytes.toString('utf8');
       // A text body is parsed (and depth-checked) by its route.
-      if (json) checkDepth(parseJson(body), limits.jsonDepth);
+      if (json) {
+        const value = parseJson(body);
+        checkDepth(value, limits.jsonDepth);
+        c.set('jsonBody', { value });
+      }
       c.req.bodyCache.text = Promise.resolve(body) as unknown as string;
     } else {
       c.req.bodyCache.arrayBuffer = Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as unknown as ArrayBuffer;

@@ -14,14 +14,15 @@ import { call } from './files-cpu.js';
  * CPU time of this process per request (every thread: LevelDB's writes and compactions count),
  * the best and the median of 10 rounds of 2,000.
  *
- * `PATCH_CPU_BEFORE=<git ref>` measures that commit's backend too, in this same process on a
+ * `PATCH_CPU_SOCKETS` sets how many sockets observe. `PATCH_CPU_BEFORE=<git ref>` measures that commit's backend too, in this same process on a
  * store of its own, the two alternating within each round: a before/after that the load of the
  * machine weighs on alike.
  */
 const ROUNDS = 10;
 const REQUESTS = 2000;
 const FILES = 10;
-const SOCKETS = 10;
+/** Sockets observing `/files` (`PATCH_CPU_SOCKETS`, 10 unless set): each adds the write of every event to one more socket. */
+const SOCKETS = Number(process.env.PATCH_CPU_SOCKETS ?? 10);
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 

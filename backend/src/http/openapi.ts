@@ -1,8 +1,8 @@
 import { createRoute as declareRoute, OpenAPIHono, z, type Hook, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { isOpenRoute } from '../auth/open-routes.js';
 import { projectDocumentJsonSchema } from '../projects/project-document.js';
-import { HTTPException } from 'hono/http-exception';
 import { headerOf, type Api, type AppEnv } from './env.js';
 import { hasBody } from './shell.js';
 import { errorCodes } from './error-codes.js';

@@ -32,7 +32,6 @@ const infoSchema = z.looseObject({ name: z.string().min(1).max(1000), descriptio
 export const fileInputSchema = z.looseObject({ key: clientKeySchema.optional(), kind: kindSchema, info: infoSchema });
 export type FileInput = z.infer<typeof fileInputSchema>;
 
-
 /** A file the caller may see, with the caller's role on it. */
 export interface VisibleFile {
   record: FileRecord;

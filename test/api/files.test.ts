@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { verifyStore } from '../../backend/src/store/verify.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
 
 type Json = Record<string, any>;
@@ -131,6 +132,36 @@ describe('files', () => {
     await expectProblem(await store.api(`/files?parent=${randomUUID()}`), 404, 'file_not_found');
     await expectProblem(await store.api('/files?limit=501'), 400, 'validation_failed');
     await expectProblem(await store.api('/files?since=yesterday'), 400, 'validation_failed');
+  });
+
+  test('patches rewrite only the index entries that change, and leave the indexes exactly as the final record needs them', async () => {
+    const root = await create(store, space('Index Root'));
+    const inner = await create(store, space('Index Inner'), root.key);
+    const file = await create(store, note('Lighthouse keeper log'), inner.key);
+    const patch = async (operations: Json[], query = '') => {
+      const response = await store.api(`/files/${file.key}${query}`, { method: 'PATCH', body: operations });
+      assert.equal(response.status, 200, JSON.stringify(await response.clone().json()));
+    };
+    await store.api(`/files/${file.key}?alt=media`, { method: 'PUT', body: { entries: [] } });
+    await patch([{ op: 'replace', path: '/info/name', value: 'Lighthouse beacon log' }]);
+    await patch([{ op: 'add', path: '/info/description', value: 'Foghorn schedule' }]);
+    await patch([{ op: 'add', path: '/tags', value: ['coast'] }]);
+    await patch([{ op: 'add', path: '/entries/-', value: 1 }], '?alt=media');
+    await patch([{ op: 'replace', path: '/info/name', value: 'Beacon log' }, { op: 'remove', path: '/info/description' }]);
+    await patch([{ op: 'replace', path: '/info/name', value: 'Beacon log' }]);
+
+    const search = async (words: string, parent?: string) =>
+      ((await (await store.api(`/files?query=${encodeURIComponent(words)}${parent ? `&parent=${parent}` : ''}`)).json()) as Json).items.map((item: Json) => item.key);
+    assert.deepEqual(await search('beacon'), [file.key]);
+    assert.deepEqual(await search('beacon', inner.key), [file.key]);
+    assert.deepEqual(await search('lighthouse'), []);
+    assert.deepEqual(await search('foghorn'), []);
+    const listed = await listAll(store, `parent=${inner.key}`, 10);
+    assert.deepEqual(listed.map((item) => [item.key, item.info.name, item.info.description]), [[file.key, 'Beacon log', undefined]]);
+    const current = (await (await store.api(`/files/${file.key}`)).json()) as Json;
+    assert.deepEqual((await listAll(store, `parent=${inner.key}&since=${current.updated - 1}`, 10)).map((item) => item.key), [file.key]);
+    assert.deepEqual(await listAll(store, `parent=${inner.key}&since=${current.updated}`, 10), []);
+    assert.deepEqual((await verifyStore(store.running.services.store.storage)).problems, []);
   });
 
   test('paging through 1,000 files gives each exactly once; a tampered cursor is a 400', async () => {

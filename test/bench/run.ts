@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   'events-delivery': () => import('./suites/events-delivery.js'),
   files: () => import('./suites/files.js'),
   'files-cpu': () => import('./suites/files-cpu.js'),
+  'patch-cpu': () => import('./suites/patch-cpu.js'),
   bodies: () => import('./suites/bodies.js'),
   history: () => import('./suites/history.js'),
   'history-layout': () => import('./suites/history-layout.js'),

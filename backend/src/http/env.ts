@@ -15,6 +15,8 @@ export interface AppEnv {
     shell: ShellState;
     /** A HAR import's body, left unread by the shell for the route to stream (shell.ts). */
     harBody?: AsyncIterable<Buffer>;
+    /** A JSON body as the shell parsed it (shell.ts), for the route's validation. */
+    jsonBody?: { value: unknown };
   };
 }
 

@@ -1,8 +1,10 @@
 import { createRoute as declareRoute, OpenAPIHono, z, type Hook, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { isOpenRoute } from '../auth/open-routes.js';
 import { projectDocumentJsonSchema } from '../projects/project-document.js';
-import type { Api, AppEnv } from './env.js';
+import { headerOf, type Api, type AppEnv } from './env.js';
+import { hasBody } from './shell.js';
 import { errorCodes } from './error-codes.js';
 
 /** Building blocks of route declarations, so every resource file describes JSON the same way. */
@@ -103,20 +105,48 @@ export function createRoute<P extends string, R extends Omit<RouteConfig, 'path'
 type HookAnswer = Response | { response: Response } | void | undefined;
 type ValidationHook = (result: { target: string; data: unknown; success: boolean; error?: z.ZodError }, c: Context<AppEnv>) => HookAnswer | Promise<HookAnswer>;
 
+/** What @hono/zod-openapi's media type gate lets through for a JSON body, and what Hono's validator then parses. */
+const jsonRequestType = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
+const jsonMediaType = /^application\/([\w.-]+\+)?json$/i;
+
+/** The schema of a body that is JSON only and required (`jsonBody`), which `validateInput` validates itself. */
+function requiredJsonSchema(body: { required?: boolean; content?: Record<string, unknown> } | undefined): z.ZodType | undefined {
+  if (!body?.required || Object.keys(body.content ?? {}).length !== 1) return undefined;
+  const media = body.content?.['application/json'];
+  const schema = media && typeof media === 'object' && 'schema' in media ? media.schema : undefined;
+  return schema instanceof z.ZodType ? schema : undefined;
+}
+
+interface InputSchemas {
+  query?: z.ZodType;
+  params?: z.ZodType;
+  headers?: z.ZodType;
+  json?: z.ZodType;
+}
+
 /**
- * Validates a route's path parameters and query with its zod schemas, as @hono/zod-openapi's
- * validators would (the same values, the same hook and the same 400), in one middleware that
- * reads them straight from Hono's context: Hono's validator reads `Content-Type` for every
- * target, which makes @hono/node-server build a Fetch `Headers` of the request even for a GET.
+ * Validates a route's query, path parameters, headers and required JSON body with its zod
+ * schemas, as @hono/zod-openapi's validators would (the same values, order, hook, 400 and 415
+ * answers), in one middleware that reads them from Node's request: Hono's validators read
+ * `Content-Type` and the headers through a Fetch `Headers` of the request, which @hono/node-server
+ * builds for it, and parse the body a second time. The body is the one the shell parsed.
  */
-function validateParamsAndQuery(schemas: { query?: z.ZodType; params?: z.ZodType }, hook: ValidationHook | undefined): MiddlewareHandler<AppEnv> {
-  const targets: ['query' | 'param', z.ZodType, (c: Context<AppEnv>) => unknown][] = [];
-  // The order of @hono/zod-openapi: the query first, then the path parameters.
+function validateInput(schemas: InputSchemas, hook: ValidationHook | undefined): MiddlewareHandler<AppEnv> {
+  type Target = 'query' | 'param' | 'header' | 'json';
+  const targets: [Target, z.ZodType, (c: Context<AppEnv>) => unknown][] = [];
   if (schemas.query) targets.push(['query', schemas.query, (c) => Object.fromEntries(Object.entries(c.req.queries()).map(([name, values]) => [name, values.length === 1 ? values[0] : values]))]);
   if (schemas.params) targets.push(['param', schemas.params, (c) => c.req.param()]);
+  if (schemas.headers) {
+    // Header names arrive lower-cased; the schema's own spelling is given back, as @hono/zod-validator does.
+    const shape = (schemas.headers as z.ZodObject).shape ?? {};
+    const names = new Map(Object.keys(shape).map((name) => [name.toLowerCase(), name]));
+    const headersOf = (c: Context<AppEnv>): Record<string, string | string[] | undefined> => c.env?.incoming?.headers ?? c.req.header();
+    targets.push(['header', schemas.headers, (c) => Object.fromEntries(Object.entries(headersOf(c)).map(([name, value]) => [names.get(name) ?? name, Array.isArray(value) ? value.join(', ') : value]))]);
+  }
+  if (schemas.json) targets.push(['json', schemas.json, () => undefined]);
   return async function validateInput(c, next) {
     for (const [target, schema, valueOf] of targets) {
-      const data = valueOf(c);
+      const data = target === 'json' ? await jsonInput(c) : valueOf(c);
       const result = schema.safeParse(data);
       let answer = hook?.({ ...result, data, target }, c);
       if (answer instanceof Promise) answer = await answer;
@@ -128,22 +158,38 @@ function validateParamsAndQuery(schemas: { query?: z.ZodType; params?: z.ZodType
   };
 }
 
+/** A JSON body as @hono/zod-openapi's gate and Hono's validator take it: 415 for another type, `{}` when there is none. */
+async function jsonInput(c: Context<AppEnv>): Promise<unknown> {
+  const type = headerOf(c, 'content-type');
+  if (type ? !jsonRequestType.test(type) : hasBody(c)) throw new HTTPException(415, { message: 'Unsupported Media Type' });
+  if (!type || !jsonMediaType.test(type.split(';')[0].trim())) return {};
+  const parsed = c.get('jsonBody');
+  if (parsed !== undefined) return parsed.value;
+  try {
+    return await c.req.json();
+  } catch {
+    throw new HTTPException(400, { message: 'Malformed JSON in request body' });
+  }
+}
+
 /**
  * The router of the resource routes (paths below the prefix). Its `openapi` declares a route
- * in the OpenAPI document exactly as @hono/zod-openapi does, and validates the route's path
- * parameters and query in one step (`validateParamsAndQuery`); headers, cookies and bodies keep
- * @hono/zod-openapi's validators.
+ * in the OpenAPI document exactly as @hono/zod-openapi does, and validates the route's query,
+ * path parameters, headers and required JSON body in one step (`validateInput`); cookies and
+ * other bodies keep @hono/zod-openapi's validators.
  */
 export function createApi(defaultHook: ValidationHook): Api {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: defaultHook as Hook<unknown, AppEnv, string, unknown> });
   const declare = api.openapi;
   const openapi = (route: RouteConfig, handler: never, hook?: ValidationHook) => {
-    const { params, query, ...request } = route.request ?? {};
-    if (!params && !query) return declare(route, handler, hook as never);
+    const { params, query, headers, body, ...request } = route.request ?? {};
+    const json = requiredJsonSchema(body);
+    if (!params && !query && !headers && !json) return declare(route, handler, hook as never);
     const { middleware, hide, ...declared } = route;
     if (!hide) api.openAPIRegistry.registerPath(declared);
-    const input = validateParamsAndQuery({ params: params as z.ZodType | undefined, query: query as z.ZodType | undefined }, hook ?? defaultHook);
-    return declare({ ...route, hide: true, request, middleware: [...(middleware ? [middleware].flat() : []), input] }, handler, hook as never);
+    const input = validateInput({ params: params as z.ZodType | undefined, query: query as z.ZodType | undefined, headers: headers as z.ZodType | undefined, json }, hook ?? defaultHook);
+    const left = json ? request : { ...request, body };
+    return declare({ ...route, hide: true, request: left, middleware: [...(middleware ? [middleware].flat() : []), input] }, handler, hook as never);
   };
   api.openapi = openapi as unknown as Api['openapi'];
   return api;

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { headerOf, type AppEnv } from './env.js';
+import { headerOf, setResponseHeader, type AppEnv } from './env.js';
 
 /**
  * `Prefer: return=minimal` (RFC 7240): the client does not want the changed document back, only
@@ -10,6 +10,6 @@ export function prefersMinimal(c: Context<AppEnv>): boolean {
   const prefer = headerOf(c, 'prefer');
   if (!prefer) return false;
   const minimal = prefer.split(',').some((preference) => /^\s*return\s*=\s*"?minimal"?\s*(;|$)/i.test(preference));
-  if (minimal) c.header('Preference-Applied', 'return=minimal');
+  if (minimal) setResponseHeader(c, 'Preference-Applied', 'return=minimal');
   return minimal;
 }

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { Api, AppEnv } from '../http/env.js';
+import { headerOf, type Api, type AppEnv } from '../http/env.js';
 import { indexPosition, pageQuery } from '../http/page-query.js';
 import { ApiError } from '../http/problem.js';
 import type { Services } from '../http/services.js';
@@ -98,7 +98,8 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
 /** The body of a route whose schema depends on the query: the shell has capped, parsed and depth-checked it. */
 const readJson = async (c: Context<AppEnv>) => {
   if (!hasBody(c)) throw new ApiError('validation_failed', 'A JSON body is required.', { errors: [{ path: 'json', message: 'required' }] });
-  return (await c.req.json()) as unknown;
+  const parsed = c.get('jsonBody');
+  return parsed ? parsed.value : ((await c.req.json()) as unknown);
 };
 
 /** A Content-Type as a client may send it: `type/subtype` and parameters. */
@@ -261,14 +262,13 @@ export function registerFiles(api: Api, services: Services): void {
       const { key } = c.req.valid('param');
       const user = c.get('caller').user;
       const request = patchRequestOf(c.req.valid('json'));
-      const ifMatch = c.req.header('If-Match');
+      const ifMatch = headerOf(c, 'if-match');
       if (c.req.valid('query').alt === 'media') {
         const { media, revert } = await changeMedia(store, user, key, { patch: request }, { ifMatch, ...mediaLimits });
         return mediaAnswer(c, media, revert);
       }
       const { record, revert } = await patchFile(store, user, key, request, { ifMatch, ...metadataLimits });
-      c.header('ETag', etagOf(record.version));
-      return c.json(prefersMinimal(c) ? { version: record.version, revert } : { ...record, revert }, 200);
+      return respondJson(c, prefersMinimal(c) ? { version: record.version, revert } : { ...record, revert }, { ETag: etagOf(record.version) });
     },
   );
 

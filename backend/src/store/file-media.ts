@@ -2,8 +2,7 @@ import { StoreError } from './store-error.js';
 import { checkFileContents } from '../projects/project-document.js';
 import { checkByteSize, checkSize, type DocumentLimits } from './document-limits.js';
 import { below, fileSections, pad, SEP, type FileRecord, type MediaRecord, type Revision } from './file-records.js';
-import { placementOf } from './file-search.js';
-import { checkVersion, parentOf, putRecord, readVisibleFile, requireRole, touched } from './files.js';
+import { checkVersion, parentOf, readVisibleFile, replaceRecord, requireRole, touched } from './files.js';
 import { applyJsonPatch, type PatchOperation, type PatchRequest } from './json-patch.js';
 import { readPage, type Page, type PageRequest } from './paging.js';
 import type { Storage } from './storage.js';
@@ -98,7 +97,7 @@ export async function changeMedia(
     const types = { ...(type ? { type } : {}), ...(current?.type ? { previousType: current.type } : {}) };
     const revision: Revision = { version: media.version, patch, revert: outcome.revert, user, time: m.now, ...app, ...types };
     const record: FileRecord = touched(file.record, user, m.now);
-    putRecord(m, record, await placementOf(store.storage, record), file.record);
+    await replaceRecord(m, store.storage, record, file.record);
     m.put(fileSections.media, key, media);
     m.put(fileSections.revisions, revisionKey(key, media.version), revision);
     m.change({

@@ -66,6 +66,24 @@ export function putSearchTerms(m: Mutation, record: FileRecord, placement: Place
   for (const key of fileSearchKeys(record, placement)) m.put(fileSections.words, key, 0);
 }
 
+/**
+ * Stages the search entries that differ between two versions of a live file (same key, owner and
+ * parents, hence the same scopes): the terms `previous` had and `record` has not are removed, the
+ * new ones added, the shared ones left alone. The placement is read only when the terms changed.
+ */
+export async function replaceSearchTerms(m: Mutation, previous: FileRecord, record: FileRecord, placement: () => Promise<Placement>): Promise<void> {
+  const before = termsOf(textsOf(previous));
+  const after = termsOf(textsOf(record));
+  const removed = [...before].filter((term) => !after.has(term));
+  const added = [...after].filter((term) => !before.has(term));
+  if (!removed.length && !added.length) return;
+  const scopes = searchScopes(record, await placement());
+  for (const scope of scopes) {
+    for (const term of removed) m.del(fileSections.words, `${scope}${SEP}${term}${SEP}${record.key}`);
+    for (const term of added) m.put(fileSections.words, `${scope}${SEP}${term}${SEP}${record.key}`, 0);
+  }
+}
+
 export function deleteSearchTerms(m: Mutation, record: FileRecord, placement: Placement): void {
   for (const key of fileSearchKeys(record, placement)) m.del(fileSections.words, key);
 }

@@ -8,11 +8,11 @@ import {
 } from './file-records.js';
 import { checkSize, type DocumentLimits } from './document-limits.js';
 import { checkFileContents } from '../projects/project-document.js';
-import { deleteSearchTerms, placementIn, placementOf, putSearchTerms, rootPlacement, searchFiles, type Placement } from './file-search.js';
+import { deleteSearchTerms, placementIn, placementOf, putSearchTerms, replaceSearchTerms, rootPlacement, searchFiles, type Placement } from './file-search.js';
 import { hasAttachments } from './history.js';
 import { applyJsonPatch, type PatchRequest } from './json-patch.js';
 import { readPage, type Page, type PageRequest } from './paging.js';
-import type { KeyRange, Storage } from './storage.js';
+import type { KeyRange, Storage, StorageReader } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { withFields } from './with-fields.js';
 import { sealSecretFields } from '../secrets/contents.js';
@@ -31,9 +31,6 @@ const infoSchema = z.looseObject({ name: z.string().min(1).max(1000), descriptio
 /** What a client sends to create a file; server-owned fields in it are ignored (overwritten). */
 export const fileInputSchema = z.looseObject({ key: clientKeySchema.optional(), kind: kindSchema, info: infoSchema });
 export type FileInput = z.infer<typeof fileInputSchema>;
-
-/** What must still hold after a metadata patch. */
-const patchedFileSchema = z.looseObject({ info: infoSchema });
 
 /** A file the caller may see, with the caller's role on it. */
 export interface VisibleFile {
@@ -100,11 +97,30 @@ export function deleteListed(m: Mutation, record: FileRecord, placement: Placeme
 export const filePaths = (key: string) => ['/files', `/files/${key}`];
 export const parentOf = (record: FileRecord) => record.parents.at(-1);
 
-/** Stages a new or changed record with its listing entries (replacing the previous ones). */
-export function putRecord(m: Mutation, record: FileRecord, placement: Placement, previous?: FileRecord): void {
-  if (previous) deleteListed(m, previous, placement);
+/** Stages a new record with its listing entries. */
+export function putRecord(m: Mutation, record: FileRecord, placement: Placement): void {
   m.put(fileSections.files, record.key, record);
   putListed(m, record, placement);
+}
+
+const sameEntry = (a: ChildEntry, b: ChildEntry) => a.kind === b.kind && a.name === b.name && a.description === b.description;
+
+/**
+ * Stages a changed version of a live file: the record, and of its listing and search entries only
+ * those that differ from `previous`'s (a change of name rewrites the entries that carry it, a new
+ * `updated` moves the by-update entry, the rest stay as they are).
+ */
+export async function replaceRecord(m: Mutation, storage: StorageReader, record: FileRecord, previous: FileRecord): Promise<void> {
+  m.put(fileSections.files, record.key, record);
+  const entry = childEntryOf(record);
+  const entryChanged = !sameEntry(childEntryOf(previous), entry);
+  const before = liveIndexKeys(previous);
+  liveIndexKeys(record).forEach(([section, key], i) => {
+    const old = before[i][1];
+    if (key !== old) m.del(section, old);
+    if (key !== old || entryChanged) m.put(section, key, entry);
+  });
+  await replaceSearchTerms(m, previous, record, () => placementOf(storage, record));
 }
 
 /** A file's metadata with server fields set: the input's own fields, then the server's. */
@@ -200,15 +216,16 @@ export async function patchFile(
     requireRole(file, 'writer', 'edit');
     checkVersion(options.ifMatch, file.record.version);
     const { document, revert } = applyJsonPatch(file.record, request.patch, { protectedFields: protectedFileFields, maxDepth: options.maxDepth });
-    const valid = patchedFileSchema.safeParse(document);
+    // What must still hold after a metadata patch: the rest of the record is the client's or the server's.
+    const valid = infoSchema.safeParse(document.info);
     if (!valid.success) {
       throw new StoreError('invalid_patch', 'The patched file would not be valid.', {
-        errors: valid.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+        errors: valid.error.issues.map((issue) => ({ path: ['info', ...issue.path].map(String).join('.'), message: issue.message })),
       });
     }
     checkSize(document, options.maxBytes, 'A file’s metadata');
     const record = touched(document, user, m.now);
-    putRecord(m, record, await placementOf(store.storage, record), file.record);
+    await replaceRecord(m, store.storage, record, file.record);
     m.change({
       operation: 'patch', kind: record.kind, id: key, parent: parentOf(record),
       data: { patch: request.patch, revert, app: request.app, appVersion: request.appVersion, version: record.version },

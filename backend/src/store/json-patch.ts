@@ -110,15 +110,14 @@ export function applyJsonPatch<T>(
   checkProtected(patch, protectedFields);
   const isRecord = isContainer(document) && !Array.isArray(document);
   const server: Record<string, unknown> = {};
-  let client: unknown = structuredClone(document);
+  // The client-visible fields, shallow: the patch works on a clone of them, and `revert` compares
+  // the result with them untouched.
+  let client: unknown = document;
   if (isRecord && protectedFields.size) {
-    const copy = client as Record<string, unknown>;
-    for (const field of protectedFields) {
-      if (field in copy) {
-        server[field] = copy[field];
-        delete copy[field];
-      }
-    }
+    const fields = document as Record<string, unknown>;
+    // `fromEntries` defines the fields, as a clone does (a `__proto__` field stays a field).
+    client = Object.fromEntries(Object.entries(fields).filter(([field]) => !protectedFields.has(field)));
+    for (const field of protectedFields) if (field in fields) server[field] = fields[field];
   }
   let patched: unknown;
   try {

@@ -24,20 +24,27 @@ import { benchProject } from './files.js';
 const ROUNDS = 10;
 const REQUESTS = 10_000;
 
-function call(listener: RequestListener, url: string, headers: Record<string, string>): Promise<void> {
+/**
+ * One request through `listener` in this process: Node's own `IncomingMessage` (with `body`, when
+ * given, and its Content-Length) and `ServerResponse` over a socket that discards what is written.
+ * Resolves with the status once the answer is finished.
+ */
+export function call(listener: RequestListener, url: string, headers: Record<string, string>, request: { method?: string; body?: string } = {}): Promise<number> {
   const socket = new Duplex({ read() {}, write: (_chunk, _encoding, done) => done(), writev: (_chunks, done) => done() });
-  const request = new IncomingMessage(socket as never);
-  Object.assign(request, { method: 'GET', url, httpVersion: '1.1', httpVersionMajor: 1, httpVersionMinor: 1, complete: true });
-  for (const [name, value] of Object.entries(headers)) {
-    request.headers[name.toLowerCase()] = value;
-    request.rawHeaders.push(name, value);
+  const incoming = new IncomingMessage(socket as never);
+  Object.assign(incoming, { method: request.method ?? 'GET', url, httpVersion: '1.1', httpVersionMajor: 1, httpVersionMinor: 1, complete: true });
+  const all = request.body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(request.body)) };
+  for (const [name, value] of Object.entries(all)) {
+    incoming.headers[name.toLowerCase()] = value;
+    incoming.rawHeaders.push(name, value);
   }
-  request.push(null);
-  const response = new ServerResponse(request);
+  if (request.body !== undefined) incoming.push(Buffer.from(request.body));
+  incoming.push(null);
+  const response = new ServerResponse(incoming);
   response.assignSocket(socket as never);
   return new Promise((done) => {
-    response.once('finish', () => done());
-    listener(request, response);
+    response.once('finish', () => done(response.statusCode));
+    listener(incoming, response);
   });
 }
 

@@ -112,20 +112,29 @@ type ValidationHook = (result: { target: string; data: unknown; success: boolean
 function validateParamsAndQuery(schemas: { query?: z.ZodType; params?: z.ZodType }, hook: ValidationHook | undefined): MiddlewareHandler<AppEnv> {
   const targets: ['query' | 'param', z.ZodType, (c: Context<AppEnv>) => unknown][] = [];
   // The order of @hono/zod-openapi: the query first, then the path parameters.
-  if (schemas.query) targets.push(['query', schemas.query, (c) => Object.fromEntries(Object.entries(c.req.queries()).map(([name, values]) => [name, values.length === 1 ? values[0] : values]))]);
+  if (schemas.query) targets.push(['query', schemas.query, queryOf]);
   if (schemas.params) targets.push(['param', schemas.params, (c) => c.req.param()]);
-  return async function validateInput(c, next) {
+  // Not async: the route's own promise is passed on. The hooks are synchronous (app.ts's throws);
+  // one returning a promise fails loudly rather than being skipped.
+  return function validateInput(c, next) {
     for (const [target, schema, valueOf] of targets) {
       const data = valueOf(c);
       const result = schema.safeParse(data);
-      let answer = hook?.({ ...result, data, target }, c);
-      if (answer instanceof Promise) answer = await answer;
-      if (answer) return answer instanceof Response ? answer : answer.response;
-      if (!result.success) return c.json(result, 400);
+      const answer = hook?.({ success: result.success, error: result.error, data, target }, c);
+      if (answer instanceof Promise) throw new Error(`The validation hook of ${target} returned a promise; hooks must be synchronous.`);
+      if (answer) return Promise.resolve(answer instanceof Response ? answer : answer.response);
+      if (!result.success) return Promise.resolve(c.json(result, 400));
       c.req.addValidatedData(target, result.data as object);
     }
-    await next();
+    return next();
   };
+}
+
+/** A route's query as @hono/zod-openapi validates it: one value per name, or the list of a repeated one. */
+function queryOf(c: Context<AppEnv>): Record<string, string | string[]> {
+  const all = Object.entries(c.req.queries());
+  // Most reads have no query: no copy of it.
+  return all.length === 0 ? {} : Object.fromEntries(all.map(([name, values]) => [name, values.length === 1 ? values[0] : values]));
 }
 
 /**

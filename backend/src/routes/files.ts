@@ -7,7 +7,7 @@ import type { Services } from '../http/services.js';
 import { changeMedia, listRevisions, readMedia, revealMedia, type MediaChange } from '../store/file-media.js';
 import type { MediaRecord } from '../store/file-records.js';
 import {
-  breadcrumbs, createFile, etagOf, fileInputSchema, fileKeySchema, kindSchema, listFiles, patchFile, readFiles, readVisibleFile,
+  breadcrumbs, createFile, etagOf, fileInputSchema, fileKeySchema, kindSchema, listFiles, patchFile, readFiles, readVisibleFileJson,
   type FileInput,
 } from '../store/files.js';
 import { jsonValueSchema, patchBodySchema, patchRequestOf, type PatchOperation } from '../store/json-patch.js';
@@ -231,8 +231,8 @@ export function registerFiles(api: Api, services: Services): void {
         if (media.type !== undefined) return c.body(Buffer.from(media.value as string, 'base64'), 200, { 'Content-Type': media.type, 'Content-Disposition': 'attachment' });
         return c.json(media.value as object, 200);
       }
-      const { record } = await readVisibleFile(store.storage, user, key);
-      return respondJson(c, record, { ETag: etagOf(record.version) });
+      const { record, json } = await readVisibleFileJson(store.storage, user, key);
+      return respondJson(c, record, ['ETag', etagOf(record.version)], json);
     },
   );
 

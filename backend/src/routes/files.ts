@@ -231,8 +231,8 @@ export function registerFiles(api: Api, services: Services): void {
         if (media.type !== undefined) return c.body(Buffer.from(media.value as string, 'base64'), 200, { 'Content-Type': media.type, 'Content-Disposition': 'attachment' });
         return c.json(media.value as object, 200);
       }
-      const { record, json } = await readVisibleFileJson(store.storage, user, key);
-      return respondJson(c, record, ['ETag', etagOf(record.version)], json);
+      const { json, version } = await readVisibleFileJson(store.storage, user, key);
+      return respondJson(c, json, ['ETag', etagOf(version)]);
     },
   );
 

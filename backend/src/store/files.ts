@@ -49,15 +49,51 @@ export async function readVisibleFile(storage: Storage, user: string, key: strin
   return { record: record as FileRecord, role: await visibleRole(storage, user, key, record) };
 }
 
-/** `readVisibleFile`, with the record's JSON text as stored, for an answer that is the record as it is. */
-export async function readVisibleFileJson(storage: Storage, user: string, key: string): Promise<VisibleFile & { json: string }> {
+/** What the visibility check and an answer of the record as it is need: the stored text, and fields of the record. */
+export interface VisibleFileJson {
+  /** The record's JSON text as stored. */
+  json: string;
+  version: number;
+  role: Role;
+}
+
+/**
+ * `readVisibleFile` for an answer that is the record as it is: its stored JSON text, its version
+ * and the caller's role, with the same 404s. The record is decoded for the check only when its
+ * text is not the one this storage last decoded for that key (`checkedFields`).
+ */
+export async function readVisibleFileJson(storage: Storage, user: string, key: string): Promise<VisibleFileJson> {
   const json = await storage.getJson(fileSections.files, key);
-  const record = json === undefined ? undefined : (JSON.parse(json) as FileRecord);
-  return { record: record as FileRecord, role: await visibleRole(storage, user, key, record), json: json as string };
+  const fields = json === undefined ? undefined : checkedFields(storage, key, json);
+  return { json: json as string, version: fields?.version as number, role: await visibleRole(storage, user, key, fields) };
+}
+
+type CheckedFields = Pick<FileRecord, 'key' | 'owner' | 'parents' | 'deleted' | 'version'>;
+
+/**
+ * The fields of the records of the files read last, with the JSON text they were decoded from,
+ * per storage and key: a file read again unchanged (the app reopening a project, a client polling
+ * it) is not decoded again, which was the largest cost of its read. The text is read from storage
+ * on every request and an entry serves only an identical one, so it is never stale, on one
+ * instance or several. Bounded: the last 256 keys with texts of at most 8 KiB, oldest out first.
+ */
+const decodedFiles = new WeakMap<Storage, Map<string, { json: string; fields: CheckedFields }>>();
+
+function checkedFields(storage: Storage, key: string, json: string): CheckedFields {
+  let known = decodedFiles.get(storage);
+  if (!known) decodedFiles.set(storage, (known = new Map()));
+  const entry = known.get(key);
+  if (entry?.json === json) return entry.fields;
+  const { owner, parents, deleted, version } = JSON.parse(json) as FileRecord;
+  const fields = { key, owner, parents, deleted, version };
+  if (entry) known.delete(key);
+  else if (known.size >= 256) known.delete(known.keys().next().value as string);
+  if (json.length <= 8 * 1024) known.set(key, { json, fields });
+  return fields;
 }
 
 /** The user's role on a file that is live and visible to them; else the 404 of `readVisibleFile`. */
-async function visibleRole(storage: Storage, user: string, key: string, record: FileRecord | undefined): Promise<Role> {
+async function visibleRole(storage: Storage, user: string, key: string, record: CheckedFields | undefined): Promise<Role> {
   if (!record || record.deleted) throw notFound(key);
   // The owner's role needs no read: no promise of `roleOfRecord` on the most common request.
   const role = record.owner === user ? 'owner' : await roleOfRecord(storage, user, record);

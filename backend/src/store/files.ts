@@ -75,21 +75,35 @@ type CheckedFields = Pick<FileRecord, 'key' | 'owner' | 'parents' | 'deleted' | 
  * per storage and key: a file read again unchanged (the app reopening a project, a client polling
  * it) is not decoded again, which was the largest cost of its read. The text is read from storage
  * on every request and an entry serves only an identical one, so it is never stale, on one
- * instance or several. Bounded: the last 256 keys with texts of at most 8 KiB, oldest out first.
+ * instance or several. Bounded: texts of at most 8 KiB, 1 MiB of them in all (about 2,000 small
+ * records), oldest out first.
  */
-const decodedFiles = new WeakMap<Storage, Map<string, { json: string; fields: CheckedFields }>>();
+const decodedFiles = new WeakMap<Storage, { entries: Map<string, { json: string; fields: CheckedFields }>; length: number }>();
+const maxKeptText = 8 * 1024;
+const maxKeptTexts = 1024 * 1024;
 
 function checkedFields(storage: Storage, key: string, json: string): CheckedFields {
-  let known = decodedFiles.get(storage);
-  if (!known) decodedFiles.set(storage, (known = new Map()));
-  const entry = known.get(key);
+  let kept = decodedFiles.get(storage);
+  if (!kept) decodedFiles.set(storage, (kept = { entries: new Map(), length: 0 }));
+  const entry = kept.entries.get(key);
   if (entry?.json === json) return entry.fields;
   const { owner, parents, deleted, version } = JSON.parse(json) as FileRecord;
   const fields = { key, owner, parents, deleted, version };
-  if (entry) known.delete(key);
-  else if (known.size >= 256) known.delete(known.keys().next().value as string);
-  if (json.length <= 8 * 1024) known.set(key, { json, fields });
+  if (entry) forget(kept, key, entry.json);
+  if (json.length <= maxKeptText) {
+    while (kept.length + json.length > maxKeptTexts) {
+      const [oldest, { json: text }] = kept.entries.entries().next().value as [string, { json: string }];
+      forget(kept, oldest, text);
+    }
+    kept.entries.set(key, { json, fields });
+    kept.length += json.length;
+  }
   return fields;
+}
+
+function forget(kept: { entries: Map<string, unknown>; length: number }, key: string, json: string): void {
+  kept.entries.delete(key);
+  kept.length -= json.length;
 }
 
 /** The user's role on a file that is live and visible to them; else the 404 of `readVisibleFile`. */

@@ -135,6 +135,19 @@ describe('the hard shell', () => {
     assert.deepEqual((badLimit.errors as { path: string }[]).map((error) => error.path), ['query.limit']);
   });
 
+  test('a file read again after each change answers the stored record as it is then: new text, ETag, then 404 in trash', async () => {
+    const created = await store.api('/files', { method: 'POST', body: { kind: 'Core#Note', info: { name: 'first' } } });
+    const { key } = (await created.json()) as { key: string };
+    for (let i = 0; i < 3; i++) assert.equal(((await (await store.api(`/files/${key}`)).json()) as { info: { name: string } }).info.name, 'first');
+    const patched = await store.api(`/files/${key}`, { method: 'PATCH', body: [{ op: 'replace', path: '/info/name', value: 'second' }] });
+    const { revert: _revert, ...record } = (await patched.json()) as Record<string, unknown>;
+    const read = await store.api(`/files/${key}`);
+    assert.equal(read.headers.get('etag'), '"2"');
+    assert.equal(await read.text(), JSON.stringify(record), 'the stored record, byte for byte as the write answered it');
+    assert.equal((await store.api(`/files/${key}`, { method: 'DELETE' })).status, 204);
+    await assertProblem(await store.api(`/files/${key}`), 404, 'file_not_found');
+  });
+
   test('the OpenAPI document is generated from the routes', async () => {
     const res = await store.api('/openapi.json');
     assert.equal(res.status, 200);

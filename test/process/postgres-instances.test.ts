@@ -186,6 +186,24 @@ test('a teammate signed in through A is signed in on B; signing out on A ends th
   }
 });
 
+test('a file read on A, changed and then trashed through B, reads as changed and then as gone on A', async () => {
+  const url = await (await sharedPostgres()).createDatabase();
+  const a = await startInstance(url);
+  const b = await startInstance(url);
+  const key = await createNote(a, 'before');
+  const nameOn = async (instance: Instance) => {
+    const response = await fetch(`${instance.base}/files/${key}`, { headers });
+    return [response.headers.get('etag'), ((await response.json()) as { info: { name: string } }).info.name];
+  };
+  assert.deepEqual(await nameOn(a), ['"1"', 'before']);
+  assert.deepEqual(await nameOn(a), ['"1"', 'before']);
+  const patched = await fetch(`${b.base}/files/${key}`, { method: 'PATCH', headers, body: JSON.stringify([{ op: 'replace', path: '/info/name', value: 'after' }]) });
+  assert.equal(patched.status, 200, await patched.clone().text());
+  assert.deepEqual(await nameOn(a), ['"2"', 'after']);
+  assert.equal((await fetch(`${b.base}/files/${key}`, { method: 'DELETE', headers })).status, 204);
+  assert.equal(await readable(a, key), false);
+});
+
 test('instances starting together on a new database both start, the schema migrated once', async () => {
   const storage = await (await sharedPostgres()).createDatabase();
   const [a, b] = await Promise.all([startTestStore({ storage }), startTestStore({ storage })]);

@@ -17,7 +17,7 @@ async function entriesOf(storage: Storage, section: string, range?: KeyRange): P
 }
 
 for (const kind of storageKinds) {
-  test(`${kind}: writes land in their own section, readable by get, getMany and entries; del removes`, async () => {
+  test(`${kind}: writes land in their own section, readable by get, getJson, getMany and entries; del removes`, async () => {
     const { storage, dispose } = await openTestStorage(kind);
     try {
       await storage.write([
@@ -28,6 +28,9 @@ for (const kind of storageKinds) {
       await storage.write([{ type: 'del', section: 'a', key: 'k2' }]);
       assert.deepEqual(await storage.get('a', 'k1'), { n: 1, nested: ['x'] });
       assert.deepEqual(await storage.getMany('a', ['k1', 'k2']), [{ n: 1, nested: ['x'] }, undefined]);
+      assert.equal(await storage.getJson('a', 'k1'), JSON.stringify({ n: 1, nested: ['x'] }), 'getJson gives the text written');
+      assert.equal(await storage.getJson('a', 'k2'), undefined);
+      assert.equal(await storage.getJson('ab', 'k1'), '3');
       assert.deepEqual(await entriesOf(storage, 'a'), [['k1', { n: 1, nested: ['x'] }]]);
       assert.deepEqual(await entriesOf(storage, 'ab'), [['k1', 3]], 'a section whose name extends another stays apart');
     } finally {
@@ -98,6 +101,8 @@ for (const kind of storageKinds) {
       );
       assert.equal(await snapshot.get('b', 'k'), 2, 'get reads the snapshot');
       assert.equal(await snapshot.get('a', 'k0'), undefined);
+      assert.equal(await snapshot.getJson('b', 'k'), '2', 'getJson reads the snapshot');
+      assert.equal(await snapshot.getJson('a', 'k0'), undefined);
       assert.deepEqual(await snapshot.getMany('a', ['k0', 'k1']), [undefined, 'one']);
       const keys = [];
       for await (const key of snapshot.keys('a')) keys.push(key);

@@ -7,7 +7,8 @@ const loopbackNames = ['localhost', '127.0.0.1', '[::1]'];
 
 /** The host name of a Host header, without the port; bracketed for IPv6. */
 function hostName(host: string): string {
-  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+  const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.indexOf(':');
+  return end < 0 ? host : host.slice(0, end);
 }
 
 /**

@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { authenticate } from '../auth/authenticate.js';
 import type { Authenticator } from '../auth/caller.js';
-import { isOpenRoute } from '../auth/open-routes.js';
+import { openRouteCheck } from '../auth/open-routes.js';
 import { allowHosts, allowOrigins } from '../auth/request-origin.js';
 import { createListenerSockets, type ListenerSockets } from '../events/sockets.js';
 import { registerRoutes } from '../routes/index.js';
@@ -83,7 +83,7 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
   const checkOrigin = allowOrigins(config.allowedOrigins);
   const authenticateCaller = authenticate({
     authenticator: listener.authenticator,
-    open: (method, path) => isOpenRoute(prefix, method, path),
+    open: openRouteCheck(prefix),
     allowQueryToken: (path) => path === `${prefix}/events`,
   });
   // Teammates share the store's capacity; the local owner's own app is not limited.
@@ -100,16 +100,25 @@ export function createApp(services: Services, listener: ListenerOptions): Listen
     c.error = error;
     c.res = await onError(error, c);
   };
-  const toRoute = async (c: Context<AppEnv>, next: Next) => {
-    await acceptBody(c);
-    await allowedMethods(c, next);
+  // The steps return a promise only when they wait for something (a body, a session token's
+  // check): on a GET with the launch token they run without a promise or a closure of their own.
+  const toRoute = (c: Context<AppEnv>, next: Next): Promise<unknown> => {
+    const reading = acceptBody(c);
+    return reading ? reading.then(() => allowedMethods(c, next)) : allowedMethods(c, next);
   };
-  const admitted = async (c: Context<AppEnv>, next: Next) => {
-    await authenticateCaller(c);
-    await (limit ? limit(c, () => toRoute(c, next)) : toRoute(c, next));
+  const authenticated = (c: Context<AppEnv>, next: Next) => (limit ? limit(c, () => toRoute(c, next)) : toRoute(c, next));
+  const admitted = (c: Context<AppEnv>, next: Next): Promise<unknown> => {
+    const authenticating = authenticateCaller(c);
+    return authenticating ? authenticating.then(() => authenticated(c, next)) : authenticated(c, next);
   };
   // CORS headers go on error answers too, as when each step was a middleware of its own.
-  const admittedWithCors = (c: Context<AppEnv>, next: Next) => admitted(c, next).catch((error: unknown) => answer(c, error));
+  const admittedWithCors = async (c: Context<AppEnv>, next: Next) => {
+    try {
+      await admitted(c, next);
+    } catch (error) {
+      await answer(c, error);
+    }
+  };
   // The steps every request takes, in order, in one middleware: as middleware of their own, each
   // would add its own async frames to every request.
   app.use(async function hardShellAndAdmission(c, next) {

@@ -134,7 +134,7 @@ interface InputSchemas {
 function validateInput(schemas: InputSchemas, hook: ValidationHook | undefined): MiddlewareHandler<AppEnv> {
   type Target = 'query' | 'param' | 'header' | 'json';
   const targets: [Target, z.ZodType, (c: Context<AppEnv>) => unknown][] = [];
-  if (schemas.query) targets.push(['query', schemas.query, (c) => Object.fromEntries(Object.entries(c.req.queries()).map(([name, values]) => [name, values.length === 1 ? values[0] : values]))]);
+  if (schemas.query) targets.push(['query', schemas.query, queryOf]);
   if (schemas.params) targets.push(['param', schemas.params, (c) => c.req.param()]);
   if (schemas.headers) {
     // Header names arrive lower-cased; the schema's own spelling is given back, as @hono/zod-validator does.
@@ -143,19 +143,35 @@ function validateInput(schemas: InputSchemas, hook: ValidationHook | undefined):
     const headersOf = (c: Context<AppEnv>): Record<string, string | string[] | undefined> => c.env?.incoming?.headers ?? c.req.header();
     targets.push(['header', schemas.headers, (c) => Object.fromEntries(Object.entries(headersOf(c)).map(([name, value]) => [names.get(name) ?? name, Array.isArray(value) ? value.join(', ') : value]))]);
   }
-  if (schemas.json) targets.push(['json', schemas.json, () => undefined]);
-  return async function validateInput(c, next) {
-    for (const [target, schema, valueOf] of targets) {
-      const data = target === 'json' ? await jsonInput(c) : valueOf(c);
-      const result = schema.safeParse(data);
-      let answer = hook?.({ ...result, data, target }, c);
-      if (answer instanceof Promise) answer = await answer;
-      if (answer) return answer instanceof Response ? answer : answer.response;
-      if (!result.success) return c.json(result, 400);
-      c.req.addValidatedData(target, result.data as object);
-    }
-    await next();
+  /** The answer that refuses `data` for `target`, or none once it is valid and stored for `c.req.valid`. */
+  const refusal = (c: Context<AppEnv>, target: Target, schema: z.ZodType, data: unknown): Response | undefined => {
+    const result = schema.safeParse(data);
+    const answer = hook?.({ success: result.success, error: result.error, data, target }, c);
+    if (answer instanceof Promise) throw new Error(`The validation hook of ${target} returned a promise; hooks must be synchronous.`);
+    if (answer) return answer instanceof Response ? answer : answer.response;
+    if (!result.success) return c.json(result, 400);
+    c.req.addValidatedData(target, result.data as object);
+    return undefined;
   };
+  const { json } = schemas;
+  // Not async: without a body the route's own promise is passed on. The hooks are synchronous
+  // (app.ts's throws); one returning a promise fails loudly rather than being skipped.
+  return function validateInput(c, next) {
+    for (const [target, schema, valueOf] of targets) {
+      const answer = refusal(c, target, schema, valueOf(c));
+      if (answer) return Promise.resolve(answer);
+    }
+    if (!json) return next();
+    // The body last, as @hono/zod-openapi validates it.
+    return jsonInput(c).then(async (data) => refusal(c, 'json', json, data) ?? next());
+  };
+}
+
+/** A route's query as @hono/zod-openapi validates it: one value per name, or the list of a repeated one. */
+function queryOf(c: Context<AppEnv>): Record<string, string | string[]> {
+  const all = Object.entries(c.req.queries());
+  // Most reads have no query: no copy of it.
+  return all.length === 0 ? {} : Object.fromEntries(all.map(([name, values]) => [name, values.length === 1 ? values[0] : values]));
 }
 
 /** A JSON body as @hono/zod-openapi's gate and Hono's validator take it: 415 for another type, `{}` when there is none. */

@@ -9,7 +9,7 @@ import { ApiError } from './problem.js';
  * A request counts from its headers until its handler has answered (a streamed body may still
  * be on its way to the client): `run` is the rest of the request's handling.
  */
-export function limitConcurrentRequests(perUser: number): (c: Context<AppEnv>, run: () => Promise<void>) => Promise<void> {
+export function limitConcurrentRequests(perUser: number): (c: Context<AppEnv>, run: () => Promise<unknown>) => Promise<unknown> {
   const inFlight = new Map<string, number>();
   return async function limitRequestsPerUser(c, run) {
     const user = c.get('caller')?.user;

@@ -82,26 +82,25 @@ export function hardShell(tls: boolean, log: Logger): HardShell {
 }
 
 /**
- * A 200 JSON answer written straight on Node's response: the shell's headers, the route's and
- * the body's go in one `writeHead`, where `c.json` builds a Response whose headers the adapter
- * then merges with those set on Node's response, checking each twice. A request from a browser
- * (`Origin`: the CORS middleware adds its headers to Hono's response), or one without a Node
- * response, is answered with `c.json`.
+ * A 200 JSON answer, `json` (JSON.stringify's text), written straight on Node's response: the
+ * shell's headers, the route's and the body's go in one `writeHead`, where `c.json` builds a
+ * Response whose headers the adapter then merges with those set on Node's response, checking each
+ * twice. A request from a browser (`Origin`: the CORS middleware adds its headers to Hono's
+ * response), or one without a Node response, is answered with `c.json`, which gives the same text.
  */
-export function respondJson(c: Context<AppEnv>, value: unknown, headers: Record<string, string>): Response {
+export function respondJson(c: Context<AppEnv>, json: string, headers: string[]): Response {
   const outgoing = c.env?.outgoing;
   const state = c.get('shell') as ShellState | undefined;
   if (!outgoing || outgoing.headersSent || !state || headerOf(c, 'origin') !== undefined) {
-    for (const [name, header] of Object.entries(headers)) setResponseHeader(c, name, header);
-    return c.json(value as object, 200);
+    for (let i = 0; i < headers.length; i += 2) setResponseHeader(c, headers[i], headers[i + 1]);
+    return c.json(JSON.parse(json) as object, 200);
   }
-  const body = JSON.stringify(value);
   const ms = elapsed(state);
   const all = shellHeaders(state, ms);
-  for (const [name, header] of Object.entries(headers)) all.push(name, header);
-  all.push('Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)));
+  for (const header of headers) all.push(header);
+  all.push('Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(json)));
   outgoing.writeHead(200, all);
-  outgoing.end(body);
+  outgoing.end(json);
   state.sent = { status: 200, ms };
   return RESPONSE_ALREADY_SENT;
 }
@@ -161,9 +160,8 @@ const tooLarge = (cap: number, what: string) =>
 export function jsonBodies(
   limits: { metadataBytes: number; mediaBytes: number; harImportBytes: number; jsonDepth: number },
   prefix: string,
-): (c: Context<AppEnv>) => Promise<void> {
-  return async function acceptJsonBody(c) {
-    if (!hasBody(c)) return;
+): (c: Context<AppEnv>) => Promise<void> | undefined {
+  const acceptJsonBody = async (c: Context<AppEnv>) => {
     const route = routeOf(c, prefix);
     const contents = route !== undefined && c.req.query('alt') === 'media' ? mediaRoutes.get(route) : undefined;
     const textRoute = route !== undefined && textRoutes.has(route);
@@ -201,6 +199,8 @@ export function jsonBodies(
       c.req.bodyCache.arrayBuffer = Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as unknown as ArrayBuffer;
     }
   };
+  // No promise for a request without a body.
+  return (c) => (hasBody(c) ? acceptJsonBody(c) : undefined);
 }
 
 /** The first bytes of a body, enough for `startsLikeHar`; the stream is left paused. */

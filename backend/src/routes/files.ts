@@ -7,7 +7,7 @@ import type { Services } from '../http/services.js';
 import { changeMedia, listRevisions, readMedia, revealMedia, type MediaChange } from '../store/file-media.js';
 import type { MediaRecord } from '../store/file-records.js';
 import {
-  breadcrumbs, createFile, etagOf, fileInputSchema, fileKeySchema, kindSchema, listFiles, patchFile, readFiles, readVisibleFile,
+  breadcrumbs, createFile, etagOf, fileInputSchema, fileKeySchema, kindSchema, listFiles, patchFile, readFiles, readVisibleFileJson,
   type FileInput,
 } from '../store/files.js';
 import { jsonValueSchema, patchBodySchema, patchRequestOf, type PatchOperation } from '../store/json-patch.js';
@@ -232,8 +232,8 @@ export function registerFiles(api: Api, services: Services): void {
         if (media.type !== undefined) return c.body(Buffer.from(media.value as string, 'base64'), 200, { 'Content-Type': media.type, 'Content-Disposition': 'attachment' });
         return c.json(media.value as object, 200);
       }
-      const { record } = await readVisibleFile(store.storage, user, key);
-      return respondJson(c, record, { ETag: etagOf(record.version) });
+      const { json, version } = await readVisibleFileJson(store.storage, user, key);
+      return respondJson(c, json, ['ETag', etagOf(version)]);
     },
   );
 
@@ -268,7 +268,7 @@ export function registerFiles(api: Api, services: Services): void {
         return mediaAnswer(c, media, revert);
       }
       const { record, revert } = await patchFile(store, user, key, request, { ifMatch, ...metadataLimits });
-      return respondJson(c, prefersMinimal(c) ? { version: record.version, revert } : { ...record, revert }, { ETag: etagOf(record.version) });
+      return respondJson(c, JSON.stringify(prefersMinimal(c) ? { version: record.version, revert } : { ...record, revert }), ['ETag', etagOf(record.version)]);
     },
   );
 

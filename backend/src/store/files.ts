@@ -43,10 +43,73 @@ const notFound = (key: string) => new StoreError('file_not_found', `There is no 
 /** Missing, trashed and not-visible files all answer 404, so that a key reveals nothing. */
 export async function readVisibleFile(storage: Storage, user: string, key: string): Promise<VisibleFile> {
   const record = await storage.get<FileRecord>(fileSections.files, key);
+  return { record: record as FileRecord, role: await visibleRole(storage, user, key, record) };
+}
+
+/** What the visibility check and an answer of the record as it is need: the stored text, and fields of the record. */
+export interface VisibleFileJson {
+  /** The record's JSON text as stored. */
+  json: string;
+  version: number;
+  role: Role;
+}
+
+/**
+ * `readVisibleFile` for an answer that is the record as it is: its stored JSON text, its version
+ * and the caller's role, with the same 404s. The record is decoded for the check only when its
+ * text is not the one this storage last decoded for that key (`checkedFields`).
+ */
+export async function readVisibleFileJson(storage: Storage, user: string, key: string): Promise<VisibleFileJson> {
+  const json = await storage.getJson(fileSections.files, key);
+  const fields = json === undefined ? undefined : checkedFields(storage, key, json);
+  return { json: json as string, version: fields?.version as number, role: await visibleRole(storage, user, key, fields) };
+}
+
+type CheckedFields = Pick<FileRecord, 'key' | 'owner' | 'parents' | 'deleted' | 'version'>;
+
+/**
+ * The fields of the records of the files read last, with the JSON text they were decoded from,
+ * per storage and key: a file read again unchanged (the app reopening a project, a client polling
+ * it) is not decoded again, which was the largest cost of its read. The text is read from storage
+ * on every request and an entry serves only an identical one, so it is never stale, on one
+ * instance or several. Bounded: texts of at most 8 KiB, 1 MiB of them in all (about 2,000 small
+ * records), oldest out first.
+ */
+const decodedFiles = new WeakMap<Storage, { entries: Map<string, { json: string; fields: CheckedFields }>; length: number }>();
+const maxKeptText = 8 * 1024;
+const maxKeptTexts = 1024 * 1024;
+
+function checkedFields(storage: Storage, key: string, json: string): CheckedFields {
+  let kept = decodedFiles.get(storage);
+  if (!kept) decodedFiles.set(storage, (kept = { entries: new Map(), length: 0 }));
+  const entry = kept.entries.get(key);
+  if (entry?.json === json) return entry.fields;
+  const { owner, parents, deleted, version } = JSON.parse(json) as FileRecord;
+  const fields = { key, owner, parents, deleted, version };
+  if (entry) forget(kept, key, entry.json);
+  if (json.length <= maxKeptText) {
+    while (kept.length + json.length > maxKeptTexts) {
+      const [oldest, { json: text }] = kept.entries.entries().next().value as [string, { json: string }];
+      forget(kept, oldest, text);
+    }
+    kept.entries.set(key, { json, fields });
+    kept.length += json.length;
+  }
+  return fields;
+}
+
+function forget(kept: { entries: Map<string, unknown>; length: number }, key: string, json: string): void {
+  kept.entries.delete(key);
+  kept.length -= json.length;
+}
+
+/** The user's role on a file that is live and visible to them; else the 404 of `readVisibleFile`. */
+async function visibleRole(storage: Storage, user: string, key: string, record: CheckedFields | undefined): Promise<Role> {
   if (!record || record.deleted) throw notFound(key);
-  const role = await roleOfRecord(storage, user, record);
+  // The owner's role needs no read: no promise of `roleOfRecord` on the most common request.
+  const role = record.owner === user ? 'owner' : await roleOfRecord(storage, user, record);
   if (!role) throw notFound(key);
-  return { record, role };
+  return role;
 }
 
 export function requireRole(file: VisibleFile, needed: Role, action: string): void {

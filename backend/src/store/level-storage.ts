@@ -42,6 +42,13 @@ export async function openLevelStorage(location: string, options: { sync: boolea
       if (sub.status !== 'open') await sub.open();
       return sub.getSync(key) as T | undefined;
     },
+    // The root database's keys and values are strings: its read skips the sublevel's layer and the JSON decode.
+    async getJson(name: string, key: string) {
+      const rootKey = section(name).prefix + key;
+      if (snapshot) return db.get(rootKey, { snapshot });
+      // The async read waits for an opening database and fails on a closed one, as `get` does.
+      return db.status === 'open' ? db.getSync(rootKey) : db.get(rootKey);
+    },
     async getMany<T>(name: string, keys: string[]) {
       return (await section(name).getMany(keys, { snapshot })) as (T | undefined)[];
     },

@@ -28,6 +28,12 @@ export interface StoredRecord {
 /** The reads. */
 export interface StorageReader {
   get<T>(section: string, key: string): Promise<T | undefined>;
+  /**
+   * A record's JSON text as stored: `JSON.stringify` of the value written, so the same text as
+   * encoding what `get` gives. For a route that answers with the record as it is, which then
+   * neither decodes nor encodes it twice.
+   */
+  getJson(section: string, key: string): Promise<string | undefined>;
   getMany<T>(section: string, keys: string[]): Promise<(T | undefined)[]>;
   /** Entries in key order (or reverse), bounded by the range. */
   entries<T>(section: string, range?: KeyRange): AsyncIterable<[string, T]>;

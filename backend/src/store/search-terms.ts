@@ -109,7 +109,7 @@ async function readTerm(scan: TermScan, bound: string | undefined, inclusive: bo
  * that served several seeks (a common term) makes the next read twice as long, one that served a
  * single seek (a term whose records lie far apart) makes it short again.
  */
-function termCursor(scan: TermScan) {
+function termCursor(scan: TermScan): TermSeek {
   let read: string[] = [];
   let at = 0;
   let served = 0;
@@ -131,6 +131,27 @@ function termCursor(scan: TermScan) {
   };
 }
 
+/** A term's cursor for `leapfrogJoin`: the first key at or past `bound` in the join's order. */
+export type TermSeek = (bound: string | undefined, inclusive: boolean) => Promise<string | undefined>;
+
+/** Up to `limit` keys every one of `terms` holds, past `after`: each term in turn seeks the current candidate. */
+export async function leapfrogJoin(terms: TermSeek[], limit: number, after?: string): Promise<string[]> {
+  const found: string[] = [];
+  let bound = after;
+  while (found.length < limit) {
+    let candidate = await terms[0](bound, false);
+    for (let agreed = 1, term = 1; candidate !== undefined && agreed < terms.length; term = (term + 1) % terms.length) {
+      const key = await terms[term](candidate, true);
+      if (key === candidate) agreed += 1;
+      else [candidate, agreed] = [key, 1];
+    }
+    if (candidate === undefined) break;
+    found.push(candidate);
+    bound = candidate;
+  }
+  return found;
+}
+
 /**
  * The records (keys after the prefixes) found under every one of `prefixes` (one per term, in
  * one scope of one index section), in key order or reverse, from `from` on: a leapfrog join, where
@@ -142,21 +163,7 @@ export function intersection(storage: Storage, section: string, prefixes: string
   const answer = (keys: string[], count: number) => ({ entries: keys.slice(0, count).map((key): [string, string] => [key, key]), more: keys.length > count });
   return async (count, after) => {
     if (scans.length === 1) return answer(await readTerm(scans[0], after, false, count + 1), count);
-    const terms = scans.map(termCursor);
-    const found: string[] = [];
-    let bound = after;
-    while (found.length <= count) {
-      let candidate = await terms[0](bound, false);
-      for (let agreed = 1, term = 1; candidate !== undefined && agreed < terms.length; term = (term + 1) % terms.length) {
-        const key = await terms[term](candidate, true);
-        if (key === candidate) agreed += 1;
-        else [candidate, agreed] = [key, 1];
-      }
-      if (candidate === undefined) break;
-      found.push(candidate);
-      bound = candidate;
-    }
-    return answer(found, count);
+    return answer(await leapfrogJoin(scans.map(termCursor), count + 1, after), count);
   };
 }
 

@@ -7,7 +7,7 @@ import { SEP_END } from '../../../backend/src/store/file-records.js';
 import { compileMaskingRules, defaultHistoryMasking, maskHistoryEntry } from '../../../backend/src/store/history-masking.js';
 import { createHistory, historyAccessOf, historyWordKeys, HISTORY_ENTRIES, type HistoryEntry } from '../../../backend/src/store/history.js';
 import { openLevelStorage } from '../../../backend/src/store/level-storage.js';
-import { intersection, termQueryOf } from '../../../backend/src/store/search-terms.js';
+import { intersection, leapfrogJoin, termQueryOf } from '../../../backend/src/store/search-terms.js';
 import type { Storage, WriteOp } from '../../../backend/src/store/storage.js';
 import { Store } from '../../../backend/src/store/store.js';
 import { sortableTime } from '../../../backend/src/store/time-keys.js';
@@ -275,20 +275,7 @@ function postingsCursor(storage: Storage, section: string, prefix: string, runs:
 async function postingsSearch(storage: Storage, terms: string[], count: number, after?: string): Promise<string[]> {
   const runs = new Map<string, Promise<string[]>>();
   const cursors = terms.map((term) => postingsCursor(storage, 'history-postings-by-user', `local\0${term}\0`, runs));
-  const found: string[] = [];
-  let bound = after;
-  while (found.length < count) {
-    let candidate = await cursors[0](bound, false);
-    for (let agreed = 1, term = 1; candidate !== undefined && agreed < cursors.length; term = (term + 1) % cursors.length) {
-      const key = await cursors[term](candidate, true);
-      if (key === candidate) agreed += 1;
-      else [candidate, agreed] = [key, 1];
-    }
-    if (candidate === undefined) break;
-    found.push(candidate);
-    bound = candidate;
-  }
-  return found;
+  return leapfrogJoin(cursors, count, after);
 }
 
 async function todaySearch(storage: Storage, terms: string[], count: number, after?: string): Promise<string[]> {

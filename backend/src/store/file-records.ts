@@ -6,8 +6,8 @@
  * |---|---|---|
  * | `files` | file key | `FileRecord` (trashed files stay here with `deleted: true`) |
  * | `file-children` | `{parentId}\0{key}` | `ChildEntry` (live files only; the listing by key) |
- * | `file-children-by-kind` | `{parentId}\0{kind}\0{key}` | key |
- * | `file-children-by-updated` | `{parentId}\0{updated, 16 digits}\0{key}` | key (the `since` listing) |
+ * | `file-children-by-kind` | `{parentId}\0{kind}\0{key}` | `ChildEntry` |
+ * | `file-children-by-updated` | `{parentId}\0{updated, 16 digits}\0{key}` | `ChildEntry` (the `since` listing) |
  * | `file-words` | `{scope}\0{term}\0{key}` | 0 (live files; the search index, see file-search.ts) |
  * | `file-trashed-children` | `{parentId}\0{key}` | key (trashed files, to walk a trashed subtree) |
  * | `file-media` | file key | `MediaRecord` (the file's contents) |

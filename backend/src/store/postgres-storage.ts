@@ -123,15 +123,16 @@ function reader(db: () => Queryable, translate: (error: unknown) => unknown): St
       }
     }
   }
+  const getJson = async (section: string, key: string) => {
+    const result = await query('SELECT value FROM api_store_records WHERE section = $1 AND key = $2', [section, toKey(key)]);
+    return result.rows.length ? (result.rows[0] as { value: string }).value : undefined;
+  };
   return {
     async get<T>(section: string, key: string) {
-      const result = await query('SELECT value FROM api_store_records WHERE section = $1 AND key = $2', [section, toKey(key)]);
-      return result.rows.length ? (JSON.parse((result.rows[0] as { value: string }).value) as T) : undefined;
+      const text = await getJson(section, key);
+      return text === undefined ? undefined : (JSON.parse(text) as T);
     },
-    async getJson(section: string, key: string) {
-      const result = await query('SELECT value FROM api_store_records WHERE section = $1 AND key = $2', [section, toKey(key)]);
-      return result.rows.length ? (result.rows[0] as { value: string }).value : undefined;
-    },
+    getJson,
     async getMany<T>(section: string, keys: string[]) {
       if (keys.length === 0) return [];
       const result = await query('SELECT key, value FROM api_store_records WHERE section = $1 AND key = ANY($2::bytea[])', [section, keys.map(toKey)]);

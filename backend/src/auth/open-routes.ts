@@ -23,6 +23,5 @@ export function openRouteCheck(prefix: string): (method: string, path: string) =
   return (method, path) => methods.get(path)?.has(method) === true;
 }
 
-export function isOpenRoute(prefix: string, method: string, path: string): boolean {
-  return openRouteCheck(prefix)(method, path);
-}
+/** Whether a route as declared (method, and path below the prefix) needs no credential. */
+export const isOpenRoute = openRouteCheck('');

@@ -46,12 +46,12 @@ const problem = (description: string) => ({ description, content: problemContent
  * The errors the shell can give on any route, and those of routes with input or a body; a
  * route's own declaration of a status replaces the description here.
  */
-function shellErrors(route: Pick<RouteConfig, 'method' | 'path' | 'request'>): Record<number, string> {
+function shellErrors(route: Pick<RouteConfig, 'request'>, open: boolean): Record<number, string> {
   const { params, query, body } = route.request ?? {};
   const errors: Record<number, string> = {
     403: 'The Host or Origin is not allowed (`forbidden_host`, `forbidden_origin`), or the caller’s role does not allow this',
   };
-  if (!isOpenRoute('', route.method.toUpperCase(), route.path)) errors[401] = 'No valid credential (`unauthorized`)';
+  if (!open) errors[401] = 'No valid credential (`unauthorized`)';
   if (params || query || body) errors[400] = 'The request is not valid (`validation_failed`, `malformed_json`, `too_deep`, `invalid_cursor`)';
   if (params) errors[404] = 'Nothing the caller can see at this path';
   if (body) {
@@ -86,11 +86,11 @@ export function createRoute<P extends string, R extends Omit<RouteConfig, 'path'
   for (const schema of [params, query, headers, cookies]) parseSynchronously(schema);
   for (const media of Object.values(body?.content ?? {})) if (media && 'schema' in media) parseSynchronously(media.schema);
   const responses: RouteConfig['responses'] = {};
-  for (const [status, description] of Object.entries(shellErrors(route))) responses[status] = problem(description);
+  const open = isOpenRoute(route.method.toUpperCase(), route.path);
+  for (const [status, description] of Object.entries(shellErrors(route, open))) responses[status] = problem(description);
   for (const [status, response] of Object.entries(route.responses)) {
     responses[status] = Number(status) >= 400 && !('content' in response && response.content) ? { ...response, content: problemContent } : response;
   }
-  const open = isOpenRoute('', route.method.toUpperCase(), route.path);
   return declareRoute<P, R>({
     operationId: operationIdOf(route.method, route.path),
     tags: [tagOf(route.path)],

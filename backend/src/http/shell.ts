@@ -241,11 +241,11 @@ async function* rest(start: { bytes: Buffer; ended: boolean }, incoming: Incomin
  * the answer is sent (listen.ts).
  */
 function readBody(incoming: IncomingMessage, cap: number, tooLarge: () => ApiError, start?: Buffer): Promise<Buffer> {
+  const chunks: Buffer[] = start ? [start] : [];
+  let size = start?.length ?? 0;
   // A body that has all arrived (a small one comes with its headers) is taken from the stream's
   // buffer at once: the events below cost a turn each, several times the read.
   if (incoming.complete && !incoming.destroyed) {
-    const chunks: Buffer[] = start ? [start] : [];
-    let size = start?.length ?? 0;
     for (let chunk: Buffer | null = incoming.read(); chunk !== null; chunk = incoming.read()) {
       size += chunk.length;
       chunks.push(chunk);
@@ -253,8 +253,6 @@ function readBody(incoming: IncomingMessage, cap: number, tooLarge: () => ApiErr
     return size > cap ? Promise.reject(tooLarge()) : Promise.resolve(Buffer.concat(chunks, size));
   }
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = start ? [start] : [];
-    let size = start?.length ?? 0;
     if (size > cap) return reject(tooLarge());
     const done = (settle: () => void) => {
       incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);

@@ -115,4 +115,5 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-await main();
+// Not a top-level await: the build is CommonJS (process/code-cache.ts). A rejection still ends the process with its error.
+void main();

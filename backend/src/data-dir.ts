@@ -102,7 +102,7 @@ export const isUnfinishedPrivateFile = (entry: string, prefix: string) => entry.
  * followed, and a reader never sees a half-written file. The folder is expected to have passed
  * `ensurePrivateDir`.
  */
-export async function writePrivateFile(path: string, content: string | AsyncIterable<Uint8Array>): Promise<void> {
+export async function writePrivateFile(path: string, content: string | Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | noFollow, 0o600);
   try {
@@ -125,22 +125,27 @@ export async function writePrivateFile(path: string, content: string | AsyncIter
  * A missing file rejects with the usual ENOENT, so callers can create it.
  */
 export async function readPrivateFile(path: string): Promise<string> {
+  return (await readPrivateBytes(path)).toString('utf8');
+}
+
+/** `readPrivateFile` for a file that is not text; `what` names it in the refusal. */
+export async function readPrivateBytes(path: string, what = 'The secret file'): Promise<Buffer> {
   let handle;
   try {
     handle = await open(path, constants.O_RDONLY | noFollow);
   } catch (error) {
-    return explainOpenError(error, path, 'The secret file');
+    return explainOpenError(error, path, what);
   }
   try {
     if (!windows) {
       const stats = await handle.stat();
-      if (!stats.isFile()) throw new UntrustedPathError(`The secret file ${path} is not a regular file.`);
-      refuseOwner(path, 'The secret file', stats.uid);
+      if (!stats.isFile()) throw new UntrustedPathError(`${what} ${path} is not a regular file.`);
+      refuseOwner(path, what, stats.uid);
       if (stats.mode & 0o077) {
-        throw new UntrustedPathError(`The secret file ${path} has mode ${octal(stats.mode)}, so other users can read or replace it; api-store does not trust it. Remove it (a new one is made) or chmod it to 0600.`);
+        throw new UntrustedPathError(`${what} ${path} has mode ${octal(stats.mode)}, so other users can read or replace it; api-store does not trust it. Remove it (a new one is made) or chmod it to 0600.`);
       }
     }
-    return await handle.readFile('utf8');
+    return await handle.readFile();
   } finally {
     await handle.close();
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-/** The package version, read once from package.json (two folders up from src/ and out/backend/, three from out/backend/src/ and out/backend/chunks/). */
+/** The package version, read once from package.json (two folders up from src/ and out/backend/, three from out/backend/src/). */
 function readVersion(): string {
   for (const relative of ['../../package.json', '../../../package.json']) {
     try {

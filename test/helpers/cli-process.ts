@@ -9,11 +9,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProces
   return spawn(process.execPath, [bin, ...args], { env: { ...rest, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Collects a stream's text and resolves once a line matches. */
-export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
+/** Collects a stream's text (stdout unless told) and resolves once a line matches. */
+export function waitForLine(child: ChildProcess, pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     let text = '';
-    child.stdout!.on('data', (chunk) => {
+    child[stream]!.on('data', (chunk) => {
       text += chunk;
       const match = text.match(pattern);
       if (match) resolve(match);

@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { configSchema, type StoreConfigInput } from '../../backend/src/config.js';
@@ -12,14 +12,13 @@ import { sharedPostgres, testStorage } from './postgres.js';
 
 /**
  * The server the tests start: the source, or with API_STORE_TEST_BUNDLE (the path of a bundled
- * server.js, see test/api-on-bundle.ts) the backend as esbuild bundles it for the app. A test that
+ * server, see test/api-on-bundle.ts) the backend as esbuild bundles it for the app. A test that
  * throws or expects one of the store's errors takes the class from here: a bundle has its own copy.
  */
 const bundle = process.env.API_STORE_TEST_BUNDLE;
-const { startStore } = (await import(bundle ? pathToFileURL(bundle).href : '../../backend/src/server.js')) as typeof import('../../backend/src/server.js');
-export const { NewerStoreError, StoreUnavailableError } = (await import(
-  bundle ? pathToFileURL(join(dirname(bundle), 'open-errors.js')).href : '../../backend/src/store/open-errors.js'
-)) as typeof import('../../backend/src/store/open-errors.js');
+const server = (await import(bundle ? pathToFileURL(bundle).href : './bundled-server.js')) as typeof import('./bundled-server.js');
+const { startStore } = server;
+export const { NewerStoreError, StoreUnavailableError } = server;
 
 export interface TestStore {
   running: RunningStore;

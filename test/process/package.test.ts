@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { backendBuildOptions } from '../../build/bundle-backend.js';
+import { bundleBackend } from '../../build/bundle-backend.js';
 import { preloadBuildOptions } from '../../build/bundle-preload.js';
 import { makeTempDir } from '../helpers/store.js';
 
@@ -21,13 +21,15 @@ import { makeTempDir } from '../helpers/store.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const env = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' };
+const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' };
 let dir: string;
 let project: string;
 let packed: { filename: string; size: number; unpackedSize: number; files: { path: string }[] };
 
 before(async () => {
   dir = await makeTempDir('api-store-pack-');
+  // The built backend keeps its code cache here, not in the user's cache folder.
+  env.API_STORE_CODE_CACHE = join(dir, 'code-cache');
   const stage = join(dir, 'stage');
   const { stdout } = await run('git', ['ls-files', '-z'], { cwd: repo });
   for (const file of stdout.split('\0').filter(Boolean)) {
@@ -37,7 +39,7 @@ before(async () => {
   // `npm run build`, into the staged copy.
   await run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.build.json'), '--outDir', join(stage, 'out')]);
   await build(preloadBuildOptions(join(stage, 'out/preload/index.cjs')));
-  await build(backendBuildOptions(join(stage, 'out/backend')));
+  await bundleBackend(join(stage, 'out/backend'));
   const pack = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: stage, env });
   [packed] = JSON.parse(pack.stdout);
 
@@ -58,8 +60,8 @@ test('the tarball holds the compiled package and its declarations, nothing from 
   for (const needed of ['package.json', 'out/main/host.js', 'out/main/host.d.ts', 'out/preload/expose.js', 'out/preload/expose.d.ts', 'out/preload/index.cjs', 'out/backend/child.js', 'out/backend/cli.js', 'bin/api-store.js']) {
     assert.ok(paths.includes(needed), needed);
   }
-  // The backend bundle's chunks, loaded on first use (OIDC, mDNS, TLS certificates...).
-  assert.ok(paths.some((path) => path.startsWith('out/backend/chunks/')), 'out/backend/chunks/');
+  // The bundles the entries run, and the licenses of the code in them.
+  for (const bundle of ['out/backend/child.cjs', 'out/backend/cli.cjs', 'out/backend/child.cjs.LEGAL.txt']) assert.ok(paths.includes(bundle), bundle);
   const unexpected = paths.filter((path) => !/^(out|bin)\//.test(path) && !['package.json', 'README.md'].includes(path));
   assert.deepEqual(unexpected, []);
   assert.ok(!paths.some((path) => /(^|\/)(test|bench|examples)\//.test(path) || path.endsWith('.ts') && !path.endsWith('.d.ts')));

@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { backendBuildOptions } from '../../build/bundle-backend.js';
+import { bundleBackend } from '../../build/bundle-backend.js';
 import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { Supervisor } from '../../main/supervisor.js';
 import { preloadBuildOptions } from '../../build/bundle-preload.js';
@@ -20,9 +20,11 @@ let app: string;
 /** The app as `npm run build` lays it out (tsc to out/, the backend and preload bundles), in a temp dir. */
 before(async () => {
   app = await mkdtemp(join(tmpdir(), 'api-store-built-'));
+  // The forked backend keeps its code cache here, not in the user's cache folder.
+  process.env.API_STORE_CODE_CACHE = join(app, 'code-cache');
   await promisify(execFile)(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.build.json'), '--outDir', join(app, 'out')]);
   await build(preloadBuildOptions(join(app, 'out/preload/index.cjs')));
-  await build(backendBuildOptions(join(app, 'out/backend')));
+  await bundleBackend(join(app, 'out/backend'));
   await cp(join(repo, 'package.json'), join(app, 'package.json'));
   await symlink(join(repo, 'node_modules'), join(app, 'node_modules'));
 });

@@ -2,6 +2,7 @@ import type { StoreConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { RunningStore, StoreOptions } from '../server.js';
 import { openStorage } from '../store/open-data-dir.js';
+import { saveStartupCode } from './code-cache.js';
 import { limitHeapGrowth } from './heap-growth.js';
 
 /**
@@ -20,6 +21,7 @@ export async function startStoreWhileLoading(
   storage.catch(() => {});
   const { startStore } = await server;
   const running = await startStore(config, log, { ...options, storage });
+  saveStartupCode(log);
   limitHeapGrowth();
   return running;
 }

@@ -128,10 +128,12 @@ async function startWithCodeCache(t: TestContext, cacheDir: string) {
   });
   const found = waitForLine(child, /"status":"(\w+)","msg":"startup code cache"/, 'stderr');
   const saved = waitForLine(child, /"msg":"startup code cache saved"/, 'stderr');
+  const notSaved = waitForLine(child, /"msg":"startup code cache not saved"/, 'stderr');
   saved.catch(() => {});
+  notSaved.catch(() => {});
   const [, url] = await waitForLine(child, /listening on (\S+)/);
   const { token } = JSON.parse(await readFile(join(data, 'server.json'), 'utf8')) as { token: string };
-  return { url, token, status: (await found)[1], saved };
+  return { url, token, status: (await found)[1], saved, notSaved };
 }
 
 const cacheFiles = async (dir: string) => (await readdir(dir)).filter((name) => name.endsWith('.bin'));
@@ -171,6 +173,15 @@ test('a code cache V8 cannot use is rejected, the store starts without it and wr
   assert.equal((await fetch(`${started.url}/store`)).status, 200);
   await started.saved;
   assert.notEqual(await readFile(join(cacheDir, file), 'utf8'), 'not code');
+});
+
+test('a cache folder the store cannot use does not keep it from starting', async (t) => {
+  const notAFolder = join(built.app, 'cache-not-a-folder');
+  await writeFile(notAFolder, '');
+  const started = await startWithCodeCache(t, notAFolder);
+  assert.equal(started.status, 'unreadable');
+  assert.equal((await fetch(`${started.url}/store`)).status, 200);
+  await started.notSaved;
 });
 
 test('a code cache another local user could have planted is not run, and is replaced by the store\'s own', { skip: process.platform === 'win32' && 'modes and links: POSIX' }, async (t) => {

@@ -1,12 +1,12 @@
 /**
  * V8's code cache for the built backend. Compiling the bundle is most of what a start costs, and
  * V8 can hand back, at the next start, the code it compiled for this one. Node 20 has no compile
- * cache of its own (`module.enableCompileCache` came in Node 22) and caches only a script's code,
- * not a module's: the built entries (out/backend/cli.js, child.js) run their CommonJS bundle
- * (cli.cjs, child.cjs) through `runBundle`. The bundle has no `import()`: V8 (Node 20) drops a
- * script's dynamic import callback when the script comes from the cache, so the build turns
- * import() into require(). v8-compile-cache would do the same, with its cache in the shared tmp
- * folder.
+ * cache of its own (`module.enableCompileCache` came in Node 22), and its `vm` caches a script's
+ * code, not an ES module's: the built entries (out/backend/cli.js, child.js) run their CommonJS
+ * bundle (cli.cjs, child.cjs) through `runBundle`. The bundle has no `import()`: Node 20 loses a
+ * script's dynamic import callback when the script's code comes from the cache, so the build turns
+ * import() into require(). v8-compile-cache, which hooks require(), has the same limit and keeps
+ * its cache in the shared tmp folder.
  *
  * A code cache is code the process runs, and V8 checks little more than the source's length: the
  * file is trusted only as a secret is (this user's own, 0600, not a link, in a private folder),
@@ -21,8 +21,8 @@ import { Script } from 'node:vm';
 import { ensurePrivateDir, isUnfinishedPrivateFile, readPrivateBytes, UntrustedPathError, writePrivateFile } from '../data-dir.js';
 import type { Logger } from '../logger.js';
 
-/** What the start found: `used` skipped compiling what the last start ran. */
-export type CodeCacheStatus = 'used' | 'rejected' | 'missing' | 'refused' | 'off';
+/** What the start found: `used` skipped compiling what the last start ran; `refused` is a file that may have been planted. */
+export type CodeCacheStatus = 'used' | 'rejected' | 'missing' | 'refused' | 'unreadable' | 'off';
 
 interface StartupCode {
   status: CodeCacheStatus;
@@ -53,8 +53,8 @@ async function readCache(file: string): Promise<{ cachedData?: Buffer; status: C
     return { cachedData: await readPrivateBytes(file, 'The code cache'), status: 'used' };
   } catch (error) {
     if (error instanceof UntrustedPathError) return { status: 'refused' };
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
-    throw error;
+    // The cache only saves time: whatever else keeps it from being read must not keep the store from starting.
+    return { status: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable' };
   }
 }
 
@@ -77,11 +77,12 @@ export async function runBundle(bundle: string, cacheDir: string | undefined): P
     async save() {
       if (!file || status === 'used') return;
       const code = script.createCachedData();
-      await ensurePrivateDir(cacheDir);
+      const folder = dirname(file);
+      await ensurePrivateDir(folder);
       // Caches of earlier builds or V8 versions, and what a crash left of a write.
-      for (const entry of await readdir(cacheDir)) {
+      for (const entry of await readdir(folder)) {
         const earlier = entry.startsWith(`${name}-`) && entry.endsWith('.bin') && entry !== basename(file);
-        if (earlier || isUnfinishedPrivateFile(entry, `${name}-`)) await rm(join(cacheDir, entry), { force: true });
+        if (earlier || isUnfinishedPrivateFile(entry, `${name}-`)) await rm(join(folder, entry), { force: true });
       }
       await writePrivateFile(file, code);
     },

@@ -13,7 +13,8 @@
  * and its name carries a hash of the bundle and V8's version.
  */
 import { createHash } from 'node:crypto';
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -64,13 +65,14 @@ async function readCache(file: string): Promise<{ cachedData?: Buffer; status: C
  * started (`saveStartupCode`), so the cache holds the code a start runs, not only the top level.
  */
 export async function runBundle(bundle: string, cacheDir: string | undefined): Promise<void> {
-  const bytes = await readFile(bundle);
+  // Read straight into a string: a Buffer of the 3 MB bundle would stay in memory until a GC, which an idle store may not run for long.
+  const source = readFileSync(bundle, 'utf8');
   const name = basename(bundle, '.cjs');
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
   const file = cacheDir && join(cacheDir, `${name}-${hash}-v8-${process.versions.v8}.bin`);
   const found = file ? await readCache(file) : { status: 'off' as const };
   // The build wrapped the bundle as Module.wrap would: the script's value is the module's function.
-  const script = new Script(bytes.toString('utf8'), { filename: bundle, cachedData: found.cachedData });
+  const script = new Script(source, { filename: bundle, cachedData: found.cachedData });
   const status = script.cachedDataRejected ? 'rejected' : found.status;
   globals[startupCodeKey] = {
     status,

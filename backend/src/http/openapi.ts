@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { isOpenRoute } from '../auth/open-routes.js';
 import { projectDocumentJsonSchema } from '../projects/project-document.js';
 import { headerOf, type Api, type AppEnv } from './env.js';
-import { hasBody } from './shell.js';
+import { hasBody, jsonBodyOf } from './shell.js';
 import { errorCodes } from './error-codes.js';
 
 /** Building blocks of route declarations, so every resource file describes JSON the same way. */
@@ -179,10 +179,8 @@ async function jsonInput(c: Context<AppEnv>): Promise<unknown> {
   const type = headerOf(c, 'content-type');
   if (type ? !jsonRequestType.test(type) : hasBody(c)) throw new HTTPException(415, { message: 'Unsupported Media Type' });
   if (!type || !jsonMediaType.test(type.split(';')[0].trim())) return {};
-  const parsed = c.get('jsonBody');
-  if (parsed !== undefined) return parsed.value;
   try {
-    return await c.req.json();
+    return await jsonBodyOf(c);
   } catch {
     throw new HTTPException(400, { message: 'Malformed JSON in request body' });
   }

@@ -203,6 +203,12 @@ export function jsonBodies(
   return (c) => (hasBody(c) ? acceptJsonBody(c) : undefined);
 }
 
+/** A request's JSON body: the value `jsonBodies` parsed, else Hono's own parse of the body. */
+export function jsonBodyOf(c: Context<AppEnv>): Promise<unknown> {
+  const parsed = c.get('jsonBody');
+  return parsed ? Promise.resolve(parsed.value) : c.req.json();
+}
+
 /** The first bytes of a body, enough for `startsLikeHar`; the stream is left paused. */
 function readStart(incoming: IncomingMessage): Promise<{ bytes: Buffer; ended: boolean }> {
   return new Promise((resolve, reject) => {

@@ -13,7 +13,7 @@ import {
 import { jsonValueSchema, patchBodySchema, patchRequestOf, type PatchOperation } from '../store/json-patch.js';
 import { trashFile } from '../store/trash.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
-import { hasBody, isJson, respondJson } from '../http/shell.js';
+import { hasBody, isJson, jsonBodyOf, respondJson } from '../http/shell.js';
 import { prefersMinimal } from '../http/prefer.js';
 
 /**
@@ -98,8 +98,7 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
 /** The body of a route whose schema depends on the query: the shell has capped, parsed and depth-checked it. */
 const readJson = async (c: Context<AppEnv>) => {
   if (!hasBody(c)) throw new ApiError('validation_failed', 'A JSON body is required.', { errors: [{ path: 'json', message: 'required' }] });
-  const parsed = c.get('jsonBody');
-  return parsed ? parsed.value : ((await c.req.json()) as unknown);
+  return jsonBodyOf(c);
 };
 
 /** A Content-Type as a client may send it: `type/subtype` and parameters. */

@@ -12,8 +12,8 @@ import { registerTrash } from './trash.js';
 import { registerUsers } from './users.js';
 
 /**
- * The resources few sessions use, loaded together (one module, one chunk of the bundle) on the
- * first request to one of them: routes/index.ts declares their routes.
+ * The resources few sessions use, loaded together (one module, whose code in the bundle runs only
+ * then) on the first request to one of them: routes/index.ts declares their routes.
  */
 export function registerOnFirstUse(api: Api, services: Services): void {
   registerFileUsers(api, services);

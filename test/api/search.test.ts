@@ -227,7 +227,8 @@ describe('index entries go with their records', () => {
       const body = historyInput('https://removable.example.test/a', { headers: 'x-tag: vanishing' });
       const created = await store.api('/history', { method: 'POST', body: { ...body, space: 'sp9' } });
       const { key } = (await created.json()) as { key: string };
-      const sections = ['history-words-by-user', 'history-words-by-space'];
+      // A lone entry is a run of its own, keyed by the entry's key.
+      const sections = ['history-postings-by-user', 'history-postings-by-space', 'history-runs'];
       for (const section of sections) assert.ok((await keysWith(inner.storage, section, key)).length > 0, section);
       assert.equal((await store.api(`/history/${key}`, { method: 'DELETE' })).status, 204);
       for (const section of sections) assert.deepEqual(await keysWith(inner.storage, section, key), [], section);
@@ -235,7 +236,8 @@ describe('index entries go with their records', () => {
 
       await seedHistory(inner, LOCAL_OWNER, [1, 2, 3].map((n) => ({ ...historyInput(`https://pruned.example.test/${n}`), created: n })));
       assert.equal(await pruneHistory(inner, { maxEntriesPerUser: 0, maxAgeMs: 1000 }, 10_000), 3);
-      assert.deepEqual(await keysWith(inner.storage, 'history-words-by-user', 'pruned'), []);
+      assert.deepEqual(await keysWith(inner.storage, 'history-postings-by-user', 'pruned'), []);
+      assert.deepEqual(await keysWith(inner.storage, 'history-runs', ''), []);
 
       const before = (await keysWith(inner.storage, 'changes-by-path', '/history')).length;
       assert.ok(before >= 5);
@@ -271,13 +273,15 @@ test("a store written by schema 2 gets the path, history and file indexes at ope
   const [nested] = await seedFiles(inner, LOCAL_OWNER, ['Nested heirloom'], inSpace(space, LOCAL_OWNER));
   // Another user's file in the owner's space: the owner finds it through the root alone (schema 6).
   const [guest] = await seedFiles(inner, 'guest', ['Guest heirloom'], inSpace(space, LOCAL_OWNER));
-  // Back to the layout of schema 2: none of the three indexes.
+  // Back to the layout of schema 2: none of the three indexes, with the key per term and entry that
+  // schemas 4 to 6 wrote for history search left over, which migration 7 removes.
   const drop = [];
-  for (const section of ['changes-by-path', 'history-words-by-user', 'file-words']) {
+  for (const section of ['changes-by-path', 'history-postings-by-user', 'history-runs', 'file-words']) {
     for await (const key of inner.storage.keys(section)) drop.push({ type: 'del' as const, section, key });
   }
   assert.ok(drop.length > 10);
-  await inner.storage.write([...drop, { type: 'put', section: 'meta', key: 'schemaVersion', value: 2 }]);
+  const oldWords = ['legacy', 'migrated'].map((term) => ({ type: 'put' as const, section: 'history-words-by-user', key: `${LOCAL_OWNER}\0${term}\0${term}`, value: 0 }));
+  await inner.storage.write([...drop, ...oldWords, { type: 'put', section: 'meta', key: 'schemaVersion', value: 2 }]);
   await first.stop({ keepData: true });
 
   const reopened = await startTestStore({ dataDir: first.dataDir, token: first.token });

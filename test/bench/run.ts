@@ -15,7 +15,6 @@ const suites: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   'patch-cpu': () => import('./suites/patch-cpu.js'),
   bodies: () => import('./suites/bodies.js'),
   history: () => import('./suites/history.js'),
-  'history-layout': () => import('./suites/history-layout.js'),
   'history-write': async () => ({ run: (await import('./suites/history.js')).runWrites }),
   proxy: () => import('./suites/proxy.js'),
   search: () => import('./suites/search.js'),

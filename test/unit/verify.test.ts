@@ -133,6 +133,28 @@ test('history, app records, sessions and users: each index checked both ways', a
   }
 });
 
+test('history search: a missing or stale postings record, an extra one and an entry missing from its run are reported', async () => {
+  const postings: [string, string][] = [];
+  for await (const entry of store.storage.entries<string>('history-postings-by-user')) postings.push(entry);
+  const runs: [string, string[]][] = [];
+  for await (const entry of store.storage.entries<string[]>('history-runs')) runs.push(entry);
+  const [run] = runs;
+  assert.ok(postings.length > 2 && runs.length === 1 && run[1].length === 2, 'the two populated entries are one run');
+  const problems = await problemsAfter([
+    { type: 'del', section: 'history-postings-by-user', key: postings[0][0] },
+    { type: 'put', section: 'history-postings-by-user', key: postings[1][0], value: '7' },
+    { type: 'put', section: 'history-postings-by-space', key: `nowhere\0ghost\0${run[0]}`, value: '0' },
+    { type: 'put', section: 'history-runs', key: run[0], value: [run[1][0]] },
+  ]);
+  const expected = [
+    /^history-postings-by-user .*missing: records of run/,
+    /^history-postings-by-user .*lists 7 where the run's records holding its term are/,
+    /^history-postings-by-space "": holds \d+ postings records where the runs' records imply \d+/,
+    /^history .*record missing from history-runs/,
+  ];
+  for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `${pattern} in\n${problems.join('\n')}`);
+});
+
 test('the digest is taken from one snapshot: writes during the walk do not show', async () => {
   const before = await verifyStore(store.storage);
   const snapshot = await store.storage.snapshot();

@@ -4,8 +4,9 @@ import type { ChangeInput } from './changes.js';
 import { below, fileSections } from './file-records.js';
 import { historyMaskingRules, maskHistoryEntry } from './history-masking.js';
 import { readPage, readPageFrom, type Page, type PageRequest } from './paging.js';
-import { intersection, matchesLongWords, termQueryOf, termsOf } from './search-terms.js';
-import type { Storage, WriteOp } from './storage.js';
+import { addPostings, postingsSearch, removePostings, type Posting, type PostingScope } from './postings.js';
+import { matchesLongWords, termQueryOf, termsOf } from './search-terms.js';
+import { stagingOf, type Storage, type WriteOp } from './storage.js';
 import type { Mutation, Store } from './store.js';
 import { sortableTime, timeOrderedKey } from './time-keys.js';
 import { withFields } from './with-fields.js';
@@ -21,11 +22,12 @@ import { withFields } from './with-fields.js';
  * `history-counts` holds each user's entry count, kept in the batch of every write. The key
  * counter lives in `meta` under `history`.
  *
- * Search: `history-words-by-{scope}` holds `<scope>\0<term>\0<entry key>` (value 0) for every
- * search term of the entry (see search-terms.ts: words and word prefixes of its URL and method,
- * whole words of its headers and text bodies) under each scope it is listed in but `app`, whose
- * search uses the user's index, where the app is one more term (see `appTerm`). Written and
- * removed in the entry's batch like the scope indexes; a query joins its terms' ranges of one
+ * Search: `history-postings-by-{scope}` holds, for each search term of an entry (see
+ * search-terms.ts: words and word prefixes of its URL and method, whole words of its headers and
+ * text bodies) under each scope it is listed in but `app` (whose search uses the user's index,
+ * where the app is one more term: see `appTerm`), one record per run of entries written together
+ * listing those that hold the term; `history-runs` holds the runs (see postings.ts). Written and
+ * removed in the entries' batch like the scope indexes; a query joins its terms' postings of one
  * scope, newest first.
  */
 
@@ -93,7 +95,9 @@ export interface HistoryRetention {
 
 export const HISTORY_ENTRIES = 'history';
 export const historyIndexOf = (scope: HistoryScope) => `history-by-${scope}`;
-export const historyWordIndexOf = (scope: HistoryScope) => `history-words-by-${scope}`;
+export const historyPostingsOf = (scope: HistoryScope) => `history-postings-by-${scope}`;
+/** The runs of entries the postings refer to (see postings.ts). */
+export const HISTORY_RUNS = 'history-runs';
 /** Entries per user: user key -> count. */
 export const HISTORY_COUNTS = 'history-counts';
 /** The key counter, kept in `meta` and updated in the batch of every write. */
@@ -139,27 +143,23 @@ function scopesOf(entry: HistoryEntry): [HistoryScope, string][] {
  */
 const appTerm = (app: string) => `\u0002${app}`;
 
-/** The search index keys of an entry: one per search term in each scope but `app` (see `appTerm`). */
-export function historyWordKeys(entry: HistoryEntry): [string, string][] {
+/** The search terms of an entry in each scope it is listed in but `app` (see `appTerm`). */
+export function historyTerms(entry: HistoryEntry): PostingScope[] {
   const { request } = entry.log;
   // The URL and method by word prefixes, the rest by whole words: headers and bodies hold many
-  // more words, and each prefix is one more index key in every write.
-  const terms = [...termsOf([request.url, request.method ?? ''], searchedTexts(entry).slice(2))];
+  // more words, and each prefix is one more term in every run that holds it.
+  const terms = termsOf([request.url, request.method ?? ''], searchedTexts(entry).slice(2));
   return scopesOf(entry)
     .filter(([scope]) => scope !== 'app')
-    .flatMap(([scope, prefix]) =>
-      (scope === 'user' && entry.app ? [...terms, appTerm(entry.app)] : terms).map((term): [string, string] => [historyWordIndexOf(scope), `${prefix}${term}\0${entry.key}`]),
-    );
+    .map(([scope, prefix]) => ({ section: historyPostingsOf(scope), scope: prefix, terms: scope === 'user' && entry.app ? [...terms, appTerm(entry.app)] : terms }));
 }
+
+/** What an entry brings to the search index. */
+const postingOf = (entry: HistoryEntry): Posting => ({ key: entry.key, scopes: historyTerms(entry) });
 
 /** The list index keys of an entry: one per scope. */
 export function historyIndexKeys(entry: HistoryEntry): [string, string][] {
   return scopesOf(entry).map(([scope, prefix]) => [historyIndexOf(scope), prefix + entry.key]);
-}
-
-/** Every index key of an entry. */
-function indexEntries(entry: HistoryEntry): [string, string][] {
-  return [...historyIndexKeys(entry), ...historyWordKeys(entry)];
 }
 
 /** Bodies are searched when they are text: a string payload with a textual content type, or none. */
@@ -215,21 +215,33 @@ export async function countHistoryPerUser(storage: Storage): Promise<void> {
   await flush();
 }
 
+/** The sections of the term-per-entry search index of schemas 4 to 6, which migration 7 removes. */
+export const oldHistoryWordIndexes = ['user', 'space', 'project', 'request'].map((scope) => `history-words-by-${scope}`);
+
 /**
- * Builds the `history-words-by-*` indexes for entries written before they existed, `batch`
- * entries per write (migration 4).
+ * Builds the search index from the entries, `batch` entries per run and write, then removes the
+ * index it replaces (migration 7). Runs again from the start if cut short: what is already
+ * indexed is left as it is.
  */
-export async function indexHistoryWords(storage: Storage, batch = 500): Promise<void> {
+export async function indexHistorySearch(storage: Storage, batch = 1000): Promise<void> {
   let after = '';
   for (;;) {
-    const ops: WriteOp[] = [];
-    let read = 0;
+    const entries: HistoryEntry[] = [];
     for await (const [key, entry] of storage.entries<HistoryEntry>(HISTORY_ENTRIES, { gt: after, limit: batch })) {
-      for (const [section, indexKey] of historyWordKeys(entry)) ops.push({ type: 'put', section, key: indexKey, value: 0 });
-      [after, read] = [key, read + 1];
+      entries.push(entry);
+      after = key;
     }
+    const ops: WriteOp[] = [];
+    await addPostings(stagingOf(ops), storage, HISTORY_RUNS, entries.map(postingOf));
     await storage.write(ops);
-    if (read < batch) return;
+    if (entries.length < batch) break;
+  }
+  for (const section of oldHistoryWordIndexes) {
+    for (;;) {
+      const keys = await storage.keyList(section, { limit: batch });
+      if (!keys.length) break;
+      await storage.write(keys.map((key): WriteOp => ({ type: 'del', section, key })));
+    }
   }
 }
 
@@ -253,9 +265,10 @@ function changeOf(operation: 'created' | 'deleted', entry: HistoryEntry): Change
 /** Removes entries and their index keys and takes them off their users' counts, in the mutation's batch. */
 async function removeEntries(m: Mutation, storage: Storage, entries: HistoryEntry[]): Promise<void> {
   const removed = new Map<string, number>();
+  await removePostings(m, storage, HISTORY_RUNS, entries.map(postingOf));
   for (const entry of entries) {
     m.del(HISTORY_ENTRIES, entry.key);
-    for (const [section, key] of indexEntries(entry)) m.del(section, key);
+    for (const [section, key] of historyIndexKeys(entry)) m.del(section, key);
     m.change(changeOf('deleted', entry));
     removed.set(entry.user, (removed.get(entry.user) ?? 0) - 1);
   }
@@ -332,11 +345,10 @@ export async function createHistory(store: Store, access: HistoryAccess, given: 
       const value = historyIndexValue(entry);
       m.put(HISTORY_ENTRIES, entry.key, entry);
       for (const [section, key] of historyIndexKeys(entry)) m.put(section, key, value);
-      // A search reads the entries themselves: the search keys carry no value.
-      for (const [section, key] of historyWordKeys(entry)) m.put(section, key, 0);
       m.change(changeOf('created', entry));
       return entry;
     });
+    await addPostings(m, store.storage, HISTORY_RUNS, entries.map(postingOf));
     m.put('meta', HISTORY_STATE_KEY, { counter: state.counter + inputs.length });
     await addToCounts(m, store.storage, new Map([[user, inputs.length]]));
     return entries;
@@ -406,7 +418,7 @@ export async function listHistory(
     // The scope's entries holding every term of the query, newest first.
     const [scope, scoped, terms] =
       list.type === 'app' ? (['user', scopePrefix('user', access.user, undefined), [...search.terms, appTerm(list.id ?? '')]] as const) : ([list.type, prefix, search.terms] as const);
-    const source = intersection(storage, historyWordIndexOf(scope), terms.map((term) => `${scoped}${term}\0`), { reverse: true, from });
+    const source = postingsSearch(storage, HISTORY_RUNS, historyPostingsOf(scope), terms.map((term) => `${scoped}${term}\0`), from);
     return readPageFrom(source, budgeted, async (chunk) => {
       const entries = await storage.getMany<HistoryEntry>(HISTORY_ENTRIES, chunk.map(([key]) => key));
       return Promise.all(

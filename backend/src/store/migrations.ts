@@ -1,6 +1,6 @@
 import { indexChangesByPath } from './change-feed.js';
 import { indexFileWords } from './file-search.js';
-import { countHistoryPerUser, indexHistoryWords } from './history.js';
+import { countHistoryPerUser, indexHistorySearch, oldHistoryWordIndexes } from './history.js';
 import { NewerStoreError } from './open-errors.js';
 import type { Storage } from './storage.js';
 
@@ -18,10 +18,15 @@ export const migrations: Migration[] = [
   { version: 1, description: 'initial layout', up: async () => {} },
   { version: 2, description: 'history entry counts per user, for per-user retention', up: (storage) => countHistoryPerUser(storage) },
   { version: 3, description: 'the change feed indexed by event path, for GET /changes?path=', up: (storage) => indexChangesByPath(storage) },
-  { version: 4, description: 'history search terms indexed per scope, for GET /history?query=', up: (storage) => indexHistoryWords(storage) },
+  // Its index was replaced by migration 7's, which builds the new one from the entries.
+  { version: 4, description: 'history search terms indexed per scope, for GET /history?query=', up: async () => {} },
   { version: 5, description: 'file names and descriptions indexed by search term and scope, for GET /files?query=', up: (storage) => indexFileWords(storage) },
   { version: 6, description: 'files also indexed for search under the root of each ancestor space\'s owner, so one range finds every file a user owns', up: (storage) => indexFileWords(storage) },
+  { version: 7, description: 'history search terms kept as postings per run of entries written together, in place of one key per term and entry', up: (storage) => indexHistorySearch(storage) },
 ];
+
+/** Sections an older schema wrote and a migration removes: a store that holds them is api-store's, to be migrated. */
+export const retiredSections: ReadonlySet<string> = new Set(oldHistoryWordIndexes);
 
 /** Called once before the first migration of an existing store runs: the moment to back it up. */
 export type BeforeMigration = (from: number, to: number) => Promise<void>;

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDataDir, ensurePrivateDir } from '../data-dir.js';
-import { migrations } from './migrations.js';
+import { migrations, retiredSections } from './migrations.js';
 import { ForeignDataError, NewerStoreError, StoreCorruptedError } from './open-errors.js';
 import { openLevelStorage } from './level-storage.js';
 import type { Storage } from './storage.js';
@@ -60,12 +60,13 @@ export async function openStorage(config: { dataDir: string; storage?: string; d
 }
 
 /**
- * A LevelDB with records outside api-store's sections, or records and no schema version, is
- * someone else's; one with a newer schema is a newer api-store's, whose layout this one would misread.
+ * A LevelDB with records outside api-store's sections (those it writes, or an older schema wrote),
+ * or records and no schema version, is someone else's; one with a newer schema is a newer
+ * api-store's, whose layout this one would misread.
  */
 async function checkOwnership(storage: Storage, location: string): Promise<void> {
   const sample = await storage.recordKeys(OWNERSHIP_SAMPLE);
-  const foreign = sample.find(({ section }) => !knownSections.has(section));
+  const foreign = sample.find(({ section }) => !knownSections.has(section) && !retiredSections.has(section));
   if (foreign) throw new ForeignDataError(location, `it holds the key ${JSON.stringify(foreign.section ? `!${foreign.section}!${foreign.key}` : foreign.key).slice(0, 80)}`);
   const schema = await storage.get<number>('meta', 'schemaVersion');
   if (sample.length > 0 && schema === undefined) throw new ForeignDataError(location, 'it has records but no api-store schema version');

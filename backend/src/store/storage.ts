@@ -18,6 +18,20 @@ export type WriteOp =
   | { type: 'put'; section: string; key: string; value: unknown }
   | { type: 'del'; section: string; key: string };
 
+/** Where writes wait for the one `write` that applies them together: a mutation's batch, or a migration's. */
+export interface WriteStaging {
+  put(section: string, key: string, value: unknown): void;
+  del(section: string, key: string): void;
+}
+
+/** Stages writes as operations appended to `ops`. */
+export function stagingOf(ops: WriteOp[]): WriteStaging {
+  return {
+    put: (section, key, value) => ops.push({ type: 'put', section, key, value }),
+    del: (section, key) => ops.push({ type: 'del', section, key }),
+  };
+}
+
 /** One stored record, with the section it lives in. */
 export interface StoredRecord {
   section: string;

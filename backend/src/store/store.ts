@@ -2,17 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { Secrets } from '../secrets/secrets.js';
 import { CHANGES_BY_PATH, pathIndexKeys, seqKey, type Change, type ChangeInput } from './changes.js';
 import { migrate, migrations, type BeforeMigration, type Migration } from './migrations.js';
-import { isShared, type Storage, type Transaction, type WriteOp } from './storage.js';
+import { isShared, stagingOf, type Storage, type Transaction, type WriteOp, type WriteStaging } from './storage.js';
 import { withFields } from './with-fields.js';
 
 export type Clock = () => number;
 
 /** What a mutation may do: stage writes and the changes they make, all committed in one batch. */
-export interface Mutation {
+export interface Mutation extends WriteStaging {
   /** The time of this mutation, shared by every record it writes. */
   readonly now: number;
-  put(section: string, key: string, value: unknown): void;
-  del(section: string, key: string): void;
   change(change: ChangeInput): void;
 }
 
@@ -113,8 +111,7 @@ export class Store {
     const now = this.clock();
     const result = await work({
       now,
-      put: (section, key, value) => ops.push({ type: 'put', section, key, value }),
-      del: (section, key) => ops.push({ type: 'del', section, key }),
+      ...stagingOf(ops),
       change: (input) => inputs.push(input),
     });
     const first = inputs.length ? await tx.claimSeqs(inputs.length) : 0;

@@ -6,8 +6,9 @@ import { CHANGES_BY_PATH, pathIndexKeys, seqKey, type Change } from './changes.j
 import { fileSections, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from './file-records.js';
 import { fileSearchKeys, placementOf, placementsOf } from './file-search.js';
 import { childEntryOf, liveIndexKeys } from './files.js';
-import { HISTORY_COUNTS, HISTORY_ENTRIES, historyIndexKeys, historyIndexOf, historyIndexValue, historyScopes, historyWordIndexOf, historyWordKeys, type HistoryEntry } from './history.js';
+import { HISTORY_COUNTS, HISTORY_ENTRIES, HISTORY_RUNS, historyIndexKeys, historyIndexOf, historyIndexValue, historyPostingsOf, historyScopes, historyTerms, type HistoryEntry } from './history.js';
 import { migrations } from './migrations.js';
+import { checkPostings } from './postings.js';
 import { expiryKey, sessionSections, type SessionRecord } from './sessions.js';
 import type { Storage, StorageReader } from './storage.js';
 import { trashByUserKey, trashedChildKey } from './trash.js';
@@ -54,6 +55,8 @@ export async function digestOf(reader: StorageReader): Promise<{ digest: string;
 
 type Report = (section: string, key: string, problem: string) => void;
 type SectionCheck = (reader: StorageReader, report: Report) => Promise<void>;
+
+const historyPostingSections = historyScopes.filter((scope) => scope !== 'app').map(historyPostingsOf);
 
 const keyAfterLastSep = (indexKey: string) => indexKey.slice(indexKey.lastIndexOf(SEP) + 1);
 
@@ -259,14 +262,10 @@ const sectionChecks = new Map<string, SectionCheck>([
 
   [fileSections.words, checkFileWords],
 
-  [HISTORY_ENTRIES, recordCheck<HistoryEntry>(HISTORY_ENTRIES, (entry) => [...historyIndexKeys(entry), ...historyWordKeys(entry)])],
-  ...historyScopes
-    .filter((scope) => scope !== 'app')
-    .map((scope) => {
-      const index = historyWordIndexOf(scope);
-      const keysIn = (entry: HistoryEntry) => historyWordKeys(entry).filter(([section]) => section === index).map(([, key]) => key);
-      return [index, indexCheck<HistoryEntry>(index, HISTORY_ENTRIES, keyAfterLastSep, keysIn)] as const;
-    }),
+  [HISTORY_ENTRIES, recordCheck<HistoryEntry>(HISTORY_ENTRIES, historyIndexKeys)],
+  [HISTORY_RUNS, (reader, report) => checkPostings(reader, { runs: HISTORY_RUNS, records: HISTORY_ENTRIES, sections: historyPostingSections, scopesOf: historyTerms }, report)],
+  // Checked with the runs.
+  ...historyPostingSections.map((section) => [section, async () => {}] as const),
   ...historyScopes.map((scope) => {
     const index = historyIndexOf(scope);
     const keysIn = (entry: HistoryEntry) => historyIndexKeys(entry).filter(([section]) => section === index).map(([, key]) => key);

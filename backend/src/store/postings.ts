@@ -1,0 +1,355 @@
+import { SEP_END } from './file-records.js';
+import type { EntrySource } from './paging.js';
+import { leapfrogJoin, type TermSeek } from './search-terms.js';
+import type { KeyRange, Storage, StorageReader, WriteStaging } from './storage.js';
+
+/**
+ * A search index kept as postings, for records written in batches (history): one index record per
+ * term and run of records, where a term-per-record index would write one key per term and record
+ * (67 for a typical history entry, each a LevelDB record of its own).
+ *
+ * A run is a set of record keys written together: `runs` maps the run's key (its smallest record
+ * key, at position 0) to its record keys by position, `''` where a record was removed. Runs never overlap: every
+ * record key lies between the key of its run and the largest key the run holds, and no other run
+ * starts in that range. A new batch whose keys fall inside a run joins that run; the others form
+ * new runs in the gaps. Records written one after another get growing keys, so a batch usually
+ * forms one new run after every other.
+ *
+ * A postings record is `{prefix}{run key}` (the prefix names the scope and term, and ends in
+ * `\0`) in the term's section; its value lists the positions of the run's records holding the
+ * term (`encodePositions`). Reading a term's postings records newest run first gives its record
+ * keys newest first, run by run, so a search joins terms as it would join one key per record.
+ */
+
+/** What one record brings to the index: its key and the terms it is found under, by scope. */
+export interface Posting {
+  key: string;
+  scopes: PostingScope[];
+}
+
+/** Terms of a record in one scope: their postings records are `{scope}{term}\0{run key}` in `section`. */
+export interface PostingScope {
+  section: string;
+  /** The scope's key prefix, ending in `\0`. */
+  scope: string;
+  terms: Iterable<string>;
+}
+
+/** Record keys a new run holds at most. */
+const RUN_SIZE = 1000;
+
+interface Run {
+  key: string;
+  /** Record keys by position; `''` where removed. */
+  keys: string[];
+}
+
+const largestKey = (keys: string[]) => keys.reduce((largest, key) => (key > largest ? key : largest), '');
+
+/** Positions in ascending order, as ranges: `0-999` or `3,7-9`; a term every record of a run holds costs a few bytes. */
+export function encodePositions(positions: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < positions.length; i++) {
+    const start = positions[i];
+    while (positions[i + 1] === positions[i] + 1) i++;
+    parts.push(start === positions[i] ? `${start}` : `${start}-${positions[i]}`);
+  }
+  return parts.join(',');
+}
+
+export function decodePositions(text: string): number[] {
+  const positions: number[] = [];
+  for (const part of text.split(',')) {
+    const [start, end = start] = part.split('-').map(Number);
+    for (let position = start; position <= end; position++) positions.push(position);
+  }
+  return positions;
+}
+
+/** The runs holding keys between `first` and `last`, in key order (usually none: new keys come after every run). */
+async function runsReaching(storage: Storage, runs: string, first: string, last: string): Promise<Run[]> {
+  const found: Run[] = [];
+  for await (const [key, keys] of storage.entries<string[]>(runs, { lte: last, reverse: true })) {
+    // Runs do not overlap: one that ends below `first` has only runs ending lower still below it.
+    if (largestKey(keys) < first) break;
+    found.unshift({ key, keys });
+  }
+  return found;
+}
+
+/** Positions of the records holding each term, by run key, section, scope and term. */
+type TermPositions = Map<string, Map<string, Map<string, Map<string, number[]>>>>;
+
+function entryOf<K, V>(map: Map<K, V>, key: K, made: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = made()));
+  return value;
+}
+
+/** Notes that the record at `position` of run `runKey` holds each of the posting's terms. */
+function addTerms(positions: TermPositions, posting: Posting, runKey: string, position: number): void {
+  const run = entryOf(positions, runKey, () => new Map());
+  for (const { section, scope, terms } of posting.scopes) {
+    const byTerm = entryOf(entryOf(run, section, () => new Map()), scope, () => new Map<string, number[]>());
+    for (const term of terms) entryOf(byTerm, term, () => []).push(position);
+  }
+}
+
+interface PostingsRecord {
+  run: string;
+  section: string;
+  key: string;
+  positions: number[];
+}
+
+/** The postings records `positions` make. */
+function* recordsOf(positions: TermPositions): Iterable<PostingsRecord> {
+  for (const [run, sections] of positions) {
+    for (const [section, scopes] of sections) {
+      for (const [scope, terms] of scopes) {
+        for (const [term, held] of terms) yield { run, section, key: `${scope}${term}\0${run}`, positions: held };
+      }
+    }
+  }
+}
+
+/** What `records` hold now, read in one go per section. */
+async function storedValues(storage: StorageReader, records: PostingsRecord[]): Promise<(string | undefined)[]> {
+  const bySection = new Map<string, PostingsRecord[]>();
+  for (const record of records) entryOf(bySection, record.section, () => []).push(record);
+  const values = new Map<PostingsRecord, string | undefined>();
+  for (const [section, list] of bySection) {
+    const stored = await storage.getMany<string>(section, list.map((record) => record.key));
+    list.forEach((record, i) => values.set(record, stored[i]));
+  }
+  return records.map((record) => values.get(record));
+}
+
+/**
+ * Stages the index records of new records in the mutation's batch: new runs in the gaps between
+ * existing runs (at most `RUN_SIZE` keys each), and the keys that fall inside a run appended to it.
+ */
+export async function addPostings(m: WriteStaging, storage: Storage, runs: string, postings: Posting[]): Promise<void> {
+  if (!postings.length) return;
+  const sorted = [...postings].sort((a, b) => (a.key < b.key ? -1 : 1));
+  const existing = await runsReaching(storage, runs, sorted[0].key, sorted[sorted.length - 1].key);
+  const fresh = new Set<string>();
+  const joined = new Set<string>();
+  const added: TermPositions = new Map();
+  let next = 0;
+  let group: Posting[] = [];
+  let groupGap = -1;
+  const closeGroup = () => {
+    if (!group.length) return;
+    const key = group[0].key;
+    m.put(runs, key, group.map((posting) => posting.key));
+    group.forEach((posting, position) => addTerms(added, posting, key, position));
+    fresh.add(key);
+    group = [];
+  };
+  for (const posting of sorted) {
+    while (next < existing.length && largestKey(existing[next].keys) < posting.key) next++;
+    const run = existing[next];
+    if (run && run.key <= posting.key) {
+      // Already there when a migration that was cut short runs again.
+      if (run.keys.includes(posting.key)) continue;
+      addTerms(added, posting, run.key, run.keys.push(posting.key) - 1);
+      joined.add(run.key);
+      continue;
+    }
+    // In the gap below `existing[next]` (or above every run): with the keys before it in the same gap.
+    if (groupGap !== next || group.length === RUN_SIZE) closeGroup();
+    group.push(posting);
+    groupGap = next;
+  }
+  closeGroup();
+  for (const run of existing) if (joined.has(run.key)) m.put(runs, run.key, run.keys);
+  const records = [...recordsOf(added)];
+  // A run that took keys may already have postings for their terms: those grow.
+  const grown = records.filter((record) => !fresh.has(record.run));
+  const held = new Map((await storedValues(storage, grown)).map((value, i) => [grown[i], value]));
+  for (const record of records) {
+    const before = held.get(record);
+    m.put(record.section, record.key, encodePositions(before ? [...decodePositions(before), ...record.positions].sort((a, b) => a - b) : record.positions));
+  }
+}
+
+/** The run holding `key`, if any. */
+async function runOf(storage: Storage, runs: string, key: string): Promise<Run | undefined> {
+  for await (const [runKey, keys] of storage.entries<string[]>(runs, { lte: key, reverse: true, limit: 1 })) {
+    return keys.includes(key) ? { key: runKey, keys } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Stages the removal of records from the index in the mutation's batch: their positions leave
+ * their terms' postings and their runs. A run left empty goes with all its postings records,
+ * which are then deleted without being read (retention removes the oldest runs whole).
+ */
+export async function removePostings(m: WriteStaging, storage: Storage, runs: string, postings: Posting[]): Promise<void> {
+  const sorted = [...postings].sort((a, b) => (a.key < b.key ? -1 : 1));
+  const touched = new Map<string, Run>();
+  const removed: TermPositions = new Map();
+  let run: Run | undefined;
+  for (const posting of sorted) {
+    if (!run?.keys.includes(posting.key)) run = await runOf(storage, runs, posting.key);
+    // An entry the index lacks (verify reports it) has nothing to remove.
+    if (!run) continue;
+    const position = run.keys.indexOf(posting.key);
+    run.keys[position] = '';
+    touched.set(run.key, run);
+    addTerms(removed, posting, run.key, position);
+  }
+  const emptied = new Set<string>();
+  for (const [key, { keys }] of touched) {
+    if (keys.some((held) => held !== '')) m.put(runs, key, keys);
+    else {
+      m.del(runs, key);
+      emptied.add(key);
+    }
+  }
+  const records = [...recordsOf(removed)];
+  const kept = records.filter((record) => !emptied.has(record.run));
+  const held = new Map((await storedValues(storage, kept)).map((value, i) => [kept[i], value]));
+  for (const record of records) {
+    const before = held.get(record);
+    const left = before === undefined ? [] : decodePositions(before).filter((position) => !record.positions.includes(position));
+    if (left.length) m.put(record.section, record.key, encodePositions(left));
+    else m.del(record.section, record.key);
+  }
+}
+
+/** Keys one read of a term takes at first, and at most after reads that each served several seeks. */
+const MIN_READ = 8;
+const MAX_READ = 256;
+
+/** The runs a search has read, each read once whatever the number of its terms. */
+function runReader(storage: StorageReader, runs: string): (keys: string[]) => Promise<(string[] | undefined)[]> {
+  const read = new Map<string, Promise<string[] | undefined>>();
+  return async (keys) => {
+    const missing = keys.filter((key) => !read.has(key));
+    if (missing.length) {
+      const values = storage.getMany<string[]>(runs, missing);
+      missing.forEach((key, i) => read.set(key, values.then((found) => found[i])));
+    }
+    return Promise.all(keys.map((key) => read.get(key)!));
+  };
+}
+
+/**
+ * A term's record keys newest first, for a join that only moves down: `seek(bound, inclusive)`
+ * answers the first key at or below `bound`. Postings records are read newest run first, a few
+ * at a time (more when reads serve several seeks, as in search-terms.ts); a seek far below reads
+ * from the run that may hold `bound` and skips every run above it.
+ */
+function termCursor(storage: StorageReader, readRuns: ReturnType<typeof runReader>, section: string, prefix: string, from: string): TermSeek {
+  let keys: string[] = [];
+  let at = 0;
+  let served = 0;
+  let size = MIN_READ;
+  /** The run key of the last postings record read: the next read continues below it. */
+  let lastRun: string | undefined;
+  let ended = false;
+  return async (bound, inclusive) => {
+    const past = (key: string) => bound === undefined || (inclusive ? key <= bound : key < bound);
+    for (;;) {
+      while (at < keys.length && !past(keys[at])) at++;
+      if (at < keys.length) {
+        served += 1;
+        return keys[at];
+      }
+      if (ended) return undefined;
+      size = served > 1 ? Math.min(size * 2, MAX_READ) : MIN_READ;
+      const range: KeyRange = { gte: prefix, reverse: true, limit: size };
+      // A run starting above `bound` holds no key at or below it.
+      if (bound !== undefined && (lastRun === undefined || bound < lastRun)) range.lte = prefix + bound;
+      else if (lastRun !== undefined) range.lt = prefix + lastRun;
+      else range.lt = prefix.slice(0, -1) + SEP_END;
+      const records: [string, string][] = [];
+      for await (const record of storage.entries<string>(section, range)) records.push(record);
+      const runKeys = records.map(([recordKey]) => recordKey.slice(prefix.length));
+      // The first key of a run is its own key: a record of a run's first record alone (every
+      // record of a run of one, as one request's history entry makes) needs no read of the run.
+      const longer = runKeys.filter((_, i) => records[i][1] !== '0');
+      const read = await readRuns(longer);
+      const runOf = new Map(longer.map((key, i) => [key, read[i]]));
+      [keys, at, served, ended] = [[], 0, 0, records.length < size];
+      for (const [i, [, positions]] of records.entries()) {
+        lastRun = runKeys[i];
+        const run = runOf.get(lastRun);
+        const held = decodePositions(positions).map((position) => (position === 0 ? lastRun! : run?.[position] ?? ''));
+        keys.push(...held.filter((key) => key !== '' && key >= from).sort().reverse());
+        // Runs below this one hold keys below `from` only.
+        if (lastRun < from) {
+          ended = true;
+          break;
+        }
+      }
+    }
+  };
+}
+
+/**
+ * The record keys found under every one of `prefixes` (one per term, in `section`), newest first,
+ * down to `from`: the terms' cursors joined as in search-terms.ts.
+ */
+export function postingsSearch(storage: StorageReader, runs: string, section: string, prefixes: string[], from = ''): EntrySource<string> {
+  return async (count, after) => {
+    const readRuns = runReader(storage, runs);
+    const keys = await leapfrogJoin(prefixes.map((prefix) => termCursor(storage, readRuns, section, prefix, from)), count + 1, after);
+    return { entries: keys.slice(0, count).map((key): [string, string] => [key, key]), more: keys.length > count };
+  };
+}
+
+/** A postings index as verify sees it: where its runs and records are, and each record's terms. */
+export interface PostingsIndex<R> {
+  runs: string;
+  /** The section of the indexed records. */
+  records: string;
+  sections: string[];
+  scopesOf(record: R): PostingScope[];
+}
+
+/**
+ * Verify's check of a postings index (an admin walk, never a request's): runs in key order that do
+ * not overlap, holding every record of `records` once and nothing else, and postings records that
+ * are exactly what the runs' records imply, no more.
+ */
+export async function checkPostings<R>(reader: StorageReader, index: PostingsIndex<R>, report: (section: string, key: string, problem: string) => void): Promise<void> {
+  const recordKeys = reader.keys(index.records)[Symbol.asyncIterator]();
+  let record = await recordKeys.next();
+  const implied = new Map(index.sections.map((section) => [section, 0]));
+  let previousEnd = '';
+  for await (const [runKey, keys] of reader.entries<string[]>(index.runs)) {
+    const held = keys.filter((key) => key !== '');
+    if (!held.length) report(index.runs, runKey, 'a run that holds no record');
+    if (runKey <= previousEnd) report(index.runs, runKey, 'overlaps the run before it');
+    if (keys[0] !== runKey && keys[0] !== '') report(index.runs, runKey, 'does not start with its own key');
+    if (held.some((key) => key < runKey)) report(index.runs, runKey, 'holds keys below its own');
+    if (new Set(held).size !== held.length) report(index.runs, runKey, 'holds a key twice');
+    previousEnd = largestKey(keys);
+    const records = await reader.getMany<R>(index.records, keys);
+    const wanted: TermPositions = new Map();
+    keys.forEach((key, position) => key !== '' && records[position] !== undefined && addTerms(wanted, { key, scopes: index.scopesOf(records[position]!) }, runKey, position));
+    const expected = [...recordsOf(wanted)];
+    const stored = await storedValues(reader, expected);
+    expected.forEach(({ section, key, positions }, i) => {
+      implied.set(section, (implied.get(section) ?? 0) + 1);
+      if (stored[i] === undefined) report(section, key, `missing: records of run ${runKey} hold its term`);
+      else if (stored[i] !== encodePositions(positions)) report(section, key, `lists ${stored[i]} where the run's records holding its term are ${encodePositions(positions)}`);
+    });
+    // The runs' keys and the records' keys, both in key order, must be the same.
+    for (const key of [...held].sort()) {
+      for (; !record.done && record.value < key; record = await recordKeys.next()) report(index.records, record.value, `record missing from ${index.runs}`);
+      if (!record.done && record.value === key) record = await recordKeys.next();
+      else report(index.runs, runKey, `holds ${key}, which is not in ${index.records}`);
+    }
+  }
+  for (; !record.done; record = await recordKeys.next()) report(index.records, record.value, `record missing from ${index.runs}`);
+  for (const section of index.sections) {
+    let stored = 0;
+    for await (const _key of reader.keys(section)) stored += 1;
+    if (stored !== implied.get(section)) report(section, '', `holds ${stored} postings records where the runs' records imply ${implied.get(section)}`);
+  }
+}

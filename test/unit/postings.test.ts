@@ -62,7 +62,8 @@ test('searches over postings give what a model gives, and verify finds nothing, 
             });
             for (const [key, terms] of fresh) model.set(key, terms);
           } else {
-            const gone = [...new Set(step.remove.map(keyOf))].filter((key) => model.has(key));
+            // Repeats stay: a key named twice is removed once.
+            const gone = step.remove.map(keyOf).filter((key) => model.has(key));
             await store.mutate(async (m) => {
               for (const key of gone) m.del('records', key);
               await removePostings(m, store.storage, RUNS, gone.map((key) => postingOf(key, model.get(key)!)));
@@ -130,6 +131,10 @@ test('keys inside a run join it, keys between runs make runs of their own: runs 
     ]);
     assert.equal(await store.storage.get(SECTION, `${prefixOf('alpha')}k0010`), '0-3');
     assert.deepEqual(await searchAll(store, ['alpha'], '', 2), ['k0030', 'k0022', 'k0021', 'k0020', 'k0016', 'k0014', 'k0013', 'k0012', 'k0010', 'k0005']);
+    // A key named twice is removed once, and the run keeps the other removals of the same call.
+    await store.mutate((m) => removePostings(m, store.storage, RUNS, [12, 13, 13].map((n) => postingOf(keyOf(n), ['alpha']))));
+    assert.deepEqual((await runs())[1], ['k0010', ['k0010', '', 'k0014', '']]);
+    assert.equal(await store.storage.get(SECTION, `${prefixOf('alpha')}k0010`), '0,2');
   } finally {
     await store.close();
     await rm(dir, { recursive: true, force: true });

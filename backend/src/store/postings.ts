@@ -174,11 +174,9 @@ export async function addPostings(m: WriteStaging, storage: Storage, runs: strin
   }
 }
 
-/** The run holding `key`, if any. */
-async function runOf(storage: Storage, runs: string, key: string): Promise<Run | undefined> {
-  for await (const [runKey, keys] of storage.entries<string[]>(runs, { lte: key, reverse: true, limit: 1 })) {
-    return keys.includes(key) ? { key: runKey, keys } : undefined;
-  }
+/** The run that would hold `key`: the last one starting at or below it. */
+async function runAtOrBelow(storage: Storage, runs: string, key: string): Promise<Run | undefined> {
+  for await (const [runKey, keys] of storage.entries<string[]>(runs, { lte: key, reverse: true, limit: 1 })) return { key: runKey, keys };
   return undefined;
 }
 
@@ -193,10 +191,13 @@ export async function removePostings(m: WriteStaging, storage: Storage, runs: st
   const removed: TermPositions = new Map();
   let run: Run | undefined;
   for (const posting of sorted) {
-    if (!run?.keys.includes(posting.key)) run = await runOf(storage, runs, posting.key);
-    // An entry the index lacks (verify reports it) has nothing to remove.
-    if (!run) continue;
-    const position = run.keys.indexOf(posting.key);
+    if (!run?.keys.includes(posting.key)) {
+      const found = await runAtOrBelow(storage, runs, posting.key);
+      run = found && (touched.get(found.key) ?? found);
+    }
+    const position = run ? run.keys.indexOf(posting.key) : -1;
+    // A record the index lacks (verify reports it), or one named twice, has nothing left to remove.
+    if (!run || position < 0) continue;
     run.keys[position] = '';
     touched.set(run.key, run);
     addTerms(removed, posting, run.key, position);

@@ -38,16 +38,17 @@ for (const kind of storageKinds) {
     }
   });
 
-  test(`${kind}: keyList reads the keys of a range at once, as keys iterates them, within its section`, async () => {
+  test(`${kind}: keyList and entryList read a range at once, as keys and entries iterate it, within its section`, async () => {
     const { storage, dispose } = await openTestStorage(kind);
     try {
-      await storage.write(['a1', 'a2', 'a3', 'b1'].map((key) => ({ type: 'put' as const, section: 's', key, value: 0 })));
+      await storage.write(['a1', 'a2', 'a3', 'b1'].map((key, n) => ({ type: 'put' as const, section: 's', key, value: { n } })));
       await storage.write([{ type: 'put', section: 's2', key: 'a0', value: 0 }]);
       const ranges = [{ gte: 'a', lt: 'b' }, { gt: 'a1', lt: 'b', limit: 1 }, { gte: 'a', lt: 'c', reverse: true, limit: 3 }, { gte: 'x' }];
       for (const range of ranges) {
         const iterated: string[] = [];
         for await (const key of storage.keys('s', range)) iterated.push(key);
         assert.deepEqual(await storage.keyList('s', range), iterated, JSON.stringify(range));
+        assert.deepEqual(await storage.entryList('s', range), await entriesOf(storage, 's', range), JSON.stringify(range));
       }
       assert.deepEqual(await storage.keyList('s', { gte: 'a', lt: 'b' }), ['a1', 'a2', 'a3']);
     } finally {

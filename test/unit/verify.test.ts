@@ -133,7 +133,7 @@ test('history, app records, sessions and users: each index checked both ways', a
   }
 });
 
-test('history search: a missing or stale postings record, an extra one and an entry missing from its run are reported', async () => {
+test('history search: a missing or stale postings record, an extra one, an entry missing from its run and a missing top of the runs are reported', async () => {
   const postings: [string, string][] = [];
   for await (const entry of store.storage.entries<string>('history-postings-by-user')) postings.push(entry);
   const runs: [string, string[]][] = [];
@@ -145,12 +145,14 @@ test('history search: a missing or stale postings record, an extra one and an en
     { type: 'put', section: 'history-postings-by-user', key: postings[1][0], value: '7' },
     { type: 'put', section: 'history-postings-by-space', key: `nowhere\0ghost\0${run[0]}`, value: '0' },
     { type: 'put', section: 'history-runs', key: run[0], value: [run[1][0]] },
+    { type: 'del', section: 'meta', key: 'history-runs:top' },
   ]);
   const expected = [
     /^history-postings-by-user .*missing: records of run/,
     /^history-postings-by-user .*lists 7 where the run's records holding its term are/,
     /^history-postings-by-space "": holds \d+ postings records where the runs' records imply \d+/,
     /^history .*record missing from history-runs/,
+    /^meta "history-runs:top": is undefined, below the key/,
   ];
   for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `${pattern} in\n${problems.join('\n')}`);
 });

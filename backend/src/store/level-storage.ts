@@ -62,6 +62,9 @@ export async function openLevelStorage(location: string, options: { sync: boolea
     keyList(name: string, range: KeyRange) {
       return section(name).keys({ ...range, snapshot }).all();
     },
+    entryList<T>(name: string, range: KeyRange) {
+      return section(name).iterator({ ...range, snapshot }).all() as Promise<[string, T][]>;
+    },
     // One iterator over the root database: sublevel keys are `!section!key`, so root order is
     // section order, then key order. A key outside any section (not api-store's) comes with
     // section '' and its value as the raw string.

@@ -153,6 +153,11 @@ function reader(db: () => Queryable, translate: (error: unknown) => unknown): St
       for await (const [key] of rows(section, range, false)) keys.push(key);
       return keys;
     },
+    async entryList<T>(section: string, range: KeyRange) {
+      const entries: [string, T][] = [];
+      for await (const [key, value] of rows(section, range, true)) entries.push([key, JSON.parse(value as string) as T]);
+      return entries;
+    },
     async *records(): AsyncIterable<StoredRecord> {
       let after: [string, Buffer] | undefined;
       for (;;) {

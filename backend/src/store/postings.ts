@@ -42,9 +42,23 @@ interface Run {
   key: string;
   /** Record keys by position; `''` where removed. */
   keys: string[];
+  /** The largest key it held when read: keys up to it belong in it. */
+  last: string;
 }
 
 const largestKey = (keys: string[]) => keys.reduce((largest, key) => (key > largest ? key : largest), '');
+
+/** The run that would hold `key`: the last one starting at or below it. */
+async function runAtOrBelow(storage: Storage, runs: string, key: string): Promise<Run | undefined> {
+  const [found] = await storage.entryList<string[]>(runs, { lte: key, reverse: true, limit: 1 });
+  return found && { key: found[0], keys: found[1], last: largestKey(found[1]) };
+}
+
+/**
+ * Where `meta` keeps the largest key any run of `runs` ever held: a batch above it overlaps no run,
+ * which one read of a key tells (a reverse seek in the runs costs ten times more).
+ */
+const topKeyOf = (runs: string) => `${runs}:top`;
 
 /** Positions in ascending order, as ranges: `0-999` or `3,7-9`; a term every record of a run holds costs a few bytes. */
 export function encodePositions(positions: number[]): string {
@@ -64,17 +78,6 @@ export function decodePositions(text: string): number[] {
     for (let position = start; position <= end; position++) positions.push(position);
   }
   return positions;
-}
-
-/** The runs holding keys between `first` and `last`, in key order (usually none: new keys come after every run). */
-async function runsReaching(storage: Storage, runs: string, first: string, last: string): Promise<Run[]> {
-  const found: Run[] = [];
-  for await (const [key, keys] of storage.entries<string[]>(runs, { lte: last, reverse: true })) {
-    // Runs do not overlap: one that ends below `first` has only runs ending lower still below it.
-    if (largestKey(keys) < first) break;
-    found.unshift({ key, keys });
-  }
-  return found;
 }
 
 /** Positions of the records holding each term, by run key, section, scope and term. */
@@ -132,13 +135,18 @@ async function storedValues(storage: StorageReader, records: PostingsRecord[]): 
 export async function addPostings(m: WriteStaging, storage: Storage, runs: string, postings: Posting[]): Promise<void> {
   if (!postings.length) return;
   const sorted = [...postings].sort((a, b) => (a.key < b.key ? -1 : 1));
-  const existing = await runsReaching(storage, runs, sorted[0].key, sorted[sorted.length - 1].key);
+  const [first, last] = [sorted[0].key, sorted[sorted.length - 1].key];
+  // Usually the batch lies above every run. Otherwise each key finds its run by one seek, so that
+  // a batch spanning years of others' runs costs its own size, not theirs.
+  const top = await storage.get<string>('meta', topKeyOf(runs));
+  const overlaps = top !== undefined && top >= first;
+  if (top === undefined || top < last) m.put('meta', topKeyOf(runs), last);
+  const existing = new Map<string, Run>();
   const fresh = new Set<string>();
   const joined = new Set<string>();
   const added: TermPositions = new Map();
-  let next = 0;
   let group: Posting[] = [];
-  let groupGap = -1;
+  let groupGap: string | undefined;
   const closeGroup = () => {
     if (!group.length) return;
     const key = group[0].key;
@@ -148,22 +156,24 @@ export async function addPostings(m: WriteStaging, storage: Storage, runs: strin
     group = [];
   };
   for (const posting of sorted) {
-    while (next < existing.length && largestKey(existing[next].keys) < posting.key) next++;
-    const run = existing[next];
-    if (run && run.key <= posting.key) {
+    const below = overlaps ? await runAtOrBelow(storage, runs, posting.key) : undefined;
+    const run = below && (existing.get(below.key) ?? below);
+    if (run) existing.set(run.key, run);
+    if (run && run.last >= posting.key) {
       // Already there when a migration that was cut short runs again.
       if (run.keys.includes(posting.key)) continue;
       addTerms(added, posting, run.key, run.keys.push(posting.key) - 1);
       joined.add(run.key);
       continue;
     }
-    // In the gap below `existing[next]` (or above every run): with the keys before it in the same gap.
-    if (groupGap !== next || group.length === RUN_SIZE) closeGroup();
+    // In the gap above `run`: with the keys before it in the same gap.
+    const gap = run?.key ?? '';
+    if (gap !== groupGap || group.length === RUN_SIZE) closeGroup();
     group.push(posting);
-    groupGap = next;
+    groupGap = gap;
   }
   closeGroup();
-  for (const run of existing) if (joined.has(run.key)) m.put(runs, run.key, run.keys);
+  for (const run of existing.values()) if (joined.has(run.key)) m.put(runs, run.key, run.keys);
   const records = [...recordsOf(added)];
   // A run that took keys may already have postings for their terms: those grow.
   const grown = records.filter((record) => !fresh.has(record.run));
@@ -172,12 +182,6 @@ export async function addPostings(m: WriteStaging, storage: Storage, runs: strin
     const before = held.get(record);
     m.put(record.section, record.key, encodePositions(before ? [...decodePositions(before), ...record.positions].sort((a, b) => a - b) : record.positions));
   }
-}
-
-/** The run that would hold `key`: the last one starting at or below it. */
-async function runAtOrBelow(storage: Storage, runs: string, key: string): Promise<Run | undefined> {
-  for await (const [runKey, keys] of storage.entries<string[]>(runs, { lte: key, reverse: true, limit: 1 })) return { key: runKey, keys };
-  return undefined;
 }
 
 /**
@@ -267,8 +271,7 @@ function termCursor(storage: StorageReader, readRuns: ReturnType<typeof runReade
       if (bound !== undefined && (lastRun === undefined || bound < lastRun)) range.lte = prefix + bound;
       else if (lastRun !== undefined) range.lt = prefix + lastRun;
       else range.lt = prefix.slice(0, -1) + SEP_END;
-      const records: [string, string][] = [];
-      for await (const record of storage.entries<string>(section, range)) records.push(record);
+      const records = await storage.entryList<string>(section, range);
       const runKeys = records.map(([recordKey]) => recordKey.slice(prefix.length));
       // The first key of a run is its own key: a record of a run's first record alone (every
       // record of a run of one, as one request's history entry makes) needs no read of the run.
@@ -348,6 +351,8 @@ export async function checkPostings<R>(reader: StorageReader, index: PostingsInd
     }
   }
   for (; !record.done; record = await recordKeys.next()) report(index.records, record.value, `record missing from ${index.runs}`);
+  const top = await reader.get<string>('meta', topKeyOf(index.runs));
+  if (previousEnd > (top ?? '')) report('meta', topKeyOf(index.runs), `is ${JSON.stringify(top)}, below the key ${previousEnd} a run holds`);
   for (const section of index.sections) {
     let stored = 0;
     for await (const _key of reader.keys(section)) stored += 1;

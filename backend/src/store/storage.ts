@@ -54,6 +54,8 @@ export interface StorageReader {
   keys(section: string, range?: KeyRange): AsyncIterable<string>;
   /** The keys of a range read at once: cheaper per key than `keys` for reads of many (bound them with `limit`). */
   keyList(section: string, range: KeyRange): Promise<string[]>;
+  /** The entries of a range read at once, as `keyList` reads keys. */
+  entryList<T>(section: string, range: KeyRange): Promise<[string, T][]>;
   /**
    * Every record of every section, ordered by section name, then key. A whole-store walk, for
    * admin work only (verify, backups): no request may call it.

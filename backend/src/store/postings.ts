@@ -225,8 +225,12 @@ export async function removePostings(m: WriteStaging, storage: Storage, runs: st
   }
 }
 
-/** Keys one read of a term takes at first, and at most after reads that each served several seeks. */
-const MIN_READ = 8;
+/**
+ * Postings records one read of a term takes at first, and at most after reads that each served
+ * several seeks. One record may hold a whole batch's keys (up to `RUN_SIZE`): a first page of a
+ * common term needs one.
+ */
+const MIN_READ = 1;
 const MAX_READ = 256;
 
 /** The runs a search has read, each read once whatever the number of its terms. */

@@ -136,11 +136,13 @@ export async function addPostings(m: WriteStaging, storage: Storage, runs: strin
   if (!postings.length) return;
   const sorted = [...postings].sort((a, b) => (a.key < b.key ? -1 : 1));
   const [first, last] = [sorted[0].key, sorted[sorted.length - 1].key];
-  // Usually the batch lies above every run. Otherwise each key finds its run by one seek, so that
+  // Usually the batch lies above every run (one read tells), or in one gap between runs (an
+  // import of older entries: one seek tells). Otherwise each key finds its run by one seek, so that
   // a batch spanning years of others' runs costs its own size, not theirs.
   const top = await storage.get<string>('meta', topKeyOf(runs));
-  const overlaps = top !== undefined && top >= first;
   if (top === undefined || top < last) m.put('meta', topKeyOf(runs), last);
+  const belowLast = top !== undefined && top >= first ? await runAtOrBelow(storage, runs, last) : undefined;
+  const overlaps = belowLast !== undefined && (belowLast.key > first || belowLast.last >= first);
   const existing = new Map<string, Run>();
   const fresh = new Set<string>();
   const joined = new Set<string>();

@@ -61,23 +61,41 @@ async function runAtOrBelow(storage: Storage, runs: string, key: string): Promis
 const topKeyOf = (runs: string) => `${runs}:top`;
 
 /** Positions in ascending order, as ranges: `0-999` or `3,7-9`; a term every record of a run holds costs a few bytes. */
+const range = (start: number, end: number) => (start === end ? `${start}` : `${start}-${end}`);
+
+/** The ranges of a positions text, as `[start, end]`. */
+const rangesOf = (text: string) => text.split(',').map((part) => part.split('-').map(Number) as [number, number?]);
+
 export function encodePositions(positions: number[]): string {
   const parts: string[] = [];
   for (let i = 0; i < positions.length; i++) {
     const start = positions[i];
     while (positions[i + 1] === positions[i] + 1) i++;
-    parts.push(start === positions[i] ? `${start}` : `${start}-${positions[i]}`);
+    parts.push(range(start, positions[i]));
   }
   return parts.join(',');
 }
 
 export function decodePositions(text: string): number[] {
   const positions: number[] = [];
-  for (const part of text.split(',')) {
-    const [start, end = start] = part.split('-').map(Number);
-    for (let position = start; position <= end; position++) positions.push(position);
-  }
+  for (const [start, end = start] of rangesOf(text)) for (let position = start; position <= end; position++) positions.push(position);
   return positions;
+}
+
+/** A positions text without `removed` (ascending), cut range by range: one removal from `0-999` costs a few parts, not a thousand positions. */
+export function withoutPositions(text: string, removed: number[]): string {
+  const parts: string[] = [];
+  let next = 0;
+  for (const [start, end = start] of rangesOf(text)) {
+    let from = start;
+    for (; next < removed.length && removed[next] <= end; next++) {
+      if (removed[next] < from) continue;
+      if (removed[next] > from) parts.push(range(from, removed[next] - 1));
+      from = removed[next] + 1;
+    }
+    if (from <= end) parts.push(range(from, end));
+  }
+  return parts.join(',');
 }
 
 /** Positions of the records holding each term, by run key, section, scope and term. */
@@ -221,8 +239,8 @@ export async function removePostings(m: WriteStaging, storage: Storage, runs: st
   const held = new Map((await storedValues(storage, kept)).map((value, i) => [kept[i], value]));
   for (const record of records) {
     const before = held.get(record);
-    const left = before === undefined ? [] : decodePositions(before).filter((position) => !record.positions.includes(position));
-    if (left.length) m.put(record.section, record.key, encodePositions(left));
+    const left = before === undefined ? '' : withoutPositions(before, record.positions.sort((a, b) => a - b));
+    if (left) m.put(record.section, record.key, left);
     else m.del(record.section, record.key);
   }
 }

@@ -38,6 +38,19 @@ for (const kind of storageKinds) {
     }
   });
 
+  test(`${kind}: clear removes a section's records and nothing of another section`, async () => {
+    const { storage, dispose } = await openTestStorage(kind);
+    try {
+      await storage.write(['a', 'ab', 'b'].flatMap((section) => ['k1', 'k2'].map((key) => ({ type: 'put' as const, section, key, value: 1 }))));
+      await storage.clear('a');
+      assert.deepEqual(await entriesOf(storage, 'a'), []);
+      assert.deepEqual(await entriesOf(storage, 'ab'), [['k1', 1], ['k2', 1]]);
+      assert.deepEqual(await entriesOf(storage, 'b'), [['k1', 1], ['k2', 1]]);
+    } finally {
+      await dispose();
+    }
+  });
+
   test(`${kind}: keyList and entryList read a range at once, as keys and entries iterate it, within its section`, async () => {
     const { storage, dispose } = await openTestStorage(kind);
     try {

@@ -236,13 +236,7 @@ export async function indexHistorySearch(storage: Storage, batch = 1000): Promis
     await storage.write(ops);
     if (entries.length < batch) break;
   }
-  for (const section of oldHistoryWordIndexes) {
-    for (;;) {
-      const keys = await storage.keyList(section, { limit: batch });
-      if (!keys.length) break;
-      await storage.write(keys.map((key): WriteOp => ({ type: 'del', section, key })));
-    }
-  }
+  for (const section of oldHistoryWordIndexes) await storage.clear(section);
 }
 
 /** The space and project an entry is attached to: their readers see the entry too. */

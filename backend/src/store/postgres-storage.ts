@@ -457,6 +457,13 @@ export async function openPostgresStorage(url: string, options: PostgresOptions 
         throw translate(error);
       }
     },
+    async clear(section: string) {
+      try {
+        await (current.getStore() ?? pool).query('DELETE FROM api_store_records WHERE section = $1', [section]);
+      } catch (error) {
+        throw translate(error);
+      }
+    },
     async close() {
       closed = true;
       clearTimeout(reconnectTimer);

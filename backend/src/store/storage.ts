@@ -80,6 +80,8 @@ export interface Storage extends StorageReader {
   snapshot(): Promise<StorageSnapshot>;
   /** Applies every operation or none. */
   write(ops: WriteOp[]): Promise<void>;
+  /** Removes every record of a section at once, for a migration that retires it (not atomic with other writes). */
+  clear(section: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -138,6 +138,10 @@ test('keys inside a run join it, keys between runs make runs of their own: runs 
     await store.mutate((m) => removePostings(m, store.storage, RUNS, [12, 13, 13].map((n) => postingOf(keyOf(n), ['alpha']))));
     assert.deepEqual((await runs())[1], ['k0010', ['k0010', '', 'k0014', '']]);
     assert.equal(await store.storage.get(SECTION, `${prefixOf('alpha')}k0010`), '0,2');
+    // Older than every run (an import of old history): one run in that gap, and so is 17-19 in the gap above k0016.
+    await write([3, 1, 2]);
+    await write([17, 19, 18]);
+    assert.deepEqual((await runs()).map(([key, keys]) => [key, keys.length]), [['k0001', 3], ['k0005', 1], ['k0010', 4], ['k0016', 1], ['k0017', 3], ['k0020', 3], ['k0030', 1]]);
   } finally {
     await store.close();
     await rm(dir, { recursive: true, force: true });

@@ -6,12 +6,12 @@ import type { KeyRange, Storage, StorageReader, WriteStaging } from './storage.j
 /**
  * A search index kept as postings, for records written in batches (history): one index record per
  * term and run of records, where a term-per-record index would write one key per term and record
- * (67 for a typical history entry, each a LevelDB record of its own).
+ * (66 for a typical history entry, each a LevelDB record of its own).
  *
  * A run is a set of record keys written together: `runs` maps the run's key (its smallest record
- * key, at position 0) to its record keys by position, `''` where a record was removed. Runs never overlap: every
- * record key lies between the key of its run and the largest key the run holds, and no other run
- * starts in that range. A new batch whose keys fall inside a run joins that run; the others form
+ * key, at position 0) to its record keys by position, `''` where a record was removed. Runs never
+ * overlap: every record key lies between the key of its run and the largest key the run holds,
+ * and no other run starts in that range. A new batch whose keys fall inside a run joins that run; the others form
  * new runs in the gaps. Records written one after another get growing keys, so a batch usually
  * forms one new run after every other.
  *
@@ -60,12 +60,12 @@ async function runAtOrBelow(storage: Storage, runs: string, key: string): Promis
  */
 const topKeyOf = (runs: string) => `${runs}:top`;
 
-/** Positions in ascending order, as ranges: `0-999` or `3,7-9`; a term every record of a run holds costs a few bytes. */
 const range = (start: number, end: number) => (start === end ? `${start}` : `${start}-${end}`);
 
 /** The ranges of a positions text, as `[start, end]`. */
 const rangesOf = (text: string) => text.split(',').map((part) => part.split('-').map(Number) as [number, number?]);
 
+/** Positions in ascending order, as ranges: `0-999` or `3,7-9`; a term every record of a run holds costs a few bytes. */
 export function encodePositions(positions: number[]): string {
   const parts: string[] = [];
   for (let i = 0; i < positions.length; i++) {
@@ -304,12 +304,12 @@ function termCursor(storage: StorageReader, readRuns: ReturnType<typeof runReade
       const runOf = new Map(longer.map((key, i) => [key, read[i]]));
       [keys, at, served, ended] = [[], 0, 0, records.length < size];
       for (const [i, [, positions]] of records.entries()) {
-        lastRun = runKeys[i];
-        const run = runOf.get(lastRun);
-        const held = decodePositions(positions).map((position) => (position === 0 ? lastRun! : run?.[position] ?? ''));
+        const runKey = (lastRun = runKeys[i]);
+        const run = runOf.get(runKey);
+        const held = decodePositions(positions).map((position) => (position === 0 ? runKey : run?.[position] ?? ''));
         keys.push(...held.filter((key) => key !== '' && key >= from).sort().reverse());
         // Runs below this one hold keys below `from` only.
-        if (lastRun < from) {
+        if (runKey < from) {
           ended = true;
           break;
         }

@@ -171,7 +171,10 @@ export async function addPostings(m: WriteStaging, storage: Storage, runs: strin
     if (!group.length) return;
     const key = group[0].key;
     m.put(runs, key, group.map((posting) => posting.key));
-    group.forEach((posting, position) => addTerms(added, posting, key, position));
+    // A run of one (what each sent request's history entry makes) lists position 0 under each term.
+    if (group.length === 1) {
+      for (const { section, scope, terms } of group[0].scopes) for (const term of terms) m.put(section, `${scope}${term}\0${key}`, '0');
+    } else group.forEach((posting, position) => addTerms(added, posting, key, position));
     fresh.add(key);
     group = [];
   };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { compactChanges } from '../../backend/src/store/change-feed.js';
-import { createHistory, historyAccessOf, pruneHistory, type HistoryInput } from '../../backend/src/store/history.js';
+import { createHistory, historyAccessOf, listHistory, pruneHistory, type HistoryInput } from '../../backend/src/store/history.js';
 import { placementIn, rootPlacement, type Placement } from '../../backend/src/store/file-search.js';
 import { stageNewFile } from '../../backend/src/store/files.js';
 import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
@@ -49,6 +49,17 @@ const historyInput = (url: string, extra: Partial<HistoryInput['log']['request']
 
 async function seedHistory(store: Store, user: string, inputs: HistoryInput[]): Promise<void> {
   for (let from = 0; from < inputs.length; from += 1000) await createHistory(store, historyAccessOf(store.storage, user), inputs.slice(from, from + 1000));
+}
+
+/** Every key of `user`'s history search for `query`, newest first, through the store's pages. */
+async function listHistoryKeys(store: Store, user: string, query: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await listHistory(store.storage, historyAccessOf(store.storage, user), { type: 'user', query }, { limit: 100, after });
+    keys.push(...page.items.map((entry) => entry.key));
+    if (page.last === undefined) return keys;
+    after = page.last;
+  }
 }
 
 /** Keys of a section (with a key part), to check that removed records leave no index entry. */
@@ -243,6 +254,35 @@ describe('index entries go with their records', () => {
       assert.ok(before >= 5);
       await compactChanges(inner, { maxEntries: 1, maxAgeMs: 60_000 });
       assert.deepEqual(await keysWith(inner.storage, 'changes-by-path', ''), [...(await keysWith(inner.storage, 'changes-by-path', String(inner.seq).padStart(16, '0')))]);
+    } finally {
+      await store.stop();
+    }
+  });
+
+  test("another user's writes never make a user's run of history grow, whatever times they claim", async () => {
+    const store = await startTestStore();
+    try {
+      const { store: inner } = store.running.services;
+      const runs = async () => {
+        const held: [string, string[]][] = [];
+        for await (const run of inner.storage.entries<string[]>('history-runs')) held.push(run);
+        return held;
+      };
+      // Alice logs three requests made over 20 ms in one batch: one run spanning those times.
+      await seedHistory(inner, 'alice', [0, 10, 20].map((ms) => ({ ...historyInput(`https://alice.example.test/${ms}`, { headers: 'x-team: harbour' }), created: 5_000 + ms })));
+      const [[aliceRun, aliceKeys]] = await runs();
+      assert.equal(aliceKeys.length, 3);
+
+      // The attacker's steps: mallory writes batches claiming times inside alice's run, so that
+      // every search of alice's would read a run swollen with mallory's keys.
+      for (let batch = 0; batch < 5; batch++) {
+        await seedHistory(inner, 'mallory', Array.from({ length: 100 }, (_, i) => ({ ...historyInput(`https://mallory.example.test/${batch}/${i}`, { headers: 'x-team: harbour' }), created: 5_001 + ((batch * 100 + i) % 19) })));
+      }
+      assert.deepEqual(await inner.storage.get('history-runs', aliceRun), aliceKeys, "alice's run is as she wrote it");
+      const search = (user: string) => listHistoryKeys(inner, user, 'harbour');
+      assert.deepEqual(await search('alice'), [...aliceKeys].sort().reverse());
+      assert.equal((await search('mallory')).length, 500);
+      assert.deepEqual((await verifyStore(inner.storage)).problems, []);
     } finally {
       await store.stop();
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { openLevelStorage } from '../../backend/src/store/level-storage.js';
-import { addPostings, checkPostings, decodePositions, encodePositions, postingsSearch, removePostings, withoutPositions, type Posting } from '../../backend/src/store/postings.js';
+import { addPostings, checkPostings, decodePositions, encodePositions, insideRunsOf, postingsSearch, removePostings, withoutPositions, type Posting } from '../../backend/src/store/postings.js';
 import { Store } from '../../backend/src/store/store.js';
 import { makeTempDir } from '../helpers/store.js';
 
@@ -51,11 +51,13 @@ test('searches over postings give what a model gives, and verify finds nothing, 
       const store = await Store.open(await openLevelStorage(join(dir, 'db'), { sync: false }));
       try {
         const model = new Map<string, string[]>();
+        const used = new Set<string>();
         for (const step of steps) {
           if ('add' in step) {
-            // Keys are never reused, as record keys are not.
-            const fresh = [...new Map(step.add.map(({ n, terms }) => [keyOf(n), terms])).entries()].filter(([key]) => !model.has(key));
+            // Keys are never reused, removed or not, as record keys are not.
+            const fresh = [...new Map(step.add.map(({ n, terms }) => [keyOf(n), terms])).entries()].filter(([key]) => !used.has(key));
             if (!fresh.length) continue;
+            for (const [key] of fresh) used.add(key);
             await store.mutate(async (m) => {
               for (const [key, terms] of fresh) m.put('records', key, terms);
               await addPostings(m, store.storage, RUNS, fresh.map(([key, terms]) => postingOf(key, terms)));
@@ -103,7 +105,7 @@ test('positions are kept as ranges, read back as they were, and removed range by
   );
 });
 
-test('keys inside a run join it, keys between runs make runs of their own: runs never overlap', async () => {
+test('keys inside a run are kept apart, keys between runs make runs of their own: runs never overlap, and never grow', async () => {
   const dir = await makeTempDir('api-store-postings-');
   const store = await Store.open(await openLevelStorage(join(dir, 'db'), { sync: false }));
   try {
@@ -127,21 +129,25 @@ test('keys inside a run join it, keys between runs make runs of their own: runs 
     await write([30, 21, 16, 13, 5]);
     assert.deepEqual(await runs(), [
       ['k0005', ['k0005']],
-      ['k0010', ['k0010', 'k0012', 'k0014', 'k0013']],
+      ['k0010', ['k0010', 'k0012', 'k0014']],
       ['k0016', ['k0016']],
-      ['k0020', ['k0020', 'k0022', 'k0021']],
+      ['k0020', ['k0020', 'k0022']],
       ['k0030', ['k0030']],
     ]);
-    assert.equal(await store.storage.get(SECTION, `${prefixOf('alpha')}k0010`), '0-3');
+    assert.deepEqual(await store.storage.keyList(insideRunsOf(RUNS), {}), ['k0013', 'k0021']);
+    assert.equal(await store.storage.get(SECTION, `${prefixOf('alpha')}k0010`), '0-2');
+    assert.equal(await store.storage.get(SECTION, `${prefixOf('alpha')}k0013`), 'inside');
     assert.deepEqual(await searchAll(store, ['alpha'], '', 2), ['k0030', 'k0022', 'k0021', 'k0020', 'k0016', 'k0014', 'k0013', 'k0012', 'k0010', 'k0005']);
     // A key named twice is removed once, and the run keeps the other removals of the same call.
-    await store.mutate((m) => removePostings(m, store.storage, RUNS, [12, 13, 13].map((n) => postingOf(keyOf(n), ['alpha']))));
-    assert.deepEqual((await runs())[1], ['k0010', ['k0010', '', 'k0014', '']]);
-    assert.equal(await store.storage.get(SECTION, `${prefixOf('alpha')}k0010`), '0,2');
+    await store.mutate((m) => removePostings(m, store.storage, RUNS, [12, 13, 13, 14, 14].map((n) => postingOf(keyOf(n), ['alpha']))));
+    assert.deepEqual((await runs())[1], ['k0010', ['k0010', '', '']]);
+    assert.equal(await store.storage.get(SECTION, `${prefixOf('alpha')}k0010`), '0');
+    assert.equal(await store.storage.get(SECTION, `${prefixOf('alpha')}k0013`), undefined);
+    assert.deepEqual(await store.storage.keyList(insideRunsOf(RUNS), {}), ['k0021']);
     // Older than every run (an import of old history): one run in that gap, and so is 17-19 in the gap above k0016.
     await write([3, 1, 2]);
     await write([17, 19, 18]);
-    assert.deepEqual((await runs()).map(([key, keys]) => [key, keys.length]), [['k0001', 3], ['k0005', 1], ['k0010', 4], ['k0016', 1], ['k0017', 3], ['k0020', 3], ['k0030', 1]]);
+    assert.deepEqual((await runs()).map(([key, keys]) => [key, keys.length]), [['k0001', 3], ['k0005', 1], ['k0010', 3], ['k0016', 1], ['k0017', 3], ['k0020', 2], ['k0030', 1]]);
   } finally {
     await store.close();
     await rm(dir, { recursive: true, force: true });

@@ -148,8 +148,8 @@ test('history search: a missing or stale postings record, an extra one, an entry
     { type: 'del', section: 'meta', key: 'history-runs:top' },
   ]);
   const expected = [
-    /^history-postings-by-user .*missing: records of run/,
-    /^history-postings-by-user .*lists 7 where the run's records holding its term are/,
+    /^history-postings-by-user .*missing: records hold its term/,
+    /^history-postings-by-user .*lists 7 where the records holding its term are/,
     /^history-postings-by-space "": holds \d+ postings records where the runs' records imply \d+/,
     /^history .*record missing from history-runs/,
     /^meta "history-runs:top": is undefined, below the key/,

@@ -11,14 +11,16 @@ import type { KeyRange, Storage, StorageReader, WriteStaging } from './storage.j
  * A run is a set of record keys written together: `runs` maps the run's key (its smallest record
  * key, at position 0) to its record keys by position, `''` where a record was removed. Runs never
  * overlap: every record key lies between the key of its run and the largest key the run holds,
- * and no other run starts in that range. A new batch whose keys fall inside a run joins that run; the others form
- * new runs in the gaps. Records written one after another get growing keys, so a batch usually
- * forms one new run after every other.
+ * and no other run starts in that range. A new batch's keys form new runs in the gaps between
+ * runs; a key that falls inside a run is kept apart (`insideRunsOf`), so a run never grows once
+ * written. Records written one after another get growing keys, so a batch usually forms one new
+ * run after every other.
  *
  * A postings record is `{prefix}{run key}` (the prefix names the scope and term, and ends in
  * `\0`) in the term's section; its value lists the positions of the run's records holding the
  * term (`encodePositions`). Reading a term's postings records newest run first gives its record
- * keys newest first, run by run, so a search joins terms as it would join one key per record.
+ * keys newest first, run by run (a record kept apart sorted in with the run around it), so a
+ * search joins terms as it would join one key per record.
  */
 
 /** What one record brings to the index: its key and the terms it is found under, by scope. */
@@ -135,10 +137,10 @@ function* recordsOf(positions: TermPositions): Iterable<PostingsRecord> {
 }
 
 /** What `records` hold now, read in one go per section. */
-async function storedValues(storage: StorageReader, records: PostingsRecord[]): Promise<(string | undefined)[]> {
-  const bySection = new Map<string, PostingsRecord[]>();
+async function storedValues<P extends Pick<PostingsRecord, 'section' | 'key'>>(storage: StorageReader, records: P[]): Promise<(string | undefined)[]> {
+  const bySection = new Map<string, P[]>();
   for (const record of records) entryOf(bySection, record.section, () => []).push(record);
-  const values = new Map<PostingsRecord, string | undefined>();
+  const values = new Map<P, string | undefined>();
   for (const [section, list] of bySection) {
     const stored = await storage.getMany<string>(section, list.map((record) => record.key));
     list.forEach((record, i) => values.set(record, stored[i]));
@@ -147,8 +149,25 @@ async function storedValues(storage: StorageReader, records: PostingsRecord[]): 
 }
 
 /**
+ * The section of the records kept apart: a record whose key falls inside a run already written
+ * (an import of old entries among newer ones) does not join that run, so that no user's writes
+ * make another user's run grow: it is a run of one of its own, listed here, its postings records
+ * holding `INSIDE`. Runs then never change but by removals.
+ */
+export const insideRunsOf = (runs: string) => `${runs}-inside`;
+
+/** The value of a postings record of a record kept apart (see `insideRunsOf`): position 0, read with the run around it. */
+const INSIDE = 'inside';
+
+/** Stages a record kept apart: its postings records, one per term, each naming only it. */
+function putInside(m: WriteStaging, runs: string, posting: Posting): void {
+  m.put(insideRunsOf(runs), posting.key, 0);
+  for (const { section, scope, terms } of posting.scopes) for (const term of terms) m.put(section, `${scope}${term}\0${posting.key}`, INSIDE);
+}
+
+/**
  * Stages the index records of new records in the mutation's batch: new runs in the gaps between
- * existing runs (at most `RUN_SIZE` keys each), and the keys that fall inside a run appended to it.
+ * existing runs (at most `RUN_SIZE` keys each), and the keys that fall inside a run kept apart.
  */
 export async function addPostings(m: WriteStaging, storage: Storage, runs: string, postings: Posting[]): Promise<void> {
   if (!postings.length) return;
@@ -161,9 +180,6 @@ export async function addPostings(m: WriteStaging, storage: Storage, runs: strin
   if (top === undefined || top < last) m.put('meta', topKeyOf(runs), last);
   const belowLast = top !== undefined && top >= first ? await runAtOrBelow(storage, runs, last) : undefined;
   const overlaps = belowLast !== undefined && (belowLast.key > first || belowLast.last >= first);
-  const existing = new Map<string, Run>();
-  const fresh = new Set<string>();
-  const joined = new Set<string>();
   const added: TermPositions = new Map();
   let group: Posting[] = [];
   let groupGap: string | undefined;
@@ -175,18 +191,14 @@ export async function addPostings(m: WriteStaging, storage: Storage, runs: strin
     if (group.length === 1) {
       for (const { section, scope, terms } of group[0].scopes) for (const term of terms) m.put(section, `${scope}${term}\0${key}`, '0');
     } else group.forEach((posting, position) => addTerms(added, posting, key, position));
-    fresh.add(key);
     group = [];
   };
   for (const posting of sorted) {
-    const below = overlaps ? await runAtOrBelow(storage, runs, posting.key) : undefined;
-    const run = below && (existing.get(below.key) ?? below);
-    if (run) existing.set(run.key, run);
+    const run = overlaps ? await runAtOrBelow(storage, runs, posting.key) : undefined;
     if (run && run.last >= posting.key) {
       // Already there when a migration that was cut short runs again.
-      if (run.keys.includes(posting.key)) continue;
-      addTerms(added, posting, run.key, run.keys.push(posting.key) - 1);
-      joined.add(run.key);
+      const indexed = run.keys.includes(posting.key) || (await storage.get(insideRunsOf(runs), posting.key)) !== undefined;
+      if (!indexed) putInside(m, runs, posting);
       continue;
     }
     // In the gap above `run`: with the keys before it in the same gap.
@@ -196,15 +208,7 @@ export async function addPostings(m: WriteStaging, storage: Storage, runs: strin
     groupGap = gap;
   }
   closeGroup();
-  for (const run of existing.values()) if (joined.has(run.key)) m.put(runs, run.key, run.keys);
-  const records = [...recordsOf(added)];
-  // A run that took keys may already have postings for their terms: those grow.
-  const grown = records.filter((record) => !fresh.has(record.run));
-  const held = new Map((await storedValues(storage, grown)).map((value, i) => [grown[i], value]));
-  for (const record of records) {
-    const before = held.get(record);
-    m.put(record.section, record.key, encodePositions(before ? [...decodePositions(before), ...record.positions].sort((a, b) => a - b) : record.positions));
-  }
+  for (const record of recordsOf(added)) m.put(record.section, record.key, encodePositions(record.positions));
 }
 
 /**
@@ -215,6 +219,7 @@ export async function addPostings(m: WriteStaging, storage: Storage, runs: strin
 export async function removePostings(m: WriteStaging, storage: Storage, runs: string, postings: Posting[]): Promise<void> {
   const sorted = [...postings].sort((a, b) => (a.key < b.key ? -1 : 1));
   const touched = new Map<string, Run>();
+  const apart = new Set<string>();
   const removed: TermPositions = new Map();
   let run: Run | undefined;
   for (const posting of sorted) {
@@ -223,8 +228,15 @@ export async function removePostings(m: WriteStaging, storage: Storage, runs: st
       run = found && (touched.get(found.key) ?? found);
     }
     const position = run ? run.keys.indexOf(posting.key) : -1;
-    // A record the index lacks (verify reports it), or one named twice, has nothing left to remove.
-    if (!run || position < 0) continue;
+    if (!run || position < 0) {
+      // Kept apart (see `insideRunsOf`), or one the index lacks (verify reports it) or named twice.
+      if (!apart.has(posting.key) && (await storage.get(insideRunsOf(runs), posting.key)) !== undefined) {
+        apart.add(posting.key);
+        m.del(insideRunsOf(runs), posting.key);
+        for (const { section, scope, terms } of posting.scopes) for (const term of terms) m.del(section, `${scope}${term}\0${posting.key}`);
+      }
+      continue;
+    }
     run.keys[position] = '';
     touched.set(run.key, run);
     addTerms(removed, posting, run.key, position);
@@ -282,6 +294,8 @@ function termCursor(storage: StorageReader, readRuns: ReturnType<typeof runReade
   let size = MIN_READ;
   /** The run key of the last postings record read: the next read continues below it. */
   let lastRun: string | undefined;
+  /** Keys of records kept apart, read but not yet placed among the keys of the run around them. */
+  const apart: string[] = [];
   let ended = false;
   return async (bound, inclusive) => {
     const past = (key: string) => bound === undefined || (inclusive ? key <= bound : key < bound);
@@ -302,21 +316,27 @@ function termCursor(storage: StorageReader, readRuns: ReturnType<typeof runReade
       const runKeys = records.map(([recordKey]) => recordKey.slice(prefix.length));
       // The first key of a run is its own key: a record of a run's first record alone (every
       // record of a run of one, as one request's history entry makes) needs no read of the run.
-      const longer = runKeys.filter((_, i) => records[i][1] !== '0');
+      const longer = runKeys.filter((_, i) => records[i][1] !== '0' && records[i][1] !== INSIDE);
       const read = await readRuns(longer);
       const runOf = new Map(longer.map((key, i) => [key, read[i]]));
       [keys, at, served, ended] = [[], 0, 0, records.length < size];
       for (const [i, [, positions]] of records.entries()) {
         const runKey = (lastRun = runKeys[i]);
+        // A record kept apart lies inside a run below it: it waits to be sorted with that run's keys.
+        if (positions === INSIDE) {
+          apart.push(runKey);
+          continue;
+        }
         const run = runOf.get(runKey);
         const held = decodePositions(positions).map((position) => (position === 0 ? runKey : run?.[position] ?? ''));
-        keys.push(...held.filter((key) => key !== '' && key >= from).sort().reverse());
+        keys.push(...[...held, ...apart.splice(0)].filter((key) => key !== '' && key >= from).sort().reverse());
         // Runs below this one hold keys below `from` only.
         if (runKey < from) {
           ended = true;
           break;
         }
       }
+      if (ended) keys.push(...apart.splice(0).filter((key) => key >= from).sort().reverse());
     }
   };
 }
@@ -351,6 +371,33 @@ export async function checkPostings<R>(reader: StorageReader, index: PostingsInd
   const recordKeys = reader.keys(index.records)[Symbol.asyncIterator]();
   let record = await recordKeys.next();
   const implied = new Map(index.sections.map((section) => [section, 0]));
+  const apart = await reader.keyList(insideRunsOf(index.runs), {});
+  let nextApart = 0;
+  /** Checks a run's records (none after the last run) and those kept apart up to `end`, against the records and the postings. */
+  const checkRun = async (runKey: string, keys: string[], end: string) => {
+    const inside: string[] = [];
+    for (; nextApart < apart.length && apart[nextApart] <= end; nextApart++) inside.push(apart[nextApart]);
+    const [records, insideRecords] = [await reader.getMany<R>(index.records, keys), await reader.getMany<R>(index.records, inside)];
+    const wanted: TermPositions = new Map();
+    keys.forEach((key, position) => key !== '' && records[position] !== undefined && addTerms(wanted, { key, scopes: index.scopesOf(records[position]!) }, runKey, position));
+    const expected = [...recordsOf(wanted)].map(({ section, key, positions }) => ({ section, key, value: encodePositions(positions) }));
+    inside.forEach((key, i) => {
+      if (insideRecords[i] === undefined) return;
+      for (const { section, scope, terms } of index.scopesOf(insideRecords[i]!)) for (const term of terms) expected.push({ section, key: `${scope}${term}\0${key}`, value: INSIDE });
+    });
+    const stored = await storedValues(reader, expected);
+    expected.forEach(({ section, key, value }, i) => {
+      implied.set(section, (implied.get(section) ?? 0) + 1);
+      if (stored[i] === undefined) report(section, key, 'missing: records hold its term');
+      else if (stored[i] !== value) report(section, key, `lists ${stored[i]} where the records holding its term are ${value}`);
+    });
+    // The runs' keys (and those kept apart) and the records' keys, both in key order, must be the same.
+    for (const key of [...keys.filter((held) => held !== ''), ...inside].sort()) {
+      for (; !record.done && record.value < key; record = await recordKeys.next()) report(index.records, record.value, `record missing from ${index.runs}`);
+      if (!record.done && record.value === key) record = await recordKeys.next();
+      else report(index.runs, runKey, `holds ${key}, which is not in ${index.records}`);
+    }
+  };
   let previousEnd = '';
   for await (const [runKey, keys] of reader.entries<string[]>(index.runs)) {
     const held = keys.filter((key) => key !== '');
@@ -359,24 +406,11 @@ export async function checkPostings<R>(reader: StorageReader, index: PostingsInd
     if (keys[0] !== runKey && keys[0] !== '') report(index.runs, runKey, 'does not start with its own key');
     if (held.some((key) => key < runKey)) report(index.runs, runKey, 'holds keys below its own');
     if (new Set(held).size !== held.length) report(index.runs, runKey, 'holds a key twice');
+    if (apart.includes(runKey)) report(index.runs, runKey, 'also kept apart');
     previousEnd = largestKey(keys);
-    const records = await reader.getMany<R>(index.records, keys);
-    const wanted: TermPositions = new Map();
-    keys.forEach((key, position) => key !== '' && records[position] !== undefined && addTerms(wanted, { key, scopes: index.scopesOf(records[position]!) }, runKey, position));
-    const expected = [...recordsOf(wanted)];
-    const stored = await storedValues(reader, expected);
-    expected.forEach(({ section, key, positions }, i) => {
-      implied.set(section, (implied.get(section) ?? 0) + 1);
-      if (stored[i] === undefined) report(section, key, `missing: records of run ${runKey} hold its term`);
-      else if (stored[i] !== encodePositions(positions)) report(section, key, `lists ${stored[i]} where the run's records holding its term are ${encodePositions(positions)}`);
-    });
-    // The runs' keys and the records' keys, both in key order, must be the same.
-    for (const key of [...held].sort()) {
-      for (; !record.done && record.value < key; record = await recordKeys.next()) report(index.records, record.value, `record missing from ${index.runs}`);
-      if (!record.done && record.value === key) record = await recordKeys.next();
-      else report(index.runs, runKey, `holds ${key}, which is not in ${index.records}`);
-    }
+    await checkRun(runKey, keys, previousEnd);
   }
+  await checkRun('', [], '\uffff');
   for (; !record.done; record = await recordKeys.next()) report(index.records, record.value, `record missing from ${index.runs}`);
   const top = await reader.get<string>('meta', topKeyOf(index.runs));
   if (previousEnd > (top ?? '')) report('meta', topKeyOf(index.runs), `is ${JSON.stringify(top)}, below the key ${previousEnd} a run holds`);

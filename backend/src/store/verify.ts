@@ -8,7 +8,7 @@ import { fileSearchKeys, placementOf, placementsOf } from './file-search.js';
 import { childEntryOf, liveIndexKeys } from './files.js';
 import { HISTORY_COUNTS, HISTORY_ENTRIES, HISTORY_RUNS, historyIndexKeys, historyIndexOf, historyIndexValue, historyPostingsOf, historyScopes, historyTerms, type HistoryEntry } from './history.js';
 import { migrations } from './migrations.js';
-import { checkPostings } from './postings.js';
+import { checkPostings, insideRunsOf } from './postings.js';
 import { expiryKey, sessionSections, type SessionRecord } from './sessions.js';
 import type { Storage, StorageReader } from './storage.js';
 import { trashByUserKey, trashedChildKey } from './trash.js';
@@ -265,7 +265,7 @@ const sectionChecks = new Map<string, SectionCheck>([
   [HISTORY_ENTRIES, recordCheck<HistoryEntry>(HISTORY_ENTRIES, historyIndexKeys)],
   [HISTORY_RUNS, (reader, report) => checkPostings(reader, { runs: HISTORY_RUNS, records: HISTORY_ENTRIES, sections: historyPostingSections, scopesOf: historyTerms }, report)],
   // Checked with the runs.
-  ...historyPostingSections.map((section) => [section, async () => {}] as const),
+  ...[...historyPostingSections, insideRunsOf(HISTORY_RUNS)].map((section) => [section, async () => {}] as const),
   ...historyScopes.map((scope) => {
     const index = historyIndexOf(scope);
     const keysIn = (entry: HistoryEntry) => historyIndexKeys(entry).filter(([section]) => section === index).map(([, key]) => key);

@@ -44,7 +44,7 @@ interface Run {
   key: string;
   /** Record keys by position; `''` where removed. */
   keys: string[];
-  /** The largest key it held when read: keys up to it belong in it. */
+  /** The largest key it holds: a new key between the run's own and this one falls inside it. */
   last: string;
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { compactChanges } from '../../backend/src/store/change-feed.js';
-import { createHistory, historyAccessOf, listHistory, pruneHistory, type HistoryInput } from '../../backend/src/store/history.js';
+import { createHistory, historyAccessOf, indexHistorySearch, listHistory, pruneHistory, type HistoryInput } from '../../backend/src/store/history.js';
 import { placementIn, rootPlacement, type Placement } from '../../backend/src/store/file-search.js';
 import { stageNewFile } from '../../backend/src/store/files.js';
 import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
@@ -331,6 +331,12 @@ test("a store written by schema 2 gets the path, history and file indexes at ope
     assert.deepEqual((await page(reopened, '/files?query=notebook')).items.map((item) => item.key), [file]);
     assert.deepEqual((await page(reopened, '/files?query=heirloom')).items.map((item) => item.key), [nested, guest].sort());
     assert.deepEqual((await verifyStore(reopened.running.services.store.storage)).problems, []);
+    // Migration 7 run again, as after a start cut short before it recorded its version: nothing changes.
+    const migrated = reopened.running.services.store.storage;
+    const before = await verifyStore(migrated);
+    await indexHistorySearch(migrated);
+    const again = await verifyStore(migrated);
+    assert.deepEqual([again.problems, again.digest], [[], before.digest]);
     assert.deepEqual((await page(reopened, `/changes?since=0&path=/files/${file}`)).items.map((item) => item.id), [file]);
   } finally {
     await reopened.stop();

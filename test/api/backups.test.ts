@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { restoreBackup } from '../../backend/src/backup/restore.js';
 import { backupsDirOf } from '../../backend/src/backup/snapshots.js';
+import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
+import { createHistory, historyAccessOf } from '../../backend/src/store/history.js';
 import { migrations, type Migration } from '../../backend/src/store/migrations.js';
 import { verifyStore } from '../../backend/src/store/verify.js';
 import { populateStore } from '../helpers/populate.js';
@@ -24,6 +26,10 @@ test('POST /backups writes a snapshot into <dataDir>/backups (0700, files 0600) 
   const work = await makeTempDir('api-store-backups-');
   t.after(() => Promise.all([store.stop(), rm(work, { recursive: true, force: true })]));
   await populateStore(store.running.services.store);
+  // More lines than one chunk handed to gzip (see format.ts): 400 entries of about 1 KiB.
+  const payload = 'x'.repeat(1024);
+  const entries = Array.from({ length: 400 }, (_, i) => ({ log: { request: { url: `https://chunks.example.test/${i}`, method: 'POST', headers: 'content-type: text/plain', payload, startTime: i } } }));
+  await createHistory(store.running.services.store, historyAccessOf(store.running.services.store.storage, LOCAL_OWNER), entries);
   const before = await verifyStore(store.running.services.store.storage);
 
   const response = await store.api('/backups', { method: 'POST' });

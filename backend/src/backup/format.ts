@@ -53,6 +53,9 @@ async function lastSeq(reader: StorageReader): Promise<number> {
   return 0;
 }
 
+/** Characters of lines handed to gzip at once. */
+const CHUNK = 256 * 1024;
+
 /**
  * Writes every record the reader sees (take it from a storage snapshot: one point in time) to
  * `file`, mode 0600, through `writePrivateFile`: renamed into place once complete, so a crash
@@ -67,19 +70,21 @@ export async function writeBackup(reader: StorageReader, file: string, now: numb
     created: now,
   };
   let records = 0;
+  // The lines go to gzip in chunks of about CHUNK characters: a stream write per record cost
+  // most of a backup's time (38,000 records/s).
   async function* lines() {
     const hash = createHash('sha256');
-    const line = (value: unknown) => {
-      const text = `${JSON.stringify(value)}\n`;
-      hash.update(text);
-      return text;
-    };
-    yield line(header);
+    let chunk = `${JSON.stringify(header)}\n`;
     for await (const { section, key, value } of reader.records()) {
       records += 1;
-      yield line([section, key, value]);
+      chunk += `${JSON.stringify([section, key, value])}\n`;
+      if (chunk.length < CHUNK) continue;
+      hash.update(chunk);
+      yield chunk;
+      chunk = '';
     }
-    yield `${JSON.stringify({ end: true, records, sha256: hash.digest('hex') })}\n`;
+    hash.update(chunk);
+    yield `${chunk}${JSON.stringify({ end: true, records, sha256: hash.digest('hex') })}\n`;
   }
   const gzipped = createGzip();
   // Both settle before answering: a failed write has removed its partial file by then.

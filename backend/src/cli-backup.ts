@@ -76,6 +76,10 @@ export async function runBackupCommand(command: string, argv: string[], io: Back
     const dataDir = values['data-dir'] ?? defaultDataDir(io.env);
     const result = await restoreBackup(positionals[0], dataDir);
     io.stdout(`restored ${result.records} records into ${dataDir}\n`);
+    if (result.migrates) {
+      io.stdout(`records of schema ${result.migrates.from}, digest sha256:${result.digest}: this api-store migrates them to schema ${result.migrates.to} at its next start; verify after that\n`);
+      return 0;
+    }
     return reportVerify(result, io);
   }
   if (command === 'copy-storage') return copyStorageCommand(argv, io);

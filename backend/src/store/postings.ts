@@ -62,7 +62,7 @@ async function runAtOrBelow(storage: Storage, runs: string, key: string): Promis
  */
 const topKeyOf = (runs: string) => `${runs}:top`;
 
-const range = (start: number, end: number) => (start === end ? `${start}` : `${start}-${end}`);
+const rangeText = (start: number, end: number) => (start === end ? `${start}` : `${start}-${end}`);
 
 /** The ranges of a positions text, as `[start, end]`. */
 const rangesOf = (text: string) => text.split(',').map((part) => part.split('-').map(Number) as [number, number?]);
@@ -73,7 +73,7 @@ export function encodePositions(positions: number[]): string {
   for (let i = 0; i < positions.length; i++) {
     const start = positions[i];
     while (positions[i + 1] === positions[i] + 1) i++;
-    parts.push(range(start, positions[i]));
+    parts.push(rangeText(start, positions[i]));
   }
   return parts.join(',');
 }
@@ -92,12 +92,20 @@ export function withoutPositions(text: string, removed: number[]): string {
     let from = start;
     for (; next < removed.length && removed[next] <= end; next++) {
       if (removed[next] < from) continue;
-      if (removed[next] > from) parts.push(range(from, removed[next] - 1));
+      if (removed[next] > from) parts.push(rangeText(from, removed[next] - 1));
       from = removed[next] + 1;
     }
-    if (from <= end) parts.push(range(from, end));
+    if (from <= end) parts.push(rangeText(from, end));
   }
   return parts.join(',');
+}
+
+/** The key of a term's postings record for a run. */
+const postingsKey = (scope: string, term: string, runKey: string) => `${scope}${term}\0${runKey}`;
+
+/** The `[section, key]` of each postings record a record has alone, in the run of one keyed by its own key. */
+function* ownRecordsOf(posting: Posting): Iterable<[string, string]> {
+  for (const { section, scope, terms } of posting.scopes) for (const term of terms) yield [section, postingsKey(scope, term, posting.key)];
 }
 
 /** Positions of the records holding each term, by run key, section, scope and term. */
@@ -130,7 +138,7 @@ function* recordsOf(positions: TermPositions): Iterable<PostingsRecord> {
   for (const [run, sections] of positions) {
     for (const [section, scopes] of sections) {
       for (const [scope, terms] of scopes) {
-        for (const [term, held] of terms) yield { run, section, key: `${scope}${term}\0${run}`, positions: held };
+        for (const [term, held] of terms) yield { run, section, key: postingsKey(scope, term, run), positions: held };
       }
     }
   }
@@ -162,7 +170,7 @@ const INSIDE = 'inside';
 /** Stages a record kept apart: its postings records, one per term, each naming only it. */
 function putInside(m: WriteStaging, runs: string, posting: Posting): void {
   m.put(insideRunsOf(runs), posting.key, 0);
-  for (const { section, scope, terms } of posting.scopes) for (const term of terms) m.put(section, `${scope}${term}\0${posting.key}`, INSIDE);
+  for (const [section, key] of ownRecordsOf(posting)) m.put(section, key, INSIDE);
 }
 
 /**
@@ -188,9 +196,8 @@ export async function addPostings(m: WriteStaging, storage: Storage, runs: strin
     const key = group[0].key;
     m.put(runs, key, group.map((posting) => posting.key));
     // A run of one (what each sent request's history entry makes) lists position 0 under each term.
-    if (group.length === 1) {
-      for (const { section, scope, terms } of group[0].scopes) for (const term of terms) m.put(section, `${scope}${term}\0${key}`, '0');
-    } else group.forEach((posting, position) => addTerms(added, posting, key, position));
+    if (group.length === 1) for (const [section, recordKey] of ownRecordsOf(group[0])) m.put(section, recordKey, '0');
+    else group.forEach((posting, position) => addTerms(added, posting, key, position));
     group = [];
   };
   for (const posting of sorted) {
@@ -233,7 +240,7 @@ export async function removePostings(m: WriteStaging, storage: Storage, runs: st
       if (!apart.has(posting.key) && (await storage.get(insideRunsOf(runs), posting.key)) !== undefined) {
         apart.add(posting.key);
         m.del(insideRunsOf(runs), posting.key);
-        for (const { section, scope, terms } of posting.scopes) for (const term of terms) m.del(section, `${scope}${term}\0${posting.key}`);
+        for (const [section, key] of ownRecordsOf(posting)) m.del(section, key);
       }
       continue;
     }
@@ -383,7 +390,7 @@ export async function checkPostings<R>(reader: StorageReader, index: PostingsInd
     const expected = [...recordsOf(wanted)].map(({ section, key, positions }) => ({ section, key, value: encodePositions(positions) }));
     inside.forEach((key, i) => {
       if (insideRecords[i] === undefined) return;
-      for (const { section, scope, terms } of index.scopesOf(insideRecords[i]!)) for (const term of terms) expected.push({ section, key: `${scope}${term}\0${key}`, value: INSIDE });
+      for (const [section, recordKey] of ownRecordsOf({ key, scopes: index.scopesOf(insideRecords[i]!) })) expected.push({ section, key: recordKey, value: INSIDE });
     });
     const stored = await storedValues(reader, expected);
     expected.forEach(({ section, key, value }, i) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compactChanges } from '../../backend/src/store/change-feed.js';
+import { seqKey, type Change } from '../../backend/src/store/changes.js';
 import { EventSocket, readFeed, type Frame } from '../helpers/event-socket.js';
 import { startTestStore, type TestStore } from '../helpers/store.js';
 
@@ -49,6 +50,35 @@ test('a client that reconnects with since gets exactly the 500 changes it missed
     assert.deepEqual(feed, [...replayed, { ...feed[500], id: live }]);
     assert.deepEqual(await readFeed(store.api, `since=${last}&path=/history`), feed);
     assert.deepEqual(await readFeed(store.api, `since=${last}&path=/files`), []);
+  } finally {
+    await store.stop();
+  }
+});
+
+test('the feed stores a history entry once: its created change is replayed and listed with the entry, read from the entry itself', async () => {
+  const store = await startTestStore();
+  try {
+    const socket = await EventSocket.open(store.baseUrl, store.token);
+    await socket.command(0, '/history');
+    const [kept, removed] = await addHistoryBatch(store, 0, 2);
+    const live = await socket.take(2);
+    await socket.close();
+    assert.deepEqual(live.map((frame) => [frame.id, (frame.data as { key: string }).key]), [[kept, kept], [removed, removed]]);
+    const since = (live[0].seq as number) - 1;
+
+    const stored = await store.running.services.store.storage.get<Change>('changes', seqKey(live[0].seq as number));
+    assert.deepEqual([stored?.id, stored?.data], [kept, undefined]);
+    assert.deepEqual(await readFeed(store.api, `since=${since}`), live);
+    assert.deepEqual(await readFeed(store.api, `since=${since}&path=/history`), live);
+    const again = await EventSocket.open(store.baseUrl, store.token);
+    await again.command(0, '/history', { since });
+    assert.deepEqual(await again.take(2), live);
+    await again.close();
+
+    // A created change read after its entry is gone has no data; the deletion follows it.
+    assert.equal((await store.api(`/history/${removed}`, { method: 'DELETE' })).status, 204);
+    const feed = await readFeed(store.api, `since=${since}`);
+    assert.deepEqual(feed.map((frame) => [frame.id, frame.operation, 'data' in frame]), [[kept, 'created', true], [removed, 'created', false], [removed, 'deleted', false]]);
   } finally {
     await store.stop();
   }

@@ -23,12 +23,38 @@ export async function feedFloor(storage: StorageReader): Promise<number> {
   return (await storage.get<number>('meta', floorKey)) ?? 0;
 }
 
+/** Puts back the `data` the feed stored in its record (see `dataSection`), one read per section. */
+export async function withStoredData(storage: StorageReader, changes: Change[]): Promise<Change[]> {
+  const wanted = new Map<string, Change[]>();
+  for (const change of changes) {
+    if (change.dataSection === undefined || change.data !== undefined) continue;
+    wanted.set(change.dataSection, [...(wanted.get(change.dataSection) ?? []), change]);
+  }
+  for (const [section, of] of wanted) {
+    const records = await storage.getMany(section, of.map((change) => change.id));
+    of.forEach((change, i) => (change.data = records[i]));
+  }
+  return changes;
+}
+
+/** Feed entries read and completed at once while streaming. */
+const STREAM_CHUNK = 64;
+
 /**
  * Up to `limit` feed entries (seq key, change) with a seq above `after` (and at most `until`), in
- * seq order, read from storage as the caller consumes them: memory does not grow with `limit`.
+ * seq order, read from storage as the caller consumes them, `STREAM_CHUNK` at a time: memory does
+ * not grow with `limit`.
  */
-export function streamChanges(storage: Storage, after: number, range: { limit: number; until?: number }): AsyncIterable<[string, Change]> {
-  return storage.entries<Change>('changes', { gt: seqKey(after), limit: range.limit, ...(range.until !== undefined && { lte: seqKey(range.until) }) });
+export async function* streamChanges(storage: Storage, after: number, range: { limit: number; until?: number }): AsyncIterable<[string, Change]> {
+  let chunk: [string, Change][] = [];
+  const completed = async () => (await withStoredData(storage, chunk.map(([, change]) => change)), chunk);
+  for await (const entry of storage.entries<Change>('changes', { gt: seqKey(after), limit: range.limit, ...(range.until !== undefined && { lte: seqKey(range.until) }) })) {
+    chunk.push(entry);
+    if (chunk.length < STREAM_CHUNK) continue;
+    yield* await completed();
+    chunk = [];
+  }
+  yield* await completed();
 }
 
 /** How many changes of one path a page may read past those the reader cannot see. */
@@ -47,6 +73,7 @@ export async function readChangePage<R>(
   select: (change: Change) => Promise<R | undefined>,
 ): Promise<{ items: R[]; last?: number }> {
   const showAll = async (changes: (Change | undefined)[]) => {
+    await withStoredData(storage, changes.filter((change): change is Change => change !== undefined));
     const shown: (R | undefined)[] = [];
     for (const change of changes) shown.push(change && (await select(change)));
     return shown;

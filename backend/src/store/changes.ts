@@ -9,6 +9,13 @@ export interface ChangeInput {
   id: string;
   parent?: string;
   data?: unknown;
+  /**
+   * The section whose record `id` is `data`, for records that never change once written (history
+   * entries): the feed stores the change without `data`, and reading the feed puts it back (see
+   * `withStoredData`), so a batch of entries is not encoded and written twice. A change read
+   * after its record was removed has no `data`; the removal's own change follows it.
+   */
+  dataSection?: string;
   /** Event paths the change is delivered on, e.g. `/files` and `/files/{key}`. */
   paths: string[];
   /**
@@ -38,4 +45,9 @@ export const CHANGES_BY_PATH = 'changes-by-path';
 
 export function pathIndexKeys(change: Pick<Change, 'seq' | 'paths'>): string[] {
   return change.paths.map((path) => `${path}\0${seqKey(change.seq)}`);
+}
+
+/** What the feed stores of a change: without `data` when its record holds it (see `dataSection`). */
+export function storedChange(change: Change): Change {
+  return change.dataSection === undefined ? change : { ...change, data: undefined };
 }

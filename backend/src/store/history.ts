@@ -246,12 +246,13 @@ function attachedFiles(entry: { space?: string; project?: string }): string[] {
 
 /**
  * Who hears of an entry's changes: as with reading it, its user and the readers of `attachedFiles`.
- * A `created` change carries the entry, as a file's carries its record.
+ * A `created` change carries the entry, as a file's carries its record; the feed reads it from the
+ * entry's own record, since entries never change once written.
  */
 function changeOf(operation: 'created' | 'deleted', entry: HistoryEntry): ChangeInput {
   const files = attachedFiles(entry);
   return {
-    operation, kind: HISTORY_KIND, id: entry.key, ...(operation === 'created' && { data: entry }), paths: ['/history'],
+    operation, kind: HISTORY_KIND, id: entry.key, ...(operation === 'created' && { data: entry, dataSection: HISTORY_ENTRIES }), paths: ['/history'],
     visibility: files.length ? { user: entry.user, files } : { user: entry.user },
   };
 }

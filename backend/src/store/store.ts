@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Secrets } from '../secrets/secrets.js';
-import { CHANGES_BY_PATH, pathIndexKeys, seqKey, type Change, type ChangeInput } from './changes.js';
+import { withStoredData } from './change-feed.js';
+import { CHANGES_BY_PATH, pathIndexKeys, seqKey, storedChange, type Change, type ChangeInput } from './changes.js';
 import { migrate, migrations, type BeforeMigration, type Migration } from './migrations.js';
 import { isShared, stagingOf, type Storage, type Transaction, type WriteOp, type WriteStaging } from './storage.js';
 import { withFields } from './with-fields.js';
@@ -117,7 +118,7 @@ export class Store {
     const first = inputs.length ? await tx.claimSeqs(inputs.length) : 0;
     const changes = inputs.map((input, i) => withFields(input, { seq: first + i, time: now }));
     for (const change of changes) {
-      ops.push({ type: 'put', section: 'changes', key: seqKey(change.seq), value: change });
+      ops.push({ type: 'put', section: 'changes', key: seqKey(change.seq), value: storedChange(change) });
       for (const key of pathIndexKeys(change)) ops.push({ type: 'put', section: CHANGES_BY_PATH, key, value: change.seq });
     }
     await tx.write(ops);
@@ -145,12 +146,12 @@ export class Store {
       for await (const [, change] of this.storage.entries<Change>('changes', { gt: seqKey(this.lastSeq), lte: seqKey(target) })) {
         batch.push(change);
         if (batch.length === CATCH_UP_BATCH) {
+          this.emit(await withStoredData(this.storage, batch));
           this.lastSeq = change.seq;
-          this.emit(batch);
           batch = [];
         }
       }
-      if (batch.length) this.emit(batch);
+      if (batch.length) this.emit(await withStoredData(this.storage, batch));
       this.lastSeq = target;
     });
     this.delivery = run.catch(() => {});

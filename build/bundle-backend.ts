@@ -6,7 +6,8 @@
  * binary relative to their own folder.
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,8 +20,6 @@ const source = (path: string) => fileURLToPath(new URL(`../backend/src/${path}`,
  * CommonJS bundle.
  */
 export const externalPackages = [
-  'level',
-  'classic-level',
   '@node-rs/argon2',
   'tree-sitter',
   'tree-sitter-bash',
@@ -50,6 +49,23 @@ const zodEnglishOnly: Plugin = {
 };
 
 /**
+ * LevelDB's JavaScript (level, classic-level, abstract-level) is bundled, so that its code comes
+ * from the code cache with the rest: loading it from node_modules took 16-20 ms of each start.
+ * The module that loads classic-level's native binary stays in the package's folder, where
+ * node-gyp-build looks for the binary.
+ */
+export const levelBinding = 'classic-level/binding.js';
+
+const levelBindingOutside: Plugin = {
+  name: 'level-binding-outside',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/binding$/ }, (args) =>
+      /[\\/]node_modules[\\/]classic-level[\\/]/.test(args.importer) ? { path: levelBinding, external: true } : undefined,
+    );
+  },
+};
+
+/**
  * Options for the bundles: CommonJS, because Node 20 caches the compiled code of a script and not
  * of an ES module (process/code-cache.ts), and one file each, since a CommonJS bundle has no chunks.
  */
@@ -71,7 +87,7 @@ export function backendBundleOptions(outdir: string): BuildOptions {
     // and a third smaller to read, hash and compile; names stay, so stack traces still name functions.
     minifyWhitespace: true,
     legalComments: 'external',
-    plugins: [zodEnglishOnly],
+    plugins: [zodEnglishOnly, levelBindingOutside],
     logLevel: 'warning',
   };
 }
@@ -85,10 +101,14 @@ export async function bundleBackend(outdir: string): Promise<void> {
   // Each bundle is wrapped as Node wraps a CommonJS module, so its entry compiles the file as read:
   // wrapping it there kept a second copy of the 3 MB source in memory.
   const wrapped = { banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '})' } };
-  await Promise.all([
-    build({ ...options, ...wrapped, entryPoints: { cli: source('cli.ts'), child: source('child.ts') } }),
-    build({ entryPoints: { cli: entry, child: entry }, outdir, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' }),
-  ]);
+  const bundles = { cli: source('cli.ts'), child: source('child.ts') };
+  await build({ ...options, ...wrapped, entryPoints: bundles });
+  // Each start names its code cache by the bundle's hash, taken here once rather than at every start (3-6 ms).
+  const hashes = Object.fromEntries(
+    await Promise.all(Object.keys(bundles).map(async (name) => [name, createHash('sha256').update(await readFile(join(outdir, `${name}.cjs`))).digest('hex').slice(0, 16)])),
+  );
+  const define = { BUNDLE_HASHES: JSON.stringify(hashes) };
+  await build({ entryPoints: { cli: entry, child: entry }, outdir, bundle: true, format: 'esm', platform: 'node', target: 'node20', define, logLevel: 'warning' });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { minimatch } from 'minimatch';
 import { parse } from 'yaml';
-import { externalPackages } from '../../build/bundle-backend.js';
+import { externalPackages, levelBinding } from '../../build/bundle-backend.js';
 import { electronBuilderValidator, productionNativeAddons } from '../helpers/electron-builder.js';
 
 const root = new URL('../../', import.meta.url);
@@ -64,7 +64,8 @@ test('every native addon stays out of the backend bundle, loaded from its own fo
   const addons = await productionNativeAddons(fileURLToPath(root));
   // The addon's package, or the package that loads it (@node-rs/argon2 loads @node-rs/argon2-<platform>).
   const packageOf = (addon: string) => addon.split('/').slice(1, addon.startsWith('node_modules/@') ? 3 : 2).join('/');
-  const bundled = addons.filter((addon) => !externalPackages.some((name) => packageOf(addon) === name || packageOf(addon).startsWith(`${name}-`)));
+  const outside = [...externalPackages, levelBinding.split('/')[0]];
+  const bundled = addons.filter((addon) => !outside.some((name) => packageOf(addon) === name || packageOf(addon).startsWith(`${name}-`)));
   assert.deepEqual(bundled, []);
 });
 

@@ -10,9 +10,8 @@
  *
  * A code cache is code the process runs, and V8 checks little more than the source's length: the
  * file is trusted only as a secret is (this user's own, 0600, not a link, in a private folder),
- * and its name carries a hash of the bundle and V8's version.
+ * and its name carries a hash of the bundle (taken by the build) and V8's version.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -60,15 +59,15 @@ async function readCache(file: string): Promise<{ cachedData?: Buffer; status: C
 }
 
 /**
- * Runs the CommonJS bundle at `bundle` with the code cache kept in `cacheDir` (none when
- * undefined), as Node would run it with require(). The bundle saves the cache once the store has
- * started (`saveStartupCode`), so the cache holds the code a start runs, not only the top level.
+ * Runs the CommonJS bundle at `bundle`, whose SHA-256 the build took (`hash`), with the code
+ * cache kept in `cacheDir` (none when undefined), as Node would run it with require(). The bundle
+ * saves the cache once the store has started (`saveStartupCode`), so the cache holds the code a
+ * start runs, not only the top level.
  */
-export async function runBundle(bundle: string, cacheDir: string | undefined): Promise<void> {
+export async function runBundle(bundle: string, hash: string, cacheDir: string | undefined): Promise<void> {
   // Read straight into a string: a Buffer of the 3 MB bundle would stay in memory until a GC, which an idle store may not run for long.
   const source = readFileSync(bundle, 'utf8');
   const name = basename(bundle, '.cjs');
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
   const file = cacheDir && join(cacheDir, `${name}-${hash}-v8-${process.versions.v8}.bin`);
   const found = file ? await readCache(file) : { status: 'off' as const };
   // The build wrapped the bundle as Module.wrap would: the script's value is the module's function.

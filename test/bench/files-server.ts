@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { configSchema } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
-import { startStore } from '../../backend/src/server.js';
+import { startStoreWhileLoading } from '../../backend/src/process/start-store.js';
 import { seedFiles } from './seed-files.js';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'api-store-bench-files-'));
 const token = createLaunchToken();
 const config = configSchema.parse({ dataDir, token, logLevel: 'silent' });
-const running = await startStore(config, createLogger('silent'));
+const running = await startStoreWhileLoading(config, createLogger('silent'));
 const { store } = running.services;
 
 process.on('message', async (message: { type: 'seed'; count: number }) => {

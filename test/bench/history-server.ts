@@ -3,9 +3,9 @@
  * retention off so that seeded entries stay. It seeds history through the store layer (big
  * batches, no HTTP) when asked: `{type: 'seed', count, newest}` writes `count` entries of the
  * local owner, one millisecond apart, the newest at `newest`, and answers `{type: 'seeded', ms}`.
- * `{type: 'leveldb-floor', batches}` measures the storage floor: the same entries written to a
- * bare LevelDB beside the store, one record each (no indexes, no change feed) in 1,000-entry
- * batches, answering `{type: 'floor', entriesPerSecond, sameRecordsPerSecond, recordsPerEntry}`;
+ * `{type: 'leveldb-floor', seconds}` measures the storage floor: the same entries written to a
+ * bare LevelDB beside the store for `seconds`, one record each (no indexes, no change feed) in
+ * 1,000-entry batches, answering `{type: 'floor', entriesPerSecond, sameRecordsPerSecond, recordsPerEntry}`;
  * `sameRecordsPerSecond` is the floor of the records the store writes for those entries (entry,
  * list and search indexes, change and its path index, counts), written the same way.
  */
@@ -17,7 +17,7 @@ import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
 import { configSchema } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
-import { startStore } from '../../backend/src/server.js';
+import { startStoreWhileLoading } from '../../backend/src/process/start-store.js';
 import { createHistory, historyAccessOf, type HistoryInput } from '../../backend/src/store/history.js';
 import type { WriteOp } from '../../backend/src/store/storage.js';
 import { withFields } from '../../backend/src/store/with-fields.js';
@@ -29,7 +29,7 @@ const FLOOR_BATCH = 1_000;
 const dataDir = await mkdtemp(join(tmpdir(), 'api-store-bench-history-'));
 const token = createLaunchToken();
 const config = configSchema.parse({ dataDir, token, logLevel: 'silent', history: { maxEntriesPerUser: 0, maxAgeDays: 0 } });
-const running = await startStore(config, createLogger('silent'));
+const running = await startStoreWhileLoading(config, createLogger('silent'));
 const { store } = running.services;
 
 async function seed(count: number, newest: number): Promise<void> {
@@ -59,13 +59,15 @@ async function recordsOfOneBatch(): Promise<WriteOp[]> {
   return captured;
 }
 
-async function writeBatches(name: string, batches: number, put: (batch: ReturnType<Level<string, string>['batch']>, b: number) => void): Promise<number> {
+/** Writes batches for `seconds`, long enough for LevelDB's compactions to weigh as they do in the store's run. */
+async function writeBatches(name: string, seconds: number, put: (batch: ReturnType<Level<string, string>['batch']>, b: number) => void): Promise<number> {
   const db = new Level<string, string>(join(dataDir, name));
   await db.open();
   const started = performance.now();
-  for (let b = 0; b < batches; b++) {
+  let batches = 0;
+  for (; performance.now() - started < seconds * 1000; batches++) {
     const batch = db.batch();
-    put(batch, b);
+    put(batch, batches);
     await batch.write();
   }
   const entriesPerSecond = (batches * FLOOR_BATCH * 1000) / (performance.now() - started);
@@ -73,8 +75,8 @@ async function writeBatches(name: string, batches: number, put: (batch: ReturnTy
   return entriesPerSecond;
 }
 
-async function levelDbFloor(batches: number) {
-  const entriesPerSecond = await writeBatches('floor', batches, (batch, b) => {
+async function levelDbFloor(seconds: number) {
+  const entriesPerSecond = await writeBatches('floor', seconds, (batch, b) => {
     for (let i = 0; i < FLOOR_BATCH; i++) {
       const key = String(b * FLOOR_BATCH + i).padStart(16, '0');
       batch.put(key, JSON.stringify(withFields(benchEntry(i), { key, user: LOCAL_OWNER })));
@@ -82,17 +84,17 @@ async function levelDbFloor(batches: number) {
   });
   const records = await recordsOfOneBatch();
   // Each batch's keys made distinct, as new entries' keys are.
-  const sameRecordsPerSecond = await writeBatches('floor-same-records', batches, (batch, b) => {
+  const sameRecordsPerSecond = await writeBatches('floor-same-records', seconds, (batch, b) => {
     for (const op of records) if (op.type === 'put') batch.put(`!${op.section}!${b}:${op.key}`, JSON.stringify(op.value));
   });
   return { entriesPerSecond, sameRecordsPerSecond, recordsPerEntry: records.length / FLOOR_BATCH };
 }
 
-type Message = { type: 'seed'; count: number; newest: number } | { type: 'leveldb-floor'; batches: number };
+type Message = { type: 'seed'; count: number; newest: number } | { type: 'leveldb-floor'; seconds: number };
 
 process.on('message', async (message: Message) => {
   if (message.type === 'leveldb-floor') {
-    process.send?.({ type: 'floor', ...(await levelDbFloor(message.batches)) });
+    process.send?.({ type: 'floor', ...(await levelDbFloor(message.seconds)) });
     return;
   }
   const started = performance.now();

@@ -12,7 +12,7 @@ import { createLaunchToken } from '../../backend/src/auth/local-token.js';
 import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
 import { configSchema } from '../../backend/src/config.js';
 import { createLogger } from '../../backend/src/logger.js';
-import { startStore } from '../../backend/src/server.js';
+import { startStoreWhileLoading } from '../../backend/src/process/start-store.js';
 import { placementIn, rootPlacement } from '../../backend/src/store/file-search.js';
 import { stageNewFile } from '../../backend/src/store/files.js';
 import { createHistory, historyAccessOf } from '../../backend/src/store/history.js';
@@ -27,7 +27,7 @@ const vocabulary = ['orders', 'customers', 'billing', 'invoices', 'shipping', 'i
 const dataDir = await mkdtemp(join(tmpdir(), 'api-store-bench-search-'));
 const token = createLaunchToken();
 const config = configSchema.parse({ dataDir, token, logLevel: 'silent', history: { maxEntriesPerUser: 0, maxAgeDays: 0 } });
-const running = await startStore(config, createLogger('silent'));
+const running = await startStoreWhileLoading(config, createLogger('silent'));
 const { store } = running.services;
 let spaces: string[] = [];
 let filesSeeded = 0;

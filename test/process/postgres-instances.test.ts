@@ -204,6 +204,21 @@ test('a file read on A, changed and then trashed through B, reads as changed and
   assert.equal(await readable(a, key), false);
 });
 
+test('history written through A reaches an observer on B with the entry, which B reads from the entry\'s record', async () => {
+  const url = await (await sharedPostgres()).createDatabase();
+  const a = await startInstance(url);
+  const b = await startInstance(url);
+  const observer = await EventSocket.open(b.base, token);
+  assert.equal((await observer.command(0, '/history')).type, 'ack');
+  const entry = { app: 'instances-test', log: { request: { url: 'https://a.example.test/orders', method: 'GET', headers: '', startTime: 1 } } };
+  const response = await fetch(`${a.base}/history`, { method: 'POST', headers, body: JSON.stringify(entry) });
+  assert.equal(response.status, 201, await response.clone().text());
+  const { key } = (await response.json()) as { key: string };
+  const event = await observer.next();
+  assert.deepEqual([event.id, event.operation, (event.data as { key: string; log: typeof entry.log }).key, (event.data as { log: typeof entry.log }).log.request.url], [key, 'created', key, entry.log.request.url]);
+  await observer.close();
+});
+
 test('instances starting together on a new database both start, the schema migrated once', async () => {
   const storage = await (await sharedPostgres()).createDatabase();
   const [a, b] = await Promise.all([startTestStore({ storage }), startTestStore({ storage })]);

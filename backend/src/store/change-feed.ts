@@ -28,7 +28,9 @@ export async function withStoredData(storage: StorageReader, changes: Change[]):
   const wanted = new Map<string, Change[]>();
   for (const change of changes) {
     if (change.dataSection === undefined || change.data !== undefined) continue;
-    wanted.set(change.dataSection, [...(wanted.get(change.dataSection) ?? []), change]);
+    const of = wanted.get(change.dataSection);
+    if (of) of.push(change);
+    else wanted.set(change.dataSection, [change]);
   }
   for (const [section, of] of wanted) {
     const records = await storage.getMany(section, of.map((change) => change.id));

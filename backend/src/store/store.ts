@@ -146,8 +146,9 @@ export class Store {
       for await (const [, change] of this.storage.entries<Change>('changes', { gt: seqKey(this.lastSeq), lte: seqKey(target) })) {
         batch.push(change);
         if (batch.length === CATCH_UP_BATCH) {
-          this.emit(await withStoredData(this.storage, batch));
+          const completed = await withStoredData(this.storage, batch);
           this.lastSeq = change.seq;
+          this.emit(completed);
           batch = [];
         }
       }

@@ -6,6 +6,9 @@ import type { KeyRange, Storage, StorageReader, StoredRecord, WriteOp } from './
  * LevelDB behind the Storage interface: one sublevel per section, JSON values. Reads go through
  * the sublevels, which decode the JSON; writes go to the root database as strings (see `write`).
  */
+/** Keys a `getMany` reads synchronously at most; a longer list takes one thread-pool round trip for all. */
+const SYNC_READS = 16;
+
 export async function openLevelStorage(location: string, options: { sync: boolean }): Promise<Storage> {
   // A 2 MiB block cache instead of LevelDB's 8: LevelDB maps its table files into memory, so a
   // block the cache misses is read from the OS's page cache, not the disk, at the cost of a checksum
@@ -49,8 +52,13 @@ export async function openLevelStorage(location: string, options: { sync: boolea
       // The async read waits for an opening database and fails on a closed one, as `get` does.
       return db.status === 'open' ? db.getSync(rootKey) : db.get(rootKey);
     },
+    // A few keys are read synchronously too, none at all without a round trip: most key lists here
+    // are short (a file's ancestors, none for a file at the root, on every PATCH).
     async getMany<T>(name: string, keys: string[]) {
-      return (await section(name).getMany(keys, { snapshot })) as (T | undefined)[];
+      const sub = section(name);
+      if (snapshot || keys.length > SYNC_READS) return (await sub.getMany(keys, { snapshot })) as (T | undefined)[];
+      if (sub.status !== 'open') await sub.open();
+      return keys.map((key) => sub.getSync(key) as T | undefined);
     },
     entries<T>(name: string, range: KeyRange = {}) {
       return section(name).iterator({ ...range, snapshot }) as unknown as AsyncIterable<[string, T]>;

@@ -2,13 +2,13 @@ import { Level } from 'level';
 import { StoreCorruptedError, StoreLockedError } from './open-errors.js';
 import type { KeyRange, Storage, StorageReader, StoredRecord, WriteOp } from './storage.js';
 
+/** Keys a `getMany` reads synchronously at most; a longer list takes one thread-pool round trip for all. */
+const SYNC_READS = 16;
+
 /**
  * LevelDB behind the Storage interface: one sublevel per section, JSON values. Reads go through
  * the sublevels, which decode the JSON; writes go to the root database as strings (see `write`).
  */
-/** Keys a `getMany` reads synchronously at most; a longer list takes one thread-pool round trip for all. */
-const SYNC_READS = 16;
-
 export async function openLevelStorage(location: string, options: { sync: boolean }): Promise<Storage> {
   // A 2 MiB block cache instead of LevelDB's 8: LevelDB maps its table files into memory, so a
   // block the cache misses is read from the OS's page cache, not the disk, at the cost of a checksum

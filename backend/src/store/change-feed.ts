@@ -49,7 +49,10 @@ const STREAM_CHUNK = 64;
  */
 export async function* streamChanges(storage: Storage, after: number, range: { limit: number; until?: number }): AsyncIterable<[string, Change]> {
   let chunk: [string, Change][] = [];
-  const completed = async () => (await withStoredData(storage, chunk.map(([, change]) => change)), chunk);
+  const completed = async () => {
+    await withStoredData(storage, chunk.map(([, change]) => change));
+    return chunk;
+  };
   for await (const entry of storage.entries<Change>('changes', { gt: seqKey(after), limit: range.limit, ...(range.until !== undefined && { lte: seqKey(range.until) }) })) {
     chunk.push(entry);
     if (chunk.length < STREAM_CHUNK) continue;

@@ -34,16 +34,21 @@ export async function openLevelStorage(location: string, options: { sync: boolea
     return sub;
   };
 
+  /** A section of the live database ready for synchronous reads (`getSync`). */
+  const openedSection = async (name: string) => {
+    const sub = section(name);
+    if (sub.status !== 'open') await sub.open();
+    return sub;
+  };
+
   type Snapshot = ReturnType<typeof db.snapshot>;
   /** Reads of the live database, or of one snapshot of it. */
   const reader = (snapshot?: Snapshot): StorageReader => ({
     // A single-key read is served synchronously: LevelDB answers from its cache in ~2 µs, where the
     // thread-pool round trip of the async get costs ~10 µs of CPU, on the hottest path (GET /files/{key}).
     async get<T>(name: string, key: string) {
-      const sub = section(name);
-      if (snapshot) return (await sub.get(key, { snapshot })) as T | undefined;
-      if (sub.status !== 'open') await sub.open();
-      return sub.getSync(key) as T | undefined;
+      if (snapshot) return (await section(name).get(key, { snapshot })) as T | undefined;
+      return (await openedSection(name)).getSync(key) as T | undefined;
     },
     // The root database's keys and values are strings: its read skips the sublevel's layer and the JSON decode.
     async getJson(name: string, key: string) {
@@ -55,9 +60,8 @@ export async function openLevelStorage(location: string, options: { sync: boolea
     // A few keys are read synchronously too, none at all without a round trip: most key lists here
     // are short (a file's ancestors, none for a file at the root, on every PATCH).
     async getMany<T>(name: string, keys: string[]) {
-      const sub = section(name);
-      if (snapshot || keys.length > SYNC_READS) return (await sub.getMany(keys, { snapshot })) as (T | undefined)[];
-      if (sub.status !== 'open') await sub.open();
+      if (snapshot || keys.length > SYNC_READS) return (await section(name).getMany(keys, { snapshot })) as (T | undefined)[];
+      const sub = await openedSection(name);
       return keys.map((key) => sub.getSync(key) as T | undefined);
     },
     entries<T>(name: string, range: KeyRange = {}) {

@@ -2,7 +2,7 @@ import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../data-dir.js';
 import { openLevelStorage } from '../store/level-storage.js';
-import { migrations } from '../store/migrations.js';
+import { latestSchema } from '../store/migrations.js';
 import { NewerStoreError } from '../store/open-errors.js';
 import type { Storage, WriteOp } from '../store/storage.js';
 import { digestOf, verifyStore } from '../store/verify.js';
@@ -36,7 +36,7 @@ export async function restoreBackup(file: string, dataDir: string): Promise<{ re
   const staging = join(dataDir, 'db.restoring');
   await ensurePrivateDir(staging);
   let storage: Storage | undefined = await openLevelStorage(staging, { sync: true });
-  const known = migrations.at(-1)?.version ?? 0;
+  const known = latestSchema();
   let schema = known;
   try {
     let batch: WriteOp[] = [];

@@ -28,12 +28,17 @@ export const migrations: Migration[] = [
 /** Sections an older schema wrote and a migration removes: a store that holds them is api-store's, to be migrated. */
 export const retiredSections: ReadonlySet<string> = new Set(oldHistoryWordIndexes);
 
+/** The schema version a store has after `list` ran: its last migration's. */
+export function latestSchema(list: Migration[] = migrations): number {
+  return list.at(-1)?.version ?? 0;
+}
+
 /** Called once before the first migration of an existing store runs: the moment to back it up. */
 export type BeforeMigration = (from: number, to: number) => Promise<void>;
 
 export async function migrate(storage: Storage, list: Migration[] = migrations, beforeMigration?: BeforeMigration): Promise<number> {
   const stored = (await storage.get<number>('meta', 'schemaVersion')) ?? 0;
-  const latest = list.length ? list[list.length - 1].version : 0;
+  const latest = latestSchema(list);
   if (stored > latest) {
     throw new NewerStoreError(stored, latest);
   }

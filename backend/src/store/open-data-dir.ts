@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDataDir, ensurePrivateDir } from '../data-dir.js';
-import { migrations, retiredSections } from './migrations.js';
+import { latestSchema, retiredSections } from './migrations.js';
 import { ForeignDataError, NewerStoreError, StoreCorruptedError } from './open-errors.js';
 import { openLevelStorage } from './level-storage.js';
 import type { Storage } from './storage.js';
@@ -70,6 +70,6 @@ async function checkOwnership(storage: Storage, location: string): Promise<void>
   if (foreign) throw new ForeignDataError(location, `it holds the key ${JSON.stringify(foreign.section ? `!${foreign.section}!${foreign.key}` : foreign.key).slice(0, 80)}`);
   const schema = await storage.get<number>('meta', 'schemaVersion');
   if (sample.length > 0 && schema === undefined) throw new ForeignDataError(location, 'it has records but no api-store schema version');
-  const known = migrations.at(-1)?.version ?? 0;
+  const known = latestSchema();
   if (schema !== undefined && schema > known) throw new NewerStoreError(schema, known);
 }

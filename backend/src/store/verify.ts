@@ -7,7 +7,7 @@ import { fileSections, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from 
 import { fileSearchKeys, placementOf, placementsOf } from './file-search.js';
 import { childEntryOf, liveIndexKeys } from './files.js';
 import { HISTORY_COUNTS, HISTORY_ENTRIES, HISTORY_RUNS, historyIndexKeys, historyIndexOf, historyIndexValue, historyPostingsOf, historyScopes, historyTerms, type HistoryEntry } from './history.js';
-import { migrations } from './migrations.js';
+import { latestSchema } from './migrations.js';
 import { checkPostings, insideRunsOf } from './postings.js';
 import { expiryKey, sessionSections, type SessionRecord } from './sessions.js';
 import type { Storage, StorageReader } from './storage.js';
@@ -204,7 +204,7 @@ async function checkChangeFeed(reader: StorageReader, report: Report): Promise<v
 const sectionChecks = new Map<string, SectionCheck>([
   ['meta', async (reader, report) => {
     const version = await reader.get<number>('meta', 'schemaVersion');
-    const known = migrations.at(-1)?.version ?? 0;
+    const known = latestSchema();
     if (version !== undefined && version > known) report('meta', 'schemaVersion', `schema ${version} is newer than this api-store knows (${known})`);
   }],
   ['changes', checkChangeFeed],

@@ -12,6 +12,7 @@ import {
 } from '../store/files.js';
 import { jsonValueSchema, patchBodySchema, patchRequestOf, type PatchOperation } from '../store/json-patch.js';
 import { trashFile } from '../store/trash.js';
+import { withFields } from '../store/with-fields.js';
 import { createRoute, jsonBody, jsonResponse, pageOf } from '../http/openapi.js';
 import { hasBody, isJson, jsonBodyOf, respondJson } from '../http/shell.js';
 import { prefersMinimal } from '../http/prefer.js';
@@ -267,7 +268,7 @@ export function registerFiles(api: Api, services: Services): void {
         return mediaAnswer(c, media, revert);
       }
       const { record, revert } = await patchFile(store, user, key, request, { ifMatch, ...metadataLimits });
-      return respondJson(c, JSON.stringify(prefersMinimal(c) ? { version: record.version, revert } : { ...record, revert }), ['ETag', etagOf(record.version)]);
+      return respondJson(c, JSON.stringify(prefersMinimal(c) ? { version: record.version, revert } : withFields(record, { revert })), ['ETag', etagOf(record.version)]);
     },
   );
 

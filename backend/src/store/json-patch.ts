@@ -2,6 +2,7 @@ import jsonpatch from 'fast-json-patch';
 import { z } from 'zod';
 import { StoreError } from './store-error.js';
 import { checkDepth } from './document-limits.js';
+import { withFields } from './with-fields.js';
 
 /**
  * RFC 6902 JSON Patch for every patchable record (file metadata, file contents, app data):
@@ -121,8 +122,9 @@ export function applyJsonPatch<T>(
   }
   let patched: unknown;
   try {
-    // Operations are cloned too: the library inserts `value`s by reference.
-    patched = jsonpatch.applyPatch(structuredClone(client), structuredClone(patch) as jsonpatch.Operation[], true, true).newDocument;
+    // Operations are cloned too: the library inserts `value`s by reference. Both are JSON, which
+    // the library's JSON round trip clones in a fraction of `structuredClone`'s time.
+    patched = jsonpatch.applyPatch(jsonpatch.deepClone(client), jsonpatch.deepClone(patch) as jsonpatch.Operation[], true, true).newDocument;
   } catch (error) {
     const failure = error as { name?: string; index?: number; message?: string };
     const at = failure.index !== undefined ? `Operation ${failure.index}` : 'The patch';
@@ -132,6 +134,6 @@ export function applyJsonPatch<T>(
   }
   checkDepth(patched, options.maxDepth);
   const revert = revertOf(client, patched);
-  const result = isRecord && isContainer(patched) && !Array.isArray(patched) ? { ...patched, ...server } : patched;
+  const result = isRecord && isContainer(patched) && !Array.isArray(patched) ? withFields(patched, server) : patched;
   return { document: result as T, revert };
 }

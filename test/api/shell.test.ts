@@ -235,9 +235,14 @@ describe('local authentication and request origin', () => {
     assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /PATCH/);
   });
 
-  test('an allowed Origin gets CORS headers on a file read and on a refused request', async () => {
-    const created = await store.api('/files', { method: 'POST', body: { kind: 'Core#Note', info: { name: 'seen from a browser' } } });
+  test('an allowed Origin gets CORS headers on a file created, read, and on a refused request', async () => {
+    const created = await store.api('/files', { method: 'POST', body: { kind: 'Core#Note', info: { name: 'seen from a browser' } }, headers: { Origin: 'app://renderer' } });
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.get('access-control-allow-origin'), 'app://renderer');
+    assert.equal(created.headers.get('etag'), '"1"');
+    assertShellHeaders(created);
     const { key } = (await created.json()) as { key: string };
+    assert.equal(created.headers.get('location'), `/v1/files/${key}`);
     const read = await store.api(`/files/${key}`, { headers: { Origin: 'app://renderer' } });
     assert.equal(read.status, 200);
     assert.equal(read.headers.get('access-control-allow-origin'), 'app://renderer');

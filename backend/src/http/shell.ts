@@ -82,26 +82,26 @@ export function hardShell(tls: boolean, log: Logger): HardShell {
 }
 
 /**
- * A 200 JSON answer, `json` (JSON.stringify's text), written straight on Node's response: the
+ * A JSON answer, `json` (JSON.stringify's text), written straight on Node's response: the
  * shell's headers, the route's and the body's go in one `writeHead`, where `c.json` builds a
  * Response whose headers the adapter then merges with those set on Node's response, checking each
  * twice. A request from a browser (`Origin`: the CORS middleware adds its headers to Hono's
  * response), or one without a Node response, is answered with `c.json`, which gives the same text.
  */
-export function respondJson(c: Context<AppEnv>, json: string, headers: string[]): Response {
+export function respondJson(c: Context<AppEnv>, json: string, headers: string[], status: 200 | 201 = 200): Response {
   const outgoing = c.env?.outgoing;
   const state = c.get('shell') as ShellState | undefined;
   if (!outgoing || outgoing.headersSent || !state || headerOf(c, 'origin') !== undefined) {
     for (let i = 0; i < headers.length; i += 2) setResponseHeader(c, headers[i], headers[i + 1]);
-    return c.json(JSON.parse(json) as object, 200);
+    return c.json(JSON.parse(json) as object, status);
   }
   const ms = elapsed(state);
   const all = shellHeaders(state, ms);
   for (const header of headers) all.push(header);
   all.push('Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(json)));
-  outgoing.writeHead(200, all);
+  outgoing.writeHead(status, all);
   outgoing.end(json);
-  state.sent = { status: 200, ms };
+  state.sent = { status, ms };
   return RESPONSE_ALREADY_SENT;
 }
 

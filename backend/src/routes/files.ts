@@ -177,9 +177,7 @@ export function registerFiles(api: Api, services: Services): void {
           ? (({ meta, media: value }) => ({ input: meta, media: { value } }))(parseBody(createWithMedia, body))
           : { input: parseBody(fileInputSchema, body) };
       const record = await createFile(store, c.get('caller').user, { parent, input, media }, metadataLimits);
-      c.header('Location', location(record.key));
-      c.header('ETag', etagOf(record.version));
-      return c.json(record, 201);
+      return respondJson(c, JSON.stringify(record), ['Location', location(record.key), 'ETag', etagOf(record.version)], 201);
     },
   );
 

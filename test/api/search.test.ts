@@ -6,6 +6,7 @@ import { placementIn, rootPlacement, type Placement } from '../../backend/src/st
 import { stageNewFile } from '../../backend/src/store/files.js';
 import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
 import { migrations } from '../../backend/src/store/migrations.js';
+import { termsOf } from '../../backend/src/store/search-terms.js';
 import type { Storage } from '../../backend/src/store/storage.js';
 import { verifyStore } from '../../backend/src/store/verify.js';
 import type { Store } from '../../backend/src/store/store.js';
@@ -204,6 +205,43 @@ describe('workspace search across users', () => {
     assert.deepEqual(await search(bob, 'annual'), []);
   });
 
+  test('a project shared on its own is found by its record, and holds no search scope of its own', async () => {
+    const { alice, bob } = team;
+    const project = await create(alice, 'Compass ledger', { description: 'the voyage accounts' });
+    const unshared = await create(alice, 'Compass secret');
+    const space = await create(alice, 'Compass space', { kind: 'Core#Space' });
+    const words = async (scope: string) => {
+      const keys: string[] = [];
+      for await (const key of team.store.running.services.store.storage.keys('file-words', { gte: `${scope}\0`, lt: `${scope}\u0001` })) keys.push(key);
+      return keys;
+    };
+    assert.deepEqual(await words(project), [], 'a project has no scope of its own');
+    assert.ok((await words(space)).length > 0, 'a space has its own scope, which its subtree shares');
+
+    // The attacker's steps: bob searches for what alice has not shared with him.
+    assert.deepEqual(await search(bob, 'compass'), []);
+    const share = await team.call(alice, `/files/${project}/users`, { method: 'PATCH', body: [{ op: 'add', type: 'user', id: bob.key, value: 'reader' }] });
+    assert.equal(share.status, 200);
+    assert.deepEqual(await search(bob, 'compass'), [project]);
+    assert.deepEqual(await search(bob, 'voyage acc'), [project]);
+    assert.deepEqual(await search(bob, 'compass secret'), []);
+    assert.notEqual(unshared, project);
+
+    // Renamed, it is found by its new name only; trashed, not at all; restored, again; revoked, never.
+    assert.equal((await team.call(alice, `/files/${project}`, { method: 'PATCH', body: [{ op: 'replace', path: '/info/name', value: 'Sextant ledger' }] })).status, 200);
+    assert.deepEqual(await search(bob, 'compass'), []);
+    assert.deepEqual(await search(bob, 'sextant'), [project]);
+    assert.equal((await team.call(alice, `/files/${project}`, { method: 'DELETE' })).status, 204);
+    assert.deepEqual(await search(bob, 'sextant'), []);
+    assert.equal((await team.call(alice, `/trash/${project}/restore`, { method: 'PUT' })).status, 200);
+    assert.deepEqual(await search(bob, 'sextant'), [project]);
+    const revoke = await team.call(alice, `/files/${project}/users`, { method: 'PATCH', body: [{ op: 'remove', type: 'user', id: bob.key }] });
+    assert.equal(revoke.status, 200);
+    assert.deepEqual(await search(bob, 'sextant'), []);
+    assert.deepEqual(await search(alice, 'ledger'), [project]);
+    assert.deepEqual((await verifyStore(team.store.running.services.store.storage)).problems, []);
+  });
+
   test("an owner of a space deep in another user's tree finds what others create in it, and nothing above it", async () => {
     const { alice, bob, admin: carol } = team;
     const grant = (user: Team['alice'], space: string, to: Team['alice']) =>
@@ -338,6 +376,31 @@ test("a store written by schema 2 gets the path, history and file indexes at ope
     const again = await verifyStore(migrated);
     assert.deepEqual([again.problems, again.digest], [[], before.digest]);
     assert.deepEqual((await page(reopened, `/changes?since=0&path=/files/${file}`)).items.map((item) => item.id), [file]);
+  } finally {
+    await reopened.stop();
+  }
+});
+
+test('a store written by schema 7 loses the search scope of each file that is not a space, and finds the same files', async () => {
+  const first = await startTestStore();
+  const { store: inner } = first.running.services;
+  const [space] = await seedFiles(inner, LOCAL_OWNER, ['Atlas space'], rootPlacement, 'Core#Space');
+  const [project, nested] = [...(await seedFiles(inner, LOCAL_OWNER, ['Atlas project'])), ...(await seedFiles(inner, LOCAL_OWNER, ['Atlas nested'], inSpace(space, LOCAL_OWNER)))];
+  // Schema 7 also indexed every file under its own key, with its own terms.
+  const ownScope = (key: string, name: string) => [...termsOf([name, ''])].map((term) => ({ type: 'put' as const, section: 'file-words', key: `${key}\0${term}\0${key}`, value: 0 }));
+  await inner.storage.write([...ownScope(project, 'Atlas project'), ...ownScope(nested, 'Atlas nested'), { type: 'put', section: 'meta', key: 'schemaVersion', value: 7 }]);
+  assert.notDeepEqual((await verifyStore(inner.storage)).problems, [], 'the old entries are stale in the new layout');
+  const spaceScope = await inner.storage.keyList('file-words', { gte: `${space}\0`, lt: `${space}\u0001` });
+  await first.stop({ keepData: true });
+
+  const reopened = await startTestStore({ dataDir: first.dataDir, token: first.token });
+  try {
+    const storage = reopened.running.services.store.storage;
+    assert.equal(await storage.get('meta', 'schemaVersion'), migrations.at(-1)?.version);
+    for (const key of [project, nested]) assert.deepEqual(await storage.keyList('file-words', { gte: `${key}\0`, lt: `${key}\u0001` }), []);
+    assert.deepEqual(await storage.keyList('file-words', { gte: `${space}\0`, lt: `${space}\u0001` }), spaceScope, "a space's own scope stays");
+    assert.deepEqual((await page(reopened, '/files?query=atlas')).items.map((item) => item.key), [space, project, nested].sort());
+    assert.deepEqual((await verifyStore(storage)).problems, []);
   } finally {
     await reopened.stop();
   }

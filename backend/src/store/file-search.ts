@@ -1,6 +1,6 @@
-import { below, fileSections, parentIdOf, rootOf, SEP, type FileRecord } from './file-records.js';
-import { readPageFrom, type Page, type PageRequest } from './paging.js';
-import { intersection, matchesLongWords, mergedSources, termQueryOf, termsOf } from './search-terms.js';
+import { below, fileSections, parentIdOf, rootOf, SEP, SPACE_KIND, type FileRecord } from './file-records.js';
+import { readPageFrom, type EntrySource, type Page, type PageRequest } from './paging.js';
+import { intersection, matchesLongWords, mergedSources, termQueryOf, termsOf, type TermQuery } from './search-terms.js';
 import type { Storage, StorageReader, WriteOp } from './storage.js';
 import type { Mutation } from './store.js';
 
@@ -8,11 +8,13 @@ import type { Mutation } from './store.js';
  * Search of files by name and description. `file-words` holds `{scope}\0{term}\0{key}` for each
  * search term of a live file (see search-terms.ts) under each of its scopes: the root of each of
  * its owners (its creator and the creators of its ancestor spaces, who all own it: see
- * access.ts), every ancestor space, and the file itself. What a user can read is then a handful of
+ * access.ts), every ancestor space, and a space itself. What a user can read is then a handful of
  * scopes: the user's own root (every file the user owns, wherever it is and whoever created it)
- * and each file shared with the user (grants-by-user), whose scope is its whole subtree. A search
- * reads one range per scope, however many spaces the user has. The entries are written and
- * removed with the listing entries (create, patch, trash, restore); owners and parents never
+ * and each space shared with the user (grants-by-user), whose scope is its whole subtree. A
+ * search reads one range per scope, however many spaces the user has; any other file shared with
+ * the user is matched on its own record, which spares every file a scope that would hold only its
+ * own terms (half the search entries of a file at a root). The entries are written and removed
+ * with the listing entries (create, patch, trash, restore); owners, parents and kinds never
  * change, so neither does a file's set of scopes.
  *
  * Files readable only through an `anyone` grant are not searched: the caller knows them by link,
@@ -51,7 +53,7 @@ export async function placementOf(storage: StorageReader, record: FileRecord): P
 const searchScopes = (record: FileRecord, placement: Placement) => [
   ...new Set([record.owner, ...placement.owners].map(rootOf)),
   ...record.parents,
-  record.key,
+  ...(record.kind === SPACE_KIND ? [record.key] : []),
 ];
 
 const textsOf = (record: FileRecord) => [record.info.name, record.info.description ?? ''];
@@ -88,11 +90,29 @@ export function deleteSearchTerms(m: Mutation, record: FileRecord, placement: Pl
   for (const key of fileSearchKeys(record, placement)) m.del(fileSections.words, key);
 }
 
-/** The scopes that hold every file `user` can search: see the module comment. */
-async function workspaceScopes(storage: Storage, user: string): Promise<string[]> {
-  const scopes = new Set([rootOf(user)]);
-  for await (const indexKey of storage.keys(fileSections.grantsByUser, below(user))) scopes.add(indexKey.slice(user.length + 1));
-  return [...scopes];
+/**
+ * Every file `user` can search (see the module comment): the scopes that hold them, and the live
+ * files shared with the user that are not spaces, which no scope holds.
+ */
+async function workspaceOf(storage: Storage, user: string): Promise<{ scopes: string[]; sharedFiles: FileRecord[] }> {
+  const granted: string[] = [];
+  for await (const indexKey of storage.keys(fileSections.grantsByUser, below(user))) granted.push(indexKey.slice(user.length + 1));
+  const records = await storage.getMany<FileRecord>(fileSections.files, granted);
+  const scopes = [rootOf(user)];
+  const sharedFiles: FileRecord[] = [];
+  records.forEach((record, i) => {
+    if (!record || record.deleted) return;
+    if (record.kind === SPACE_KIND) scopes.push(granted[i]);
+    else sharedFiles.push(record);
+  });
+  return { scopes, sharedFiles };
+}
+
+/** A file alone as a source of search matches: itself when it holds every term of the query. */
+function ownMatch(record: FileRecord, query: TermQuery): EntrySource<string> {
+  const terms = termsOf(textsOf(record));
+  const held = query.terms.every((term) => terms.has(term));
+  return async (count, after) => ({ entries: held && count > 0 && (after === undefined || record.key > after) ? [[record.key, record.key]] : [], more: false });
 }
 
 export interface SearchFilter {
@@ -115,10 +135,11 @@ const SEARCH_SCAN_BUDGET = 2000;
 export async function searchFiles(storage: Storage, user: string, filter: SearchFilter, page: PageRequest): Promise<Page<FileRecord>> {
   const search = termQueryOf(filter.query);
   if (!search) return { items: [] };
-  const scopes = filter.parent === undefined ? await workspaceScopes(storage, user) : [filter.parent];
-  const source = mergedSources(
-    scopes.map((scope) => intersection(storage, fileSections.words, search.terms.map((term) => `${scope}${SEP}${term}${SEP}`), { reverse: false })),
-  );
+  const { scopes, sharedFiles } = filter.parent === undefined ? await workspaceOf(storage, user) : { scopes: [filter.parent], sharedFiles: [] };
+  const source = mergedSources([
+    ...scopes.map((scope) => intersection(storage, fileSections.words, search.terms.map((term) => `${scope}${SEP}${term}${SEP}`), { reverse: false })),
+    ...sharedFiles.map((record) => ownMatch(record, search)),
+  ]);
   const matches = (record: FileRecord | undefined): record is FileRecord =>
     !!record &&
     !record.deleted &&
@@ -136,7 +157,27 @@ export async function searchFiles(storage: Storage, user: string, filter: Search
  * Writes `file-words` of every live file, `batch` files per write: migration 5 built it, and
  * migration 6 adds the roots of the ancestors' owners (puts of keys already there change nothing).
  */
-export async function indexFileWords(storage: Storage, batch = 500): Promise<void> {
+export function indexFileWords(storage: Storage, batch = 500): Promise<void> {
+  return rewriteLiveFiles(storage, batch, async (records) => {
+    const placements = await placementsOf(storage, records);
+    return records.flatMap((record, i) => fileSearchKeys(record, placements[i]).map((key): WriteOp => ({ type: 'put', section: fileSections.words, key, value: 0 })));
+  });
+}
+
+/** Migration 8: removes the scope of each file that is not a space, which held its own terms only. */
+export function dropOwnScopesOfFiles(storage: Storage, batch = 500): Promise<void> {
+  return rewriteLiveFiles(storage, batch, async (records) => {
+    const ops: WriteOp[] = [];
+    for (const record of records) {
+      if (record.kind === SPACE_KIND) continue;
+      for await (const key of storage.keys(fileSections.words, below(record.key))) ops.push({ type: 'del', section: fileSections.words, key });
+    }
+    return ops;
+  });
+}
+
+/** Writes, `batch` live files at a time in key order, the operations `opsOf` makes for them. */
+async function rewriteLiveFiles(storage: Storage, batch: number, opsOf: (records: FileRecord[]) => Promise<WriteOp[]>): Promise<void> {
   let after = '';
   for (;;) {
     const records: FileRecord[] = [];
@@ -145,9 +186,7 @@ export async function indexFileWords(storage: Storage, batch = 500): Promise<voi
       if (!record.deleted) records.push(record);
       [after, read] = [key, read + 1];
     }
-    const placements = await placementsOf(storage, records);
-    const ops = records.flatMap((record, i) => fileSearchKeys(record, placements[i]).map((key): WriteOp => ({ type: 'put', section: fileSections.words, key, value: 0 })));
-    await storage.write(ops);
+    await storage.write(await opsOf(records));
     if (read < batch) return;
   }
 }

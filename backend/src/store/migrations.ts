@@ -1,5 +1,5 @@
 import { indexChangesByPath } from './change-feed.js';
-import { indexFileWords } from './file-search.js';
+import { dropOwnScopesOfFiles, indexFileWords } from './file-search.js';
 import { countHistoryPerUser, indexHistorySearch, oldHistoryWordIndexes } from './history.js';
 import { NewerStoreError } from './open-errors.js';
 import type { Storage } from './storage.js';
@@ -23,6 +23,7 @@ export const migrations: Migration[] = [
   { version: 5, description: 'file names and descriptions indexed by search term and scope, for GET /files?query=', up: (storage) => indexFileWords(storage) },
   { version: 6, description: 'files also indexed for search under the root of each ancestor space\'s owner, so one range finds every file a user owns', up: (storage) => indexFileWords(storage) },
   { version: 7, description: 'history search terms kept as postings per run of entries written together, in place of one key per term and entry', up: (storage) => indexHistorySearch(storage) },
+  { version: 8, description: 'files other than spaces no longer indexed for search under their own key: a search matches a file shared on its own from its record', up: (storage) => dropOwnScopesOfFiles(storage) },
 ];
 
 /** Sections an older schema wrote and a migration removes: a store that holds them is api-store's, to be migrated. */

@@ -167,12 +167,9 @@ export function indexFileWords(storage: Storage, batch = 500): Promise<void> {
 /** Migration 8: removes the scope of each file that is not a space, which held its own terms only. */
 export function dropOwnScopesOfFiles(storage: Storage, batch = 500): Promise<void> {
   return rewriteLiveFiles(storage, batch, async (records) => {
-    const ops: WriteOp[] = [];
-    for (const record of records) {
-      if (record.kind === SPACE_KIND) continue;
-      for await (const key of storage.keys(fileSections.words, below(record.key))) ops.push({ type: 'del', section: fileSections.words, key });
-    }
-    return ops;
+    // The keys as stored, not as today's terms would make them; each file's in one read, the batch's at once.
+    const scopes = await Promise.all(records.filter((record) => record.kind !== SPACE_KIND).map((record) => storage.keyList(fileSections.words, below(record.key))));
+    return scopes.flat().map((key): WriteOp => ({ type: 'del', section: fileSections.words, key }));
   });
 }
 

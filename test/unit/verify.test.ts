@@ -60,6 +60,21 @@ test('an index entry that no longer matches its record is reported', async () =>
   assert.match(problems[0], /^file-children-by-kind .*does not match its record/);
 });
 
+test('a search entry with a term or a scope its file does not have is reported, and one it has is not', async () => {
+  const scopeKeys = await store.storage.keyList('file-words', { gte: `${made.space}\0`, lt: `${made.space}\u0001` });
+  const held = scopeKeys.find((key) => key.endsWith(`\0${made.project}`))!;
+  const term = held.split('\0')[1];
+  const problems = await problemsAfter([
+    { type: 'put', section: 'file-words', key: held, value: 0 },
+    { type: 'put', section: 'file-words', key: `${made.space}\0zzzunheld\0${made.project}`, value: 0 },
+    { type: 'put', section: 'file-words', key: `~root~intruder\0${term}\0${made.project}`, value: 0 },
+    { type: 'put', section: 'file-words', key: `${made.space}\0${term}\0extra\0${made.project}`, value: 0 },
+  ]);
+  assert.equal(problems.length, 3, problems.join('\n'));
+  assert.ok(problems.every((problem) => /^file-words .*does not match its record/.test(problem)), problems.join('\n'));
+  assert.ok(problems.some((problem) => problem.includes('zzzunheld')) && problems.some((problem) => problem.includes('intruder')) && problems.some((problem) => problem.includes('extra')));
+});
+
 test('media without metadata is reported', async () => {
   const problems = await problemsAfter([{ type: 'put', section: 'file-media', key: 'nobody', value: { value: 1, version: 1, updated: 1 } }]);
   assert.deepEqual(problems, ['file-media "nobody": contents without its file\'s metadata']);

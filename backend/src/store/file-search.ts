@@ -64,6 +64,21 @@ export function fileSearchKeys(record: FileRecord, placement: Placement): string
   return searchScopes(record, placement).flatMap((scope) => terms.map((term) => `${scope}${SEP}${term}${SEP}${record.key}`));
 }
 
+/**
+ * Whether an index key is one of `fileSearchKeys(record, placement)`, answered from the file's
+ * scopes and terms without building every key: verify checks each entry of a space's scope, and
+ * one chunk of it holds entries of as many files.
+ */
+export function isFileSearchKey(record: FileRecord, placement: Placement): (indexKey: string) => boolean {
+  const scopes = new Set(searchScopes(record, placement));
+  const terms = termsOf(textsOf(record));
+  return (indexKey) => {
+    // Scopes, terms and file keys never hold the separator.
+    const [scope, term, key, ...rest] = indexKey.split(SEP);
+    return rest.length === 0 && key === record.key && scopes.has(scope) && term !== undefined && terms.has(term);
+  };
+}
+
 export function putSearchTerms(m: Mutation, record: FileRecord, placement: Placement): void {
   for (const key of fileSearchKeys(record, placement)) m.put(fileSections.words, key, 0);
 }

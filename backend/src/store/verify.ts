@@ -4,7 +4,7 @@ import { appDataSections, appUpdatedKey, type AppRecord } from './app-data.js';
 import { feedFloor } from './change-feed.js';
 import { CHANGES_BY_PATH, pathIndexKeys, seqKey, type Change } from './changes.js';
 import { fileSections, SEP, SPACE_KIND, type FileRecord, type TrashEntry } from './file-records.js';
-import { fileSearchKeys, placementOf, placementsOf } from './file-search.js';
+import { fileSearchKeys, isFileSearchKey, placementOf, placementsOf } from './file-search.js';
 import { childEntryOf, liveIndexKeys } from './files.js';
 import { HISTORY_COUNTS, HISTORY_ENTRIES, HISTORY_RUNS, historyIndexKeys, historyIndexOf, historyIndexValue, historyPostingsOf, historyScopes, historyTerms, type HistoryEntry } from './history.js';
 import { latestSchema } from './migrations.js';
@@ -135,10 +135,10 @@ async function checkFileWords(reader: StorageReader, report: Report): Promise<vo
     const records = await reader.getMany<FileRecord>(fileSections.files, keys);
     const live = [...new Map(records.flatMap((record) => (record && !record.deleted ? [[record.key, record] as const] : []))).values()];
     const placements = await placementsOf(reader, live);
-    const expected = new Map(live.map((record, i) => [record.key, new Set(fileSearchKeys(record, placements[i]))]));
+    const expected = new Map(live.map((record, i) => [record.key, isFileSearchKey(record, placements[i])]));
     chunk.forEach((indexKey, i) => {
       if (records[i] === undefined) report(fileSections.words, indexKey, `index entry without its record in ${fileSections.files}`);
-      else if (!expected.get(keys[i])?.has(indexKey)) report(fileSections.words, indexKey, `index entry does not match its record in ${fileSections.files}`);
+      else if (!expected.get(keys[i])?.(indexKey)) report(fileSections.words, indexKey, `index entry does not match its record in ${fileSections.files}`);
     });
   }
 }

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { compactChanges } from '../../backend/src/store/change-feed.js';
 import { createHistory, historyAccessOf, indexHistorySearch, listHistory, pruneHistory, type HistoryInput } from '../../backend/src/store/history.js';
 import { placementIn, rootPlacement, type Placement } from '../../backend/src/store/file-search.js';
+import { below } from '../../backend/src/store/file-records.js';
 import { stageNewFile } from '../../backend/src/store/files.js';
 import { LOCAL_OWNER } from '../../backend/src/auth/caller.js';
 import { migrations } from '../../backend/src/store/migrations.js';
@@ -210,7 +211,7 @@ describe('workspace search across users', () => {
     const project = await create(alice, 'Compass ledger', { description: 'the voyage accounts' });
     await create(alice, 'Compass secret');
     const space = await create(alice, 'Compass space', { kind: 'Core#Space' });
-    const words = (scope: string) => team.store.running.services.store.storage.keyList('file-words', { gte: `${scope}\0`, lt: `${scope}\u0001` });
+    const words = (scope: string) => team.store.running.services.store.storage.keyList('file-words', below(scope));
     assert.deepEqual(await words(project), [], 'a project has no scope of its own');
     assert.ok((await words(space)).length > 0, 'a space has its own scope, which its subtree shares');
 
@@ -385,15 +386,15 @@ test('a store written by schema 7 loses the search scope of each file that is no
   const ownScope = (key: string, name: string) => [...termsOf([name, ''])].map((term) => ({ type: 'put' as const, section: 'file-words', key: `${key}\0${term}\0${key}`, value: 0 }));
   await inner.storage.write([...ownScope(project, 'Atlas project'), ...ownScope(nested, 'Atlas nested'), { type: 'put', section: 'meta', key: 'schemaVersion', value: 7 }]);
   assert.notDeepEqual((await verifyStore(inner.storage)).problems, [], 'the old entries are stale in the new layout');
-  const spaceScope = await inner.storage.keyList('file-words', { gte: `${space}\0`, lt: `${space}\u0001` });
+  const spaceScope = await inner.storage.keyList('file-words', below(space));
   await first.stop({ keepData: true });
 
   const reopened = await startTestStore({ dataDir: first.dataDir, token: first.token });
   try {
     const storage = reopened.running.services.store.storage;
     assert.equal(await storage.get('meta', 'schemaVersion'), migrations.at(-1)?.version);
-    for (const key of [project, nested]) assert.deepEqual(await storage.keyList('file-words', { gte: `${key}\0`, lt: `${key}\u0001` }), []);
-    assert.deepEqual(await storage.keyList('file-words', { gte: `${space}\0`, lt: `${space}\u0001` }), spaceScope, "a space's own scope stays");
+    for (const key of [project, nested]) assert.deepEqual(await storage.keyList('file-words', below(key)), []);
+    assert.deepEqual(await storage.keyList('file-words', below(space)), spaceScope, "a space's own scope stays");
     assert.deepEqual((await page(reopened, '/files?query=atlas')).items.map((item) => item.key), [space, project, nested].sort());
     assert.deepEqual((await verifyStore(storage)).problems, []);
   } finally {

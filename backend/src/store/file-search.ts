@@ -58,10 +58,13 @@ const searchScopes = (record: FileRecord, placement: Placement) => [
 
 const textsOf = (record: FileRecord) => [record.info.name, record.info.description ?? ''];
 
+/** A `file-words` key: file `key` holds `term` in `scope`. */
+const searchKey = (scope: string, term: string, key: string) => `${scope}${SEP}${term}${SEP}${key}`;
+
 /** The search index keys of a live file at `placement` (verify checks them against the index). */
 export function fileSearchKeys(record: FileRecord, placement: Placement): string[] {
   const terms = [...termsOf(textsOf(record))];
-  return searchScopes(record, placement).flatMap((scope) => terms.map((term) => `${scope}${SEP}${term}${SEP}${record.key}`));
+  return searchScopes(record, placement).flatMap((scope) => terms.map((term) => searchKey(scope, term, record.key)));
 }
 
 /**
@@ -75,7 +78,7 @@ export function isFileSearchKey(record: FileRecord, placement: Placement): (inde
   return (indexKey) => {
     // Scopes, terms and file keys never hold the separator.
     const [scope, term, key, ...rest] = indexKey.split(SEP);
-    return rest.length === 0 && key === record.key && scopes.has(scope) && term !== undefined && terms.has(term);
+    return rest.length === 0 && key === record.key && scopes.has(scope) && terms.has(term);
   };
 }
 
@@ -96,8 +99,8 @@ export async function replaceSearchTerms(m: Mutation, previous: FileRecord, reco
   if (!removed.length && !added.length) return;
   const scopes = searchScopes(record, await placement());
   for (const scope of scopes) {
-    for (const term of removed) m.del(fileSections.words, `${scope}${SEP}${term}${SEP}${record.key}`);
-    for (const term of added) m.put(fileSections.words, `${scope}${SEP}${term}${SEP}${record.key}`, 0);
+    for (const term of removed) m.del(fileSections.words, searchKey(scope, term, record.key));
+    for (const term of added) m.put(fileSections.words, searchKey(scope, term, record.key), 0);
   }
 }
 

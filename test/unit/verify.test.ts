@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
+import { below } from '../../backend/src/store/file-records.js';
 import { CHANGES_BY_PATH, pathIndexKeys, seqKey, type Change } from '../../backend/src/store/changes.js';
 import { openLevelStorage } from '../../backend/src/store/level-storage.js';
 import type { WriteOp } from '../../backend/src/store/storage.js';
@@ -61,7 +62,7 @@ test('an index entry that no longer matches its record is reported', async () =>
 });
 
 test('a search entry with a term or a scope its file does not have is reported, and one it has is not', async () => {
-  const scopeKeys = await store.storage.keyList('file-words', { gte: `${made.space}\0`, lt: `${made.space}\u0001` });
+  const scopeKeys = await store.storage.keyList('file-words', below(made.space));
   const held = scopeKeys.find((key) => key.endsWith(`\0${made.project}`))!;
   const term = held.split('\0')[1];
   const problems = await problemsAfter([

@@ -1,4 +1,3 @@
-import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { ErrorCode } from '../http/error-codes.js';
@@ -6,6 +5,7 @@ import type { Change } from '../store/changes.js';
 import { feedFloor, streamChanges } from '../store/change-feed.js';
 import { StoreUnavailableError } from '../store/open-errors.js';
 import { eventFrame, visibilityFor } from './delivery.js';
+import { createFlushes } from './flushes.js';
 import { sendShared, tcpOf, type SharedFrame } from './frames.js';
 import type { EventHub } from './hub.js';
 import { fileKeyOf, isObservablePath } from './paths.js';
@@ -27,6 +27,9 @@ const replaySlice = 500;
 
 /** A replay reads on only while the socket has less than this unsent (or half the 1013 limit): it goes at the client's pace. */
 const replayHighWaterBytes = 256 * 1024;
+
+/** Every event socket of the process is flushed together (flushes.ts). */
+const holdUntilFlush = createFlushes();
 
 /**
  * One event socket of one user: its observed paths, the commands it sends, and what it is sent.
@@ -227,7 +230,8 @@ export class Connection {
   /** Frames are always text frames: a command's answer as a string, a live change framed once for all sockets. */
   private send(data: string | SharedFrame, done?: (error?: Error) => void): void {
     if (!this.open) return done?.();
-    corkUntilTurnEnds(this.socket);
+    const tcp = tcpOf(this.socket);
+    if (tcp) holdUntilFlush(tcp);
     if (typeof data === 'string') this.socket.send(data, { binary: false }, done);
     else sendShared(this.socket, data);
     if (this.socket.bufferedAmount > this.hub.maxBufferedBytes) this.fellBehind();
@@ -248,28 +252,6 @@ export class Connection {
   private error(code: ErrorCode, message: string, path?: string): void {
     this.send(JSON.stringify({ type: 'error', code, message, ...(path !== undefined && { path }) }));
   }
-}
-
-/**
- * The TCP sockets under event sockets that were sent frames during this turn of the event loop.
- * Each stays corked until the turn ends, so every frame it was sent in the turn (the changes of
- * several commits, under load) leaves in one write instead of one system call per frame; idle,
- * a frame waits only for the rest of its turn (ws itself corks the TCP socket around each frame's
- * header and payload).
- */
-const corked = new Set<Duplex>();
-
-function corkUntilTurnEnds(socket: WebSocket): void {
-  const tcp = tcpOf(socket);
-  if (!tcp || corked.has(tcp)) return;
-  if (corked.size === 0) setImmediate(uncorkAll);
-  tcp.cork();
-  corked.add(tcp);
-}
-
-function uncorkAll(): void {
-  for (const tcp of corked) tcp.uncork();
-  corked.clear();
 }
 
 function parseJson(text: string): unknown {

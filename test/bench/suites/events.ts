@@ -12,9 +12,14 @@ import { procStat, startBenchProcess, type BenchProcess } from '../load.js';
  * baseline's writer POSTs the same JSON to a minimal `ws` broadcast server.
  */
 const subscribers = 100;
-/** Each rate runs against the baseline, then api-store; 6 rates × 2 × 4 s ≈ a minute. */
+/** Each rate runs against the baseline, then api-store; 6 rates × 2 × 4 s ≈ a minute, after the warm-up. */
 const rates = [100, 200, 400, 600, 800, 1000];
 const secondsPerRate = 4;
+/**
+ * Before the measured rates each target serves this load unrecorded, so that the first rate does
+ * not time the JIT compiling the write's path (api-store's first PATCHes) instead of the server.
+ */
+const warmUp = { rate: 100, seconds: 2 };
 /** After the last write, how long stragglers may take before they count as not delivered. */
 const drainMs = 2000;
 
@@ -78,9 +83,9 @@ const receiversCpu = (receivers: Receivers) => receivers.reduce((sum, receiver) 
 const nowMicros = () => Number(process.hrtime.bigint() / 1000n);
 
 /** One rate: writes spaced evenly (open loop, never waiting for the previous one). */
-async function step(target: Target, receivers: Receivers, rate: number): Promise<StepResult> {
-  const count = Math.round(rate * secondsPerRate);
-  const stepId = `${target.name}-${rate}`;
+async function step(target: Target, receivers: Receivers, rate: number, seconds = secondsPerRate, name = String(rate)): Promise<StepResult> {
+  const count = Math.round(rate * seconds);
+  const stepId = `${target.name}-${name}`;
   const allDone = Promise.all(
     receivers.map((receiver) => {
       receiver.child.send({ type: 'start', step: stepId, expected: count * receiver.info.opened });
@@ -126,6 +131,7 @@ async function step(target: Target, receivers: Receivers, rate: number): Promise
 async function measure(targets: Target[]): Promise<StepResult[][]> {
   const receivers = await Promise.all(targets.map(openReceivers));
   try {
+    for (const [i, target] of targets.entries()) await step(target, receivers[i], warmUp.rate, warmUp.seconds, 'warm-up');
     const results: StepResult[][] = targets.map(() => []);
     for (const rate of rates) {
       for (const [i, target] of targets.entries()) {

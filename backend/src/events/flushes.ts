@@ -15,8 +15,8 @@ const eventLoopTimer: FlushTimer = {
  * Keeps the TCP streams under event sockets corked between flushes, so every frame a socket is sent
  * meanwhile (the changes of several commits, under load) leaves in one write instead of one system
  * call each. A flush comes at the end of the turn, but no sooner than twice the last flush's own
- * duration after it ended: when each change goes to many sockets (a flush to 100 took about 1 ms
- * here), writing to them takes at most a third of the main thread and the rest is left to the
+ * duration after it ended: when each change goes to many sockets (a flush to 100 took 0.5–1 ms
+ * here, median), writing to them takes at most a third of the main thread and the rest is left to the
  * requests that make the changes, where one flush per change would starve them and queue the
  * changes without bound. A flush to a few sockets takes microseconds, so then nothing waits.
  *

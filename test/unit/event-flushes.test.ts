@@ -71,3 +71,13 @@ test('a flush to a few sockets makes the next change wait for nothing', () => {
   runScheduled();
   for (const calls of writes) assert.deepEqual(calls, [['1'], ['2']]);
 });
+
+test('a flush the host held up makes the next one wait 5 ms at most', () => {
+  const { writes, send, scheduled, runScheduled } = setUp(100, 0.1);
+  send('1');
+  runScheduled();
+  send('2');
+  assert.equal(scheduled[0].ms, 5, 'the flush took 10 ms; twice that would hold the next change for 20');
+  runScheduled();
+  for (const calls of writes) assert.deepEqual(calls, [['1'], ['2']]);
+});

@@ -11,14 +11,19 @@ const eventLoopTimer: FlushTimer = {
   later: (run, ms) => (ms > 0 ? setTimeout(run, ms) : setImmediate(run)),
 };
 
+/** The longest a flush waits for the one before it (see `createFlushes`). */
+const maxWaitMs = 5;
+
 /**
  * Keeps the TCP streams under event sockets corked between flushes, so every frame a socket is sent
  * meanwhile (the changes of several commits, under load) leaves in one write instead of one system
  * call each. A flush comes at the end of the turn, but no sooner than twice the last flush's own
  * duration after it ended: when each change goes to many sockets (a flush to 100 took 0.5–1 ms
  * here, median), writing to them takes at most a third of the main thread and the rest is left to the
- * requests that make the changes, where one flush per change would starve them and queue the
- * changes without bound. A flush to a few sockets takes microseconds, so then nothing waits.
+ * requests that make the changes, where a flush per change left them queueing (at 800/s, a
+ * backlog of 1–2.5 s in the events bench). A flush to a few sockets takes microseconds, so then nothing waits.
+ * The wait is at most `maxWaitMs`: the duration is wall time, and a flush the host interrupted
+ * (a p99 of 2–8 ms to 100 sockets here) says little about the next one.
  *
  * Returns `holdUntilFlush`: cork a stream (once) until the next flush.
  */
@@ -30,7 +35,7 @@ export function createFlushes(timer: FlushTimer = eventLoopTimer): (tcp: Writabl
     for (const tcp of corked) tcp.uncork();
     corked.clear();
     const ended = timer.now();
-    earliest = ended + 2 * (ended - started);
+    earliest = ended + Math.min(2 * (ended - started), maxWaitMs);
   };
   return (tcp) => {
     if (corked.has(tcp)) return;

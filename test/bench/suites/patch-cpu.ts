@@ -49,7 +49,8 @@ async function openSide(name: string, root: string): Promise<Side> {
   const backend = await loadBackend(root);
   const dataDir = await mkdtemp(join(tmpdir(), 'api-store-bench-patch-cpu-'));
   const token = backend.createLaunchToken();
-  const config = backend.configSchema.parse({ dataDir, token, logLevel: 'silent' });
+  // `PATCH_CPU_SOCKETS` may ask for more sockets than a user's default cap, as the events suite does.
+  const config = backend.configSchema.parse({ dataDir, token, logLevel: 'silent', events: { maxSocketsPerUser: 1000 } });
   const running = await backend.startStore(config, backend.createLogger('silent'));
   let receivers: BenchProcess<{ opened: number }> | undefined;
   try {

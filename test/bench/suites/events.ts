@@ -12,9 +12,14 @@ import { procStat, startBenchProcess, type BenchProcess } from '../load.js';
  * baseline's writer POSTs the same JSON to a minimal `ws` broadcast server.
  */
 const subscribers = 100;
-/** Each rate runs against the baseline, then api-store; 6 rates × 2 × 4 s ≈ a minute, after the warm-up. */
 const rates = [100, 200, 400, 600, 800, 1000];
-const secondsPerRate = 4;
+/**
+ * Each rate runs in slices of a second, the baseline and api-store taking turns, so that a change
+ * in the machine's speed while a rate runs (minutes apart, it doubles or halves here) weighs on
+ * both sides alike; 6 rates × 4 slices × 2 targets ≈ a minute, after the warm-up.
+ */
+const slicesPerRate = 4;
+const secondsPerSlice = 1;
 /**
  * Before the measured rates each target serves this load unrecorded, so that the first rate does
  * not time the JIT compiling the write's path (api-store's first PATCHes) instead of the server.
@@ -34,6 +39,18 @@ interface Target {
   pid: number;
 }
 
+/** One slice of a rate against one target: what was sent, what arrived, the CPU time spent (ms). */
+interface Slice {
+  sent: number;
+  failed: number;
+  expected: number;
+  latencies: number[];
+  serverCpuMs: number;
+  receiversCpuMs: number;
+  writerCpuMs: number;
+}
+
+/** A rate's slices against one target, summed up. */
 interface StepResult {
   rate: number;
   sent: number;
@@ -82,13 +99,13 @@ const receiversCpu = (receivers: Receivers) => receivers.reduce((sum, receiver) 
 /** The writer's send time in the id: µs of CLOCK_MONOTONIC, which the receivers' processes share. */
 const nowMicros = () => Number(process.hrtime.bigint() / 1000n);
 
-/** One rate: writes spaced evenly (open loop, never waiting for the previous one). */
-async function step(target: Target, receivers: Receivers, rate: number, seconds = secondsPerRate, name = String(rate)): Promise<StepResult> {
+/** One slice: writes spaced evenly (open loop, never waiting for the previous one). */
+async function slice(target: Target, receivers: Receivers, rate: number, seconds: number, name: string): Promise<Slice> {
   const count = Math.round(rate * seconds);
-  const stepId = `${target.name}-${name}`;
+  const sliceId = `${target.name}-${name}`;
   const allDone = Promise.all(
     receivers.map((receiver) => {
-      receiver.child.send({ type: 'start', step: stepId, expected: count * receiver.info.opened });
+      receiver.child.send({ type: 'start', step: sliceId, expected: count * receiver.info.opened });
       return nextMessage(receiver, 'done');
     }),
   );
@@ -102,8 +119,8 @@ async function step(target: Target, receivers: Receivers, rate: number, seconds 
   for (let n = 0; n < count; ) {
     const due = Math.min(count, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
     for (; n < due; n++) {
-      const write = target.write(`bench-${stepId}-${n}-${nowMicros()}`).catch((error) => {
-        if (failed++ === 0) console.error(`events: ${stepId}: a write failed: ${String(error)}`);
+      const write = target.write(`bench-${sliceId}-${n}-${nowMicros()}`).catch((error) => {
+        if (failed++ === 0) console.error(`events: ${sliceId}: a write failed: ${String(error)}`);
       });
       writes.push(write);
     }
@@ -112,10 +129,9 @@ async function step(target: Target, receivers: Receivers, rate: number, seconds 
   await Promise.all(writes);
   const drained = new Promise((resolve) => setTimeout(resolve, drainMs));
   await Promise.race([allDone, drained]);
-  const cpuPerEvent = ((procStat(target.pid).cpuMs ?? NaN) - cpuBefore) / count;
-  const receiversCpuPerEvent = (receiversCpu(receivers) - receiversBefore) / count;
+  const serverCpuMs = (procStat(target.pid).cpuMs ?? NaN) - cpuBefore;
+  const receiversCpuMs = receiversCpu(receivers) - receiversBefore;
   const writer = process.cpuUsage(writerBefore);
-  const writerCpuPerEvent = (writer.user + writer.system) / 1000 / count;
   const reports = await Promise.all(
     receivers.map((receiver) => {
       const report = nextMessage<{ latencies: number[] }>(receiver, 'report');
@@ -123,19 +139,41 @@ async function step(target: Target, receivers: Receivers, rate: number, seconds 
       return report;
     }),
   );
-  const sorted = reports.flatMap((report) => report.latencies).sort((a, b) => a - b);
-  return { rate, sent: count, failed, delivered: sorted.length, expected: count * subscribers, p50: percentile(sorted, 50), p99: percentile(sorted, 99), cpuPerEvent, receiversCpuPerEvent, writerCpuPerEvent };
+  const latencies = reports.flatMap((report) => report.latencies);
+  return { sent: count, failed, expected: count * subscribers, latencies, serverCpuMs, receiversCpuMs, writerCpuMs: (writer.user + writer.system) / 1000 };
+}
+
+function summarize(rate: number, slices: Slice[]): StepResult {
+  const sum = (of: (slice: Slice) => number) => slices.reduce((total, slice) => total + of(slice), 0);
+  const sent = sum((slice) => slice.sent);
+  const sorted = slices.flatMap((slice) => slice.latencies).sort((a, b) => a - b);
+  return {
+    rate,
+    sent,
+    failed: sum((slice) => slice.failed),
+    delivered: sorted.length,
+    expected: sum((slice) => slice.expected),
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    cpuPerEvent: sum((slice) => slice.serverCpuMs) / sent,
+    receiversCpuPerEvent: sum((slice) => slice.receiversCpuMs) / sent,
+    writerCpuPerEvent: sum((slice) => slice.writerCpuMs) / sent,
+  };
 }
 
 /** Both targets at each rate, back to back, so that they share the machine's conditions. */
 async function measure(targets: Target[]): Promise<StepResult[][]> {
   const receivers = await Promise.all(targets.map(openReceivers));
   try {
-    for (const [i, target] of targets.entries()) await step(target, receivers[i], warmUp.rate, warmUp.seconds, 'warm-up');
+    for (const [i, target] of targets.entries()) await slice(target, receivers[i], warmUp.rate, warmUp.seconds, 'warm-up');
     const results: StepResult[][] = targets.map(() => []);
     for (const rate of rates) {
+      const slices: Slice[][] = targets.map(() => []);
+      for (let n = 0; n < slicesPerRate; n++) {
+        for (const [i, target] of targets.entries()) slices[i].push(await slice(target, receivers[i], rate, secondsPerSlice, `${rate}-${n}`));
+      }
       for (const [i, target] of targets.entries()) {
-        const result = await step(target, receivers[i], rate);
+        const result = summarize(rate, slices[i]);
         console.error(`events: ${target.name} ${rate}/s: ${result.delivered}/${result.expected} delivered, p99 ${ms(result.p99)} ms, ${result.cpuPerEvent.toFixed(2)} ms CPU/event, receivers ${result.receiversCpuPerEvent.toFixed(2)}, writer ${result.writerCpuPerEvent.toFixed(2)}`);
         results[i].push(result);
       }
@@ -205,10 +243,10 @@ export async function run(): Promise<string> {
     await Promise.all([baselinePool.close(), storePool.close()]);
 
     const lines = [
-      `### Events: ${subscribers} sockets observing, one writer at a steady rate, ${secondsPerRate} s per rate`,
+      `### Events: ${subscribers} sockets observing, one writer at a steady rate, ${slicesPerRate} slices of ${secondsPerSlice} s per rate, the two targets taking turns`,
       '',
       'Latency from sending the write to each socket receiving its event. api-store: `PATCH /v1/files/{key}` → `/files` observers; baseline: `POST /publish` to a minimal `ws` broadcast server. ' +
-        `Server CPU: the server process's CPU time (from /proc) over the step divided by the writes sent, the write included; receivers: the same for the ${receiverProcesses} processes that hold the ${subscribers} receiving sockets (the load generator's side); writer: the bench process that sends the writes.`,
+        `Server CPU: the server process's CPU time (from /proc) over the rate's slices divided by the writes sent, the write included; receivers: the same for the ${receiverProcesses} processes that hold the ${subscribers} receiving sockets (the load generator's side); writer: the bench process that sends the writes.`,
       '',
       '| events/s | baseline delivered | baseline p50/p99 ms | api-store delivered | api-store p50/p99 ms | p99 ratio | server CPU ms/event (baseline/api-store) | receivers CPU ms/event (baseline/api-store) | writer CPU ms/event (baseline/api-store) | failed writes (baseline/api-store) |',
       '|---|---|---|---|---|---|---|---|---|---|',

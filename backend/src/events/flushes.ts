@@ -15,15 +15,16 @@ const eventLoopTimer: FlushTimer = {
 const maxWaitMs = 5;
 
 /**
- * Keeps the TCP streams under event sockets corked between flushes, so every frame a socket is sent
- * meanwhile (the changes of several commits, under load) leaves in one write instead of one system
- * call each. A flush comes at the end of the turn, but no sooner than twice the last flush's own
- * duration after it ended: when each change goes to many sockets (a flush to 100 took 0.5–1 ms
- * here, median), writing to them takes at most a third of the main thread and the rest is left to the
- * requests that make the changes, where a flush per change left them queueing (at 800/s, a
- * backlog of 1–2.5 s in the events bench). A flush to a few sockets takes microseconds, so then nothing waits.
- * The wait is at most `maxWaitMs`: the duration is wall time, and a flush the host interrupted
- * (a p99 of 2–8 ms to 100 sockets here) says little about the next one.
+ * Keeps the TCP streams under event sockets corked between flushes, so every frame a socket is
+ * sent meanwhile (the changes of several commits, under load) leaves in one write instead of one
+ * system call each (ws corks around each frame as well; corks nest). A flush comes at the end of
+ * the turn, but no sooner than twice the last flush's own duration after it ended. When each
+ * change goes to many sockets (a flush to 100 took 0.5–1 ms here, median), writing to them then
+ * takes at most a third of the main thread, and the rest is left to the requests that make the
+ * changes: with a flush per change they queued (at 800/s, a backlog of 1–2.5 s in the events
+ * bench). A flush to a few sockets takes microseconds, so then nothing waits. The wait is at most
+ * `maxWaitMs`: the duration is wall time, and a flush the host interrupted (a p99 of 2–8 ms to 100
+ * sockets here) says little about the next one.
  *
  * Returns `holdUntilFlush`: cork a stream (once) until the next flush.
  */

@@ -14,12 +14,13 @@ import { procStat, startBenchProcess, type BenchProcess } from '../load.js';
 const subscribers = 100;
 const rates = [100, 200, 400, 600, 800, 1000];
 /**
- * Each rate runs in slices of a second, the baseline and api-store taking turns, so that a change
- * in the machine's speed while a rate runs (minutes apart, it doubles or halves here) weighs on
- * both sides alike; 6 rates × 4 slices × 2 targets ≈ a minute, after the warm-up.
+ * Each rate runs twice against each target, the baseline and api-store taking turns, so that a
+ * change in the machine's speed while a rate runs (from one few minutes to the next it doubles or
+ * halves here) weighs on both sides alike. A slice lasts long enough for a server short of the
+ * rate to build a backlog: 6 rates × 2 slices × 2 targets × 4 s ≈ 2 minutes, after the warm-up.
  */
-const slicesPerRate = 4;
-const secondsPerSlice = 1;
+const slicesPerRate = 2;
+const secondsPerSlice = 4;
 /**
  * Before the measured rates each target serves this load unrecorded, so that the first rate does
  * not time the JIT compiling the write's path (api-store's first PATCHes) instead of the server.

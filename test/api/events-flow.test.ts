@@ -59,3 +59,30 @@ test('the heartbeat drops a connection that stops answering pings and keeps the 
     await store.stop();
   }
 });
+
+test('a burst of changes reaches each of many observing sockets whole and in seq order, the flushes that leave later included', async () => {
+  const store = await startTestStore({ events: { maxSocketsPerUser: 40 } });
+  try {
+    const sockets = await Promise.all(Array.from({ length: 40 }, () => EventSocket.open(store.baseUrl, store.token)));
+    for (const socket of sockets) await socket.command(0, '/history');
+    // Committed one after another as fast as the store writes: a flush to 40 sockets then often
+    // comes while the next change is already on its way, and the next flush waits (flushes.ts).
+    const count = 300;
+    await Promise.all(
+      Array.from({ length: count }, (_, n) =>
+        store.running.services.store.mutate((m) => m.change({ operation: 'created', kind: 'Test#Burst', id: `burst-${n}`, paths: ['/history'], visibility: { user: LOCAL_OWNER } })),
+      ),
+    );
+    for (const socket of sockets) {
+      const frames = await socket.take(count);
+      assert.deepEqual(
+        frames.map((frame) => frame.id),
+        Array.from({ length: count }, (_, n) => `burst-${n}`),
+      );
+      assert.ok(frames.every((frame, i) => i === 0 || (frame.seq as number) === (frames[i - 1].seq as number) + 1));
+    }
+    await Promise.all(sockets.map((socket) => socket.close()));
+  } finally {
+    await store.stop();
+  }
+});

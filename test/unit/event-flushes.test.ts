@@ -32,7 +32,16 @@ function setUp(streamCount: number, writeMs: number) {
     const { run } = scheduled.shift()!;
     run();
   };
-  return { writes, send, scheduled, runScheduled, advance: (ms: number) => (clock += ms) };
+  /** Sends frame '1' and flushes it, sends '2' `gapMs` later: how long its flush is to wait. */
+  const secondFlushWait = (gapMs: number) => {
+    send('1');
+    runScheduled();
+    clock += gapMs;
+    send('2');
+    assert.equal(scheduled.length, 1);
+    return scheduled[0].ms;
+  };
+  return { writes, send, scheduled, runScheduled, secondFlushWait, advance: (ms: number) => (clock += ms) };
 }
 
 test('frames sent to event sockets before a flush leave in one write per socket, the first flush at the end of the turn', () => {
@@ -47,13 +56,9 @@ test('frames sent to event sockets before a flush leave in one write per socket,
 });
 
 test('after a flush that took the main thread 1 ms, the next one waits 2 ms and takes every frame sent meanwhile', () => {
-  const { writes, send, scheduled, runScheduled, advance } = setUp(100, 0.01);
-  send('1');
-  runScheduled();
-  advance(0.5);
-  send('2');
-  assert.equal(scheduled.length, 1);
-  assert.ok(Math.abs(scheduled[0].ms - 1.5) < 1e-9, `the flush waits until 2 ms after the last one ended, ${scheduled[0].ms} ms from now`);
+  const { writes, send, scheduled, runScheduled, secondFlushWait, advance } = setUp(100, 0.01);
+  const wait = secondFlushWait(0.5);
+  assert.ok(Math.abs(wait - 1.5) < 1e-9, `the flush waits until 2 ms after the last one ended, ${wait} ms from now`);
   advance(1);
   send('3');
   assert.equal(scheduled.length, 1, 'the frame joins the flush already waiting');
@@ -62,22 +67,16 @@ test('after a flush that took the main thread 1 ms, the next one waits 2 ms and 
 });
 
 test('a flush to a few sockets makes the next change wait for nothing', () => {
-  const { writes, send, scheduled, runScheduled, advance } = setUp(2, 0.002);
-  send('1');
-  runScheduled();
-  advance(0.01);
-  send('2');
-  assert.ok(scheduled[0].ms <= 0, `${scheduled[0].ms} ms`);
+  const { writes, runScheduled, secondFlushWait } = setUp(2, 0.002);
+  const wait = secondFlushWait(0.01);
+  assert.ok(wait <= 0, `${wait} ms`);
   runScheduled();
   for (const calls of writes) assert.deepEqual(calls, [['1'], ['2']]);
 });
 
 test('a flush the host held up makes the next one wait 5 ms at most', () => {
-  const { writes, send, scheduled, runScheduled } = setUp(100, 0.1);
-  send('1');
-  runScheduled();
-  send('2');
-  assert.equal(scheduled[0].ms, 5, 'the flush took 10 ms; twice that would hold the next change for 20');
+  const { writes, runScheduled, secondFlushWait } = setUp(100, 0.1);
+  assert.equal(secondFlushWait(0), 5, 'the flush took 10 ms; twice that would hold the next change for 20');
   runScheduled();
   for (const calls of writes) assert.deepEqual(calls, [['1'], ['2']]);
 });

@@ -1,4 +1,4 @@
-import { measure, ratio, row, startBenchProcess, tableHeader } from '../load.js';
+import { measure, procStat, ratio, row, startBenchProcess, tableHeader, type LoadResult } from '../load.js';
 import { benchProject } from './files.js';
 
 /**
@@ -8,6 +8,16 @@ import { benchProject } from './files.js';
  */
 
 const SECONDS = 5;
+
+/**
+ * A load run with the server's CPU time per request (from /proc), in µs: the host's speed here
+ * swings the rates by 2× from one run to the next, the CPU a request costs much less.
+ */
+async function measureWithCpu(pid: number, url: string, options: Parameters<typeof measure>[1]): Promise<LoadResult & { cpuUs: number }> {
+  const before = procStat(pid).cpuMs ?? NaN;
+  const result = await measure(url, options);
+  return { ...result, cpuUs: (((procStat(pid).cpuMs ?? NaN) - before) * 1000) / (result.rps * SECONDS) };
+}
 
 export async function run(): Promise<string> {
   const server = await startBenchProcess<{ baseUrl: string; token: string }>(new URL('../files-server.ts', import.meta.url));
@@ -23,12 +33,14 @@ export async function run(): Promise<string> {
     const post = load('POST', benchProject(1));
     const patch = load('PATCH', [{ op: 'replace', path: '/info/description', value: benchProject(2).info.description }]);
     const lines: string[] = [];
-    const base = await measure(`http://127.0.0.1:${baseline.info.port}/v1/files`, post);
-    const create = await measure(`${server.info.baseUrl}/files`, post);
+    const baselineUrl = `http://127.0.0.1:${baseline.info.port}/v1/files`;
+    const base = await measureWithCpu(baseline.child.pid!, baselineUrl, post);
+    const create = await measureWithCpu(server.child.pid!, `${server.info.baseUrl}/files`, post);
     lines.push(row('POST /files (one project, ~400 B)', create, base));
-    const basePatch = await measure(`http://127.0.0.1:${baseline.info.port}/v1/files`, patch);
-    const patched = await measure(`${server.info.baseUrl}/files/${created.key}`, patch);
+    const basePatch = await measureWithCpu(baseline.child.pid!, baselineUrl, patch);
+    const patched = await measureWithCpu(server.child.pid!, `${server.info.baseUrl}/files/${created.key}`, patch);
     lines.push(row('PATCH /files/{key} (one replace)', patched, basePatch));
+    const cpu = (baselineRun: { cpuUs: number }, store: { cpuUs: number }) => `${baselineRun.cpuUs.toFixed(0)} / ${store.cpuUs.toFixed(0)}`;
     return [
       `### Requests with a body (10 connections, ${SECONDS} s each; the baseline reads and parses the body)`,
       '',
@@ -36,6 +48,8 @@ export async function run(): Promise<string> {
       ...lines,
       '',
       `**POST ${ratio(create.rps, base.rps).toFixed(2)}×, PATCH ${ratio(patched.rps, basePatch.rps).toFixed(2)}× the baseline.**`,
+      '',
+      `Server CPU per request, µs (baseline / api-store, the server process's every thread): POST ${cpu(base, create)}, PATCH ${cpu(basePatch, patched)}.`,
       '',
     ].join('\n');
   } finally {

@@ -10,18 +10,25 @@ export interface LoadResult {
   non2xx: number;
 }
 
+export interface LoadOptions {
+  headers?: Record<string, string>;
+  method?: 'GET' | 'POST';
+  body?: string;
+  connections?: number;
+  seconds?: number;
+}
+
+const defaultSeconds = 5;
+
 /** A fixed-duration autocannon run against one loopback URL (the loop stops by itself). */
-export async function measure(
-  url: string,
-  options: { headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: string; connections?: number; seconds?: number } = {},
-): Promise<LoadResult> {
+export async function measure(url: string, options: LoadOptions = {}): Promise<LoadResult> {
   const result = await autocannon({
     url,
     method: options.method ?? 'GET',
     headers: options.headers,
     body: options.body,
     connections: options.connections ?? 50,
-    duration: options.seconds ?? 5,
+    duration: options.seconds ?? defaultSeconds,
   });
   return {
     rps: result.requests.average,
@@ -30,6 +37,17 @@ export async function measure(
     errors: result.errors,
     non2xx: result.non2xx,
   };
+}
+
+/**
+ * `measure` with the server process's CPU time per request (from /proc, every thread), in µs: the
+ * host's speed here swings the rates by 2× from one run to the next, the CPU a request costs much
+ * less. An upper bound: the CPU of requests still in flight when the run ends is counted, they are not.
+ */
+export async function measureWithCpu(pid: number, url: string, options: LoadOptions = {}): Promise<LoadResult & { cpuUs: number }> {
+  const before = procStat(pid).cpuMs ?? NaN;
+  const result = await measure(url, options);
+  return { ...result, cpuUs: (((procStat(pid).cpuMs ?? NaN) - before) * 1000) / (result.rps * (options.seconds ?? defaultSeconds)) };
 }
 
 export interface BenchProcess<T> {

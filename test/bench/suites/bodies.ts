@@ -1,4 +1,4 @@
-import { measure, procStat, ratio, row, startBenchProcess, tableHeader, type LoadResult } from '../load.js';
+import { measureWithCpu, ratio, row, startBenchProcess, tableHeader } from '../load.js';
 import { benchProject } from './files.js';
 
 /**
@@ -8,16 +8,6 @@ import { benchProject } from './files.js';
  */
 
 const SECONDS = 5;
-
-/**
- * A load run with the server's CPU time per request (from /proc), in µs: the host's speed here
- * swings the rates by 2× from one run to the next, the CPU a request costs much less.
- */
-async function measureWithCpu(pid: number, url: string, options: Parameters<typeof measure>[1]): Promise<LoadResult & { cpuUs: number }> {
-  const before = procStat(pid).cpuMs ?? NaN;
-  const result = await measure(url, options);
-  return { ...result, cpuUs: (((procStat(pid).cpuMs ?? NaN) - before) * 1000) / (result.rps * SECONDS) };
-}
 
 export async function run(): Promise<string> {
   const server = await startBenchProcess<{ baseUrl: string; token: string }>(new URL('../files-server.ts', import.meta.url));

@@ -1,6 +1,6 @@
 import { HISTORY_KIND, historyIndexKeys, historyTerms, type HistoryEntry } from '../../../backend/src/store/history.js';
 import { withFields } from '../../../backend/src/store/with-fields.js';
-import { measure, procStat, ratio, row, sequentialLatency, startBenchProcess, tableHeader, type BenchProcess } from '../load.js';
+import { measure, measureWithCpu, ratio, row, sequentialLatency, startBenchProcess, tableHeader, type BenchProcess } from '../load.js';
 
 /**
  * History at volume: `POST /v1/history/batch/create` with 1,000-entry batches (target ≥ 100,000
@@ -79,10 +79,8 @@ async function measureCreate(server: BenchProcess<HistoryServer>, baseline: Benc
   // Before the run and as long: measured right after it, the floor competed with LevelDB compacting
   // what the run wrote, and a floor of a few batches never met a compaction (the two differed 3-4×).
   const floor = await levelDbFloor(server, WRITE_SECONDS);
-  const cpuBefore = procStat(server.child.pid!).cpuMs ?? NaN;
-  const create = await measure(`${server.info.baseUrl}/history/batch/create`, post);
-  // An upper bound: the CPU of batches still in flight when the run ends is counted, their entries are not.
-  const cpuPerEntryUs = (((procStat(server.child.pid!).cpuMs ?? NaN) - cpuBefore) * 1000) / (create.rps * WRITE_SECONDS * BATCH);
+  const create = await measureWithCpu(server.child.pid!, `${server.info.baseUrl}/history/batch/create`, post);
+  const cpuPerEntryUs = create.cpuUs / BATCH;
   const entriesPerSecond = create.rps * BATCH;
   return {
     row: row(`POST /history/batch/create (${BATCH} entries, ${(body.length / 1024).toFixed(0)} KiB)`, create, baseCreate),
